@@ -1,0 +1,36 @@
+# jada-checks: `make demo` shows the suite on real sandbox hosts; `make test` runs the self-tests.
+PYTHON ?= python3
+APT_PACKAGES := systemd-container openssh-server openssh-client iproute2 procps
+STAMP := build/.installed
+
+.PHONY: install demo test lint bench clean down
+
+$(STAMP): pyproject.toml
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "apt: installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	$(PYTHON) -m pip install -q --disable-pip-version-check -e '.[test]'
+	@mkdir -p build && touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(PYTHON) -m checks.demo
+
+test: install
+	env -u JADA_PROFILE $(PYTHON) -m pytest tests -p no:cacheprovider -q -ra
+	$(PYTHON) -m ruff check checks tests conftest.py
+
+lint: install
+	$(PYTHON) -m ruff check checks tests conftest.py
+
+bench: install
+	$(PYTHON) -m checks.bench
+
+down:
+	$(PYTHON) -m checks.sandbox.cli down
+
+clean: down
+	rm -rf build

@@ -1,0 +1,1 @@
+"""Fact gathering: everything that touches a target lives in this package."""

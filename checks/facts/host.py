@@ -1,0 +1,79 @@
+"""Host facts: the output of the batched script, split into named sections.
+
+Controls read sections through :meth:`HostFacts.section`, which raises
+:class:`~checks.model.CheckError` when a fact is missing or its probe failed, so a
+control that could not look reports *error*, never *pass*.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from checks.facts.probes import BEGIN, END, ERR, build_script
+from checks.facts.remote import Connection
+from checks.model import CheckError
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    rc: int
+    out: str
+    err: str
+
+    def require_ok(self) -> Section:
+        if self.rc != 0:
+            detail = self.err.strip().splitlines()[-1][:200] if self.err.strip() else ""
+            raise CheckError(f"probe {self.name!r} failed (exit {self.rc})"
+                             + (f": {detail}" if detail else ""))
+        return self
+
+
+def split_sections(text: str) -> dict[str, Section]:
+    """Parse the script's stdout; a section without its END line is dropped (truncated)."""
+    sections: dict[str, Section] = {}
+    name: str | None = None
+    out: list[str] = []
+    err: list[str] = []
+    for line in text.split("\n"):
+        if line.startswith(BEGIN):
+            name, out, err = line[len(BEGIN):].strip(), [], []
+        elif line.startswith(END) and name is not None:
+            fields = line[len(END):].split()
+            if fields and fields[0] == name:
+                rc = int(fields[1]) if len(fields) > 1 and fields[1].lstrip("-").isdigit() else -1
+                sections[name] = Section(name, rc, "\n".join(out) + ("\n" if out else ""),
+                                         "\n".join(err))
+            name = None
+        elif name is not None:
+            if line.startswith(ERR):
+                err.append(line[len(ERR):])
+            else:
+                out.append(line)
+    return sections
+
+
+class HostFacts:
+    """Everything gathered from one target in one remote command."""
+
+    def __init__(self, sections: dict[str, Section]):
+        self.sections = sections
+
+    def section(self, name: str) -> Section:
+        try:
+            return self.sections[name]
+        except KeyError:
+            raise CheckError(f"fact {name!r} missing from the target's answer "
+                             "(output truncated or probe not run)") from None
+
+
+def gather(conn: Connection, unit: str) -> HostFacts:
+    """Run the batched script once; raise Unreachable when the host cannot be asked."""
+    res = conn.run(build_script(unit), sudo=bool(conn.ssh.get("sudo")))
+    text = res.stdout.decode("utf-8", "replace")
+    sections = split_sections(text)
+    if not sections:
+        stderr = res.stderr.decode("utf-8", "replace").strip()
+        raise CheckError(f"the fact-gathering command produced no facts (exit {res.rc})"
+                         + (f": {stderr.splitlines()[-1][:200]}" if stderr else ""))
+    return HostFacts(sections)

@@ -1,0 +1,160 @@
+"""One SSH connection per target per worker, through Testinfra's OpenSSH backend.
+
+Why OpenSSH rather than paramiko: it verifies host keys against the profile's
+known_hosts exactly as operators expect (StrictHostKeyChecking), and ControlMaster keeps
+one multiplexed connection per target for the whole run. Every remote command runs under
+``timeout`` on the target and ServerAlive probes bound a dead link, so nothing hangs.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shlex
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import testinfra
+
+from checks.profile import Target
+
+
+class Unreachable(Exception):
+    """The target could not be asked; the message is one clear reason."""
+
+
+@dataclass
+class Counters:
+    """Instrumentation: what this worker really did to a target."""
+
+    connections: int = 0
+    commands: int = 0
+
+
+@dataclass
+class Result:
+    rc: int
+    stdout: bytes
+    stderr: bytes
+
+
+_SSH_FAILURES = (
+    ("REMOTE HOST IDENTIFICATION HAS CHANGED", "host key changed (possible spoofing); "
+     "target not checked"),
+    ("Host key verification failed", "host key verification failed: key not in known_hosts "
+     "or changed"),
+    ("No ED25519 host key is known", "host key not in known_hosts"),
+    ("Permission denied", "authentication refused (key not accepted)"),
+    ("Connection refused", "connection refused (sshd not running?)"),
+    ("Connection timed out", "connection timed out"),
+    ("No route to host", "no route to host"),
+    ("Network is unreachable", "network unreachable"),
+    ("Could not resolve hostname", "host name does not resolve"),
+    ("Timeout, server", "connection lost (no answer to keepalives)"),
+    ("Connection closed", "connection closed by the target"),
+    ("Connection reset", "connection reset by the target"),
+    ("Broken pipe", "connection lost"),
+)
+
+
+def classify_ssh_error(stderr: str) -> str:
+    """Turn OpenSSH's stderr into one short reason (no key material, no secrets)."""
+    for needle, reason in _SSH_FAILURES:
+        if needle in stderr:
+            return reason
+    last = [ln for ln in stderr.strip().splitlines() if ln.strip()]
+    return f"ssh failed: {last[-1][:200]}" if last else "ssh failed with no message"
+
+
+@dataclass
+class Connection:
+    """A target's SSH session for this worker; created lazily, closed at exit."""
+
+    target: Target
+    counters: Counters = field(default_factory=Counters)
+    _dir: Path | None = None
+    _host: Any = None
+
+    @property
+    def ssh(self) -> dict[str, Any]:
+        assert self.target.ssh is not None
+        return self.target.ssh
+
+    def _config(self) -> Path:
+        self._dir = Path(tempfile.mkdtemp(prefix="jada-ssh-"))
+        s = self.ssh
+        lines = [
+            "Host jada-target",
+            f"  HostName {s['host']}",
+            f"  Port {s['port']}",
+            f"  User {s['user']}",
+            "  BatchMode yes",
+            "  IdentitiesOnly yes" if s["identity_file"] else "",
+            f"  IdentityFile {s['identity_file']}" if s["identity_file"] else "",
+            f"  UserKnownHostsFile {s['known_hosts']}" if s["known_hosts"] else "",
+            "  GlobalKnownHostsFile /dev/null" if s["known_hosts"] else "",
+            "  StrictHostKeyChecking "
+            + ("accept-new" if s["host_key_policy"] == "accept-new" else "yes"),
+            "  CheckHostIP no",
+            "  UpdateHostKeys no",
+            f"  ConnectTimeout {s['connect_timeout']}",
+            "  ServerAliveInterval 2",
+            "  ServerAliveCountMax 3",
+            "  ControlMaster auto",
+            f"  ControlPath {self._dir}/cm",
+            "  ControlPersist 120",
+            "  LogLevel ERROR",
+        ]
+        path = self._dir / "ssh_config"
+        path.write_text("\n".join(ln for ln in lines if ln) + "\n")
+        atexit.register(self.close)
+        return path
+
+    def _testinfra_host(self) -> Any:
+        if self._host is None:
+            cfg = self._config()
+            self._host = testinfra.get_host(
+                "ssh://jada-target", ssh_config=str(cfg), controlpersist=0,
+                timeout=self.ssh["connect_timeout"])
+        return self._host
+
+    def _master_alive(self) -> bool:
+        if self._dir is None or not (self._dir / "cm").exists():
+            return False
+        probe = subprocess.run(["ssh", "-F", str(self._dir / "ssh_config"), "-O", "check",
+                                "jada-target"], capture_output=True, timeout=5)
+        return probe.returncode == 0
+
+    def run(self, script: str, *, sudo: bool = False) -> Result:
+        """Run one bash script on the target under a timeout; raise Unreachable on SSH trouble."""
+        host = self._testinfra_host()
+        if not self._master_alive():
+            self.counters.connections += 1
+        self.counters.commands += 1
+        limit = self.ssh["command_timeout"]
+        cmd = f"timeout -k 3 {limit} bash -c {shlex.quote(script)}"
+        if sudo:
+            cmd = f"sudo -n {cmd}"
+        try:
+            out = host.run(cmd)
+        except RuntimeError as exc:  # testinfra raises it for ssh's exit status 255
+            res = exc.args[0]
+            raise Unreachable(classify_ssh_error(_text(res.stderr_bytes))) from None
+        if out.rc == 124 or out.rc == 137:
+            raise Unreachable(f"remote command timed out after {limit} s")
+        return Result(out.rc, out.stdout_bytes, out.stderr_bytes)
+
+    def close(self) -> None:
+        if self._dir and self._dir.exists():
+            subprocess.run(["ssh", "-F", str(self._dir / "ssh_config"), "-O", "exit",
+                            "jada-target"], capture_output=True, timeout=5)
+            shutil.rmtree(self._dir, ignore_errors=True)
+        self._dir = None
+        self._host = None
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")

@@ -1,0 +1,1 @@
+"""Pure parsers of target data: text in, structures out, no I/O."""

@@ -1,0 +1,92 @@
+"""The deployment profile: which targets to check and what to expect of them.
+
+Validated against ``schemas/profile.schema.json`` before anything connects; defaults
+come from that schema, so the schema is the one place they are documented.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from checks.inputs import InputError, fill_defaults, load_schema, read_yaml, validate
+
+SCHEMA = "profile.schema.json"
+ENV_VAR = "JADA_PROFILE"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One deployment to check: an SSH host, a Lightsail instance, or both."""
+
+    name: str
+    ssh: dict[str, Any] | None
+    lightsail: dict[str, Any] | None
+    expect: dict[str, Any] = field(hash=False)
+
+    @property
+    def expected_public_ip(self) -> str | None:
+        if self.lightsail and self.lightsail.get("public_ip"):
+            return self.lightsail["public_ip"]
+        return self.ssh["host"] if self.ssh else None
+
+
+@dataclass(frozen=True)
+class Profile:
+    path: Path
+    digest: str
+    aws: dict[str, Any]
+    targets: tuple[Target, ...]
+
+    def target(self, name: str) -> Target:
+        return next(t for t in self.targets if t.name == name)
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _relative(base: Path, value: str | None) -> str | None:
+    if value is None:
+        return None
+    p = Path(os.path.expanduser(value))
+    return str(p if p.is_absolute() else (base / p).resolve())
+
+
+def load_profile(path: str | os.PathLike[str]) -> Profile:
+    """Read, validate and complete a profile; raise InputError naming the bad field."""
+    path = Path(path)
+    data, node = read_yaml(path, "profile")
+    validate(data, SCHEMA, path, "profile", node)
+    schema = load_schema(SCHEMA)
+    full = fill_defaults(data, schema, schema)
+    names = [t["name"] for t in data["targets"]]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise InputError(f"profile {path}: /targets: target name {dupes[0]!r} is used twice")
+    expect_schema = schema["$defs"]["expect"]
+    targets = []
+    for raw, filled in zip(data["targets"], full["targets"], strict=True):
+        expect = _deep_merge(full["expect"], raw.get("expect", {}))
+        expect = fill_defaults(expect, expect_schema, schema)
+        ssh = filled.get("ssh")
+        if ssh:
+            ssh = dict(ssh, identity_file=_relative(path.parent, ssh["identity_file"]),
+                       known_hosts=_relative(path.parent, ssh["known_hosts"]))
+        targets.append(Target(filled["name"], ssh, filled.get("lightsail"), expect))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return Profile(path.resolve(), digest, full["aws"], tuple(targets))
+
+
+def profile_path(option: str | None) -> str | None:
+    """The profile chosen by ``--profile`` or, failing that, ``JADA_PROFILE``."""
+    return option or os.environ.get(ENV_VAR) or None

@@ -1,0 +1,1 @@
+"""Real test hosts on this machine (systemd-nspawn + OpenSSH) and a local Lightsail endpoint."""

@@ -1,0 +1,94 @@
+"""Host directories: what a sandbox host is made of, with single-parent inheritance.
+
+A host directory holds ``rootfs/`` (copied over the host's root before boot), optional
+``sysctl.runtime`` (``key = value`` lines applied after boot, not persisted),
+``lightsail.json`` (the instance record the local endpoint serves), ``expect.yaml``
+(per-target expectation overrides), ``prepare.sh`` (run before boot with the host's root
+as working directory, for modes, owners and links git cannot carry) and ``inherits``
+(the relative path of a parent directory, applied first).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class HostDirError(Exception):
+    """A malformed host directory; the message names the file."""
+
+
+@dataclass(frozen=True)
+class HostDir:
+    name: str
+    chain: tuple[Path, ...]  # root-most parent first, the directory itself last
+
+    @property
+    def rootfs_layers(self) -> list[Path]:
+        return [d / "rootfs" for d in self.chain if (d / "rootfs").is_dir()]
+
+    @property
+    def prepare_scripts(self) -> list[Path]:
+        return [d / "prepare.sh" for d in self.chain if (d / "prepare.sh").is_file()]
+
+    def nearest(self, filename: str) -> Path | None:
+        for d in reversed(self.chain):
+            if (d / filename).is_file():
+                return d / filename
+        return None
+
+    def runtime_sysctls(self) -> dict[str, str]:
+        """Merged ``sysctl.runtime`` of the chain (a child's value overrides its parent's)."""
+        values: dict[str, str] = {}
+        for d in self.chain:
+            path = d / "sysctl.runtime"
+            if path.is_file():
+                values.update(parse_runtime_sysctls(path))
+        return values
+
+    def expect(self) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for d in self.chain:
+            path = d / "expect.yaml"
+            if path.is_file():
+                data = yaml.safe_load(path.read_text()) or {}
+                if not isinstance(data, dict):
+                    raise HostDirError(f"{path}: expected a mapping of expectations")
+                merged.update(data)
+        return merged
+
+
+def parse_runtime_sysctls(path: Path) -> dict[str, str]:
+    values = {}
+    for n, raw in enumerate(path.read_text().splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise HostDirError(f"{path}:{n}: expected 'key = value'")
+        key = key.strip().replace("/", ".")
+        if not key.startswith("net."):
+            raise HostDirError(f"{path}:{n}: only net.* sysctls are per host (network "
+                               f"namespace); {key} would change the whole machine")
+        values[key] = value.strip()
+    return values
+
+
+def load_hostdir(name: str, path: str | Path) -> HostDir:
+    """Resolve ``path`` and its ``inherits`` chain; refuse loops and missing parents."""
+    chain: list[Path] = []
+    current: Path | None = Path(path).resolve()
+    while current is not None:
+        if not current.is_dir():
+            raise HostDirError(f"host directory {current} does not exist")
+        if current in chain:
+            raise HostDirError(f"{current}/inherits: inheritance loop")
+        chain.append(current)
+        parent_file = current / "inherits"
+        current = (current / parent_file.read_text().strip()).resolve() \
+            if parent_file.is_file() else None
+    return HostDir(name, tuple(reversed(chain)))

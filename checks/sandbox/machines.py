@@ -1,0 +1,194 @@
+"""Booting and removing sandbox hosts: systemd-nspawn over overlayfs, one netns each.
+
+Each host is real systemd as PID 1 with a real OpenSSH server. The root is an overlay
+whose lower layer is this machine's ``/`` and whose upper layer is the host's own, so a
+host costs only what it changes. ``--private-network`` gives it its own network
+namespace (with a writable ``/proc/sys/net``, so ``systemd-sysctl`` applies persisted
+sysctls at boot); one end of a veth pair is moved in to reach it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from checks.sandbox.hostdir import HostDir
+
+# Units of this machine that a test host does not need: everything enabled in
+# multi-user.target.wants except sshd, plus units that would fight over the network.
+KEEP_ENABLED = {"ssh.service", "jada-agent.service"}
+ALWAYS_MASK = ("systemd-networkd.service", "systemd-resolved.service",
+               "systemd-timesyncd.service", "networking.service", "apt-daily.timer",
+               "apt-daily-upgrade.timer", "man-db.timer", "e2scrub_all.timer",
+               "fstrim.timer", "logrotate.timer", "dpkg-db-backup.timer")
+SUBNET = "10.231"  # host i: 10.231.i.1 (this side) and 10.231.i.2 (the host)
+
+
+class SandboxError(Exception):
+    """Booting or reaching a host failed; the message says which and why."""
+
+
+@dataclass
+class Machine:
+    name: str
+    index: int
+    dir: str
+    nspawn_pid: int = 0
+    init_pid: int = 0
+
+    @property
+    def address(self) -> str:
+        return f"{SUBNET}.{self.index}.2"
+
+    @property
+    def gateway(self) -> str:
+        return f"{SUBNET}.{self.index}.1"
+
+    @property
+    def link(self) -> str:
+        return f"jsb{self.index}"
+
+    @property
+    def root(self) -> Path:
+        return Path(self.dir) / "merged"
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+    res = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if res.returncode != 0:
+        raise SandboxError(f"{' '.join(cmd[:4])}...: {res.stderr.strip()[-300:]}")
+    return res
+
+
+def prepare(m: Machine, hostdir: HostDir, pubkey: str) -> str:
+    """Mount the overlay and lay the host's files; return its ed25519 host public key."""
+    base = Path(m.dir)
+    for sub in ("upper", "work", "merged"):
+        (base / sub).mkdir(parents=True, exist_ok=True)
+    run(["mount", "-t", "overlay", "overlay", "-o",
+         f"lowerdir=/,upperdir={base}/upper,workdir={base}/work", str(m.root)])
+    root = m.root
+    units = root / "etc/systemd/system"
+    for wants in (units / "multi-user.target.wants").glob("*"):
+        if wants.name not in KEEP_ENABLED:
+            wants.unlink()
+    for unit in ALWAYS_MASK:
+        (units / unit).unlink(missing_ok=True)
+        (units / unit).symlink_to("/dev/null")
+    for layer in hostdir.rootfs_layers:
+        run(["cp", "-a", "--no-preserve=ownership", f"{layer}/.", str(root)])
+    (root / "etc/hostname").write_text(m.name + "\n")
+    ssh = root / "etc/ssh"
+    for key in ssh.glob("ssh_host_*"):
+        key.unlink()
+    run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", m.name,
+         "-f", str(ssh / "ssh_host_ed25519_key")])
+    (ssh / "sshd_config.d").mkdir(exist_ok=True)
+    (ssh / "sshd_config.d/00-jada-sandbox.conf").write_text(
+        "HostKey /etc/ssh/ssh_host_ed25519_key\nPermitRootLogin prohibit-password\n"
+        "PasswordAuthentication no\nUseDNS no\n")
+    dot_ssh = root / "root/.ssh"
+    dot_ssh.mkdir(mode=0o700, exist_ok=True)
+    (dot_ssh / "authorized_keys").write_text(pubkey)
+    os.chmod(dot_ssh / "authorized_keys", 0o600)
+    run(["systemd-sysusers", f"--root={root}"])
+    for script in hostdir.prepare_scripts:
+        run(["bash", str(script)], cwd=root)
+    return (ssh / "ssh_host_ed25519_key.pub").read_text().split()[1]
+
+
+def launch(m: Machine) -> None:
+    """Start systemd-nspawn in the background and find the host's PID 1."""
+    log = open(Path(m.dir) / "console.log", "wb")  # noqa: SIM115 - kept by the child
+    proc = subprocess.Popen(
+        ["systemd-nspawn", "-D", str(m.root), "-b", "--register=no", "--keep-unit",
+         "--link-journal=no", "--private-network", "-M", m.name, "--console=read-only"],
+        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True)
+    m.nspawn_pid = proc.pid
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        kids = _children(proc.pid)
+        if kids:
+            m.init_pid = kids[0]
+            return
+        if proc.poll() is not None:
+            raise SandboxError(f"{m.name}: systemd-nspawn exited ({proc.returncode}); "
+                               f"see {m.dir}/console.log")
+        time.sleep(0.05)
+    raise SandboxError(f"{m.name}: systemd-nspawn started no init within 15 s")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def wire(m: Machine) -> None:
+    """Move one end of a veth pair into the host's netns and address both ends."""
+    peer = f"{m.link}c"
+    run(["ip", "link", "add", m.link, "type", "veth", "peer", "name", peer])
+    run(["ip", "link", "set", peer, "netns", str(m.init_pid)])
+    run(["ip", "addr", "add", f"{m.gateway}/24", "dev", m.link])
+    run(["ip", "link", "set", m.link, "up"])
+    ns = ["nsenter", "-t", str(m.init_pid), "-n"]
+    run(ns + ["ip", "link", "set", peer, "name", "eth0"])
+    run(ns + ["ip", "addr", "add", f"{m.address}/24", "dev", "eth0"])
+    run(ns + ["ip", "link", "set", "eth0", "up"])
+    run(ns + ["ip", "link", "set", "lo", "up"])
+
+
+def apply_runtime_sysctls(m: Machine, values: dict[str, str]) -> None:
+    """Drift between runtime and disk: write net.* sysctls in the host's netns only."""
+    for key, value in values.items():
+        run(["nsenter", "-t", str(m.init_pid), "-n", "sysctl", "-q", "-w", f"{key}={value}"])
+
+
+def stop(m: Machine, grace: float = 10.0) -> None:
+    """Power the host off (SIGTERM to nspawn), kill what is left, unmount, remove."""
+    for pid, sig in ((m.nspawn_pid, signal.SIGTERM),):
+        _signal(pid, sig)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and _alive(m.nspawn_pid):
+        time.sleep(0.1)
+    for pid in (m.init_pid, m.nspawn_pid):
+        _signal(pid, signal.SIGKILL)
+    unmount_and_remove(Path(m.dir))
+    subprocess.run(["ip", "link", "del", m.link], capture_output=True)
+
+
+def unmount_and_remove(base: Path) -> None:
+    merged = base / "merged"
+    if os.path.ismount(merged):
+        if subprocess.run(["umount", str(merged)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(merged)], capture_output=True)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def _signal(pid: int, sig: int) -> None:
+    if pid > 0:
+        try:
+            os.kill(pid, sig)
+        except OSError:
+            pass

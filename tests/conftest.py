@@ -1,0 +1,22 @@
+"""Fixtures of the self-tests. ``sandbox`` boots every host directory once per session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from checks.sandbox.sandbox import Sandbox
+from tests.sandbox_harness import SandboxHarness, all_host_dirs
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHarness]:
+    sb = Sandbox()
+    hosts = all_host_dirs()
+    workdir = tmp_path_factory.mktemp("sandbox")
+    sb.up({name: str(path) for name, path in hosts.items()}, workdir / "all.yaml")
+    try:
+        yield SandboxHarness(sb, workdir)
+    finally:
+        sb.down()
