@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from checks.sandbox.sandbox import Sandbox
+from checks.sandbox.sandbox import Sandbox, exclusive
 from tests.sandbox_harness import SandboxHarness, all_host_dirs
 
 
@@ -15,8 +15,9 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHarness
     sb = Sandbox()
     hosts = all_host_dirs()
     workdir = tmp_path_factory.mktemp("sandbox")
-    sb.up({name: str(path) for name, path in hosts.items()}, workdir / "all.yaml")
-    try:
-        yield SandboxHarness(sb, workdir)
-    finally:
-        sb.down()
+    with exclusive():
+        try:
+            sb.up({name: str(path) for name, path in hosts.items()}, workdir / "all.yaml")
+            yield SandboxHarness(sb, workdir)
+        finally:
+            sb.down()

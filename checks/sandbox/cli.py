@@ -14,7 +14,7 @@ from pathlib import Path
 
 from checks.sandbox.hostdir import HostDirError
 from checks.sandbox.machines import SandboxError
-from checks.sandbox.sandbox import Sandbox
+from checks.sandbox.sandbox import Sandbox, exclusive
 
 
 def _host(spec: str) -> tuple[str, str]:
@@ -36,6 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("status", help="list the running hosts")
     args = ap.parse_args(argv)
     sb = Sandbox()
+    with exclusive():
+        return _dispatch(args, sb, ap)
+
+
+def _dispatch(args: argparse.Namespace, sb: Sandbox, ap: argparse.ArgumentParser) -> int:
     try:
         if args.cmd == "up":
             hosts = dict(args.host)

@@ -7,13 +7,16 @@ Only one sandbox exists at a time (its state lives in ``JADA_SANDBOX_DIR``, defa
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +42,23 @@ REPO = Path(__file__).resolve().parents[2]
 BOOT_TIMEOUT = 30.0
 
 
+LOCK_FILE = Path("/var/tmp/jada-sandbox.lock")
+
+
 def state_dir() -> Path:
     return Path(os.environ.get("JADA_SANDBOX_DIR", DEFAULT_DIR))
+
+
+@contextmanager
+def exclusive() -> Iterator[None]:
+    """Hold the machine-wide sandbox lock: sandboxes share one address range and link
+    names, so a second one waits for the first instead of tearing it down."""
+    with open(LOCK_FILE, "a") as fd:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 class Sandbox:
