@@ -8,6 +8,8 @@ pass → passed, fail → failed, error → pytest error (in setup), skipped →
 
 from __future__ import annotations
 
+import json
+import resource
 import time
 import traceback
 from pathlib import Path
@@ -20,8 +22,11 @@ from checks.controls import catalogue
 from checks.inputs import InputError
 from checks.model import SEVERITIES, CheckError, Control, Outcome, errored
 from checks.profile import Profile, Target, load_profile, profile_path
+from checks.reporting.convergence import converge, retry_deadline
+from checks.reporting.shard import ShardError, selected
 
 PROFILE_KEY = pytest.StashKey[Profile]()
+STATS_KEY = pytest.StashKey[list[dict[str, Any]]]()
 STORE_KEY = pytest.StashKey[FactStore]()
 
 
@@ -31,6 +36,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="deployment profile (YAML); default: $JADA_PROFILE")
     group.addoption("--list-controls", action="store_true", dest="jada_list",
                     help="print the control catalogue and exit")
+    group.addoption("--stats-json", dest="jada_stats", metavar="PATH",
+                    help="write instrumentation: SSH connections and remote commands per "
+                         "target, peak memory per worker")
+    group.addoption("--shard", dest="jada_shard", metavar="I/N",
+                    help="check only shard I of N of the targets (sorted by name, dealt "
+                         "round-robin); merge the shards' JSON reports with merge-reports")
 
 
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
@@ -58,14 +69,59 @@ def pytest_configure(config: pytest.Config) -> None:
         profile = load_profile(path)
     except InputError as exc:
         raise pytest.UsageError(str(exc)) from None
+    try:
+        selected((), config.getoption("jada_shard", None), str)
+    except ShardError as exc:
+        raise pytest.UsageError(str(exc)) from None
     config.stash[PROFILE_KEY] = profile
     config.stash[STORE_KEY] = FactStore(profile)
+    config.stash[STATS_KEY] = []
+    if getattr(config.option, "dist", "no") == "load":
+        config.option.dist = "loadgroup"  # one worker per target: one connection, one gather
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     store = config.stash.get(STORE_KEY, None)
     if store is not None:
         store.close()
+
+
+def worker_stats(config: pytest.Config) -> dict[str, Any]:
+    """This process's instrumentation: what it really did to each target."""
+    store = config.stash[STORE_KEY]
+    worker = getattr(config, "workerinput", {}).get("workerid", "main")
+    return {"worker": worker,
+            "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            "targets": {name: {"connections": c.counters.connections,
+                               "commands": c.counters.commands}
+                        for name, c in store.connections.items()}}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    stats = getattr(node, "workeroutput", {}).get("jada_stats")
+    if stats is not None and STATS_KEY in node.config.stash:
+        node.config.stash[STATS_KEY].append(stats)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    if STORE_KEY not in config.stash:
+        return
+    if hasattr(config, "workerinput"):
+        config.workeroutput["jada_stats"] = worker_stats(config)
+        return
+    path = config.getoption("jada_stats", None)
+    if path:
+        workers = config.stash[STATS_KEY] or [worker_stats(config)]
+        totals: dict[str, dict[str, int]] = {}
+        for w in workers:
+            for name, c in w["targets"].items():
+                t = totals.setdefault(name, {"connections": 0, "commands": 0})
+                t["connections"] += c["connections"]
+                t["commands"] += c["commands"]
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps({"workers": workers, "targets": totals}, indent=2))
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -83,7 +139,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     profile = config.stash.get(PROFILE_KEY, None)
     if profile is None:
         return
-    for target in profile.targets:
+    for target in selected(profile.targets, config.getoption("jada_shard"), lambda t: t.name):
         for c in catalogue():
             if applies(c, target):
                 items.append(ControlItem.from_parent(session, name=f"{c.id}[{target.name}]",
@@ -106,6 +162,7 @@ class ControlItem(pytest.Item):
         self.target = target
         self.outcome: Outcome | None = None
         self.duration = 0.0
+        self.attempts = 0
         self.add_marker(f"severity_{control.severity}")
         self.add_marker(f"area_{control.area}")
         self.add_marker(pytest.mark.xdist_group(target.name))
@@ -130,7 +187,9 @@ class ControlItem(pytest.Item):
 
     def setup(self) -> None:
         start = time.monotonic()
-        self.outcome = self.evaluate()
+        store = self.config.stash[STORE_KEY]
+        self.outcome, self.attempts = converge(self.evaluate, lambda: store.invalidate(self.target),
+                                               retry_deadline(self.config))
         self.duration = time.monotonic() - start
         if self.outcome.status == "error":
             raise ControlErrored(self.outcome.message)
@@ -180,6 +239,7 @@ def outcome_record(item: ControlItem) -> dict[str, Any]:
         "source": o.source if o else None,
         "remediation": item.control.remediation,
         "duration": round(item.duration, 4),
+        "attempts": max(item.attempts, 1),
     }
 
 

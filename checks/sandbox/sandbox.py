@@ -154,6 +154,7 @@ class Sandbox:
         records_file = self.base / "lightsail-records.json"
         records_file.write_text(json.dumps(records, indent=2))
         port_file = self.base / "lightsail.port"
+        port_file.unlink(missing_ok=True)
         log = open(self.base / "lightsail.log", "wb")  # noqa: SIM115 - kept by the child
         proc = subprocess.Popen(lightsail_records.endpoint_argv(records_file, port_file),
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,

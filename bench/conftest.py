@@ -1,0 +1,25 @@
+"""Instrumentation for the naive baseline: count its remote commands (the bench reads the
+SSH logins each host accepted from the host's own sshd journal)."""
+
+import json
+import os
+
+import testinfra.backend.ssh as ssh_backend
+
+COUNTS = {"commands": 0}
+_run = ssh_backend.SshBackend.run
+
+
+def counted_run(self, command, *args, **kwargs):
+    COUNTS["commands"] += 1
+    return _run(self, command, *args, **kwargs)
+
+
+ssh_backend.SshBackend.run = counted_run
+
+
+def pytest_sessionfinish(session):
+    path = os.environ.get("JADA_NAIVE_STATS")
+    if path:
+        with open(path, "w") as fh:
+            json.dump(COUNTS, fh)

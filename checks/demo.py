@@ -1,0 +1,94 @@
+"""``make demo``: boot ``compliant`` and ``drifted``, check both in parallel, tear down.
+
+Exits 0 only when ``compliant`` passed every control and ``drifted`` failed (or errored)
+exactly the faults listed in ``sandbox/hosts/drifted/faults.yaml``. A first run makes a
+baseline; a runtime change on ``drifted`` then shows up in the final run's drift section.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from checks.sandbox.sandbox import REPO, Sandbox, exclusive
+
+OUT = REPO / "build" / "demo"
+HOSTS = {"compliant": REPO / "sandbox/hosts/compliant", "drifted": REPO / "sandbox/hosts/drifted"}
+SANDBOX_ENV = {"AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox-secret",
+               "AWS_EC2_METADATA_DISABLED": "true"}
+
+
+def pytest_run(profile: Path, *args: str) -> int:
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--profile", str(profile),
+           "-n", "2", *args]
+    env = {**os.environ, **SANDBOX_ENV}
+    env.pop("JADA_PROFILE", None)
+    return subprocess.run(cmd, cwd=REPO, env=env).returncode
+
+
+def verdict(report: dict, faults: dict[str, str]) -> list[str]:
+    """What is wrong with the outcome, as lines; empty when the demo succeeded."""
+    problems = []
+    got: dict[str, dict[str, str]] = {"compliant": {}, "drifted": {}}
+    for rec in report["records"]:
+        got.setdefault(rec["target"], {})[rec["control"]] = rec["outcome"]
+    for control, outcome in sorted(got["compliant"].items()):
+        if outcome != "pass":
+            problems.append(f"compliant: {control} is {outcome}, expected pass")
+    for control, outcome in sorted(got["drifted"].items()):
+        want = faults.get(control, "pass")
+        if outcome != want:
+            problems.append(f"drifted: {control} is {outcome}, expected {want}")
+    for control in sorted(set(faults) - set(got["drifted"])):
+        problems.append(f"drifted: documented fault {control} was not checked")
+    return problems
+
+
+def summary(report: dict) -> str:
+    rows = {}
+    for rec in report["records"]:
+        counts = rows.setdefault(rec["target"], {"pass": 0, "fail": 0, "error": 0, "skipped": 0})
+        counts[rec["outcome"]] += 1
+    lines = [f"{'target':<12} {'pass':>5} {'fail':>5} {'error':>6} {'skipped':>8}"]
+    for target, c in sorted(rows.items()):
+        lines.append(f"{target:<12} {c['pass']:>5} {c['fail']:>5} {c['error']:>6} "
+                     f"{c['skipped']:>8}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    OUT.mkdir(parents=True, exist_ok=True)
+    faults = yaml.safe_load((HOSTS["drifted"] / "faults.yaml").read_text())["faults"]
+    sb = Sandbox()
+    with exclusive():
+        try:
+            profile = sb.up({n: str(p) for n, p in HOSTS.items()}, OUT / "profile.yaml")
+            print(f"booted {', '.join(HOSTS)}; profile {profile}", flush=True)
+            pytest_run(profile, "-q", "--report-json", str(OUT / "baseline.json"))
+            sb.ssh("drifted", "sysctl -q -w net.core.somaxconn=2048")
+            pytest_run(profile, "--baseline", str(OUT / "baseline.json"),
+                       "--report-json", str(OUT / "report.json"),
+                       "--report-md", str(OUT / "report.md"),
+                       "--report-html", str(OUT / "report.html"),
+                       "--junitxml", str(OUT / "junit.xml"))
+        finally:
+            sb.down()
+    report = json.loads((OUT / "report.json").read_text())
+    print("\n" + summary(report))
+    problems = verdict(report, faults)
+    print(f"\nreports: {OUT}")
+    if problems:
+        print("DEMO FAILED:\n  " + "\n  ".join(problems))
+        return 1
+    print(f"DEMO OK: compliant passed every control; drifted failed exactly its "
+          f"{len(faults)} documented faults")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
