@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from checks.aws.lightsail import LightsailFacts, lightsail_facts
 from checks.facts.host import HostFacts, gather
 from checks.facts.remote import Connection, Unreachable
 from checks.model import CheckError
@@ -80,3 +81,9 @@ class CheckContext:
     def host(self) -> HostFacts:
         """Facts of this target's host; raises CheckError if it could not be asked."""
         return self.store.host_facts(self.target)
+
+    @property
+    def lightsail(self) -> LightsailFacts:
+        """This target's Lightsail facts, shared by its LS controls (one GetInstance each)."""
+        return self.store.cached(
+            "lightsail", self.target, lambda: lightsail_facts(self.store.profile.aws, self.target))

@@ -1,1 +1,397 @@
-"""JADA-LS: the Lightsail instance, through boto3 (controls registered in issue 5 work)."""
+"""JADA-LS: the Lightsail instance, read through the Lightsail API (boto3).
+
+GetInstance is asked once per target (``ctx.lightsail``) and answers LS-01/02/03/08/09 and
+part of LS-06/07; metrics come from GetInstanceMetricData, snapshots from GetAutoSnapshots.
+The firewall check is split in two because a control has one severity: LS-03 (high)
+compares the open port set exactly, LS-09 (critical) finds admin ports open to the Internet.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import UTC, datetime
+from typing import Any
+
+from checks.aws.lightsail import Datapoint, NotFound
+from checks.context import CheckContext
+from checks.model import CheckError, Outcome, control, failed, passed, skipped
+
+API = "https://docs.aws.amazon.com/lightsail/2016-11-28/api-reference/"
+
+
+def field(obj: Any, path: str, kind: type | tuple[type, ...]) -> Any:
+    """``obj[a][b]`` for path ``a.b``, or CheckError naming the missing GetInstance field."""
+    value = obj
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise CheckError(f"the GetInstance answer has no usable instance.{path}")
+    return value
+
+
+def hhmm(ts: datetime) -> str:
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def window_points(ctx: CheckContext, metric: str, statistic: str, unit: str,
+                  period: int) -> tuple[list[Datapoint], int]:
+    """Datapoints over the profile's metrics window; none at all is an error, not a pass."""
+    minutes = ctx.expect["lightsail"]["metrics_window_minutes"]
+    points = ctx.lightsail.datapoints(metric, statistic, unit, period, minutes)
+    if not points:
+        raise CheckError(f"no {metric} datapoints in the last {minutes} min (period {period} s, "
+                         f"{statistic}, {unit}): the instance publishes none (stopped, just "
+                         "created) or the metric is unavailable")
+    return points, minutes
+
+
+@control(
+    "JADA-LS-01",
+    title="The Lightsail instance exists and is running",
+    severity="critical",
+    side="lightsail",
+    rationale=f"""
+Nothing on the host works unless the instance runs. Reads instance.state.name from
+GetInstance ({API}API_GetInstance.html, InstanceState: {API}API_InstanceState.html) and
+compares the state *name* (pending, running, stopping, stopped, ...), not the code, whose
+high byte is internal. A NotFoundException means the instance is not in that region.
+""",
+    remediation="aws lightsail start-instance --instance-name <instance> --region <region>  "
+                "(state: aws lightsail get-instance-state --instance-name <instance>)",
+)
+def ls_running(ctx: CheckContext) -> Outcome:
+    ls = ctx.lightsail
+    try:
+        inst = ls.instance()
+    except NotFound as exc:
+        return failed(str(exc), observed="no such instance",
+                      expected=f"instance {ls.name!r} in {ls.region}",
+                      source=ls.source("NotFoundException"))
+    state = field(inst, "state.name", str)
+    src = ls.source("instance.state.name")
+    if state.lower() != "running":
+        return failed(f"instance {ls.name} is {state}, not running", observed=state,
+                      expected="running", source=src)
+    return passed(f"instance {ls.name} is running", observed=state, expected="running",
+                  source=src)
+
+
+@control(
+    "JADA-LS-02",
+    title="A static IP is attached and is the address the profile expects",
+    severity="high",
+    side="lightsail",
+    rationale=f"""
+Without a static IP the public address changes on every stop/start, breaking DNS, the SSH
+target and any allow-list naming it. Reads instance.isStaticIp and
+instance.publicIpAddress from GetInstance ({API}API_Instance.html) and compares the address
+with the target's lightsail.public_ip (or its ssh.host).
+""",
+    remediation="aws lightsail allocate-static-ip --static-ip-name <instance>-ip && "
+                "aws lightsail attach-static-ip --static-ip-name <instance>-ip "
+                "--instance-name <instance>  (then point DNS and the profile at it)",
+)
+def ls_static_ip(ctx: CheckContext) -> Outcome:
+    ls = ctx.lightsail
+    inst = ls.instance()
+    static = inst.get("isStaticIp") is True
+    address = inst.get("publicIpAddress") or "(none)"
+    want = ctx.target.expected_public_ip
+    observed = f"isStaticIp={str(static).lower()} publicIpAddress={address}"
+    expected = f"isStaticIp=true publicIpAddress={want or '(any: no address in profile)'}"
+    src = ls.source("instance.isStaticIp, instance.publicIpAddress")
+    problems = []
+    if not static:
+        problems.append(f"no static IP is attached (public address {address} is ephemeral)")
+    if want and address != want:
+        problems.append(f"public address is {address}, expected {want}")
+    if problems:
+        return failed("; ".join(problems), observed=observed, expected=expected, source=src)
+    return passed(f"static IP {address} is attached", observed=observed, expected=expected,
+                  source=src)
+
+
+def inbound_rules(ctx: CheckContext) -> list[dict[str, Any]]:
+    rules = field(ctx.lightsail.instance(), "networking.ports", list)
+    out = []
+    for r in rules:
+        if not isinstance(r, dict) or not isinstance(r.get("fromPort"), int) \
+                or not isinstance(r.get("toPort"), int) or not isinstance(r.get("protocol"), str):
+            raise CheckError("a GetInstance networking.ports entry lacks fromPort/toPort/protocol")
+        if str(r.get("accessDirection", "inbound")).lower() == "inbound":
+            out.append(r)
+    return out
+
+
+def port_key(from_port: int, to_port: int, protocol: str) -> tuple[int, int, str]:
+    return from_port, to_port, protocol.lower()
+
+
+def show_port(key: tuple[int, int, str]) -> str:
+    lo, hi, proto = key
+    if proto == "all":
+        return "all"
+    return f"{lo}/{proto}" if lo == hi else f"{lo}-{hi}/{proto}"
+
+
+def show_ports(keys: set[tuple[int, int, str]]) -> str:
+    return ", ".join(show_port(k) for k in sorted(keys)) or "(none)"
+
+
+@control(
+    "JADA-LS-03",
+    title="The Lightsail firewall opens exactly the expected ports",
+    severity="high",
+    side="lightsail",
+    rationale=f"""
+Every open port is attack surface; a port the deployment does not need should be closed.
+Reads the inbound rules in instance.networking.ports from GetInstance (InstancePortInfo:
+fromPort, toPort, protocol; {API}API_InstancePortInfo.html) and compares the set of
+(from, to, protocol) with expect.lightsail.open_ports, protocols case-insensitively.
+Who may reach an admin port is JADA-LS-09.
+""",
+    remediation="aws lightsail put-instance-public-ports --instance-name <instance> "
+                "--port-infos fromPort=22,toPort=22,protocol=tcp,cidrs=<admin CIDR>  "
+                "(replaces the whole rule set)",
+)
+def ls_open_ports(ctx: CheckContext) -> Outcome:
+    rules = inbound_rules(ctx)
+    have = {port_key(r["fromPort"], r["toPort"], r["protocol"]) for r in rules}
+    want = {port_key(p["from_port"], p.get("to_port", p["from_port"]), p["protocol"])
+            for p in ctx.expect["lightsail"]["open_ports"]}
+    observed, expected = show_ports(have), show_ports(want)
+    src = ctx.lightsail.source("instance.networking.ports")
+    extra, missing = have - want, want - have
+    if extra or missing:
+        parts = ([f"unexpected open: {show_ports(extra)}"] if extra else []) + \
+                ([f"expected but not open: {show_ports(missing)}"] if missing else [])
+        return failed("firewall differs: " + "; ".join(parts), observed=observed,
+                      expected=expected, source=src)
+    return passed(f"firewall opens exactly {observed}", observed=observed, expected=expected,
+                  source=src)
+
+
+def world_sources(rule: dict[str, Any]) -> list[str]:
+    """The rule's sources that are the whole address space (0.0.0.0/0, ::/0)."""
+    out = []
+    for cidr in list(rule.get("cidrs") or []) + list(rule.get("ipv6Cidrs") or []):
+        try:
+            if ipaddress.ip_network(str(cidr).strip(), strict=False).prefixlen == 0:
+                out.append(str(cidr).strip())
+        except ValueError:
+            continue
+    return out
+
+
+@control(
+    "JADA-LS-09",
+    title="No admin port is open to the whole Internet",
+    severity="critical",
+    side="lightsail",
+    rationale=f"""
+SSH (and any other admin port) open to 0.0.0.0/0 or ::/0 invites credential stuffing and
+exposes every future sshd flaw. Reads cidrs and ipv6Cidrs of each inbound rule in
+instance.networking.ports from GetInstance ({API}API_InstancePortInfo.html) and flags any
+rule whose port range covers an expect.lightsail.admin_ports entry (tcp, udp or all) with
+a source of prefix length 0.
+""",
+    remediation="aws lightsail put-instance-public-ports --instance-name <instance> "
+                "--port-infos fromPort=22,toPort=22,protocol=tcp,cidrs=<admin CIDR>  "
+                "(or use Lightsail's browser SSH alias instead of 0.0.0.0/0)",
+)
+def ls_admin_exposure(ctx: CheckContext) -> Outcome:
+    admin = sorted(set(ctx.expect["lightsail"]["admin_ports"]))
+    exposed = []
+    for r in inbound_rules(ctx):
+        proto = r["protocol"].lower()
+        if proto not in ("tcp", "udp", "all"):
+            continue  # icmp "ports" are types and codes
+        world = world_sources(r)
+        for port in admin:
+            if world and r["fromPort"] <= port <= r["toPort"]:
+                rule = show_port(port_key(r["fromPort"], r["toPort"], proto))
+                exposed.append(f"{port} via {rule} from {' and '.join(world)}")
+    observed = "; ".join(exposed) or "no admin port open to 0.0.0.0/0 or ::/0"
+    expected = f"admin ports {admin} not open to 0.0.0.0/0 or ::/0"
+    src = ctx.lightsail.source("instance.networking.ports[].cidrs, ipv6Cidrs")
+    if exposed:
+        return failed(f"admin port open to the Internet: {observed}", observed=observed,
+                      expected=expected, source=src)
+    return passed(f"admin ports {admin} are not open to the Internet", observed=observed,
+                  expected=expected, source=src)
+
+
+@control(
+    "JADA-LS-04",
+    title="No failed status check in the metrics window",
+    severity="high",
+    side="lightsail",
+    rationale=f"""
+A failed system or instance status check means the host or the guest is impaired, often
+before anything else notices. Sums StatusCheckFailed (0 passed / 1 failed, Count, 60 s
+granularity) from GetInstanceMetricData over expect.lightsail.metrics_window_minutes
+({API}API_GetInstanceMetricData.html); no datapoints at all is an error, not a pass.
+""",
+    remediation="aws lightsail get-instance-metric-data --instance-name <instance> "
+                "--metric-name StatusCheckFailed_System (or _Instance) ...  to tell host from "
+                "guest; then aws lightsail reboot-instance, or stop-instance + start-instance",
+)
+def ls_status_checks(ctx: CheckContext) -> Outcome:
+    points, minutes = window_points(ctx, "StatusCheckFailed", "Sum", "Count", 60)
+    total = sum(p.value for p in points)
+    bad = [p for p in points if p.value > 0]
+    observed = f"sum={total:g} over {len(points)} datapoints of 60 s"
+    if bad:
+        observed += " (failed at " + ", ".join(hhmm(p.timestamp) for p in bad[-3:]) + ")"
+    src = ctx.lightsail.source("StatusCheckFailed Sum", "GetInstanceMetricData")
+    expected = f"sum=0 over the last {minutes} min"
+    if total > 0:
+        return failed(f"status checks failed {total:g} time(s) in the last {minutes} min",
+                      observed=observed, expected=expected, source=src)
+    return passed(f"no failed status check in the last {minutes} min", observed=observed,
+                  expected=expected, source=src)
+
+
+@control(
+    "JADA-LS-05",
+    title="CPU burst capacity is above the minimum",
+    severity="medium",
+    side="lightsail",
+    rationale=f"""
+Lightsail instances are burstable: once burst capacity is spent the CPU is held to its
+baseline and the orchestrator slows to a crawl. Reads the latest BurstCapacityPercentage
+(Percent, Average of 5-minute periods) from GetInstanceMetricData
+({API}API_GetInstanceMetricData.html) and compares it with expect.lightsail.burst_min_percent.
+""",
+    remediation="find the load: aws lightsail get-instance-metric-data --metric-name "
+                "CPUUtilization ...; or move to a larger bundle: aws lightsail "
+                "create-instance-snapshot, then create-instances-from-snapshot --bundle-id <id>",
+)
+def ls_burst(ctx: CheckContext) -> Outcome:
+    points, _ = window_points(ctx, "BurstCapacityPercentage", "Average", "Percent", 300)
+    latest = points[-1]
+    floor = float(ctx.expect["lightsail"]["burst_min_percent"])
+    observed = f"{latest.value:g}% at {hhmm(latest.timestamp)}"
+    expected = f">= {floor:g}%"
+    src = ctx.lightsail.source("BurstCapacityPercentage Average", "GetInstanceMetricData")
+    if latest.value < floor:
+        return failed(f"burst capacity {latest.value:g}% is below the minimum {floor:g}%",
+                      observed=observed, expected=expected, source=src)
+    return passed(f"burst capacity {latest.value:g}% (minimum {floor:g}%)", observed=observed,
+                  expected=expected, source=src)
+
+
+@control(
+    "JADA-LS-06",
+    title="IMDSv2 is required and nothing used IMDSv1",
+    severity="high",
+    side="lightsail",
+    rationale=f"""
+IMDSv1 answers any GET, so an SSRF in anything on the host can read the instance's role
+credentials; IMDSv2 needs a session token. Reads instance.metadataOptions.httpTokens from
+GetInstance (InstanceMetadataOptions, {API}API_InstanceMetadataOptions.html) and sums
+MetadataNoToken (Count) from GetInstanceMetricData over the metrics window: it counts
+metadata reads made without a token.
+""",
+    remediation="aws lightsail update-instance-metadata-options --instance-name <instance> "
+                "--http-tokens required  (first find and update the IMDSv1 callers that "
+                "MetadataNoToken counts)",
+)
+def ls_imdsv2(ctx: CheckContext) -> Outcome:
+    ls = ctx.lightsail
+    tokens = field(ls.instance(), "metadataOptions.httpTokens", str)
+    if tokens.lower() != "required":
+        return failed(f"IMDSv2 is not required (httpTokens={tokens})",
+                      observed=f"httpTokens={tokens}", expected="httpTokens=required",
+                      source=ls.source("instance.metadataOptions.httpTokens"))
+    points, minutes = window_points(ctx, "MetadataNoToken", "Sum", "Count", 60)
+    total = sum(p.value for p in points)
+    observed = f"httpTokens={tokens} MetadataNoToken sum={total:g}"
+    expected = f"httpTokens=required MetadataNoToken sum=0 over the last {minutes} min"
+    src = ls.source("instance.metadataOptions.httpTokens; MetadataNoToken Sum "
+                    "(GetInstanceMetricData)")
+    if total > 0:
+        return failed(f"{total:g} metadata read(s) without a token in the last {minutes} min",
+                      observed=observed, expected=expected, source=src)
+    return passed("IMDSv2 is required and no tokenless metadata read was seen",
+                  observed=observed, expected=expected, source=src)
+
+
+@control(
+    "JADA-LS-07",
+    title="Automatic snapshots are enabled and the latest one succeeded recently",
+    severity="medium",
+    side="lightsail",
+    rationale=f"""
+Without a recent snapshot a lost disk is lost work and configuration. Looks for the add-on
+named AutoSnapshot with status Enabled in instance.addOns from GetInstance
+({API}API_AddOn.html), then reads GetAutoSnapshots ({API}API_GetAutoSnapshots.html): the
+newest finished snapshot (InProgress ones are skipped) must have status Success and be no
+older than expect.lightsail.snapshot_max_age_hours.
+""",
+    remediation="aws lightsail enable-add-on --resource-name <instance> --add-on-request "
+                "'addOnType=AutoSnapshot,autoSnapshotAddOnRequest={snapshotTimeOfDay=06:00}'  "
+                "(history: aws lightsail get-auto-snapshots --resource-name <instance>)",
+)
+def ls_auto_snapshots(ctx: CheckContext) -> Outcome:
+    ls = ctx.lightsail
+    max_age = float(ctx.expect["lightsail"]["snapshot_max_age_hours"])
+    addons = ls.instance().get("addOns") or []
+    auto = [a for a in addons if isinstance(a, dict)
+            and str(a.get("name", "")).lower() == "autosnapshot"]
+    status = str(auto[0].get("status", "?")) if auto else "(absent)"
+    if status.lower() != "enabled":
+        return failed(f"the automatic snapshot add-on is {status}, not Enabled",
+                      observed=f"AutoSnapshot add-on {status}", expected="AutoSnapshot Enabled",
+                      source=ls.source("instance.addOns"))
+    expected = f"AutoSnapshot Enabled; newest snapshot Success, <= {max_age:g} h old"
+    src = ls.source("autoSnapshots[].status, createdAt", "GetAutoSnapshots")
+    done = [s for s in ls.auto_snapshots() if str(s.get("status", "")) != "InProgress"]
+    if not done:
+        return failed("the add-on is enabled but no automatic snapshot exists yet",
+                      observed="no finished snapshot", expected=expected, source=src)
+    newest = done[0]
+    created = newest.get("createdAt")
+    if not isinstance(created, datetime):
+        raise CheckError("the GetAutoSnapshots answer has a snapshot without createdAt")
+    age = (datetime.now(UTC) - created).total_seconds() / 3600
+    observed = f"newest {newest.get('status')} at {hhmm(created)} ({age:.1f} h old)"
+    if newest.get("status") != "Success":
+        return failed(f"the newest automatic snapshot is {newest.get('status')}",
+                      observed=observed, expected=expected, source=src)
+    if age > max_age:
+        return failed(f"the newest automatic snapshot is {age:.1f} h old (max {max_age:g} h)",
+                      observed=observed, expected=expected, source=src)
+    return passed(f"automatic snapshot {age:.1f} h old succeeded", observed=observed,
+                  expected=expected, source=src)
+
+
+@control(
+    "JADA-LS-08",
+    title="Bundle and blueprint are the ones the profile names",
+    severity="low",
+    side="lightsail",
+    rationale=f"""
+The bundle fixes CPU, memory and burst baseline; the blueprint fixes the OS image the
+hardening assumes. Compares instance.bundleId and instance.blueprintId from GetInstance
+({API}API_Instance.html) with expect.lightsail.bundle_id / blueprint_id; skipped when the
+profile names neither.
+""",
+    remediation="bundle: aws lightsail create-instance-snapshot, then "
+                "create-instances-from-snapshot --bundle-id <bundle>; blueprint: rebuild with "
+                "aws lightsail create-instances --blueprint-id <blueprint>",
+)
+def ls_bundle(ctx: CheckContext) -> Outcome:
+    want = {k: ctx.expect["lightsail"][f"{k[:-2]}_id"] for k in ("bundleId", "blueprintId")}
+    want = {k: v for k, v in want.items() if v}
+    if not want:
+        return skipped("the profile names no expect.lightsail.bundle_id or blueprint_id")
+    inst = ctx.lightsail.instance()
+    have = {k: inst.get(k) or "(none)" for k in want}
+    observed = " ".join(f"{k}={v}" for k, v in have.items())
+    expected = " ".join(f"{k}={v}" for k, v in want.items())
+    src = ctx.lightsail.source(", ".join(f"instance.{k}" for k in want))
+    wrong = [f"{k} is {have[k]}, expected {want[k]}" for k in want if have[k] != want[k]]
+    if wrong:
+        return failed("; ".join(wrong), observed=observed, expected=expected, source=src)
+    return passed(f"{expected}", observed=observed, expected=expected, source=src)

@@ -115,16 +115,27 @@ def launch(m: Machine) -> None:
         start_new_session=True)
     m.nspawn_pid = proc.pid
     deadline = time.monotonic() + 15
+    own_netns = os.readlink("/proc/self/ns/net")
     while time.monotonic() < deadline:
-        kids = _children(proc.pid)
-        if kids:
-            m.init_pid = kids[0]
-            return
+        for kid in _children(proc.pid):
+            if _is_container_init(kid, own_netns):
+                m.init_pid = kid
+                return
         if proc.poll() is not None:
             raise SandboxError(f"{m.name}: systemd-nspawn exited ({proc.returncode}); "
                                f"see {m.dir}/console.log")
         time.sleep(0.05)
     raise SandboxError(f"{m.name}: systemd-nspawn started no init within 15 s")
+
+
+def _is_container_init(pid: int, own_netns: str) -> bool:
+    """nspawn forks helpers before the host's init: wait for systemd in its own netns."""
+    try:
+        comm = Path(f"/proc/{pid}/comm").read_text().strip()
+        netns = os.readlink(f"/proc/{pid}/ns/net")
+    except OSError:
+        return False
+    return comm == "systemd" and netns != own_netns
 
 
 def _children(pid: int) -> list[int]:

@@ -11,6 +11,7 @@ import fcntl
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -39,7 +40,8 @@ from checks.sandbox.machines import (
 DEFAULT_DIR = "/var/tmp/jada-sandbox"
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
 REPO = Path(__file__).resolve().parents[2]
-BOOT_TIMEOUT = 30.0
+BOOT_TIMEOUT = 60.0
+BOOT_BATCH = 6
 
 
 LOCK_FILE = Path("/var/tmp/jada-sandbox.lock")
@@ -117,14 +119,17 @@ class Sandbox:
         with ThreadPoolExecutor(max_workers=4) as pool:
             keys = dict(zip(machines, pool.map(
                 lambda n: prepare(machines[n], dirs[n], pubkey), machines), strict=True))
-        for m in machines.values():
-            launch(m)
-            self._save(machines)
-            wire(m)
         self.known_hosts.write_text("".join(
             f"{m.address} ssh-ed25519 {keys[n]}\n" for n, m in machines.items()))
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(self._wait_ready, machines.values()))
+        batch = list(machines.values())
+        while batch:  # boot in small batches: two cores cannot boot dozens at once
+            now, batch = batch[:BOOT_BATCH], batch[BOOT_BATCH:]
+            for m in now:
+                launch(m)
+                self._save(machines)
+                wire(m)
+            with ThreadPoolExecutor(max_workers=BOOT_BATCH) as pool:
+                list(pool.map(self._wait_ready, now))
         for n, m in machines.items():
             apply_runtime_sysctls(m, dirs[n].runtime_sysctls())
         endpoint = self._start_endpoint(machines, dirs)
@@ -136,7 +141,8 @@ class Sandbox:
         deadline = time.monotonic() + BOOT_TIMEOUT
         last = ""
         while time.monotonic() < deadline:
-            res = self.ssh_raw(m.address, "systemctl is-system-running --wait", timeout=20)
+            res = self.ssh_raw(m.address, "systemctl is-system-running --wait",
+                               timeout=max(1.0, deadline - time.monotonic()))
             state = res.stdout.strip()
             if state in ("running", "degraded"):
                 return
@@ -207,7 +213,12 @@ class Sandbox:
         """Remove every process, mount and link of the sandbox, stale ones included."""
         removed = []
         machines = self.machines()
+        logs = self.base / "logs"
         for m in machines.values():
+            console = Path(m.dir) / "console.log"
+            if console.exists():  # keep boot logs for diagnosis after the hosts are gone
+                logs.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(console, logs / f"{m.name}.console.log")
             stop(m)
             removed.append(m.name)
         pid = self._state().get("endpoint_pid")
@@ -270,6 +281,25 @@ class Sandbox:
             return subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             return subprocess.CompletedProcess(argv, 124, "", "timed out")
+
+    def exec(self, name: str, command: str, timeout: float = 30) -> str:
+        """Run a command inside a host without SSH (all its namespaces), e.g. to restart
+        sshd after a test stopped it; stdout."""
+        m = self.machines()[name]
+        res = subprocess.run(["nsenter", "-t", str(m.init_pid), "-a", "sh", "-c", command],
+                             capture_output=True, text=True, timeout=timeout)
+        if res.returncode != 0:
+            raise SandboxError(f"{name}: {command!r} exited {res.returncode}: "
+                               f"{res.stderr.strip()[-300:]}")
+        return res.stdout
+
+    def link(self, name: str) -> str:
+        """This machine's end of the host's veth pair (down = the host is unreachable)."""
+        return self.machines()[name].link
+
+    def upper(self, name: str) -> Path:
+        """The host's overlay upper layer: everything the host ever wrote."""
+        return Path(self.machines()[name].dir) / "upper"
 
     def ssh(self, name: str, command: str, timeout: float = 30) -> str:
         """Run a command on a host as root (for self-tests that change a host); stdout."""

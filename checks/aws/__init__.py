@@ -1,0 +1,1 @@
+"""The AWS side of the suite; boto3 is imported only when a control needs it."""
