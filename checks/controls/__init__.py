@@ -12,7 +12,12 @@ from checks.model import REGISTRY, Control
 
 AREA_MODULES = (
     "checks.controls.unit",
+    "checks.controls.unit_policy",
+    "checks.controls.fd",
+    "checks.controls.lim",
+    "checks.controls.net",
     "checks.controls.lightsail",
+    "checks.controls.cfg",
 )
 
 

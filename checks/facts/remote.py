@@ -66,7 +66,9 @@ def classify_ssh_error(stderr: str) -> str:
         if needle in stderr:
             return reason
     last = [ln for ln in stderr.strip().splitlines() if ln.strip()]
-    return f"ssh failed: {last[-1][:200]}" if last else "ssh failed with no message"
+    # A multiplexed session whose master died (keepalives unanswered) ends with no message.
+    return f"ssh failed: {last[-1][:200]}" if last else \
+        "connection lost (the SSH session ended without a message)"
 
 
 @dataclass

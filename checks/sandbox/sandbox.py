@@ -32,7 +32,7 @@ from checks.sandbox.machines import (
     launch,
     prepare,
     run,
-    stop,
+    stop_all,
     unmount_and_remove,
     wire,
 )
@@ -107,6 +107,7 @@ class Sandbox:
         for hd in dirs.values():
             hd.runtime_sysctls()  # validate before booting anything
         self.down(quiet=True)
+        raise_inotify_limit(len(hosts))
         self.base.mkdir(parents=True, exist_ok=True)
         for old in (self.key, self.key.with_suffix(".pub")):
             old.unlink(missing_ok=True)
@@ -219,8 +220,8 @@ class Sandbox:
             if console.exists():  # keep boot logs for diagnosis after the hosts are gone
                 logs.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(console, logs / f"{m.name}.console.log")
-            stop(m)
             removed.append(m.name)
+        stop_all(list(machines.values()))
         pid = self._state().get("endpoint_pid")
         if pid:
             try:
@@ -308,6 +309,15 @@ class Sandbox:
             raise SandboxError(f"{name}: {command!r} exited {res.returncode}: "
                                f"{res.stderr.strip()[-300:]}")
         return res.stdout
+
+
+def raise_inotify_limit(hosts: int) -> None:
+    """Each host's systemd holds several inotify instances, and the kernel's default of
+    128 per user runs out at about 30 hosts (nspawn then fails with EMFILE)."""
+    path = Path("/proc/sys/fs/inotify/max_user_instances")
+    want = 128 + 32 * hosts
+    if int(path.read_text()) < want:
+        path.write_text(str(want))
 
 
 def _kids(pid: int) -> list[int]:

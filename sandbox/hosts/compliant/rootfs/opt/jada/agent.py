@@ -23,6 +23,7 @@ def main() -> int:
     ap.add_argument("--hold-percent", type=float, default=0.0,
                     help="keep this percentage of the soft nofile limit open")
     ap.add_argument("--children", type=int, default=0, help="claude child processes")
+    ap.add_argument("--child-model", default="", help="pass --model to the children")
     ap.add_argument("--exhaust-fds", action="store_true",
                     help="open descriptors until EMFILE once, log the error, release them")
     ap.add_argument("--exit-after", type=float, default=0.0, help="exit 1 after N seconds")
@@ -50,8 +51,10 @@ def main() -> int:
     held = [os.open("/dev/null", os.O_RDONLY) for _ in range(max(0, want - 8))]
     print(f"holding {len(held)} descriptors (soft limit {soft})", flush=True)
 
-    kids = [subprocess.Popen(["/usr/local/bin/claude", "--dangerously-skip-permissions"])
-            for _ in range(args.children)]
+    argv = ["/usr/local/bin/claude", "--dangerously-skip-permissions"]
+    if args.child_model:
+        argv += ["--model", args.child_model]
+    kids = [subprocess.Popen(argv) for _ in range(args.children)]
     print(f"started {len(kids)} agents", flush=True)
 
     def stop(*_):

@@ -1,0 +1,408 @@
+"""JADA-CFG: the Claude Code configuration the agents really run with.
+
+Facts come from four probes (``checks.controls.cfg_probes``); the model is resolved by
+``checks.model_resolution``. Messages name files, JSON pointers, model names and the
+source that won, never a value from ``env``, ``apiKeyHelper`` or hooks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checks.context import CheckContext
+from checks.controls import cfg_probes
+from checks.model import CheckError, Outcome, control, errored, failed, passed, skipped
+from checks.model_resolution import (
+    DOC_ENV,
+    DOC_MODEL,
+    DOC_SETTINGS,
+    ENV_VAR,
+    Inputs,
+    Layer,
+    Resolution,
+    Source,
+    judge_all,
+    managed_layers,
+    resolve,
+)
+from checks.parsers.cfg_facts import (
+    EnvFact,
+    ExecFact,
+    FactError,
+    FilesFact,
+    ProcsFact,
+    parse_env,
+    parse_exec,
+    parse_files,
+    parse_procs,
+)
+from checks.parsers.settings import missing
+from checks.parsers.systemd import parse_show
+
+cfg_probes.register()
+
+DOC_PERMS = "https://code.claude.com/docs/en/permission-modes"
+DOC_MANAGED = "https://code.claude.com/docs/en/settings#settings-files"
+
+
+# -- facts ------------------------------------------------------------------------------
+
+def _parsed(ctx: CheckContext, name: str, parse: Any) -> Any:
+    section = ctx.host.section(name).require_ok()
+    try:
+        return parse(section.out)
+    except FactError as exc:
+        raise CheckError(f"probe {name!r} answered in an unexpected shape: {exc}") from None
+
+
+def files_fact(ctx: CheckContext) -> FilesFact:
+    return _parsed(ctx, "cfg_files", parse_files)
+
+
+def env_fact(ctx: CheckContext) -> EnvFact:
+    return _parsed(ctx, "cfg_env", parse_env)
+
+
+def exec_fact(ctx: CheckContext) -> ExecFact:
+    return _parsed(ctx, "cfg_exec", parse_exec)
+
+
+def procs_fact(ctx: CheckContext) -> ProcsFact:
+    return _parsed(ctx, "cfg_procs", parse_procs)
+
+
+def service_user(ctx: CheckContext) -> str:
+    return parse_show(ctx.host.section("unit_show").require_ok().out).get("User") or "root"
+
+
+def layers(files: FilesFact) -> list[Layer]:
+    """The settings chain, highest precedence first."""
+    def one(role: str) -> Layer:
+        facts = files.role(role)
+        if not facts:
+            return Layer(role, missing(f"({role} settings)"))
+        return Layer(role, facts[0].settings, facts[0].readable)
+
+    base = files.role("managed")
+    managed = managed_layers(base[0].settings if base else missing("(managed settings)"),
+                             [f.settings for f in files.role("managed.d")])
+    return managed + [one("local"), one("project"), one("user")]
+
+
+def config_inputs(ctx: CheckContext, files: FilesFact | None = None) -> Inputs:
+    """What the unit's configuration feeds Claude Code: argv, environment, files."""
+    ex, env = exec_fact(ctx), env_fact(ctx)
+    var = env.last(ENV_VAR)
+    process_env = Source("process-env", f"{var.where} {ENV_VAR}", var.value) if var else None
+    return Inputs(ex.models, "ExecStart --model", process_env, layers(files or files_fact(ctx)),
+                  ex.setting_sources, ex.settings_flag, env.last("CLAUDE_CONFIG_DIR") is not None)
+
+
+def describe(res: Resolution) -> str:
+    """The winner, every overridden source and every open question, in one message."""
+    parts = []
+    if res.overridden:
+        parts.append("overrides " + "; ".join(str(s) for s in res.overridden))
+    if res.ambiguities:
+        parts.append("ambiguous: " + " / ".join(res.ambiguities))
+    if res.alternatives:
+        parts.append("other readings give " + "; ".join(str(s) for s in res.alternatives))
+    return (" — " + " — ".join(parts)) if parts else ""
+
+
+def _policy_text(policy: dict[str, Any]) -> str:
+    return (f"allow={policy.get('allow')} deny={policy.get('deny')} "
+            f"allow_aliases={policy.get('allow_aliases')}")
+
+
+# -- JADA-CFG-01 ------------------------------------------------------------------------
+
+@control(
+    "JADA-CFG-01",
+    title="The service user's Claude Code settings file exists, parses and validates",
+    severity="high",
+    side="host",
+    rationale=f"""
+The agents run as the unit's User=, so their user settings are that user's
+~/.claude/settings.json (home from the passwd database, not the SSH user's); it is where
+the expected default model is set ({DOC_SETTINGS}, "Settings files"). A file Claude Code
+cannot parse is skipped or refused, and unknown keys are ignored silently, so a typo such
+as "modle" drops the model. Checked: existence, size (≤ 1 MiB), UTF-8 without a byte-order
+mark (anthropics/claude-code#9906, #81355), strict JSON, an object at the top level,
+schemas/claude-settings.schema.json, near-miss keys, readability by the service user,
+and that a symlink does not resolve outside the home.
+""",
+    remediation="Write ~SVC_USER/.claude/settings.json as a UTF-8 JSON object (no BOM) with "
+                "\"model\": \"claude-sonnet-4-6\", readable by the service user; check it "
+                "with: jada-checks validate-settings FILE",
+)
+def user_settings_valid(ctx: CheckContext) -> Outcome:
+    files = files_fact(ctx)
+    user = files.role("user")[0]
+    svc = service_user(ctx)
+    if user.state == "nohome":
+        return failed(f"service user {svc!r} has no home directory in the passwd database",
+                      observed="no home", expected="a home with .claude/settings.json",
+                      source=f"getent passwd {svc}")
+    path = user.path
+    if not user.exists:
+        return failed(f"{path} does not exist: the agents of {svc!r} get no user settings "
+                      "(and no model from them)", observed="missing",
+                      expected="a valid settings file", source=path)
+    problems = [p.render(path) for p in user.settings.problems]
+    if user.real and files.real_home and user.real != path \
+            and not user.real.startswith(files.real_home.rstrip("/") + "/"):
+        problems.append(f"{path}: is a symlink that resolves outside {files.home} "
+                        f"(to {user.real}); whoever controls that file controls the agents")
+    if user.readable is False:
+        problems.append(f"{path}: not readable by the service user {svc!r}; Claude Code "
+                        "running as that user cannot load it")
+    if problems:
+        return failed(f"{len(problems)} problem(s) in the service user's settings: "
+                      + "; ".join(problems[:10]), observed=f"{len(problems)} problem(s)",
+                      expected="valid settings", source=path)
+    data = user.settings.data or {}
+    return passed(f"{path} is valid ({len(data)} top-level key(s), "
+                  f"model key {'set' if 'model' in data else 'not set'})",
+                  observed="valid", expected="valid settings", source=path)
+
+
+# -- JADA-CFG-02 ------------------------------------------------------------------------
+
+@control(
+    "JADA-CFG-02",
+    title="The effective default model is an allowed model",
+    severity="high",
+    side="host",
+    rationale=f"""
+Resolves the model Claude Code starts with, as documented: --model beats ANTHROPIC_MODEL,
+which beats the settings key "model" ({DOC_MODEL}, "Setting your model"; {DOC_ENV});
+settings rank managed (/etc/claude-code/managed-settings.json, then
+managed-settings.d/*.json in name order) > local project > shared project > user
+({DOC_SETTINGS}, "Settings precedence"; {DOC_MANAGED}). Inputs: ExecStart's argv,
+ANTHROPIC_MODEL from Environment=/EnvironmentFile=/DefaultEnvironment= (filtered on the
+target), the managed, project (WorkingDirectory) and user files. Where the documentation
+leaves the order open the message says so and every reading must pass. An alias (sonnet,
+opus, haiku, opusplan, default, best, ...[1m]) floats with releases and passes only if
+expect.model.allow_aliases.
+""",
+    remediation="Set \"model\": \"claude-sonnet-4-6\" in the service user's settings and "
+                "remove the overriding source named in the message (a --model argument, "
+                "an ANTHROPIC_MODEL assignment or a higher-precedence settings file).",
+)
+def effective_model(ctx: CheckContext) -> Outcome:
+    policy = ctx.expect["model"]
+    res = resolve(config_inputs(ctx))
+    expected = _policy_text(policy)
+    if res.unresolved:
+        return errored("cannot resolve the effective model: " + "; ".join(res.unresolved),
+                       observed=res.model, expected=expected)
+    if res.winner is None:
+        return failed("no source sets a model: Claude Code falls back to its default, which "
+                      "depends on the account type", observed="(none)", expected=expected,
+                      source="argv, unit environment, settings files")
+    verdicts = judge_all(res, policy)
+    bad = [(s, v) for s, v in verdicts if not v.ok]
+    env = env_fact(ctx)
+    drift = ""
+    if env.main_pid_seen and res.winner.kind == "process-env" \
+            and env.main_pid_model != res.winner.value:
+        drift = " — the running main process has a different ANTHROPIC_MODEL (restart pending)"
+    head = f"effective model {res.model!r} from {res.winner.label}"
+    if bad:
+        why = "; ".join(v.reason if s is res.winner else f"another reading ({s.label}): "
+                        f"{v.reason}" for s, v in bad)
+        return failed(f"{head}: {why}{describe(res)}{drift}", observed=res.model,
+                      expected=expected, source=res.winner.label)
+    return passed(f"{head}: {verdicts[0][1].reason}{describe(res)}{drift}",
+                  observed=res.model, expected=expected, source=res.winner.label)
+
+
+# -- JADA-CFG-03 ------------------------------------------------------------------------
+
+@control(
+    "JADA-CFG-03",
+    title="Running claude processes use the configured, allowed model",
+    severity="high",
+    side="host",
+    rationale=f"""
+Configuration is what the next agent would get; the agents already running may differ: a
+--model passed by the orchestrator, an ANTHROPIC_MODEL in their environment, or a process
+started before a configuration change. Every process in the unit's cgroup (main PID and
+descendants) whose argv runs claude is resolved like JADA-CFG-02 with its own --model and
+its own ANTHROPIC_MODEL (read from /proc/PID/environ on the target, that variable only)
+({DOC_MODEL}). No claude process running is *skipped*: nothing was observed, so a pass
+would claim more than was seen. Limitation: a process that rewrote its argv (process
+title) hides its flags.
+""",
+    remediation="Restart the unit after fixing the configuration; make the orchestrator "
+                "pass no --model and no ANTHROPIC_MODEL that disagrees with the settings.",
+)
+def running_model(ctx: CheckContext) -> Outcome:
+    policy = ctx.expect["model"]
+    procs = procs_fact(ctx)
+    if not procs.claude:
+        return skipped(f"no claude process under {ctx.expect['unit']} right now "
+                       f"({procs.scanned} process(es) scanned); nothing to compare")
+    files = files_fact(ctx)
+    base = config_inputs(ctx, files)
+    configured = resolve(base)
+    problems, unresolved, seen = [], [], []
+    for p in procs.claude:
+        if not p.env_readable:
+            unresolved.append(f"pid {p.pid}: its environment is not readable (needs root)")
+            continue
+        env = Source("process-env", f"/proc/{p.pid}/environ {ENV_VAR}", p.env_model) \
+            if p.env_model is not None else None
+        res = resolve(Inputs([p.model] if p.model is not None else [],
+                             f"claude pid {p.pid} --model", env, base.layers,
+                             base.setting_sources, base.settings_flag, base.config_dir))
+        if res.unresolved:
+            unresolved.append(f"pid {p.pid}: " + "; ".join(res.unresolved))
+            continue
+        if res.winner is None:
+            problems.append(f"pid {p.pid}: no model set (account default)")
+            continue
+        seen.append(res.model)
+        for src, verdict in judge_all(res, policy):
+            if not verdict.ok:
+                problems.append(f"pid {p.pid}: {src.label}: {verdict.reason}")
+        if configured.model and res.model != configured.model:
+            problems.append(f"pid {p.pid} runs {res.model!r} ({res.winner.label}) but the "
+                            f"configuration resolves to {configured.model!r}")
+        if p.cwd and files.workdir and p.cwd.rstrip("/") != files.workdir.rstrip("/"):
+            problems.append(f"pid {p.pid} runs in {p.cwd}, not WorkingDirectory "
+                            f"{files.workdir}: its project settings were not read")
+    observed = ", ".join(sorted(set(map(str, seen)))) or None
+    source = f"{len(procs.claude)} claude process(es) under {ctx.expect['unit']}"
+    if problems:
+        return failed("; ".join(problems[:10]), observed=observed,
+                      expected=configured.model or _policy_text(policy), source=source)
+    if unresolved:
+        return errored("cannot resolve the running model: " + "; ".join(unresolved[:5]),
+                       observed=observed, source=source)
+    return passed(f"{len(procs.claude)} claude process(es) run {observed}, as configured",
+                  observed=observed, expected=configured.model, source=source)
+
+
+# -- JADA-CFG-04 ------------------------------------------------------------------------
+
+def _default_mode(chain: list[Layer]) -> tuple[str | None, str | None]:
+    for layer in chain:
+        perms = (layer.file.data or {}).get("permissions")
+        if isinstance(perms, dict) and isinstance(perms.get("defaultMode"), str):
+            return perms["defaultMode"], f"{layer.scope} settings {layer.path}"
+    return None, None
+
+
+@control(
+    "JADA-CFG-04",
+    title="Permission bypass matches the policy (expect.permissions_bypass)",
+    severity="info",
+    side="host",
+    rationale=f"""
+bypassPermissions runs every tool without asking; it is meant for isolated containers and
+VMs ({DOC_PERMS}). It is requested by --dangerously-skip-permissions or --permission-mode
+bypassPermissions (in ExecStart or in a running claude process's argv) or by
+permissions.defaultMode = "bypassPermissions" in the highest-precedence settings file that
+sets it; permissions.disableBypassPermissionsMode = "disable" in managed settings forbids
+it ({DOC_SETTINGS}). Policy info reports, forbid fails when in force, require fails when
+not.
+""",
+    remediation="forbid: drop --dangerously-skip-permissions and defaultMode "
+                "bypassPermissions, or set permissions.disableBypassPermissionsMode "
+                "\"disable\" in /etc/claude-code/managed-settings.json. require: pass "
+                "--dangerously-skip-permissions to the agents.",
+)
+def permission_bypass(ctx: CheckContext) -> Outcome:
+    policy = ctx.expect["permissions_bypass"]
+    ex, procs, files = exec_fact(ctx), procs_fact(ctx), files_fact(ctx)
+    base = config_inputs(ctx, files)
+    chain = [la for la in base.layers if la.file.usable]
+    unknown = [la.path for la in base.layers if la.file.exists and not la.file.usable]
+    requested = []
+    if ex.skip_permissions:
+        requested.append("ExecStart --dangerously-skip-permissions")
+    if ex.permission_mode == "bypassPermissions":
+        requested.append("ExecStart --permission-mode bypassPermissions")
+    mode, where = _default_mode(chain)
+    if mode == "bypassPermissions":
+        requested.append(f"{where} /permissions/defaultMode")
+    running = [p.pid for p in procs.claude
+               if p.skip_permissions or p.permission_mode == "bypassPermissions"]
+    if running:
+        requested.append(f"{len(running)} running claude process(es) with "
+                         "--dangerously-skip-permissions")
+    disabled = next((f"{la.scope} settings {la.path}" for la in chain if la.scope == "managed"
+                     and ((la.file.data or {}).get("permissions") or {}).get(
+                         "disableBypassPermissionsMode") == "disable"), None)
+    in_force = bool(requested) and disabled is None
+    state = "in force" if in_force else "not in force"
+    detail = (("requested by " + ", ".join(requested)) if requested else "not requested") \
+        + (f"; disabled by {disabled}" if disabled else "")
+    if unknown:
+        detail += "; settings not readable as JSON, not considered: " + ", ".join(unknown)
+    msg = f"permission bypass is {state} ({detail})"
+    kw = {"observed": state, "expected": f"policy {policy}",
+          "source": ", ".join(requested) or "argv, settings, running processes"}
+    if unknown and policy != "info":
+        return errored(msg, **kw)
+    if policy == "forbid" and in_force:
+        return failed(msg, **kw)
+    if policy == "require" and not in_force:
+        return failed(msg, **kw)
+    return passed(msg, **kw)
+
+
+# -- JADA-CFG-05 ------------------------------------------------------------------------
+
+@control(
+    "JADA-CFG-05",
+    title="Settings files are owned by root or the service user and not group/other writable",
+    severity="medium",
+    side="host",
+    rationale=f"""
+Whoever can write a settings file in the chain chooses the agents' model, hooks (commands
+run as the service user) and permissions ({DOC_SETTINGS}). Every existing file of the
+chain and its directory must be owned by root or the service user (managed settings: root
+only, since they exist to bind that user) with no group/other write bit; stat runs on the
+target and follows symlinks. Note that agents running with permission bypass can rewrite
+files their own user owns.
+""",
+    remediation="chown root:root FILE && chmod 644 FILE (and chmod go-w its directory); "
+                "managed settings: root-owned only.",
+)
+def settings_permissions(ctx: CheckContext) -> Outcome:
+    files = files_fact(ctx)
+    svc = service_user(ctx)
+    problems, checked = [], 0
+    for f in files.files:
+        if not f.exists:
+            continue
+        if f.state == "dangling":
+            problems.append(f"{f.path} is a dangling symlink")
+            continue
+        if f.state == "notfile" or f.owner is None or f.mode is None:
+            problems.append(f"{f.path}: not a regular file or no stat data")
+            continue
+        checked += 1
+        owners = {"root"} if f.role.startswith("managed") else {"root", svc}
+        for what, owner, mode in ((f.path, f.owner, f.mode),
+                                  (f"{f.path.rsplit('/', 1)[0] or '/'}/", f.dir_owner,
+                                   f.dir_mode)):
+            if owner is None or mode is None:
+                problems.append(f"{what}: no stat data")
+                continue
+            if owner not in owners:
+                problems.append(f"{what} is owned by {owner!r} (allowed: "
+                                f"{', '.join(sorted(owners))})")
+            if mode & 0o022:
+                problems.append(f"{what} has mode {mode:o} (group/other writable)")
+    source = "stat -L on the target"
+    if problems:
+        return failed("; ".join(problems[:10]), observed=f"{len(problems)} problem(s)",
+                      expected="owner root or service user, no group/other write",
+                      source=source)
+    return passed(f"{checked} settings file(s) and their directories have safe owners and "
+                  "modes", observed=f"{checked} file(s)",
+                  expected="owner root or service user, no group/other write", source=source)

@@ -1,0 +1,207 @@
+"""JADA-FD: open file descriptors — what the kernel applies to the orchestrator."""
+
+from __future__ import annotations
+
+from checks.context import CheckContext
+from checks.controls import host_facts as hf
+from checks.facts.probes import probe, unit_properties
+from checks.model import CheckError, Outcome, control, failed, passed
+from checks.parsers.proc import (
+    RLIM_INFINITY,
+    parse_fd_table,
+    parse_file_nr,
+    parse_int,
+    show_rlimit,
+)
+from checks.parsers.unitlimits import NofileConfig, parse_nofile_lines
+
+probe("hc_main_limits", hf.MAIN_LIMITS)
+probe("hc_unit_procs", hf.UNIT_PROCS)
+probe("hc_sysctl_runtime", hf.SYSCTL_RUNTIME)
+probe("hc_nofile_lines", hf.NOFILE_LINES)
+unit_properties("LimitNOFILE", "LimitNOFILESoft")
+
+SYSTEMD_DEFAULT = "systemd's built-in default (soft 1024, hard 524288 capped at fs.nr_open)"
+
+
+def nofile_config(ctx: CheckContext) -> NofileConfig:
+    return parse_nofile_lines(hf.section(ctx, "hc_nofile_lines").out)
+
+
+def configured_origin(cfg: NofileConfig) -> str:
+    """Where the unit's LimitNOFILE comes from, as a file:line or the default."""
+    unit = cfg.unit_effective()
+    if unit:
+        return f"{unit.text} at {unit.where}"
+    manager = cfg.manager_effective()
+    if manager:
+        return f"no LimitNOFILE in the unit; {manager.text} at {manager.where}"
+    return f"no LimitNOFILE in the unit: {SYSTEMD_DEFAULT}"
+
+
+def nr_open(ctx: CheckContext) -> int:
+    values, _ = hf.runtime_values(ctx)
+    value = parse_int(values.get(("host", "fs/nr_open")) or "")
+    if value is None:
+        raise CheckError("fs.nr_open could not be read from /proc/sys/fs/nr_open")
+    return value
+
+
+@control(
+    "JADA-FD-01",
+    title="The orchestrator's process really has the open-file limit it needs",
+    severity="high",
+    side="host",
+    rationale="""
+A service gets its open-file limit from LimitNOFILE= or DefaultLimitNOFILE= (systemd.exec(5),
+systemd-system.conf(5); since systemd 240 the default is soft 1024, hard 524288), never from
+/etc/security/limits.conf, which pam_limits applies only to PAM sessions (pam_limits(8)). systemd
+lowers a LimitNOFILE it cannot set to the closest possible value (setrlimit_closest(),
+src/basic/rlimit-util.c), silently. What counts is /proc/<MainPID>/limits (proc(5)).
+""",
+    remediation="""
+systemctl edit jada-agent.service  ->  [Service] LimitNOFILE=65536:65536
+then: systemctl restart jada-agent.service; grep 'open files' /proc/$(systemctl show -p MainPID
+--value jada-agent.service)/limits
+""",
+)
+def nofile_effective(ctx: CheckContext) -> Outcome:
+    minimum = int(ctx.expect["nofile_min"])
+    limits = hf.main_limits(ctx)
+    pair = limits.get("Max open files")
+    if pair is None:
+        raise CheckError("no 'Max open files' row in /proc/MainPID/limits")
+    props = hf.unit_props(ctx)
+    pid = hf.prop(props, "MainPID")
+    cfg = nofile_config(ctx)
+    conf_soft = props.get("LimitNOFILESoft", "?")
+    conf_hard = props.get("LimitNOFILE", "?")
+    configured = f"LimitNOFILE={conf_soft}:{conf_hard} ({configured_origin(cfg)})"
+    notes = []
+    for want, got, side in ((conf_soft, pair.soft, "soft"), (conf_hard, pair.hard, "hard")):
+        want_n = {"infinity": RLIM_INFINITY}.get(want) or (int(want) if want.isdigit() else None)
+        if want_n is not None and want_n > got:
+            notes.append(f"{side} clamped from {show_rlimit(want_n)} to {show_rlimit(got)}")
+    observed = f"{pair} (soft:hard)"
+    expected = f">= {minimum}:{minimum}"
+    source = f"/proc/{pid}/limits 'Max open files'; configured {configured}"
+    tail = f"; configured {configured}" + (f"; {', '.join(notes)}" if notes else "")
+    low = [f"{side} {value} < {minimum}" for side, value in (("soft", pair.soft),
+                                                            ("hard", pair.hard))
+           if value < minimum]
+    if low:
+        return failed(f"MainPID {pid} can open too few files: {' and '.join(low)} "
+                      f"(from /proc/{pid}/limits){tail}",
+                      observed=observed, expected=expected, source=source)
+    if cfg.unit_effective() is None:
+        tail += " — the unit relies on a default; set LimitNOFILE= in the unit"
+    return passed(f"MainPID {pid} has open-file limit {pair} >= {minimum}{tail}",
+                  observed=observed, expected=expected, source=source)
+
+
+@control(
+    "JADA-FD-02",
+    title="The orchestrator's processes have descriptor headroom",
+    severity="high",
+    side="host",
+    rationale="""
+A process that reaches its soft RLIMIT_NOFILE gets EMFILE ("Too many open files") from every
+open(), socket() and accept() (open(2), errors; getrlimit(2), RLIMIT_NOFILE). Counts the entries
+of /proc/<pid>/fd (proc(5)) of every process in the unit's cgroup (or MainPID's descendants)
+against that process's own soft limit from /proc/<pid>/limits.
+""",
+    remediation="""
+Raise the unit's limit (systemctl edit jada-agent.service -> [Service] LimitNOFILE=65536) or find
+the leak: ls -l /proc/<pid>/fd | awk '{print $NF}' | sort | uniq -c | sort -rn | head
+""",
+)
+def fd_headroom(ctx: CheckContext) -> Outcome:
+    threshold = float(ctx.expect["thresholds"]["fd_usage_max_percent"])
+    how, procs = parse_fd_table(hf.section(ctx, "hc_unit_procs").out)
+    if not procs:
+        raise CheckError("no processes of the unit could be read")
+    unreadable = [p for p in procs if p.open_fds is None or p.soft is None]
+    if unreadable:
+        names = ", ".join(f"{p.pid} ({p.comm})" for p in unreadable[:5])
+        raise CheckError(f"/proc/<pid>/fd or limits unreadable for {names} "
+                         "(run as root or with ssh.sudo)")
+    rows = []
+    for p in procs:
+        assert p.open_fds is not None and p.soft is not None
+        pct = 100.0 * p.open_fds / p.soft if p.soft else 100.0
+        rows.append((pct, p))
+    rows.sort(key=lambda r: -r[0])
+    over = [(pct, p) for pct, p in rows if pct > threshold]
+    observed = "; ".join(f"pid {p.pid} {p.comm}: {p.open_fds}/{show_rlimit(p.soft)} "
+                         f"({pct:.1f}%)" for pct, p in rows[:5])
+    expected = f"<= {threshold:g}% of each process's soft nofile"
+    source = f"/proc/<pid>/fd and /proc/<pid>/limits of {len(procs)} processes ({how})"
+    if over:
+        worst = "; ".join(f"pid {p.pid} ({p.comm}) has {p.open_fds} of {show_rlimit(p.soft)} "
+                          f"descriptors open ({pct:.1f}% > {threshold:g}%)" for pct, p in over)
+        return failed(worst, observed=observed, expected=expected, source=source)
+    pct, top = rows[0]
+    return passed(f"{len(procs)} processes within {threshold:g}%; highest pid {top.pid} "
+                  f"({top.comm}) {top.open_fds}/{show_rlimit(top.soft)} ({pct:.1f}%)",
+                  observed=observed, expected=expected, source=source)
+
+
+@control(
+    "JADA-FD-03",
+    title="System-wide descriptor capacity: file-max headroom, nothing configured above nr_open",
+    severity="high",
+    side="host",
+    rationale="""
+fs.file-nr's first field counts allocated file handles system-wide; at fs.file-max every open()
+fails with ENFILE (proc_sys_fs(5)). The kernel refuses a nofile hard limit above fs.nr_open with
+EPERM (do_prlimit(), kernel/sys.c; nr_open itself is capped at sysctl_nr_open_max = 2147483584 on
+64-bit, fs/file.c), and systemd then silently applies the closest value it can
+(setrlimit_closest(), src/basic/rlimit-util.c). Checks the unit's LimitNOFILE= and every
+DefaultLimitNOFILE= against fs.nr_open; limits.conf/limits.d values are JADA-LIM-02's.
+""",
+    remediation="""
+Lower the value to at most fs.nr_open (sysctl fs.nr_open), or raise fs.nr_open persistently:
+echo 'fs.nr_open = 2097152' > /etc/sysctl.d/60-nr-open.conf && sysctl --system
+""",
+)
+def fd_system(ctx: CheckContext) -> Outcome:
+    threshold = float(ctx.expect["thresholds"]["fd_usage_max_percent"])
+    values, _ = hf.runtime_values(ctx)
+    nr = nr_open(ctx)
+    file_nr = parse_file_nr(values.get(("host", "fs/file-nr")) or "")
+    if file_nr is None:
+        raise CheckError("fs.file-nr could not be read from /proc/sys/fs/file-nr")
+    props = hf.unit_props(ctx)
+    cfg = nofile_config(ctx)
+    if cfg.unreadable:
+        raise CheckError(f"cannot read {', '.join(cfg.unreadable)} (run as root or with sudo)")
+    checked: list[tuple[str, int, str]] = []  # (what, value, where)
+    hard = props.get("LimitNOFILE", "")
+    unit_line = cfg.unit_effective()
+    if hard.isdigit():
+        checked.append(("unit LimitNOFILE (hard)", int(hard),
+                        unit_line.where if unit_line else "systemctl show LimitNOFILE"))
+    for s in cfg.unit + cfg.manager:
+        if not s.valid:
+            raise CheckError(f"cannot parse {s.text!r} at {s.where}")
+        for v in {s.soft, s.hard} - {None, RLIM_INFINITY}:
+            assert v is not None
+            checked.append((s.text, v, s.where))
+    above = [(what, v, where) for what, v, where in checked if v > nr]
+    used = 100.0 * file_nr.allocated / file_nr.max if file_nr.max else 100.0
+    observed = (f"fs.file-nr allocated {file_nr.allocated} of fs.file-max {file_nr.max} "
+                f"({used:.2f}%); fs.nr_open {nr}; highest configured nofile "
+                f"{max((v for _, v, _ in checked), default='none')}")
+    expected = f"allocated <= {threshold:g}% of file-max; every configured nofile <= fs.nr_open"
+    source = "/proc/sys/fs/file-nr, /proc/sys/fs/nr_open, unit files, system.conf(.d)"
+    problems = []
+    if used > threshold:
+        problems.append(f"{file_nr.allocated} of {file_nr.max} system-wide file handles in use "
+                        f"({used:.1f}% > {threshold:g}%, /proc/sys/fs/file-nr)")
+    for what, v, where in above:
+        problems.append(f"{what} = {v} at {where} is above fs.nr_open {nr}: the kernel refuses "
+                        "it and systemd silently applies a lower value")
+    if problems:
+        return failed("; ".join(problems), observed=observed, expected=expected, source=source)
+    return passed(f"{used:.2f}% of fs.file-max in use; {len(checked)} configured nofile values "
+                  f"all <= fs.nr_open {nr}", observed=observed, expected=expected, source=source)

@@ -1,0 +1,222 @@
+"""Shell snippets and readers shared by the host controls (UNIT-02..05, FD, LIM, NET).
+
+Each control module registers the snippets it needs with ``probe()``; registering the
+same snippet twice is allowed, so modules share facts without sharing registration
+order. All snippets run inside the ONE batched script per target. They print only what
+the checks need: LimitNOFILE lines (never whole unit files, which may hold secrets in
+Environment=), counts and the latest matching journal line (never the journal).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from checks.context import CheckContext
+from checks.facts.host import Section
+from checks.model import CheckError
+from checks.parsers.dump import DUMP_FUNCTION, FileDump, parse_dump
+from checks.parsers.proc import Pair, parse_limits, parse_values
+from checks.parsers.systemd import parse_show
+
+NEED_PID = ('[ "${MAINPID:-0}" -gt 0 ] 2>/dev/null || '
+            '{ echo "the unit has no main process (MainPID=${MAINPID:-})" >&2; exit 3; }')
+
+MAIN_LIMITS = NEED_PID + '\ncat "/proc/$MAINPID/limits"'
+MAIN_STATUS = NEED_PID + "\ngrep -E '^(Name|Uid|Gid):' \"/proc/$MAINPID/status\""
+
+# The unit's processes: its cgroup (cgroup v2), else MainPID and its descendants.
+UNIT_PROCS = NEED_PID + "\n" + r"""
+cg=$(awk -F: '$1=="0"{print $3}' "/proc/$MAINPID/cgroup" 2>/dev/null)
+if [ -n "$cg" ] && [ -r "/sys/fs/cgroup$cg/cgroup.procs" ]; then
+  echo "source cgroup $cg"; pids=$(cat "/sys/fs/cgroup$cg/cgroup.procs")
+else
+  echo "source descendants of $MAINPID"
+  pids=$(ps -e -o pid=,ppid= | awk -v r="$MAINPID" '{p[$1]=$2} END{k[r]=1; n=1;
+    while(n){n=0; for(i in p) if(!(i in k) && (p[i] in k)){k[i]=1; n=1}} for(i in k) print i}')
+fi
+for p in $pids; do
+  [ -r "/proc/$p/limits" ] || continue
+  if fds=$(ls -U "/proc/$p/fd" 2>/dev/null); then n=$(printf '%s\n' "$fds" | grep -c .)
+  else n=-; fi
+  soft=$(awk '/^Max open files/{print $4}' "/proc/$p/limits" 2>/dev/null)
+  comm=$(tr -d '\n' < "/proc/$p/comm" 2>/dev/null | tr -c '[:print:]' '?')
+  echo "P $p $n ${soft:--} ${comm:-?}"
+done
+""".strip()
+
+# Runtime sysctls: ours (the SSH session's netns) and, if different, the service's netns.
+SYSCTL_RUNTIME = r"""
+v() {
+  if x=$(cat "/proc/sys/$2" 2>/dev/null); then echo "V $1 $2 $x"
+  else echo "V $1 $2 !unreadable"; fi
+}
+for k in fs/nr_open fs/file-max fs/file-nr net/core/somaxconn net/ipv4/tcp_max_syn_backlog; do
+  v host "$k"
+done
+me=$(readlink /proc/self/ns/net)
+svc=""
+[ "${MAINPID:-0}" -gt 0 ] 2>/dev/null && svc=$(readlink "/proc/$MAINPID/ns/net" 2>/dev/null)
+echo "NS host $me"; echo "NS service ${svc:-?}"
+if [ -n "$svc" ] && [ "$svc" != "$me" ]; then
+  for k in net/core/somaxconn net/ipv4/tcp_max_syn_backlog; do
+    if x=$(nsenter -t "$MAINPID" -n cat "/proc/sys/$k" 2>/dev/null); then echo "V service $k $x"
+    else echo "V service $k !unreadable"; fi
+  done
+fi
+""".strip()
+
+SYSCTL_FILES = DUMP_FUNCTION + "\n" + r"""
+for d in /etc/sysctl.d /run/sysctl.d /usr/local/lib/sysctl.d /usr/lib/sysctl.d /lib/sysctl.d; do
+  echo "D $(printf '%s' "$d" | base64 -w0)"
+  for f in "$d"/*.conf; do
+    [ -e "$f" ] || [ -L "$f" ] || continue
+    dumpf "$f"
+  done
+done
+""".strip()
+
+LIMITS_FILES = DUMP_FUNCTION + "\n" + r"""
+dumpf /etc/security/limits.conf
+for f in /etc/security/limits.d/*.conf; do [ -e "$f" ] || [ -L "$f" ] || continue; dumpf "$f"; done
+""".strip()
+
+# Who the SSH session is (under sudo: the invoking user) and the limits it really got.
+SESSION = r"""
+u=${SUDO_USER:-$(id -un)}
+echo "user $u"
+echo "uid $(id -u "$u")"
+echo "gid $(id -g "$u")"
+echo "gids $(id -G "$u")"
+echo "groups $(id -Gn "$u")"
+echo "sudo ${SUDO_USER:+yes}"
+echo "nofile $(ulimit -Sn) $(ulimit -Hn)"
+echo "nproc $(ulimit -Su) $(ulimit -Hu)"
+grep -E '^(ID|ID_LIKE)=' /etc/os-release 2>/dev/null | sed 's/^/os /'
+true
+""".strip()
+
+# LimitNOFILE= lines of the unit (fragment + drop-ins) and DefaultLimitNOFILE= lines of
+# system.conf(.d): grep only those keys, so Environment= secrets never leave the target.
+NOFILE_LINES = r"""
+frag=$(systemctl show -p FragmentPath --value -- "$UNIT" 2>/dev/null)
+drop=$(systemctl show -p DropInPaths --value -- "$UNIT" 2>/dev/null)
+for f in $frag $drop; do
+  echo "FILE unit $f"
+  [ -r "$f" ] || { echo "UNREADABLE unit $f"; continue; }
+  grep -n -E '^[[:space:]]*LimitNOFILE[[:space:]]*=' "$f" | sed "s|^|LINE unit $f |"
+done
+for f in /etc/systemd/system.conf /etc/systemd/system.conf.d/*.conf \
+         /run/systemd/system.conf.d/*.conf /usr/local/lib/systemd/system.conf.d/*.conf \
+         /usr/lib/systemd/system.conf.d/*.conf; do
+  [ -e "$f" ] || continue
+  echo "FILE manager $f"
+  [ -r "$f" ] || { echo "UNREADABLE manager $f"; continue; }
+  grep -n -E '^[[:space:]]*DefaultLimitNOFILE[[:space:]]*=' "$f" | sed "s|^|LINE manager $f |"
+done
+true
+""".strip()
+
+UPTIME = "cat /proc/uptime"
+
+
+def section(ctx: CheckContext, name: str) -> Section:
+    return ctx.host.section(name).require_ok()
+
+
+def unit_props(ctx: CheckContext) -> dict[str, str]:
+    props = parse_show(section(ctx, "unit_show").out)
+    if "LoadState" not in props and "Id" not in props:
+        raise CheckError("systemctl show returned no properties for the unit")
+    return props
+
+
+def prop(props: dict[str, str], name: str) -> str:
+    """A property the control relies on; missing means the answer was cut short."""
+    if name not in props:
+        raise CheckError(f"unit property {name} missing from systemctl show")
+    return props[name]
+
+
+def main_limits(ctx: CheckContext) -> dict[str, Pair]:
+    limits = parse_limits(section(ctx, "hc_main_limits").out)
+    if not limits:
+        raise CheckError("/proc/MainPID/limits could not be parsed")
+    return limits
+
+
+def runtime_values(ctx: CheckContext) -> tuple[dict[tuple[str, str], str | None], bool]:
+    """(values by (scope, key), whether the service has its own network namespace)."""
+    sec = section(ctx, "hc_sysctl_runtime")
+    ns = {}
+    for line in sec.out.splitlines():
+        parts = line.split(None, 2)
+        if len(parts) == 3 and parts[0] == "NS":
+            ns[parts[1]] = parts[2]
+    own = ns.get("service", "?") not in ("?", ns.get("host"))
+    return parse_values(sec.out), own
+
+
+def sysctl_listing(ctx: CheckContext) -> tuple[list[tuple[str, list[str]]],
+                                               dict[str, bytes | None]]:
+    """The sysctl.d directories in priority order with their *.conf names, and contents."""
+    listing: list[tuple[str, list[str]]] = []
+    contents: dict[str, bytes | None] = {}
+    for line in section(ctx, "hc_sysctl_files").out.splitlines():
+        if line.startswith("D "):
+            try:
+                d = base64.b64decode(line[2:].strip(), validate=True).decode(
+                    "utf-8", "surrogateescape")
+            except (binascii.Error, ValueError):
+                raise CheckError("sysctl.d listing is corrupt") from None
+            listing.append((d, []))
+            continue
+        dumps = parse_dump(line)
+        if not dumps or not listing:
+            continue
+        f: FileDump = dumps[0]
+        directory, _, name = f.path.rpartition("/")
+        listing[-1][1].append(name)
+        if f.status == "ok":
+            contents[f.path] = f.data
+        elif f.status in ("unreadable",):
+            contents[f.path] = None
+        else:  # dangling symlink or a directory: systemd reads nothing from it
+            contents[f.path] = b""
+    if not listing:
+        raise CheckError("the sysctl.d listing is empty (probe output cut short?)")
+    return listing, contents
+
+
+def limits_files(ctx: CheckContext) -> tuple[dict[str, bytes], list[str]]:
+    """(readable limits files by path, problems) from the dump."""
+    files: dict[str, bytes] = {}
+    problems = []
+    for f in parse_dump(section(ctx, "hc_limits_files").out):
+        if f.status == "ok" and f.data is not None:
+            files[f.path] = f.data
+        elif f.status in ("dir",):
+            files[f.path] = b""
+        else:
+            problems.append(f"{f.path} is {f.status}")
+    if "/etc/security/limits.conf" not in files:
+        problems.append("/etc/security/limits.conf could not be read")
+    return files, problems
+
+
+def session_facts(ctx: CheckContext) -> dict[str, str]:
+    out = {}
+    for line in section(ctx, "hc_session").out.splitlines():
+        key, _, value = line.partition(" ")
+        if key == "os":
+            k, _, v = value.partition("=")
+            out[f"os_{k}"] = v.strip().strip('"')
+        elif key:
+            out[key] = value.strip()
+    return out
+
+
+def is_debian_family(facts: dict[str, str]) -> bool:
+    """Debian and Ubuntu carry the pam_limits patches this suite models."""
+    words = f"{facts.get('os_ID', '')} {facts.get('os_ID_LIKE', '')}".split()
+    return "debian" in words or "ubuntu" in words

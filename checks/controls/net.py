@@ -1,0 +1,189 @@
+"""JADA-NET: listen backlogs — runtime sysctls, their persistence, the sockets themselves."""
+
+from __future__ import annotations
+
+from checks.context import CheckContext
+from checks.controls import host_facts as hf
+from checks.facts.probes import probe
+from checks.model import CheckError, Outcome, control, failed, passed, skipped
+from checks.parsers.proc import parse_fd_table, parse_int
+from checks.parsers.ss import parse_listeners
+from checks.parsers.sysctl import resolve
+
+# ss in the service's network namespace (nsenter when it has its own), with owning pids.
+LISTEN = r"""
+me=$(readlink /proc/self/ns/net)
+svc=""
+[ "${MAINPID:-0}" -gt 0 ] 2>/dev/null && svc=$(readlink "/proc/$MAINPID/ns/net" 2>/dev/null)
+if [ -n "$svc" ] && [ "$svc" != "$me" ]; then nsenter -t "$MAINPID" -n ss -H -l -n -t -p
+else ss -H -l -n -t -p; fi
+""".strip()
+
+probe("hc_sysctl_runtime", hf.SYSCTL_RUNTIME)
+probe("hc_sysctl_files", hf.SYSCTL_FILES)
+probe("hc_unit_procs", hf.UNIT_PROCS)
+probe("hc_listen", LISTEN)
+
+SOMAXCONN, SYN_BACKLOG = "net/core/somaxconn", "net/ipv4/tcp_max_syn_backlog"
+
+
+def dotted(key: str) -> str:
+    return key.replace("/", ".")
+
+
+def runtime_int(ctx: CheckContext, key: str) -> tuple[int, str]:
+    """The value that applies to the service's sockets (its netns), and where it was read."""
+    values, own_ns = hf.runtime_values(ctx)
+    scope = "service" if own_ns else "host"
+    raw = values.get((scope, key))
+    where = f"/proc/sys/{key}" + (" in the service's network namespace" if own_ns else "")
+    value = parse_int(raw or "")
+    if value is None:
+        raise CheckError(f"{where} could not be read ({raw!r})")
+    return value, where
+
+
+def _minimum_check(ctx: CheckContext, key: str, minimum: int, effect: str) -> Outcome:
+    value, where = runtime_int(ctx, key)
+    name = dotted(key)
+    observed, expected = f"{name} = {value}", f"{name} >= {minimum}"
+    if value < minimum:
+        return failed(f"{name} is {value} < {minimum} (runtime, {where}): {effect}",
+                      observed=observed, expected=expected, source=where)
+    return passed(f"{name} is {value} >= {minimum} ({where})", observed=observed,
+                  expected=expected, source=where)
+
+
+@control(
+    "JADA-NET-01",
+    title="net.core.somaxconn admits the orchestrator's listen backlog",
+    severity="high",
+    side="host",
+    rationale="""
+listen() silently caps the requested backlog at net.core.somaxconn of the socket's network
+namespace (__sys_listen(), net/socket.c; listen(2), NOTES). A burst of agent connections beyond
+the accept queue is dropped or retried with SYN backoff (tcp(7)).
+""",
+    remediation="""
+echo 'net.core.somaxconn = 8192' > /etc/sysctl.d/60-jada.conf
+sysctl -p /etc/sysctl.d/60-jada.conf, then restart the service so its sockets listen() again.
+""",
+)
+def somaxconn(ctx: CheckContext) -> Outcome:
+    return _minimum_check(ctx, SOMAXCONN, int(ctx.expect["somaxconn_min"]),
+                          "every listen() backlog is capped to it")
+
+
+@control(
+    "JADA-NET-02",
+    title="Listen-queue sysctls persist: boot-time value equals the runtime value",
+    severity="medium",
+    side="host",
+    rationale="""
+A value set with `sysctl -w` lasts until reboot. At boot systemd-sysctl applies sysctl.d files
+from /etc, /run, /usr/local/lib and /usr/lib (a same-named file in an earlier directory hides the
+later; files apply in name order across directories; the last assignment wins), sysctl.d(5) and
+src/sysctl/sysctl.c (systemd 252). /etc/sysctl.conf is read only through Debian/Ubuntu's
+/etc/sysctl.d/99-sysctl.conf symlink. The boot value is computed here with those rules.
+""",
+    remediation="""
+Persist the runtime value: echo 'net.core.somaxconn = <value>' > /etc/sysctl.d/60-jada.conf
+(and net.ipv4.tcp_max_syn_backlog); verify with /lib/systemd/systemd-sysctl --cat-config
+""",
+)
+def sysctl_persist(ctx: CheckContext) -> Outcome:
+    listing, contents = hf.sysctl_listing(ctx)
+    res = resolve(listing, contents)
+    if res.unreadable:
+        raise CheckError(f"cannot read {', '.join(res.unreadable)}: the boot value is unknown")
+    values, _ = hf.runtime_values(ctx)
+    problems, observed = [], []
+    for key in (SOMAXCONN, SYN_BACKLOG):
+        name = dotted(key)
+        runtime = parse_int(values.get(("host", key)) or "")
+        if runtime is None:
+            raise CheckError(f"/proc/sys/{key} could not be read")
+        boot = res.boot_value(key)
+        if boot is None:
+            observed.append(f"{name}: runtime {runtime}, boot not set")
+            problems.append(f"{name} is {runtime} at runtime but not set in any sysctl.d file: "
+                            "lost on reboot (the kernel default applies)")
+            continue
+        assert boot.value is not None
+        boot_n = parse_int(boot.value)
+        if boot_n is None:
+            raise CheckError(f"{name} = {boot.value!r} at {boot.where} is not a number")
+        observed.append(f"{name}: runtime {runtime}, boot {boot_n} ({boot.where})")
+        if boot_n != runtime:
+            problems.append(f"{name} is {runtime} at runtime but {boot_n} after reboot "
+                            f"({boot.where}): the runtime value is lost on reboot")
+    expected = "boot value (sysctl.d) == runtime value"
+    source = "/proc/sys (host netns); " + (", ".join(res.files) or "no sysctl.d files")
+    if problems:
+        return failed("; ".join(problems), observed="; ".join(observed), expected=expected,
+                      source=source)
+    return passed("; ".join(observed), observed="; ".join(observed), expected=expected,
+                  source=source)
+
+
+@control(
+    "JADA-NET-03",
+    title="net.ipv4.tcp_max_syn_backlog holds connection bursts",
+    severity="medium",
+    side="host",
+    rationale="""
+net.ipv4.tcp_max_syn_backlog bounds half-open connections (SYN received, not yet ACKed) per
+listener; beyond it, without syncookies, new SYNs are dropped (tcp(7), ip-sysctl.rst).
+""",
+    remediation="""
+echo 'net.ipv4.tcp_max_syn_backlog = 8192' >> /etc/sysctl.d/60-jada.conf && sysctl --system
+""",
+)
+def syn_backlog(ctx: CheckContext) -> Outcome:
+    return _minimum_check(ctx, SYN_BACKLOG, int(ctx.expect["tcp_max_syn_backlog_min"]),
+                          "connection bursts overflow the SYN queue")
+
+
+@control(
+    "JADA-NET-04",
+    title="The orchestrator's listening sockets really have the backlog they need",
+    severity="high",
+    side="host",
+    rationale="""
+For a LISTEN socket, ss(8) shows the granted backlog (sk_max_ack_backlog) as Send-Q and the
+current accept queue as Recv-Q (tcp_diag_get_info(), net/ipv4/tcp_diag.c). That is min(the
+backlog passed to listen(), net.core.somaxconn at the time of listen()) (net/socket.c), so
+raising somaxconn needs a service restart to take effect.
+""",
+    remediation="""
+Start the agent with a larger backlog (e.g. --backlog 8192) and make sure net.core.somaxconn is
+at least as large, then: systemctl restart jada-agent.service; check: ss -lntp
+""",
+)
+def listen_backlog(ctx: CheckContext) -> Outcome:
+    minimum = int(ctx.expect["listen_backlog_min"])
+    _, procs = parse_fd_table(hf.section(ctx, "hc_unit_procs").out)
+    pids = {p.pid for p in procs}
+    if not pids:
+        raise CheckError("no processes of the unit could be read")
+    text = hf.section(ctx, "hc_listen").out
+    listeners, bad = parse_listeners(text)
+    if bad:
+        raise CheckError(f"cannot parse ss output: {bad[0]!r}")
+    if listeners and not any(sock.pids for sock in listeners):
+        raise CheckError("ss shows no owning processes (needs root: run as root or with sudo)")
+    mine = [sock for sock in listeners if pids & set(sock.pids)]
+    source = "ss -H -l -n -t -p (Send-Q of LISTEN sockets), filtered by the unit's pids"
+    expected = f"Send-Q (backlog) >= {minimum}"
+    if not mine:
+        return skipped(f"the unit's {len(pids)} processes have no listening TCP sockets",
+                       observed="none", expected=expected, source=source)
+    observed = "; ".join(f"{s.local} backlog {s.send_q} (queued {s.recv_q}) "
+                         f"{s.process} pid {','.join(map(str, s.pids))}" for s in mine)
+    low = [s for s in mine if s.send_q < minimum]
+    if low:
+        return failed("; ".join(f"{s.local} ({s.process}, pid {','.join(map(str, s.pids))}) has "
+                                f"backlog {s.send_q} < {minimum} (Send-Q in ss)" for s in low),
+                      observed=observed, expected=expected, source=source)
+    return passed(f"{len(mine)} listening sockets with backlog >= {minimum}: {observed}",
+                  observed=observed, expected=expected, source=source)

@@ -1,0 +1,261 @@
+"""JADA-UNIT-02..05: how the orchestrator's unit restarts, runs, logs and is confined."""
+
+from __future__ import annotations
+
+import re
+
+from checks.context import CheckContext
+from checks.controls import host_facts as hf
+from checks.facts.probes import probe, unit_properties
+from checks.model import CheckError, Outcome, control, failed, passed
+from checks.parsers.proc import parse_status_ids
+
+# Journal facts, never the journal: when the unit's processes last logged, EMFILE lines per
+# minute over the last 24 h (the profile's window is applied locally) and the latest one.
+JOURNAL = r"""
+echo "now $(date +%s)"
+if [ "$(id -u)" = 0 ] || id -nG | grep -qwE 'adm|systemd-journal'; then echo "access full"
+else echo "access limited"; fi
+last=$(journalctl --no-pager -q -o short-unix -n 1 _SYSTEMD_UNIT="$UNIT" | awk 'NR==1{print $1}')
+echo "last ${last:--}"
+journalctl --no-pager -q -o short-unix -u "$UNIT" --since "-1440min" \
+  | grep -E 'Too many open files|EMFILE' \
+  | awk '{c[int($1/60)]++; l=$0}
+         END{for (m in c) print "M", m, c[m]; if (l != "") print "L", substr(l, 1, 400)}'
+true
+""".strip()
+
+ANALYZE = r"""
+out=$(systemd-analyze security --no-pager -- "$UNIT"); rc=$?
+if [ "$rc" != 0 ]; then echo "systemd-analyze security exited $rc" >&2; exit "$rc"; fi
+printf '%s\n' "$out" | grep -F 'Overall exposure level' \
+  || { echo "no 'Overall exposure level' line in systemd-analyze output" >&2; exit 4; }
+""".strip()
+
+probe("hc_uptime", hf.UPTIME)
+probe("hc_main_status", hf.MAIN_STATUS)
+probe("hc_journal", JOURNAL)
+probe("hc_analyze", ANALYZE)
+unit_properties("Restart", "NRestarts", "ExecMainStartTimestamp",
+                "ExecMainStartTimestampMonotonic", "ActiveEnterTimestamp",
+                "ActiveEnterTimestampMonotonic", "DynamicUser", "StandardInput",
+                "StandardOutput", "StandardError")
+
+GOOD_RESTART = ("on-failure", "always")
+TO_JOURNAL = ("journal", "journal+console", "kmsg", "kmsg+console", "syslog", "syslog+console")
+_EXPOSURE = re.compile(r"Overall exposure level for (\S+): (\d+(?:\.\d+)?)\s*(\S*)")
+
+
+def _ago(seconds: float) -> str:
+    s = int(seconds)
+    if s < 120:
+        return f"{s} s"
+    if s < 7200:
+        return f"{s // 60} min"
+    return f"{s // 3600} h {s % 3600 // 60} min"
+
+
+@control(
+    "JADA-UNIT-02",
+    title="The unit restarts on failure and is not crash-looping",
+    severity="high",
+    side="host",
+    rationale="""
+Restart=on-failure or always makes systemd restart the orchestrator after a crash
+(systemd.service(5), Restart=); NRestarts counts restarts since the unit was last started by
+hand (org.freedesktop.systemd1(5)). A rising NRestarts is a crash loop that Restart= hides.
+""",
+    remediation="""
+systemctl edit jada-agent.service  ->  [Service] Restart=on-failure  RestartSec=2
+for a crash loop: journalctl -u jada-agent.service -b, fix the cause, systemctl reset-failed
+""",
+)
+def restart_policy(ctx: CheckContext) -> Outcome:
+    max_restarts = int(ctx.expect["thresholds"]["max_restarts"])
+    p = hf.unit_props(ctx)
+    restart, n_raw = hf.prop(p, "Restart"), hf.prop(p, "NRestarts")
+    if not n_raw.isdigit():
+        raise CheckError(f"NRestarts={n_raw!r} is not a number")
+    restarts = int(n_raw)
+    since = ""
+    mono = p.get("ExecMainStartTimestampMonotonic", "0")
+    try:  # only decorates the message: an unknown uptime must not hide the policy
+        up = hf.section(ctx, "hc_uptime").out.split()
+    except CheckError:
+        up = []
+    if mono.isdigit() and int(mono) > 0 and up:
+        try:
+            since = f", main process started {_ago(float(up[0]) - int(mono) / 1e6)} ago " \
+                    f"({p.get('ExecMainStartTimestamp', '?')})"
+        except ValueError:
+            since = ""
+    observed = f"Restart={restart} NRestarts={restarts}{since}"
+    expected = f"Restart in {{{', '.join(GOOD_RESTART)}}}, NRestarts < {max_restarts}"
+    source = "systemctl show Restart, NRestarts, ExecMainStartTimestamp"
+    problems = []
+    if restart not in GOOD_RESTART:
+        problems.append(f"Restart={restart}: systemd will not restart the orchestrator after "
+                        "a crash")
+    if restarts >= max_restarts:
+        problems.append(f"NRestarts={restarts} >= {max_restarts}: crash loop")
+    if problems:
+        return failed("; ".join(problems) + since, observed=observed, expected=expected,
+                      source=source)
+    return passed(f"Restart={restart}, NRestarts={restarts} < {max_restarts}{since}",
+                  observed=observed, expected=expected, source=source)
+
+
+@control(
+    "JADA-UNIT-03",
+    title="The orchestrator runs as a dedicated non-root user",
+    severity="high",
+    side="host",
+    rationale="""
+Claude Code refuses --dangerously-skip-permissions (bypassPermissions) when getuid() is 0:
+"--dangerously-skip-permissions cannot be used with root/sudo privileges for security reasons"
+(github.com/anthropics/claude-code issues 9184, 58150). Without User= (or DynamicUser=) a unit
+runs as root (systemd.exec(5), User=); "nobody" is shared by unrelated daemons and should not
+own files (systemd.exec(5)). The uid of the running MainPID is read from /proc/<pid>/status.
+""",
+    remediation="""
+useradd --system --home /home/jada --shell /usr/sbin/nologin jada; systemctl edit
+jada-agent.service -> [Service] User=jada Group=jada; systemctl restart jada-agent.service
+""",
+)
+def service_user(ctx: CheckContext) -> Outcome:
+    p = hf.unit_props(ctx)
+    user = hf.prop(p, "User")
+    dynamic = p.get("DynamicUser", "no") == "yes"
+    ids = parse_status_ids(hf.section(ctx, "hc_main_status").out)
+    if "Uid" not in ids:
+        raise CheckError("Uid: line of /proc/MainPID/status could not be read")
+    real, eff = ids["Uid"][0], ids["Uid"][1]
+    pid = p.get("MainPID", "?")
+    observed = f"User={user or '(unset)'} DynamicUser={'yes' if dynamic else 'no'}; " \
+               f"MainPID {pid} uid {real} euid {eff}"
+    expected = "a dedicated non-root User= (not root/0/nobody), MainPID uid != 0"
+    source = f"systemctl show User, DynamicUser; /proc/{pid}/status Uid:"
+    problems = []
+    if not user and not dynamic:
+        problems.append("no User= in the unit: it runs as root")
+    elif user in ("root", "0"):
+        problems.append(f"User={user}")
+    elif user in ("nobody", "65534"):
+        problems.append(f"User={user} is shared by unrelated services, not dedicated")
+    if real == 0 or eff == 0:
+        problems.append(f"MainPID {pid} runs with uid {real}/euid {eff} (root): Claude Code "
+                        "refuses --dangerously-skip-permissions as root")
+    if problems:
+        return failed("; ".join(problems), observed=observed, expected=expected, source=source)
+    return passed(f"runs as {user or 'a dynamic user'} (uid {real})", observed=observed,
+                  expected=expected, source=source)
+
+
+def _effective_stream(p: dict[str, str], name: str) -> str:
+    """What a standard stream is connected to, following inherit (systemd.exec(5))."""
+    value = hf.prop(p, name)
+    if value != "inherit":
+        return value
+    if name == "StandardError":
+        return _effective_stream(p, "StandardOutput")
+    if name == "StandardOutput":
+        stdin = p.get("StandardInput", "null")
+        return "null" if stdin == "null" else stdin
+    return value
+
+
+@control(
+    "JADA-UNIT-04",
+    title="The orchestrator logs reach the journal, and it is not running out of descriptors",
+    severity="medium",
+    side="host",
+    rationale="""
+StandardOutput=/StandardError= journal (the default; inherit follows stdin resp. stdout) send a
+service's output to the journal (systemd.exec(5), Logging and Standard Input/Output); the journal
+is where `journalctl -u` finds it. EMFILE, "Too many open files" (errno(3)), in the window means
+the process hit RLIMIT_NOFILE and dropped work.
+""",
+    remediation="""
+systemctl edit jada-agent.service -> [Service] StandardOutput=journal StandardError=journal;
+for EMFILE: raise LimitNOFILE (JADA-FD-01) and look at journalctl -u jada-agent.service -g EMFILE
+""",
+)
+def journal_logging(ctx: CheckContext) -> Outcome:
+    window = int(ctx.expect["thresholds"]["journal_window_minutes"])
+    p = hf.unit_props(ctx)
+    out, err = _effective_stream(p, "StandardOutput"), _effective_stream(p, "StandardError")
+    facts: dict[str, str] = {}
+    minutes: dict[int, int] = {}
+    latest = ""
+    for line in hf.section(ctx, "hc_journal").out.splitlines():
+        key, _, rest = line.partition(" ")
+        if key == "M":
+            f = rest.split()
+            if len(f) == 2 and f[0].isdigit() and f[1].isdigit():
+                minutes[int(f[0])] = int(f[1])
+        elif key == "L":
+            latest = rest
+        elif key:
+            facts[key] = rest.strip()
+    if facts.get("access") != "full":
+        raise CheckError("the SSH user cannot read the system journal (needs root, adm or "
+                         "systemd-journal)")
+    now = facts.get("now", "")
+    if not now.isdigit():
+        raise CheckError("the target's clock (date +%s) could not be read")
+    start = int(now) // 60 - min(window, 1440)
+    count = sum(c for m, c in minutes.items() if m >= start)
+    last = facts.get("last", "-")
+    observed = (f"StandardOutput->{out} StandardError->{err}; last entry from the unit's "
+                f"processes {'never' if last == '-' else last}; EMFILE lines in {window} min: "
+                f"{count}")
+    expected = "stdout/stderr to the journal; entries present; 0 EMFILE lines in the window"
+    source = f"systemctl show StandardOutput/StandardError; journalctl -u {ctx.expect['unit']}"
+    problems = []
+    for name, target in (("StandardOutput", out), ("StandardError", err)):
+        if target not in TO_JOURNAL:
+            problems.append(f"{name} goes to {target}, not the journal")
+    if last == "-":
+        problems.append("the journal has no entries from the unit's processes "
+                        f"(journalctl _SYSTEMD_UNIT={ctx.expect['unit']})")
+    if count:
+        problems.append(f"{count} 'Too many open files'/EMFILE lines in the last {window} min; "
+                        f"latest: {latest[:300]}")
+    if problems:
+        return failed("; ".join(problems), observed=observed, expected=expected, source=source)
+    return passed(f"logs reach the journal (stdout->{out}, stderr->{err}); no EMFILE lines in "
+                  f"the last {window} min", observed=observed, expected=expected, source=source)
+
+
+@control(
+    "JADA-UNIT-05",
+    title="The unit's sandboxing exposure is within the threshold",
+    severity="low",
+    side="host",
+    rationale="""
+`systemd-analyze security UNIT` scores a service's sandboxing settings (ProtectSystem=,
+PrivateTmp=, NoNewPrivileges=, CapabilityBoundingSet=, ...) from 0.0 (confined) to 10.0 (exposed)
+(systemd-analyze(1), "security"). An orchestrator that runs agents with broad permissions
+benefits most from the kernel-level confinement those settings give.
+""",
+    remediation="""
+systemctl edit jada-agent.service -> [Service] NoNewPrivileges=yes ProtectSystem=strict
+ReadWritePaths=/srv/jada ProtectHome=read-only PrivateTmp=yes ...; check: systemd-analyze security
+jada-agent.service
+""",
+)
+def hardening(ctx: CheckContext) -> Outcome:
+    limit = float(ctx.expect["thresholds"]["exposure_max"])
+    sec = hf.section(ctx, "hc_analyze")
+    m = _EXPOSURE.search(sec.out)
+    if not m:
+        raise CheckError("systemd-analyze security printed no overall exposure level")
+    exposure = float(m.group(2))
+    observed = f"{exposure:.1f} {m.group(3)}".strip()
+    expected = f"<= {limit:g}"
+    source = f"systemd-analyze security {ctx.expect['unit']}"
+    if exposure > limit:
+        return failed(f"overall exposure {exposure:.1f} {m.group(3)} > {limit:g}",
+                      observed=observed, expected=expected, source=source)
+    return passed(f"overall exposure {exposure:.1f} {m.group(3)} <= {limit:g}",
+                  observed=observed, expected=expected, source=source)

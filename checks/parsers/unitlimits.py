@@ -1,0 +1,113 @@
+"""Where a unit's LimitNOFILE= comes from: unit file lines and DefaultLimitNOFILE=.
+
+The probe greps only ``LimitNOFILE=`` lines of the unit's fragment and drop-ins (in the
+order systemd reads them) and ``DefaultLimitNOFILE=`` lines of system.conf and
+system.conf.d. systemd.exec(5): ``LimitNOFILE=soft:hard`` or one value for both;
+``infinity``; an empty assignment resets to the default; the last assignment wins.
+systemd-system.conf(5): system.conf, then system.conf.d/*.conf of /etc, /run,
+/usr/local/lib, /usr/lib by file name, a name in an earlier directory hiding later ones.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from checks.parsers.proc import RLIM_INFINITY
+
+_LINE = re.compile(r"^LINE (unit|manager) (.+?) (\d+):(.*)$")
+_HEAD = re.compile(r"^(FILE|UNREADABLE) (unit|manager) (.+)$")
+_MANAGER_DIRS = ("/etc/systemd/system.conf.d", "/run/systemd/system.conf.d",
+                 "/usr/local/lib/systemd/system.conf.d", "/usr/lib/systemd/system.conf.d")
+
+
+@dataclass(frozen=True)
+class Setting:
+    path: str
+    line: int
+    text: str
+    soft: int | None  # None: empty assignment (reset) or unparseable
+    hard: int | None
+    valid: bool
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass
+class NofileConfig:
+    unit: list[Setting] = field(default_factory=list)
+    manager: list[Setting] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    manager_files: list[str] = field(default_factory=list)
+
+    def unit_effective(self) -> Setting | None:
+        """The unit's winning LimitNOFILE= line, None if unset or reset by an empty one."""
+        if not self.unit or self.unit[-1].text.split("=", 1)[1].strip() == "":
+            return None
+        return self.unit[-1]
+
+    def manager_effective(self) -> Setting | None:
+        if not self.manager or self.manager[-1].text.split("=", 1)[1].strip() == "":
+            return None
+        return self.manager[-1]
+
+
+def parse_value(value: str) -> tuple[int | None, int | None, bool]:
+    """``soft:hard`` / ``n`` / ``infinity`` -> (soft, hard, valid)."""
+    def one(v: str) -> int | None:
+        v = v.strip()
+        if v == "infinity":
+            return RLIM_INFINITY
+        return int(v) if v.isascii() and v.isdigit() else None
+
+    value = value.strip()
+    if value == "":
+        return None, None, True
+    soft_text, sep, hard_text = value.partition(":")
+    soft = one(soft_text)
+    hard = one(hard_text) if sep else soft
+    return soft, hard, soft is not None and hard is not None
+
+
+def _manager_order(paths: list[str]) -> list[str]:
+    conf = [p for p in paths if p == "/etc/systemd/system.conf"]
+    chosen: dict[str, str] = {}
+    for d in _MANAGER_DIRS:
+        for p in paths:
+            directory, _, name = p.rpartition("/")
+            if directory == d:
+                chosen.setdefault(name, p)
+    return conf + [chosen[n] for n in sorted(chosen)]
+
+
+def parse_nofile_lines(text: str) -> NofileConfig:
+    """Parse the probe's ``FILE``/``UNREADABLE``/``LINE`` lines."""
+    cfg = NofileConfig()
+    manager_lines: dict[str, list[Setting]] = {}
+    for raw in text.splitlines():
+        line = raw.rstrip("\r")
+        head = _HEAD.match(line)
+        if head:
+            kind, scope, path = head.groups()
+            if kind == "UNREADABLE":
+                cfg.unreadable.append(path)
+            elif scope == "manager":
+                manager_lines.setdefault(path, [])
+            continue
+        m = _LINE.match(line)
+        if not m:
+            continue
+        scope, path, n, content = m.groups()
+        _, _, value = content.partition("=")
+        soft, hard, valid = parse_value(value)
+        setting = Setting(path, int(n), content.strip(), soft, hard, valid)
+        if scope == "unit":
+            cfg.unit.append(setting)
+        else:
+            manager_lines.setdefault(path, []).append(setting)
+    cfg.manager_files = _manager_order(list(manager_lines))
+    for path in cfg.manager_files:
+        cfg.manager.extend(manager_lines[path])
+    return cfg

@@ -1,0 +1,54 @@
+"""Drift: what changed per target and control since a baseline report.
+
+Compared on raw outcomes (a waived failure is still a failure): newly failing, newly
+erroring, resolved (fail/error before, pass/skipped now), and *changed* — passing both
+times but the observed value differs (``4096 -> 8192``). Only targets this run checked
+are compared, so a shard can be compared with a full baseline.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checks.reporting.gate import DRIFT_KINDS
+
+
+def _entry(rec: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
+    return {"target": rec["target"], "control": rec["control"], "title": rec["title"],
+            "severity": rec["severity"],
+            "outcome_from": old["outcome"] if old else None, "outcome_to": rec["outcome"],
+            "observed_from": old["observed"] if old else None,
+            "observed_to": rec["observed"]}
+
+
+def classify(rec: dict[str, Any], old: dict[str, Any] | None) -> str | None:
+    """The drift kind of one record against its baseline record, or None."""
+    before = old["outcome"] if old else None
+    now = rec["outcome"]
+    if now == "fail" and before != "fail":
+        return "newly_failing"
+    if now == "error" and before != "error":
+        return "newly_erroring"
+    if before in ("fail", "error") and now in ("pass", "skipped"):
+        return "resolved"
+    if before == now == "pass" and old is not None and old["observed"] != rec["observed"]:
+        return "changed"
+    return None
+
+
+def compute(baseline: dict[str, Any], records: list[dict[str, Any]], targets: list[str],
+            baseline_path: str) -> dict[str, Any]:
+    """The report's drift section for this run's records against ``baseline``."""
+    known = set(baseline["run"]["targets"])
+    old = {(r["target"], r["control"]): r for r in baseline["records"]}
+    out: dict[str, Any] = {k: [] for k in DRIFT_KINDS}
+    for rec in sorted(records, key=lambda r: (r["target"], r["control"])):
+        if rec["target"] not in known:
+            continue
+        kind = classify(rec, old.get((rec["target"], rec["control"])))
+        if kind:
+            out[kind].append(_entry(rec, old.get((rec["target"], rec["control"]))))
+    out["baseline"] = {"path": baseline_path, "finished": baseline["run"]["finished"],
+                       "suite_version": baseline["suite_version"]}
+    out["not_in_baseline"] = sorted(t for t in targets if t not in known)
+    return out

@@ -1,0 +1,80 @@
+"""The gate: does this run fail the pipeline?
+
+Only findings (fail or error) that are not waived and whose severity is at or above
+``--fail-on`` gate; lower ones are reported only. With ``--fail-on-drift`` any drift
+gates too. Results without a record (a crashed worker) always gate: nothing unknown passes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checks.model import SEVERITIES, severity_rank
+
+# The suite's exit codes; they are pytest's ExitCode values, given a gate meaning.
+EXIT_OK = 0
+EXIT_GATE_FAILED = 1
+EXIT_INTERRUPTED = 2
+EXIT_INTERNAL_ERROR = 3
+EXIT_USAGE = 4
+EXIT_NOTHING_SELECTED = 5
+
+FINDINGS = ("fail", "error")
+DRIFT_KINDS = ("newly_failing", "newly_erroring", "resolved", "changed")
+
+
+def is_finding(rec: dict[str, Any]) -> bool:
+    return rec["outcome"] in FINDINGS
+
+
+def is_waived(rec: dict[str, Any]) -> bool:
+    waiver = rec.get("waiver")
+    return bool(waiver) and waiver["status"] == "applied" and is_finding(rec)
+
+
+def drift_changes(drift: dict[str, Any] | None) -> int:
+    return sum(len(drift[k]) for k in DRIFT_KINDS) if drift else 0
+
+
+def decide(records: list[dict[str, Any]], fail_on: str, *, drift: dict[str, Any] | None = None,
+           fail_on_drift: bool = False, unrecorded: int = 0) -> dict[str, Any]:
+    """The gate section of a report; ``exit_code`` is 0 (passed) or 1 (failed)."""
+    if fail_on not in SEVERITIES:
+        raise ValueError(f"unknown severity {fail_on!r}")
+    threshold = severity_rank(fail_on)
+    findings = [r for r in records if is_finding(r) and not is_waived(r)]
+    blocking = [r for r in findings if severity_rank(r["severity"]) >= threshold]
+    changes = drift_changes(drift)
+    passed = not blocking and not unrecorded and not (fail_on_drift and changes)
+    return {
+        "fail_on": fail_on,
+        "fail_on_drift": fail_on_drift,
+        "passed": passed,
+        "exit_code": EXIT_OK if passed else EXIT_GATE_FAILED,
+        "blocking": [{k: r[k] for k in ("target", "control", "severity", "outcome")}
+                     for r in blocking],
+        "below_threshold": len(findings) - len(blocking),
+        "waived": sum(1 for r in records if is_waived(r)),
+        "drift_changes": changes,
+        "unrecorded": unrecorded,
+    }
+
+
+def explain(gate: dict[str, Any]) -> str:
+    """One line for humans: why the gate passed or failed."""
+    why = []
+    if gate["blocking"]:
+        why.append(f"{len(gate['blocking'])} finding(s) at or above {gate['fail_on']}")
+    if gate["fail_on_drift"] and gate["drift_changes"]:
+        why.append(f"{gate['drift_changes']} drift change(s) with --fail-on-drift")
+    if gate["unrecorded"]:
+        why.append(f"{gate['unrecorded']} result(s) without a record (crashed worker?)")
+    extra = []
+    if gate["below_threshold"]:
+        extra.append(f"{gate['below_threshold']} below {gate['fail_on']} reported only")
+    if gate["waived"]:
+        extra.append(f"{gate['waived']} waived")
+    tail = f" ({'; '.join(extra)})" if extra else ""
+    if gate["passed"]:
+        return f"gate PASSED (fail-on {gate['fail_on']}){tail}"
+    return f"gate FAILED: {'; '.join(why)}{tail}"

@@ -1,0 +1,130 @@
+"""The Markdown report, sized for ``$GITHUB_STEP_SUMMARY`` and GitLab job summaries.
+
+Findings lead: per target, failures and errors (most severe first) with their remediation,
+then waived findings, then skipped and passing controls folded into a ``<details>`` block.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checks.model import severity_rank
+from checks.reporting.gate import explain, is_waived
+
+ICON = {"pass": "✅ pass", "fail": "❌ fail", "error": "⚠️ error", "skipped": "⏭️ skipped"}
+
+
+def esc(text: Any) -> str:
+    """Make a value safe inside a table cell."""
+    if text is None:
+        return ""
+    return (str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+            .replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def order(rec: dict[str, Any]) -> tuple[int, int, str]:
+    """Findings first (by severity), then waived, skipped, passed."""
+    if is_waived(rec):
+        group = 1
+    else:
+        group = {"fail": 0, "error": 0, "skipped": 2, "pass": 3}[rec["outcome"]]
+    return (group, -severity_rank(rec["severity"]), rec["control"])
+
+
+def _finding_rows(recs: list[dict[str, Any]]) -> list[str]:
+    rows = ["| Outcome | Control | Severity | Finding | Observed | Expected | Remediation |",
+            "|---|---|---|---|---|---|---|"]
+    for r in recs:
+        outcome = ICON[r["outcome"]]
+        message = esc(r["message"])
+        if r.get("waiver"):
+            w = r["waiver"]
+            if w["status"] == "applied":
+                outcome = f"🛡️ waived ({r['outcome']})"
+                message += f"<br>**waived until {w['expires']}:** {esc(w['justification'])}"
+            else:
+                message += f"<br>**waiver expired {w['expires']}**"
+        rows.append(f"| {outcome} | `{r['control']}` | {r['severity']} | {message} | "
+                    f"{esc(r['observed'])} | {esc(r['expected'])} | {esc(r['remediation'])} |")
+    return rows
+
+
+def _target(target: str, recs: list[dict[str, Any]], reason: str | None) -> list[str]:
+    """One target's section; an unreachable target's identical errors become one line."""
+    recs = sorted(recs, key=order)
+    blocked = [r for r in recs if reason and r["message"] == reason and not is_waived(r)]
+    recs = [r for r in recs if r not in blocked]
+    findings = [r for r in recs if order(r)[0] <= 1]
+    rest = [r for r in recs if order(r)[0] > 1]
+    out = [f"### {esc(target)}", ""]
+    if blocked:
+        out += [f"**Not checked — {esc(reason)}:** " + ", ".join(
+            f"`{r['control']}` ({r['severity']})" for r in blocked), ""]
+    if findings:
+        out += _finding_rows(findings) + [""]
+    elif not blocked:
+        out += ["No findings.", ""]
+    if rest:
+        out += [f"<details><summary>{len(rest)} passed or skipped</summary>", "",
+                "| Outcome | Control | Title | Observed |", "|---|---|---|---|"]
+        out += [f"| {ICON[r['outcome']]} | `{r['control']}` | {esc(r['title'])} | "
+                f"{esc(r['observed'])} |" for r in rest]
+        out += ["", "</details>", ""]
+    return out
+
+
+def _drift(drift: dict[str, Any]) -> list[str]:
+    out = [f"## Drift since {esc(drift['baseline']['path'])} "
+           f"({drift['baseline']['finished']})", ""]
+    rows = []
+    for kind in ("newly_failing", "newly_erroring", "resolved", "changed"):
+        for e in drift[kind]:
+            if kind == "changed":
+                what = f"{esc(e['observed_from'])} → {esc(e['observed_to'])}"
+            else:
+                what = f"{e['outcome_from'] or 'absent'} → {e['outcome_to']}"
+            rows.append(f"| {kind.replace('_', ' ')} | {esc(e['target'])} | `{e['control']}` "
+                        f"| {e['severity']} | {what} |")
+    if rows:
+        out += ["| Change | Target | Control | Severity | From → to |", "|---|---|---|---|---|"]
+        out += rows
+    else:
+        out.append("No drift.")
+    if drift["not_in_baseline"]:
+        out += ["", "Not in the baseline: " + ", ".join(map(esc, drift["not_in_baseline"]))]
+    return out + [""]
+
+
+def render(doc: dict[str, Any]) -> str:
+    gate, s, run = doc["gate"], doc["summary"], doc["run"]
+    icon = "✅" if gate["passed"] else "❌"
+    out = ["# jada-checks report", "",
+           f"**{icon} {esc(explain(gate))}**", "",
+           f"{s['total']} results on {len(run['targets'])} target(s): {s['fail']} fail, "
+           f"{s['error']} error, {s['waived']} waived, {s['skipped']} skipped, "
+           f"{s['pass']} pass. Profile `{esc(run['profile']['path'])}` "
+           f"(sha256 `{run['profile']['sha256'][:12]}`), suite {doc['suite_version']}, "
+           f"finished {run['finished']}.", ""]
+    if run["interrupted"]:
+        out += ["> **The run was interrupted; results are partial.**", ""]
+    if doc["unreachable"]:
+        out += ["## Unreachable targets", ""]
+        out += [f"- **{esc(u['target'])}**: {esc(u['reason'])} ({u['controls']} controls "
+                "not checked)" for u in doc["unreachable"]] + [""]
+    if doc.get("drift") is not None:
+        out += _drift(doc["drift"])
+    w = doc["waivers"]
+    if w["expired"] or w["stale"]:
+        out += ["## Waivers needing attention", ""]
+        out += [f"- **expired {x['expires']}**: `{x['control']}` on {esc(x['target'])} — "
+                f"{esc(x['justification'])}" for x in w["expired"]]
+        out += [f"- **stale**: `{x['control']}` on {esc(x['target'])} — {esc(x['reason'])}"
+                for x in w["stale"]]
+        out.append("")
+    out += ["## Results by target", ""]
+    unreachable = {u["target"]: u["reason"] for u in doc["unreachable"]}
+    for target in run["targets"]:
+        recs = [r for r in doc["records"] if r["target"] == target]
+        if recs:
+            out += _target(target, recs, unreachable.get(target))
+    return "\n".join(out).rstrip() + "\n"

@@ -1,0 +1,116 @@
+"""Merging the JSON reports of shards into one report of the whole run.
+
+Shards must come from the same profile (fingerprint) and report version, with the same
+gate options, and check disjoint targets. The merged report is an ordinary report: its
+gate is recomputed from all records, and it can be a baseline for the next run.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from checks.inputs import InputError
+from checks.reporting import html, markdown
+from checks.reporting.document import REPORT_VERSION, finish, read, write
+from checks.reporting.gate import DRIFT_KINDS, explain
+from checks.reporting.waivers import NO_MATCH
+
+
+class MergeError(ValueError):
+    """The reports cannot be merged; the message says which and why."""
+
+
+def _key(w: dict[str, Any]) -> tuple[str, str, str]:
+    return (w["control"], w["target"], w["expires"])
+
+
+def _check(docs: list[tuple[str, dict[str, Any]]]) -> None:
+    first_name, first = docs[0]
+    seen: dict[str, str] = {}
+    for name, doc in docs:
+        if doc["report_version"] != REPORT_VERSION:
+            raise MergeError(f"{name}: report_version {doc['report_version']}, "
+                             f"expected {REPORT_VERSION}")
+        if doc["run"]["profile"]["fingerprint"] != first["run"]["profile"]["fingerprint"]:
+            raise MergeError(f"{name}: produced from a different profile than {first_name} "
+                             "(targets or expectations differ)")
+        for opt in ("fail_on", "fail_on_drift"):
+            if doc["run"]["options"][opt] != first["run"]["options"][opt]:
+                raise MergeError(f"{name}: --{opt.replace('_', '-')} differs from {first_name}")
+        if (doc.get("drift") is None) != (first.get("drift") is None):
+            raise MergeError(f"{name}: drift against a baseline in some reports only")
+        for t in doc["run"]["targets"]:
+            if t in seen:
+                raise MergeError(f"target {t!r} is in both {seen[t]} and {name}; "
+                                 "shards must check disjoint targets")
+            seen[t] = name
+
+
+def merge(docs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """Merge ``(name, report)`` pairs (name is for messages, e.g. the file path)."""
+    if not docs:
+        raise MergeError("nothing to merge")
+    _check(docs)
+    first = docs[0][1]
+    runs = [d["run"] for _, d in docs]
+    options = dict(first["run"]["options"], shard=None)
+    run = {
+        "started": min(r["started"] for r in runs),
+        "finished": max(r["finished"] for r in runs),
+        "duration": max(r["duration"] for r in runs),
+        "profile": first["run"]["profile"],
+        "targets": sorted(t for r in runs for t in r["targets"]),
+        "options": options,
+        "interrupted": any(r["interrupted"] for r in runs),
+        "unrecorded": sum(r["unrecorded"] for r in runs),
+        "merged_from": [{"name": name, "shard": d["run"]["options"]["shard"],
+                         "targets": d["run"]["targets"]} for name, d in docs],
+    }
+    waiver_sections = [d["waivers"] for _, d in docs]
+    stale_sets = [{_key(w) for w in s["stale"]} for s in waiver_sections]
+    stale_everywhere = set.intersection(*stale_sets)
+    expired: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for s in waiver_sections:
+        for w in s["expired"]:
+            prev = expired.get(_key(w))
+            expired[_key(w)] = dict(w, findings=w["findings"] + (prev["findings"] if prev else 0))
+    stale: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for s in waiver_sections:
+        for w in s["stale"]:  # prefer "does not fail" over a shard's "matches nothing"
+            if _key(w) in stale_everywhere and (_key(w) not in stale or w["reason"] != NO_MATCH):
+                stale[_key(w)] = w
+    waivers = {"file": first["waivers"]["file"],
+               "applied": sum(s["applied"] for s in waiver_sections),
+               "expired": [expired[k] for k in sorted(expired)],
+               "stale": [stale[k] for k in sorted(stale)]}
+    drift = None
+    if first.get("drift") is not None:
+        drift = {k: sorted((e for _, d in docs for e in d["drift"][k]),
+                           key=lambda e: (e["target"], e["control"])) for k in DRIFT_KINDS}
+        drift["baseline"] = first["drift"]["baseline"]
+        drift["not_in_baseline"] = sorted(t for _, d in docs
+                                          for t in d["drift"]["not_in_baseline"])
+    doc = {"report_version": REPORT_VERSION, "suite_version": first["suite_version"],
+           "run": run, "records": [r for _, d in docs for r in d["records"]],
+           "waivers": waivers, "drift": drift}
+    return finish(doc)
+
+
+def merge_files(out: str, inputs: list[str], md: str | None = None,
+                html_path: str | None = None) -> int:
+    """The ``merge-reports`` command: 0 gate passed, 1 gate failed, 2 unusable input."""
+    try:
+        doc = merge([(p, read(p, "report")) for p in inputs])
+    except (InputError, MergeError) as exc:
+        print(f"merge-reports: {exc}", file=sys.stderr)
+        return 2  # the jada-checks CLI's usage code
+    write(doc, out)
+    for path, render in ((md, markdown.render), (html_path, html.render)):
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(render(doc), encoding="utf-8")
+    print(f"merged {len(inputs)} report(s), {len(doc['run']['targets'])} target(s) -> {out}; "
+          f"{explain(doc['gate'])}")
+    return doc["gate"]["exit_code"]

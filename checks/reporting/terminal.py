@@ -1,0 +1,87 @@
+"""The end-of-run terminal summary: controls × targets, then unreachable targets and the gate.
+
+Colour comes from pytest's terminal writer, which only marks up on a TTY (or with
+``--color=yes``), so logs and CI output stay plain.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from checks.reporting.gate import explain, is_waived
+
+CELL = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "skipped": "SKIP"}
+MARKUP = {"PASS": {"green": True}, "FAIL": {"red": True, "bold": True},
+          "ERROR": {"red": True}, "SKIP": {"yellow": True}, "WAIVED": {"cyan": True},
+          "-": {}}
+
+
+def cell(rec: dict[str, Any] | None) -> str:
+    if rec is None:
+        return "-"
+    return "WAIVED" if is_waived(rec) else CELL[rec["outcome"]]
+
+
+def _matrix(tr: pytest.TerminalReporter, doc: dict[str, Any]) -> bool:
+    """Write the controls × targets table; False if it would not fit the terminal."""
+    targets = doc["run"]["targets"]
+    by = {(r["control"], r["target"]): r for r in doc["records"]}
+    controls = sorted({r["control"] for r in doc["records"]})
+    widths = [max(len(t), 6) for t in targets]
+    first = max([len(c) for c in controls] + [len("control")])
+    if first + sum(w + 2 for w in widths) > tr._tw.fullwidth:
+        return False
+    tr.write_line("control".ljust(first) + "".join("  " + t.ljust(w)
+                                                   for t, w in zip(targets, widths, strict=True)))
+    for c in controls:
+        tr.write(c.ljust(first))
+        for t, w in zip(targets, widths, strict=True):
+            text = cell(by.get((c, t)))
+            tr.write("  ")
+            tr.write(text.ljust(w), **MARKUP[text])
+        tr.line("")
+    return True
+
+
+def _counts(tr: pytest.TerminalReporter, doc: dict[str, Any]) -> None:
+    """Fallback for many targets: one line of counts per target."""
+    for t in doc["run"]["targets"]:
+        recs = [r for r in doc["records"] if r["target"] == t]
+        parts = [(n, sum(1 for r in recs if cell(r) == n))
+                 for n in ("FAIL", "ERROR", "WAIVED", "SKIP", "PASS")]
+        tr.write(t.ljust(24))
+        for name, n in parts:
+            tr.write(f"  {name.lower()} {n:<4}", **(MARKUP[name] if n else {}))
+        tr.line("")
+
+
+def write_summary(tr: pytest.TerminalReporter, doc: dict[str, Any],
+                  written: list[str]) -> None:
+    tr.write_sep("=", "jada-checks summary")
+    if doc["records"] and not _matrix(tr, doc):
+        _counts(tr, doc)
+    for u in doc["unreachable"]:
+        tr.write_line(f"UNREACHABLE {u['target']}: {u['reason']} "
+                      f"({u['controls']} controls not checked)", red=True, bold=True)
+    drift = doc.get("drift")
+    if drift is not None:
+        n = {k: len(drift[k]) for k in ("newly_failing", "newly_erroring", "resolved",
+                                        "changed")}
+        tr.write_line(f"drift vs {drift['baseline']['path']}: "
+                      + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in n.items()),
+                      yellow=any(n.values()))
+        for e in drift["changed"]:
+            tr.write_line(f"  {e['target']} {e['control']}: {e['observed_from']} -> "
+                          f"{e['observed_to']}")
+    for w in doc["waivers"]["expired"]:
+        tr.write_line(f"waiver EXPIRED {w['expires']}: {w['control']} on {w['target']} "
+                      "no longer applies", yellow=True)
+    for w in doc["waivers"]["stale"]:
+        tr.write_line(f"waiver STALE: {w['control']} on {w['target']}: {w['reason']}",
+                      yellow=True)
+    gate = doc["gate"]
+    tr.write_line(explain(gate), green=gate["passed"], red=not gate["passed"], bold=True)
+    for path in written:
+        tr.write_line(f"report written: {path}")

@@ -1,0 +1,119 @@
+"""Waivers: accepted findings, each with a justification and an expiry date.
+
+A waiver names a control and a target (``"*"`` for every target). It applies to a *finding*
+(fail or error) until the end of its expiry day (UTC); after that it stops applying and the
+reports say it expired, so an accepted risk cannot be forgotten. A waiver that waives no
+finding in the run is *stale*: the problem is gone (or the IDs are wrong) and it can go.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from checks.inputs import InputError, read_yaml, validate
+
+SCHEMA = "waivers.schema.json"
+NO_MATCH = "matches no control and target in this run"
+
+
+@dataclass(frozen=True)
+class Waiver:
+    control: str
+    target: str
+    justification: str
+    expires: dt.date
+    ticket: str | None = None
+
+    def matches(self, rec: dict[str, Any]) -> bool:
+        return rec["control"] == self.control and self.target in ("*", rec["target"])
+
+    def expired(self, today: dt.date) -> bool:
+        """Valid through its expiry day; expired from the day after."""
+        return today > self.expires
+
+    def as_dict(self, status: str | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {"control": self.control, "target": self.target,
+                               "justification": self.justification,
+                               "expires": self.expires.isoformat()}
+        if self.ticket:
+            out["ticket"] = self.ticket
+        if status:
+            out["status"] = status
+        return out
+
+
+def today_utc() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def _dates_to_text(data: Any) -> Any:
+    """YAML reads 2025-01-31 as a date; the schema speaks of strings."""
+    if isinstance(data, dict):
+        return {k: _dates_to_text(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_dates_to_text(v) for v in data]
+    if isinstance(data, dt.date):
+        return data.isoformat()
+    return data
+
+
+def load_waivers(path: str | Path) -> list[Waiver]:
+    """Read and validate a waivers file; InputError names the file and JSON pointer."""
+    path = Path(path)
+    try:
+        data, node = read_yaml(path, "waivers")
+    except ValueError as exc:  # YAML's own date parsing, e.g. 2025-02-30
+        raise InputError(f"waivers {path}: invalid date: {exc}") from None
+    data = _dates_to_text(data)
+    validate(data, SCHEMA, path, "waivers", node)
+    out = []
+    for i, w in enumerate(data["waivers"]):
+        try:
+            expires = dt.date.fromisoformat(w["expires"])
+        except ValueError:
+            raise InputError(f"waivers {path}: /waivers/{i}/expires: "
+                             f"{w['expires']!r} is not a calendar date (YYYY-MM-DD)") from None
+        out.append(Waiver(w["control"], w["target"], w["justification"].strip(), expires,
+                          w.get("ticket")))
+    return out
+
+
+def select(rec: dict[str, Any], waivers: list[Waiver], today: dt.date) -> dict[str, Any] | None:
+    """The waiver entry a finding carries: an active one if any (exact target before "*"),
+    else an expired one so reports can say so; None for non-findings and unmatched."""
+    if rec["outcome"] not in ("fail", "error"):
+        return None
+    found = sorted((w for w in waivers if w.matches(rec)),
+                   key=lambda w: (w.expired(today), w.target == "*"))
+    if not found:
+        return None
+    best = found[0]
+    return best.as_dict("expired" if best.expired(today) else "applied")
+
+
+def apply(records: list[dict[str, Any]], waivers: list[Waiver], today: dt.date,
+          file: str | None) -> dict[str, Any]:
+    """Set ``waiver`` on every record; return the report's waivers section."""
+    used: set[Waiver] = set()
+    for rec in records:
+        rec["waiver"] = select(rec, waivers, today)
+        if rec["waiver"] and rec["waiver"]["status"] == "applied":
+            used.update(w for w in waivers if w.matches(rec) and not w.expired(today))
+    expired = [dict(w.as_dict("expired"),
+                    findings=sum(1 for r in records if r["outcome"] in ("fail", "error")
+                                 and w.matches(r)))
+               for w in waivers if w.expired(today)]
+    stale = []
+    for w in waivers:
+        if w.expired(today) or w in used:
+            continue
+        matched = [r for r in records if w.matches(r)]
+        reason = (NO_MATCH if not matched
+                  else "the matched controls do not fail or error")
+        stale.append(dict(w.as_dict("stale"), reason=reason))
+    return {"file": file, "applied": sum(1 for r in records
+                                         if r["waiver"] and r["waiver"]["status"] == "applied"),
+            "expired": expired, "stale": stale}

@@ -1,0 +1,106 @@
+"""``jada-checks validate-settings``: exit codes, locations, no values in the output."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from checks import cli
+
+REPO = Path(__file__).resolve().parent.parent
+SCHEMA = REPO / "schemas" / "claude-settings.schema.json"
+COMPLIANT = REPO / "sandbox/hosts/compliant/rootfs/home/jada/.claude/settings.json"
+SECRET = "CANARY-CLI-77e1"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    try:
+        code = cli.main(["validate-settings", *argv])
+    except SystemExit as exc:  # argparse usage errors
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def write(tmp_path: Path, name: str, data: bytes | str) -> str:
+    p = tmp_path / name
+    p.write_bytes(data.encode() if isinstance(data, str) else data)
+    return str(p)
+
+
+def test_valid_file_exits_0(capsys, tmp_path):
+    good = write(tmp_path, "s.json", json.dumps({"model": "claude-sonnet-4-6",
+                                                 "env": {"ANTHROPIC_API_KEY": SECRET}}))
+    code, out = run(capsys, good)
+    assert code == 0 and out.strip() == f"{good}: valid" and SECRET not in out
+
+
+def test_compliant_sandbox_file_is_valid(capsys):
+    assert run(capsys, str(COMPLIANT))[0] == 0
+
+
+def test_invalid_json_names_line_and_column(capsys, tmp_path):
+    bad = write(tmp_path, "bad.json", '{\n  "model": "x",\n}\n')
+    code, out = run(capsys, bad)
+    assert code == 1 and f"{bad}: line 3 column 1: invalid JSON" in out
+
+
+def test_schema_error_names_pointer_without_value(capsys, tmp_path):
+    bad = write(tmp_path, "bad.json", json.dumps({"permissions": {"defaultMode": SECRET},
+                                                  "env": {"K": [SECRET]}}))
+    code, out = run(capsys, bad)
+    assert code == 1 and "/permissions/defaultMode" in out and "/env/K" in out
+    assert SECRET not in out
+
+
+def test_near_miss_bom_and_garbage_fail(capsys, tmp_path):
+    files = [write(tmp_path, "a.json", '{"modle": "x"}'),
+             write(tmp_path, "b.json", b'\xef\xbb\xbf{}'),
+             write(tmp_path, "c.json", b"\x00\xff\xfe"), write(tmp_path, "d.json", "")]
+    code, out = run(capsys, *files)
+    assert code == 1
+    assert "did you mean 'model'" in out and "byte-order mark" in out
+    assert "not UTF-8" in out and "empty file" in out
+
+
+def test_huge_file_is_refused_without_reading_it_all(capsys, tmp_path):
+    big = write(tmp_path, "big.json", '{"a": "' + "x" * (1024 * 1024 + 10) + '"}')
+    code, out = run(capsys, big)
+    assert code == 1 and "larger than" in out
+
+
+def test_usage_errors_exit_2(capsys, tmp_path):
+    assert run(capsys)[0] == 2
+    assert run(capsys, str(tmp_path / "missing.json"))[0] == 2
+    with pytest.raises(SystemExit) as exc:
+        cli.main([])
+    assert exc.value.code == 2
+
+
+def test_registry_refuses_duplicates():
+    with pytest.raises(ValueError):
+        cli.command("validate-settings", "again", lambda p: None)(lambda a: 0)
+
+
+def test_console_script_runs():
+    exe = shutil.which("jada-checks")
+    cmd = [exe] if exe else [sys.executable, "-m", "checks.cli"]
+    res = subprocess.run([*cmd, "validate-settings", str(COMPLIANT)], capture_output=True,
+                         text=True)
+    assert res.returncode == 0, res.stderr
+
+
+@pytest.mark.skipif(shutil.which("check-jsonschema") is None, reason="check-jsonschema absent")
+def test_schema_works_standalone(tmp_path):
+    res = subprocess.run(["check-jsonschema", "--schemafile", str(SCHEMA), str(COMPLIANT)],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
+    bad = write(tmp_path, "bad.json", json.dumps({"model": 3}))
+    res = subprocess.run(["check-jsonschema", "--schemafile", str(SCHEMA), bad],
+                         capture_output=True, text=True)
+    assert res.returncode == 1

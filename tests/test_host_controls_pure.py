@@ -1,0 +1,219 @@
+"""Host controls as pure functions of facts: pass, fail, and never pass on bad facts."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from checks.controls import catalogue
+from checks.facts.host import HostFacts, Section
+from checks.facts.probes import PROBES
+from checks.model import REGISTRY, CheckError, Outcome
+
+catalogue()
+MINE = [c for c in sorted(REGISTRY) if c.split("-")[1] in ("FD", "LIM", "NET")
+        or c in ("JADA-UNIT-02", "JADA-UNIT-03", "JADA-UNIT-04", "JADA-UNIT-05")]
+EXPECT = {"unit": "jada-agent.service", "nofile_min": 16384, "nproc_min": 4096,
+          "tasks_min": 512, "somaxconn_min": 4096, "tcp_max_syn_backlog_min": 4096,
+          "listen_backlog_min": 4096,
+          "thresholds": {"max_restarts": 3, "fd_usage_max_percent": 80,
+                         "journal_window_minutes": 60, "exposure_max": 9.6}}
+
+
+def b64(text: str | bytes) -> str:
+    return base64.b64encode(text.encode() if isinstance(text, str) else text).decode()
+
+
+def dump(path: str, data: str) -> str:
+    return f"F {b64(path)} ok {b64(data)}\n"
+
+
+LIMITS = ("Limit                     Soft Limit           Hard Limit           Units     \n"
+          "Max processes             4096                 4096                 processes \n"
+          "Max open files            16384                16384                files     \n")
+SHOW = ("Id=jada-agent.service\nMainPID=35\nUser=jada\nLoadState=loaded\nRestart=on-failure\n"
+        "NRestarts=0\nExecMainStartTimestamp=Wed 2026-11-25 18:43:30 UTC\n"
+        "ExecMainStartTimestampMonotonic=5000000\nDynamicUser=no\nStandardInput=null\n"
+        "StandardOutput=journal\nStandardError=inherit\nLimitNOFILE=16384\n"
+        "LimitNOFILESoft=16384\nLimitNPROC=4096\nLimitNPROCSoft=4096\nTasksMax=4096\n")
+GOOD = {
+    "unit_show": SHOW,
+    "hc_main_limits": LIMITS,
+    "hc_main_status": "Name:\tpython3\nUid:\t990\t990\t990\t990\n",
+    "hc_uptime": "65.00 100.00\n",
+    "hc_unit_procs": "source cgroup /system.slice/jada-agent.service\nP 35 70 16384 python3\n"
+                     "P 40 5 16384 claude\n",
+    "hc_sysctl_runtime": "V host fs/nr_open 1048576\nV host fs/file-max 9223372036854775807\n"
+                         "V host fs/file-nr 800\t0\t9223372036854775807\n"
+                         "V host net/core/somaxconn 8192\nV host net/ipv4/tcp_max_syn_backlog "
+                         "8192\nNS host net:[1]\nNS service net:[1]\n",
+    "hc_sysctl_files": (f"D {b64('/etc/sysctl.d')}\n"
+                        + dump("/etc/sysctl.d/60-jada.conf", "net.core.somaxconn = 8192\r\n"
+                               "net.ipv4.tcp_max_syn_backlog = 8192\n")
+                        + f"D {b64('/usr/lib/sysctl.d')}\n"),
+    "hc_limits_files": (dump("/etc/security/limits.conf", "# nothing\n")
+                        + dump("/etc/security/limits.d/60-jada.conf",
+                               "root - nofile 16384\nroot - nproc 8192\n")),
+    "hc_session": ("user root\nuid 0\ngid 0\ngids 0\ngroups root\nsudo \nnofile 16384 16384\n"
+                   "nproc 8192 8192\nos ID=debian\n"),
+    "hc_nofile_lines": ("FILE unit /etc/systemd/system/jada-agent.service\n"
+                        "LINE unit /etc/systemd/system/jada-agent.service 13:LimitNOFILE=16384\n"),
+    "hc_journal": "now 1700000000\naccess full\nlast 1699999990.1\n",
+    "hc_analyze": "-> Overall exposure level for jada-agent.service: 9.2 UNSAFE :-{\n",
+    "hc_listen": 'LISTEN 0 8192 0.0.0.0:7070 0.0.0.0:* users:(("python3",pid=35,fd=3))\n',
+}
+
+
+@dataclass
+class FakeCtx:
+    expect: dict[str, Any]
+    host: HostFacts
+
+
+def ctx(overrides: dict[str, str | None] | None = None, rc: dict[str, int] | None = None,
+        **expect: Any) -> FakeCtx:
+    facts = dict(GOOD, **(overrides or {}))
+    sections = {n: Section(n, (rc or {}).get(n, 0), out, "boom" if (rc or {}).get(n) else "")
+                for n, out in facts.items() if out is not None}
+    return FakeCtx(dict(EXPECT, **expect), HostFacts(sections))
+
+
+def evaluate(control: str, c: FakeCtx) -> Outcome:
+    try:
+        return REGISTRY[control].check(c)  # type: ignore[arg-type]
+    except CheckError as exc:
+        return Outcome("error", str(exc))
+
+
+@pytest.mark.parametrize("control", MINE)
+def test_good_facts_pass(control: str) -> None:
+    out = evaluate(control, ctx())
+    assert out.status == "pass", out
+    assert out.observed and out.expected and out.source
+
+
+@pytest.mark.parametrize("control", MINE)
+def test_missing_or_failed_facts_error(control: str) -> None:
+    for name in GOOD:
+        out = evaluate(control, ctx({name: None}))
+        assert out.status != "pass" or name not in _needs(control), (name, out)
+        out = evaluate(control, ctx(rc={name: 2}))
+        assert out.status != "pass" or name not in _needs(control), (name, out)
+
+
+def _needs(control: str) -> set[str]:
+    """Sections whose absence the control must notice (found by removing each one)."""
+    needed = set()
+    for name in GOOD:
+        if evaluate(control, ctx({name: None})).status == "error":
+            needed.add(name)
+    return needed
+
+
+def test_each_control_depends_on_facts() -> None:
+    for control in MINE:
+        assert _needs(control), control
+
+
+PRIMARY = {"JADA-UNIT-02": "unit_show", "JADA-UNIT-03": "hc_main_status",
+           "JADA-UNIT-04": "hc_journal", "JADA-UNIT-05": "hc_analyze",
+           "JADA-FD-01": "hc_main_limits", "JADA-FD-02": "hc_unit_procs",
+           "JADA-FD-03": "hc_sysctl_runtime", "JADA-LIM-01": "hc_session",
+           "JADA-LIM-02": "hc_limits_files", "JADA-LIM-03": "unit_show",
+           "JADA-NET-01": "hc_sysctl_runtime", "JADA-NET-02": "hc_sysctl_files",
+           "JADA-NET-03": "hc_sysctl_runtime", "JADA-NET-04": "hc_listen"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(sorted(GOOD)), st.text(max_size=300))
+def test_garbage_facts_never_raise(name: str, garbage: str) -> None:
+    for control in MINE:
+        out = evaluate(control, ctx({name: garbage}))  # anything but CheckError propagates
+        assert out.status in ("error", "fail", "pass", "skipped")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=300))
+def test_garbage_in_the_deciding_fact_is_an_error(garbage: str) -> None:
+    for control, name in PRIMARY.items():
+        out = evaluate(control, ctx({name: garbage}))
+        if control == "JADA-NET-04" and not garbage.strip():
+            assert out.status == "skipped"
+        else:
+            assert out.status == "error", (control, garbage, out)
+
+
+def test_failures_name_values_and_sources() -> None:
+    cases = {
+        "JADA-UNIT-02": {"unit_show": SHOW.replace("Restart=on-failure", "Restart=no")},
+        "JADA-UNIT-03": {"hc_main_status": "Uid:\t0\t0\t0\t0\n"},
+        "JADA-UNIT-04": {"hc_journal": GOOD["hc_journal"] + "M 28333333 2\nL 1700000 x: "
+                         "[Errno 24] Too many open files\n"},
+        "JADA-UNIT-05": {"hc_analyze": "Overall exposure level for x.service: 9.7 UNSAFE\n"},
+        "JADA-FD-01": {"hc_main_limits": LIMITS.replace("16384                16384",
+                                                        "1024                 16384")},
+        "JADA-FD-02": {"hc_unit_procs": "P 35 15000 16384 python3\n"},
+        "JADA-FD-03": {"hc_nofile_lines": GOOD["hc_nofile_lines"] + "LINE manager "
+                       "/etc/systemd/system.conf 5:DefaultLimitNOFILE=4096:2000000\n"},
+        "JADA-LIM-01": {"hc_session": GOOD["hc_session"].replace("nofile 16384 16384",
+                                                                 "nofile 1024 16384")},
+        "JADA-LIM-02": {"hc_limits_files": GOOD["hc_limits_files"] + dump(
+            "/etc/security/limits.d/70-x.conf", "@ops hard nofile 2000000\n")},
+        "JADA-LIM-03": {"unit_show": SHOW.replace("TasksMax=4096", "TasksMax=64")},
+        "JADA-NET-01": {"hc_sysctl_runtime": GOOD["hc_sysctl_runtime"].replace(
+            "somaxconn 8192", "somaxconn 128")},
+        "JADA-NET-02": {"hc_sysctl_runtime": GOOD["hc_sysctl_runtime"].replace(
+            "somaxconn 8192", "somaxconn 16384")},
+        "JADA-NET-03": {"hc_sysctl_runtime": GOOD["hc_sysctl_runtime"].replace(
+            "backlog 8192", "backlog 128")},
+        "JADA-NET-04": {"hc_listen": GOOD["hc_listen"].replace("8192", "128")},
+    }
+    assert sorted(cases) == MINE
+    for control, facts in cases.items():
+        out = evaluate(control, ctx(facts))
+        assert out.status == "fail", (control, out)
+        assert out.observed and out.expected and out.source, (control, out)
+    msg = evaluate("JADA-NET-02", ctx(cases["JADA-NET-02"])).message
+    assert "16384 at runtime but 8192 after reboot (/etc/sysctl.d/60-jada.conf:1)" in msg
+    msg = evaluate("JADA-LIM-02", ctx(cases["JADA-LIM-02"])).message
+    assert "/etc/security/limits.d/70-x.conf:1" in msg and "2000000 > fs.nr_open" in msg
+
+
+def test_unlimited_nofile_is_not_above_nr_open() -> None:
+    facts = {"hc_limits_files": GOOD["hc_limits_files"] + dump(
+        "/etc/security/limits.d/70-x.conf", "* hard nofile unlimited\n")}
+    assert evaluate("JADA-LIM-02", ctx(facts)).status == "pass"
+
+
+def test_no_listeners_is_skipped_and_no_owner_is_error() -> None:
+    assert evaluate("JADA-NET-04", ctx({"hc_listen": ""})).status == "skipped"
+    anon = "LISTEN 0 8192 0.0.0.0:7070 0.0.0.0:*\n"
+    assert evaluate("JADA-NET-04", ctx({"hc_listen": anon})).status == "error"
+
+
+def test_journal_needs_access_and_counts_only_the_window() -> None:
+    limited = GOOD["hc_journal"].replace("access full", "access limited")
+    assert evaluate("JADA-UNIT-04", ctx({"hc_journal": limited})).status == "error"
+    old = GOOD["hc_journal"] + "M 28330000 5\nL old line\n"  # ~55 h before "now"
+    assert evaluate("JADA-UNIT-04", ctx({"hc_journal": old})).status == "pass"
+    null = SHOW.replace("StandardOutput=journal", "StandardOutput=inherit")
+    out = evaluate("JADA-UNIT-04", ctx({"unit_show": null}))
+    assert out.status == "fail" and "StandardOutput goes to null" in out.message
+
+
+def test_clamped_limit_is_reported() -> None:
+    show = SHOW.replace("LimitNOFILE=16384\n", "LimitNOFILE=2000000\n")
+    out = evaluate("JADA-FD-01", ctx({"unit_show": show}))
+    assert out.status == "pass" and "hard clamped from 2000000 to 16384" in out.message
+
+
+def test_probe_snippets_are_valid_bash() -> None:
+    for p in PROBES.values():
+        res = subprocess.run(["bash", "-n", "-c", p.snippet], capture_output=True, text=True)
+        assert res.returncode == 0, (p.name, res.stderr)

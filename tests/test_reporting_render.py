@@ -1,0 +1,99 @@
+"""Markdown, HTML and terminal renderings of one report document."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from _pytest._io import TerminalWriter
+
+from checks.reporting import document, html, markdown
+from checks.reporting.drift import compute
+from checks.reporting.terminal import write_summary
+from tests.test_reporting_support import doc, rec
+
+WAIVER = {"control": "JADA-LS-05", "target": "web-1", "justification": "rebuild | OPS-7",
+          "expires": "2099-01-01", "status": "applied"}
+
+
+def sample() -> dict:
+    base = doc([rec(control="JADA-NET-01", outcome="pass", observed="somaxconn=4096",
+                    target="web-1")], targets=["web-1", "web-2"])
+    records = [
+        rec(control="JADA-NET-01", outcome="pass", observed="somaxconn=8192", target="web-1"),
+        rec(control="JADA-UNIT-01", outcome="pass", severity="critical", target="web-1"),
+        rec(control="JADA-LS-05", severity="medium", waiver=WAIVER, target="web-1"),
+        rec(control="JADA-CFG-02", severity="low", target="web-1", message="model <b>x</b>"),
+        rec(control="JADA-UNIT-01", outcome="error", severity="critical", target="web-2",
+            message="unreachable: root@10.0.0.2:22: connection refused"),
+    ]
+    d = doc(records, targets=["web-1", "web-2"],
+            drift=compute(base, records, ["web-1", "web-2"], "base.json"))
+    return d
+
+
+def test_sample_is_schema_valid() -> None:
+    d = sample()
+    assert document.schema_errors(d) == []
+    assert d["unreachable"] == [{"target": "web-2", "controls": 1,
+                                 "reason": "unreachable: root@10.0.0.2:22: connection refused"}]
+
+
+def test_markdown_findings_first_with_remediation_and_drift() -> None:
+    md = markdown.render(sample())
+    web1 = md.split("### web-1")[1].split("### web-2")[0]
+    assert web1.index("JADA-CFG-02") < web1.index("waived (fail)") < web1.index("<details>")
+    assert "fix it" in web1 and "rebuild \\| OPS-7" in web1
+    assert "model &lt;b&gt;x&lt;/b&gt;" in web1
+    assert "somaxconn=4096 → somaxconn=8192" in md
+    assert "## Unreachable targets" in md and "❌ gate FAILED" in md
+
+
+def test_html_is_self_contained_and_filterable() -> None:
+    page = html.render(sample())
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=", page)
+    assert 'data-state="waived" data-severity="medium"' in page
+    assert 'name="severity" value="critical"' in page and 'name="state" value="error"' in page
+    assert "model &lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page
+
+
+class FakeTR:
+    """The part of TerminalReporter the summary uses, over a real TerminalWriter."""
+
+    def __init__(self, color: bool, width: int = 120) -> None:
+        self.buf = io.StringIO()
+        self._tw = TerminalWriter(self.buf)
+        self._tw.hasmarkup = color
+        self._tw.fullwidth = width
+
+    def write(self, text: str, **markup: bool) -> None:
+        self._tw.write(text, **markup)
+
+    def line(self, text: str, **markup: bool) -> None:
+        self._tw.line(text, **markup)
+
+    write_line = line
+
+    def write_sep(self, sep: str, title: str) -> None:
+        self._tw.sep(sep, title)
+
+
+@pytest.mark.parametrize("color", [False, True])
+def test_terminal_summary(color: bool) -> None:
+    tr = FakeTR(color)
+    write_summary(tr, sample(), ["r.json"])  # type: ignore[arg-type]
+    out = tr.buf.getvalue()
+    assert ("\x1b[" in out) is color
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", out)
+    assert re.search(r"JADA-LS-05\s+WAIVED\s+-", plain)
+    assert re.search(r"JADA-UNIT-01\s+PASS\s+ERROR", plain)
+    assert plain.count("UNREACHABLE web-2: unreachable: root@10.0.0.2:22") == 1
+    assert "web-1 JADA-NET-01: somaxconn=4096 -> somaxconn=8192" in plain
+    assert "gate FAILED" in plain and "report written: r.json" in plain
+
+
+def test_terminal_summary_falls_back_to_counts_when_narrow() -> None:
+    tr = FakeTR(False, width=24)
+    write_summary(tr, sample(), [])  # type: ignore[arg-type]
+    assert re.search(r"web-1\s+fail 1\s+error 0\s+waived 1", tr.buf.getvalue())

@@ -1,0 +1,211 @@
+"""checks.parsers.settings and checks.parsers.cfg_facts: pure parsing, secret-free messages."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from checks.parsers.cfg_facts import (
+    FactError,
+    parse_env,
+    parse_exec,
+    parse_files,
+    parse_procs,
+    unquote_env_file_value,
+)
+from checks.parsers.settings import MAX_BYTES, decode
+
+SECRET = "CANARY-SECRET-0d9c"
+REAL_WORLD = b"""{
+  "$schema": "https://json.schemastore.org/claude-code-settings.json",
+  "model": "claude-sonnet-4-6",
+  "apiKeyHelper": "/opt/CANARY-SECRET-0d9c/key.sh",
+  "env": {"ANTHROPIC_API_KEY": "CANARY-SECRET-0d9c", "DISABLE_TELEMETRY": "1"},
+  "permissions": {
+    "allow": ["Bash(npm run lint)", "Read(~/.zshrc)"],
+    "deny": ["Read(./.env)", "Read(./secrets/**)"],
+    "defaultMode": "acceptEdits"
+  },
+  "hooks": {"PostToolUse": [{"matcher": "Edit|Write",
+             "hooks": [{"type": "command", "command": "prettier --write CANARY-SECRET-0d9c"}]}]},
+  "cleanupPeriodDays": 20,
+  "someFutureKey": {"anything": true}
+}"""
+
+
+def kinds(raw: bytes) -> list[str]:
+    return [p.kind for p in decode(raw, "f.json").problems]
+
+
+def test_real_world_file_is_valid():
+    f = decode(REAL_WORLD, "f.json")
+    assert f.ok and f.data is not None and f.data["model"] == "claude-sonnet-4-6"
+
+
+@pytest.mark.parametrize("raw, kind", [
+    (b"", "empty"), (b"  \n\t", "empty"), (b"[1, 2]", "not_object"), (b'"x"', "not_object"),
+    (b"null", "not_object"), (b'{"a": 1,}', "invalid_json"), (b"{'a': 1}", "invalid_json"),
+    (b'{"a": NaN}', "invalid_json"), (b'{"a": Infinity}', "invalid_json"),
+    (b'{"a": 1} // c', "invalid_json"), (b'{"model": "\xff"}', "not_utf8"),
+    (b"\xef\xbb\xbf{}", "bom"), (b'{"model": 4}', "schema"), (b'{"env": {"K": 1}}', "schema"),
+    (b'{"permissions": {"defaultMode": "yolo"}}', "schema"),
+    (b'{"permissions": {"allow": "Bash"}}', "schema"),
+    (b'{"hooks": {"Stop": [{"hooks": [{"type": "command"}]}]}}', "schema"),
+    (b'{"modle": "x"}', "near_miss"), (b'{"permisions": {}}', "near_miss"),
+    (b'{"Model": "x"}', "near_miss"),
+])
+def test_bad_inputs_are_named(raw: bytes, kind: str):
+    assert kind in kinds(raw)
+
+
+def test_invalid_json_names_line_and_column():
+    f = decode(b'{\n  "model": "x",\n}\n', "f.json")
+    assert f.problems[0].where == "line 3 column 1"
+    assert f.problems[0].render("f.json").startswith("f.json: line 3 column 1: invalid JSON")
+
+
+def test_non_utf8_names_offset():
+    f = decode(b'{"a":\n "\xc3\x28"}', "f.json")
+    assert f.problems[0].kind == "not_utf8" and "line 2" in f.problems[0].where
+
+
+def test_bom_is_reported_but_parsed():
+    f = decode(b'\xef\xbb\xbf{"model": "claude-sonnet-4-6"}', "f.json")
+    assert f.has_bom and f.usable and f.data == {"model": "claude-sonnet-4-6"}
+
+
+def test_too_big_is_not_parsed():
+    f = decode(b'{"a": "' + b"x" * MAX_BYTES + b'"}', "f.json")
+    assert not f.usable and f.problems[0].kind == "too_big"
+
+
+def test_deep_nesting_is_an_error_not_a_crash():
+    assert "invalid_json" in kinds(b"[" * 100000 + b"]" * 100000)
+
+
+def test_unknown_keys_are_allowed_and_far_ones_not_flagged():
+    assert kinds(b'{"someFutureKey": 1, "zzz": 2}') == []
+
+
+def test_messages_never_echo_values():
+    bad = json.dumps({"model": 5, "apiKeyHelper": 7, "env": {"K": [SECRET]},
+                      "permissions": {"defaultMode": SECRET, SECRET[:6]: 1},
+                      "hooks": {"Stop": [{"hooks": [{"type": SECRET}]}]}}).encode()
+    f = decode(bad, "f.json")
+    assert f.problems
+    assert all(SECRET not in p.render("f.json") for p in f.problems)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=400))
+def test_never_raises_on_garbage(raw: bytes):
+    f = decode(raw, "f.json")
+    assert f.usable or f.problems  # garbage is never silently fine
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+                    lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=8), c,
+                                                                         max_size=4),
+                    max_leaves=20))
+def test_any_json_value_gets_a_verdict(value: object):
+    f = decode(json.dumps(value).encode(), "f.json")
+    if not isinstance(value, dict):
+        assert not f.usable
+    for p in f.problems:
+        assert p.render("f.json")
+
+
+# -- cfg probe output -----------------------------------------------------------------
+
+def b(s: str | bytes) -> str:
+    return base64.b64encode(s.encode() if isinstance(s, str) else s).decode()
+
+
+def file_rec(role: str, path: str, state: str = "ok", content: bytes = b"{}",
+             owner: str = "root", mode: str = "644", rd: str = "1") -> str:
+    data = b(content) if state == "ok" else ""
+    size = str(len(content)) if state != "missing" else "-"
+    return "\t".join(["F", role, b(path), state, size, owner, mode, b(path), "root:755", rd,
+                      data])
+
+
+def test_parse_files_round_trip():
+    text = "\n".join([
+        "\t".join(["H", b("/home/jada"), b("/home/jada"), b("/srv/jada")]),
+        file_rec("user", "/home/jada/.claude/settings.json", content=b'{"model": "m"}'),
+        file_rec("project", "/srv/jada/.claude/settings.json", "missing"),
+        file_rec("managed.d", "/etc/claude-code/managed-settings.d/10.json", "toobig"),
+    ])
+    f = parse_files(text)
+    user = f.role("user")[0]
+    assert user.settings.data == {"model": "m"} and user.mode == 0o644 and user.readable
+    assert not f.role("project")[0].exists
+    assert f.role("managed.d")[0].settings.problems[0].kind == "too_big"
+
+
+@pytest.mark.parametrize("text", ["X\t1", "F\tuser\tnot-b64!\tok", "H\t!!\t!!\t!!",
+                                  file_rec("user", "/x", state="weird")])
+def test_parse_files_rejects_malformed(text: str):
+    with pytest.raises(FactError):
+        parse_files(text)
+
+
+def test_parse_env_precedence_and_quoting():
+    text = "\n".join([
+        "E\tdefault\t" + json.dumps("ANTHROPIC_MODEL=from-manager"),
+        "E\tunit\t" + json.dumps("ANTHROPIC_MODEL=from-unit"),
+        "EF\t" + b("/etc/jada/env") + "\t0\tok",
+        "EV\t" + b("/etc/jada/env") + "\t" + b('ANTHROPIC_MODEL="claude-haiku-4-5"'),
+        "M\t" + b("ANTHROPIC_MODEL=from-unit"),
+    ])
+    env = parse_env(text)
+    last = env.last("ANTHROPIC_MODEL")
+    assert last is not None and last.value == "claude-haiku-4-5"
+    assert last.where == "EnvironmentFile=/etc/jada/env"
+    assert env.main_pid_model == "from-unit"
+
+
+def test_env_file_unquoting():
+    assert unquote_env_file_value(' "a \\"b\\"" ') == 'a "b"'
+    assert unquote_env_file_value("'x y'") == "x y"
+    assert unquote_env_file_value("plain") == "plain"
+
+
+def test_parse_exec_forms():
+    text = "\n".join(['X\t"--model","haiku"', 'X\t"--model=opus"',
+                      'X\t"--dangerously-skip-permissions"', 'X\t"--settings"',
+                      'X\t"--setting-sources","user,project"',
+                      'X\t"--permission-mode=bypassPermissions"'])
+    ex = parse_exec(text)
+    assert ex.models == ["haiku", "opus"] and ex.skip_permissions and ex.settings_flag
+    assert ex.setting_sources == {"user", "project"}
+    assert ex.permission_mode == "bypassPermissions"
+
+
+def test_parse_procs():
+    text = "C\t4\n" + "\t".join(["P", "42", b("/srv/jada"), b("haiku"), "1",
+                                 b("ANTHROPIC_MODEL=x"), "1", b("")])
+    procs = parse_procs(text)
+    assert procs.scanned == 4
+    p = procs.claude[0]
+    assert (p.pid, p.model, p.env_model, p.skip_permissions) == (42, "haiku", "x", True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_fact_parsers_fail_cleanly(text: str):
+    for parse in (parse_files, parse_env, parse_exec, parse_procs):
+        try:
+            parse(text)
+        except FactError:
+            pass
+
+
+def test_unreadable_process_environment_is_flagged():
+    text = "\t".join(["P", "7", b("/"), b(""), "0", "-", "0", b("")])
+    assert parse_procs(text).claude[0].env_readable is False
