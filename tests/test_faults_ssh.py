@@ -63,7 +63,7 @@ def test_accept_new_records_an_unknown_key_but_strict_refuses_it(
     kh.write_text("")
     strict = sandbox.run_suite([], profile=edited_profile(
         sandbox, ["scratch-1"], tmp_path, known_hosts=str(kh)))
-    assert_host_side_errors(strict, "scratch-1", "host key")
+    assert_host_side_errors(strict, "scratch-1", "host key not in known_hosts (strict checking)")
     assert kh.read_text() == ""
     accept = sandbox.run_suite([], profile=edited_profile(
         sandbox, ["scratch-1"], tmp_path, known_hosts=str(kh), host_key_policy="accept-new"))

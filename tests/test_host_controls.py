@@ -85,7 +85,7 @@ def test_compliant_passes_every_host_control(runs: dict[str, Run]) -> None:
 def test_fault_host_fails_exactly_its_control(runs: dict[str, Run], host: str) -> None:
     control, words = FAULTS[host]
     rec = runs[host].record(control, host)
-    assert rec["outcome"] == "fail", rec
+    assert rec["outcome"] == "fail", rec["message"]
     for word in words:
         assert word in rec["message"], (word, rec["message"])
     assert rec["observed"] and rec["expected"] and rec["source"], rec

@@ -109,7 +109,8 @@ def test_unit_nofile_lines() -> None:
             "LINE manager /etc/systemd/system.conf 3:DefaultLimitNOFILE=4096\n"
             "UNREADABLE unit /x\n")
     cfg = parse_nofile_lines(text)
-    assert cfg.unit_effective() is None  # reset by the empty drop-in assignment
+    # systemd 252 ignores the empty drop-in assignment: the fragment's line still wins
+    assert cfg.unit_effective() is cfg.unit[0]
     assert cfg.unit[0].where == "/etc/systemd/system/jada-agent.service:14"
     # /etc's 50-a.conf hides /usr/lib's: only system.conf's line counts
     assert [s.where for s in cfg.manager] == ["/etc/systemd/system.conf:3"]
@@ -117,6 +118,7 @@ def test_unit_nofile_lines() -> None:
     assert parse_value("1024:524288") == (1024, 524288, True)
     assert parse_value("infinity") == (RLIM_INFINITY, RLIM_INFINITY, True)
     assert parse_value("lots")[2] is False
+    assert parse_value("")[2] is False and parse_value("10:5")[2] is False
 
 
 @given(st.text(max_size=800))
@@ -130,7 +132,7 @@ def test_text_parsers_never_raise(text: str) -> None:
     parse_dump(text)
     cfg = parse_nofile_lines(text)
     for s in cfg.unit + cfg.manager:
-        assert s.valid or s.soft is None or s.hard is None
+        assert s.valid == (s.soft is not None and s.hard is not None and s.soft <= s.hard)
 
 
 @given(st.text(alphabet="0123456789 unlimitedinfy-\t", max_size=40))

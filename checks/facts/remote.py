@@ -44,9 +44,9 @@ class Result:
 _SSH_FAILURES = (
     ("REMOTE HOST IDENTIFICATION HAS CHANGED", "host key changed (possible spoofing); "
      "target not checked"),
+    ("host key is known for", "host key not in known_hosts (strict checking)"),
     ("Host key verification failed", "host key verification failed: key not in known_hosts "
      "or changed"),
-    ("No ED25519 host key is known", "host key not in known_hosts"),
     ("Permission denied", "authentication refused (key not accepted)"),
     ("Connection refused", "connection refused (sshd not running?)"),
     ("Connection timed out", "connection timed out"),

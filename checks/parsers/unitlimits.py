@@ -3,7 +3,9 @@
 The probe greps only ``LimitNOFILE=`` lines of the unit's fragment and drop-ins (in the
 order systemd reads them) and ``DefaultLimitNOFILE=`` lines of system.conf and
 system.conf.d. systemd.exec(5): ``LimitNOFILE=soft:hard`` or one value for both;
-``infinity``; an empty assignment resets to the default; the last assignment wins.
+``infinity``; the last assignment wins. systemd 252 ignores (with a warning) an empty or
+unparseable value and a soft value above the hard one (config_parse_rlimit(),
+src/shared/conf-parser.c): such a line changes nothing, it does not reset.
 systemd-system.conf(5): system.conf, then system.conf.d/*.conf of /etc, /run,
 /usr/local/lib, /usr/lib by file name, a name in an earlier directory hiding later ones.
 """
@@ -26,7 +28,7 @@ class Setting:
     path: str
     line: int
     text: str
-    soft: int | None  # None: empty assignment (reset) or unparseable
+    soft: int | None  # None: unparseable (systemd ignores the line)
     hard: int | None
     valid: bool
 
@@ -43,19 +45,17 @@ class NofileConfig:
     manager_files: list[str] = field(default_factory=list)
 
     def unit_effective(self) -> Setting | None:
-        """The unit's winning LimitNOFILE= line, None if unset or reset by an empty one."""
-        if not self.unit or self.unit[-1].text.split("=", 1)[1].strip() == "":
-            return None
-        return self.unit[-1]
+        """The unit's winning LimitNOFILE= line (the last one systemd accepts), or None."""
+        valid = [s for s in self.unit if s.valid]
+        return valid[-1] if valid else None
 
     def manager_effective(self) -> Setting | None:
-        if not self.manager or self.manager[-1].text.split("=", 1)[1].strip() == "":
-            return None
-        return self.manager[-1]
+        valid = [s for s in self.manager if s.valid]
+        return valid[-1] if valid else None
 
 
 def parse_value(value: str) -> tuple[int | None, int | None, bool]:
-    """``soft:hard`` / ``n`` / ``infinity`` -> (soft, hard, valid)."""
+    """``soft:hard`` / ``n`` / ``infinity`` -> (soft, hard, valid); systemd ignores invalid."""
     def one(v: str) -> int | None:
         v = v.strip()
         if v == "infinity":
@@ -63,12 +63,11 @@ def parse_value(value: str) -> tuple[int | None, int | None, bool]:
         return int(v) if v.isascii() and v.isdigit() else None
 
     value = value.strip()
-    if value == "":
-        return None, None, True
     soft_text, sep, hard_text = value.partition(":")
     soft = one(soft_text)
     hard = one(hard_text) if sep else soft
-    return soft, hard, soft is not None and hard is not None
+    valid = soft is not None and hard is not None and soft <= hard
+    return soft, hard, valid
 
 
 def _manager_order(paths: list[str]) -> list[str]:
