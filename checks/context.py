@@ -7,7 +7,9 @@ reason for every control of that host.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,30 +24,54 @@ from checks.profile import Profile, Target
 class FactStore:
     profile: Profile
     connections: dict[str, Connection] = field(default_factory=dict)
-    _cache: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _cache: dict[tuple[str, str], Future[Any]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _pool: ThreadPoolExecutor | None = None
 
     def connection(self, target: Target) -> Connection:
-        if target.name not in self.connections:
-            self.connections[target.name] = Connection(target)
-        return self.connections[target.name]
+        with self._lock:
+            if target.name not in self.connections:
+                self.connections[target.name] = Connection(target)
+            return self.connections[target.name]
 
     def cached(self, kind: str, target: Target, make: Callable[[], Any]) -> Any:
-        """Compute once per (kind, target); a CheckError is cached and re-raised too."""
+        """Compute once per (kind, target), also across threads; a CheckError is cached
+        and re-raised to every control that asks."""
         key = (kind, target.name)
-        if key not in self._cache:
+        with self._lock:
+            future = self._cache.get(key)
+            owner = future is None
+            if owner:
+                future = self._cache[key] = Future()
+        assert future is not None
+        if owner:
             try:
-                self._cache[key] = make()
-            except CheckError as exc:
-                self._cache[key] = exc
-        value = self._cache[key]
-        if isinstance(value, CheckError):
-            raise value
-        return value
+                future.set_result(make())
+            except BaseException as exc:  # noqa: BLE001 - handed to whoever asks
+                future.set_exception(exc)
+        return future.result()
 
     def invalidate(self, target: Target) -> None:
         """Forget a target's facts (used when re-checking until convergence)."""
-        for key in [k for k in self._cache if k[1] == target.name]:
-            del self._cache[key]
+        with self._lock:
+            for key in [k for k in self._cache if k[1] == target.name]:
+                del self._cache[key]
+
+    def prefetch(self, wanted: list[tuple[str, Target]]) -> None:
+        """Start gathering (side, target) facts in the background, so the SSH round trip
+        and the Lightsail calls of every target overlap with each other and with
+        pytest's own start-up instead of running one after another."""
+        if not wanted:
+            return
+        self._pool = ThreadPoolExecutor(max_workers=min(8, len(wanted)),
+                                        thread_name_prefix="jada-facts")
+        for side, target in wanted:
+            fetch = self.host_facts if side == "host" else self.lightsail_facts
+            self._pool.submit(_quietly, fetch, target)
+
+    def lightsail_facts(self, target: Target) -> LightsailFacts:
+        return self.cached("lightsail", target,
+                           lambda: lightsail_facts(self.profile.aws, target))
 
     def host_facts(self, target: Target) -> HostFacts:
         if target.ssh is None:
@@ -62,8 +88,18 @@ class FactStore:
         return self.cached("host", target, make)
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
         for conn in self.connections.values():
             conn.close()
+
+
+def _quietly(fetch: Callable[[Target], Any], target: Target) -> None:
+    """A prefetch's failure is cached for the controls to report; nothing to do here."""
+    try:
+        fetch(target)
+    except Exception:  # noqa: BLE001
+        pass
 
 
 @dataclass
@@ -85,5 +121,4 @@ class CheckContext:
     @property
     def lightsail(self) -> LightsailFacts:
         """This target's Lightsail facts, shared by its LS controls (one GetInstance each)."""
-        return self.store.cached(
-            "lightsail", self.target, lambda: lightsail_facts(self.store.profile.aws, self.target))
+        return self.store.lightsail_facts(self.target)

@@ -44,10 +44,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "round-robin); merge the shards' JSON reports with merge-reports")
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
     if config.getoption("jada_list"):
         print_catalogue()
         return 0
+    if profile_path(config.getoption("jada_profile", None)) and \
+            getattr(config.option, "numprocesses", None) and \
+            getattr(config.option, "dist", "no") in ("no", "load"):
+        # One worker per target (xdist_group marks): one connection and one gather each.
+        config.option.dist = "loadgroup"
     return None
 
 
@@ -75,9 +81,9 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[PROFILE_KEY] = profile
     config.stash[STORE_KEY] = FactStore(profile)
+    if getattr(config, "workerinput", {}).get("jada_loadgroup"):
+        config.option.loadgroup = True  # workers re-parse argv; xdist reads this flag
     config.stash[STATS_KEY] = []
-    if getattr(config.option, "dist", "no") == "load":
-        config.option.dist = "loadgroup"  # one worker per target: one connection, one gather
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -95,6 +101,13 @@ def worker_stats(config: pytest.Config) -> dict[str, Any]:
             "targets": {name: {"connections": c.counters.connections,
                                "commands": c.counters.commands}
                         for name, c in store.connections.items()}}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Tell workers that targets are grouped (they do not see our choice of --dist)."""
+    if getattr(node.config.option, "dist", "no") == "loadgroup":
+        node.workerinput["jada_loadgroup"] = True
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -145,6 +158,18 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                 items.append(ControlItem.from_parent(session, name=f"{c.id}[{target.name}]",
                                                      nodeid=f"{c.id}[{target.name}]",
                                                      control=c, target=target))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Without xdist, gather every selected target's facts concurrently right away."""
+    config = session.config
+    if STORE_KEY not in config.stash or hasattr(config, "workerinput"):
+        return
+    if getattr(config.option, "dist", "no") != "no" or config.option.collectonly:
+        return
+    wanted = {(i.control.side, i.target.name): i.target for i in session.items
+              if isinstance(i, ControlItem)}
+    config.stash[STORE_KEY].prefetch([(side, t) for (side, _), t in sorted(wanted.items())])
 
 
 class ControlFailed(Exception):

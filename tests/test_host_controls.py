@@ -28,7 +28,7 @@ FAULTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "fd-01-default-limit": ("JADA-FD-01", ("soft 1024 < 16384", "/proc/",
                                            "no LimitNOFILE in the unit")),
     "fd-02-near-limit": ("JADA-FD-02", ("python3", "of 16384", "> 80%")),
-    "fd-03-above-nr-open": ("JADA-FD-03", ("2000000", "jada-agent.service.d/70-fault.conf:3",
+    "fd-03-above-nr-open": ("JADA-FD-03", ("jada-agent.service.d/70-fault.conf:3: 2000000",
                                            "above fs.nr_open 1048576")),
     "lim-01-low-session": ("JADA-LIM-01", ("nofile soft for root is 4096 < 16384",
                                            "/etc/security/limits.d/70-fault.conf:2")),
@@ -44,13 +44,13 @@ FAULTS: dict[str, tuple[str, tuple[str, ...]]] = {
 HOST_CONTROLS = sorted(c.id for c in catalogue() if c.side == "host")
 
 
-BATCH = 8  # hosts booted at once: each container's systemd holds several inotify instances
+BATCH = 8  # hosts booted at once: each container's systemd holds ~7 inotify instances
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Run]]:
-    """Boot compliant + the fault hosts in batches (not the session fixture's every host:
-    fs.inotify.max_user_instances runs out), run the suite on each batch; host -> Run."""
+    """Boot compliant + the fault hosts in batches (not the session fixture's every host,
+    which needs a raised fs.inotify.max_user_instances), run the suite on each; host -> Run."""
     dirs = all_host_dirs()
     hosts = ["compliant", *sorted(FAULTS)]
     out: dict[str, Run] = {}

@@ -8,9 +8,12 @@ from pathlib import Path
 
 from tests.sandbox_harness import SandboxHarness
 
-# What any SSH login writes, whoever logs in: the journal, login records.
+# What any SSH login writes, whoever logs in: the journal, login records. Plus one
+# artefact of the sandbox: its root shares this machine's /root, whose .bashrc runs
+# `pyenv init` (a shim rehash) in every SSH session, before the suite's command starts.
 LOGIN_WRITES = ("var/log/journal/", "var/log/wtmp", "var/log/btmp", "var/log/lastlog",
-                "var/log/auth.log", "var/lib/systemd/linger", "var/lib/private/systemd/")
+                "var/log/auth.log", "var/lib/systemd/linger", "var/lib/private/systemd/",
+                "root/.pyenv/")
 
 
 def snapshot(upper: Path) -> dict[str, tuple[int, int, int]]:

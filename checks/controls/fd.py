@@ -132,8 +132,9 @@ def fd_headroom(ctx: CheckContext) -> Outcome:
         rows.append((pct, p))
     rows.sort(key=lambda r: -r[0])
     over = [(pct, p) for pct, p in rows if pct > threshold]
-    observed = "; ".join(f"pid {p.pid} {p.comm}: {p.open_fds}/{show_rlimit(p.soft)} "
-                         f"({pct:.1f}%)" for pct, p in rows[:5])
+    # rounded, without pids: an unchanged host must render the same twice (drift reports)
+    observed = "; ".join(f"{p.comm} {pct:.0f}% of {show_rlimit(p.soft)}"
+                         for pct, p in rows[:5])
     expected = f"<= {threshold:g}% of each process's soft nofile"
     source = f"/proc/<pid>/fd and /proc/<pid>/limits of {len(procs)} processes ({how})"
     if over:
@@ -176,21 +177,20 @@ def fd_system(ctx: CheckContext) -> Outcome:
     if cfg.unreadable:
         raise CheckError(f"cannot read {', '.join(cfg.unreadable)} (run as root or with sudo)")
     checked: list[tuple[str, int, str]] = []  # (what, value, where)
-    hard = props.get("LimitNOFILE", "")
-    unit_line = cfg.unit_effective()
-    if hard.isdigit():
-        checked.append(("unit LimitNOFILE (hard)", int(hard),
-                        unit_line.where if unit_line else "systemctl show LimitNOFILE"))
     for s in cfg.unit + cfg.manager:
         if not s.valid:  # systemd ignores it too (config_parse_rlimit)
             continue
-        for v in {s.soft, s.hard} - {None, RLIM_INFINITY}:
-            assert v is not None
+        for v in sorted({s.soft, s.hard} - {None, RLIM_INFINITY}):  # type: ignore[type-var]
             checked.append((s.text, v, s.where))
+    hard = props.get("LimitNOFILE", "")
+    if hard.isdigit() and not any(v == int(hard) for _, v, _ in checked):
+        # set some other way (systemctl set-property, transient unit, default)
+        checked.append((f"LimitNOFILE={hard}", int(hard), "systemctl show LimitNOFILE"))
     above = [(what, v, where) for what, v, where in checked if v > nr]
     used = 100.0 * file_nr.allocated / file_nr.max if file_nr.max else 100.0
-    observed = (f"fs.file-nr allocated {file_nr.allocated} of fs.file-max {file_nr.max} "
-                f"({used:.2f}%); fs.nr_open {nr}; highest configured nofile "
+    # the system-wide count moves all the time: observed says which side of the threshold
+    observed = (f"file handles {'<=' if used <= threshold else '>'} {threshold:g}% of "
+                f"fs.file-max; fs.nr_open {nr}; highest configured nofile "
                 f"{max((v for _, v, _ in checked), default='none')}")
     expected = f"allocated <= {threshold:g}% of file-max; every configured nofile <= fs.nr_open"
     source = "/proc/sys/fs/file-nr, /proc/sys/fs/nr_open, unit files, system.conf(.d)"
@@ -199,9 +199,10 @@ def fd_system(ctx: CheckContext) -> Outcome:
         problems.append(f"{file_nr.allocated} of {file_nr.max} system-wide file handles in use "
                         f"({used:.1f}% > {threshold:g}%, /proc/sys/fs/file-nr)")
     for what, v, where in above:
-        problems.append(f"{what} = {v} at {where} is above fs.nr_open {nr}: the kernel refuses "
+        problems.append(f"{what} at {where}: {v} is above fs.nr_open {nr}; the kernel refuses "
                         "it and systemd silently applies a lower value")
     if problems:
         return failed("; ".join(problems), observed=observed, expected=expected, source=source)
-    return passed(f"{used:.2f}% of fs.file-max in use; {len(checked)} configured nofile values "
+    return passed(f"{file_nr.allocated} of fs.file-max {file_nr.max} file handles in use "
+                  f"({used:.2f}%); {len(checked)} configured nofile values "
                   f"all <= fs.nr_open {nr}", observed=observed, expected=expected, source=source)

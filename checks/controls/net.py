@@ -178,12 +178,13 @@ def listen_backlog(ctx: CheckContext) -> Outcome:
     if not mine:
         return skipped(f"the unit's {len(pids)} processes have no listening TCP sockets",
                        observed="none", expected=expected, source=source)
-    observed = "; ".join(f"{s.local} backlog {s.send_q} (queued {s.recv_q}) "
-                         f"{s.process} pid {','.join(map(str, s.pids))}" for s in mine)
+    observed = "; ".join(f"{s.local} backlog {s.send_q} ({s.process})" for s in mine)
     low = [s for s in mine if s.send_q < minimum]
     if low:
         return failed("; ".join(f"{s.local} ({s.process}, pid {','.join(map(str, s.pids))}) has "
                                 f"backlog {s.send_q} < {minimum} (Send-Q in ss)" for s in low),
                       observed=observed, expected=expected, source=source)
-    return passed(f"{len(mine)} listening sockets with backlog >= {minimum}: {observed}",
+    detail = "; ".join(f"{s.local} backlog {s.send_q}, {s.recv_q} queued ({s.process} pid "
+                       f"{','.join(map(str, s.pids))})" for s in mine)
+    return passed(f"{len(mine)} listening sockets with backlog >= {minimum}: {detail}",
                   observed=observed, expected=expected, source=source)

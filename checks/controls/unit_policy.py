@@ -89,7 +89,7 @@ def restart_policy(ctx: CheckContext) -> Outcome:
                     f"({p.get('ExecMainStartTimestamp', '?')})"
         except ValueError:
             since = ""
-    observed = f"Restart={restart} NRestarts={restarts}{since}"
+    observed = f"Restart={restart} NRestarts={restarts}"  # stable: no clock in it (drift)
     expected = f"Restart in {{{', '.join(GOOD_RESTART)}}}, NRestarts < {max_restarts}"
     source = "systemctl show Restart, NRestarts, ExecMainStartTimestamp"
     problems = []
@@ -132,7 +132,7 @@ def service_user(ctx: CheckContext) -> Outcome:
     real, eff = ids["Uid"][0], ids["Uid"][1]
     pid = p.get("MainPID", "?")
     observed = f"User={user or '(unset)'} DynamicUser={'yes' if dynamic else 'no'}; " \
-               f"MainPID {pid} uid {real} euid {eff}"
+               f"MainPID uid {real} euid {eff}"
     expected = "a dedicated non-root User= (not root/0/nobody), MainPID uid != 0"
     source = f"systemctl show User, DynamicUser; /proc/{pid}/status Uid:"
     problems = []
@@ -206,8 +206,8 @@ def journal_logging(ctx: CheckContext) -> Outcome:
     start = int(now) // 60 - min(window, 1440)
     count = sum(c for m, c in minutes.items() if m >= start)
     last = facts.get("last", "-")
-    observed = (f"StandardOutput->{out} StandardError->{err}; last entry from the unit's "
-                f"processes {'never' if last == '-' else last}; EMFILE lines in {window} min: "
+    observed = (f"StandardOutput->{out} StandardError->{err}; entries from the unit's "
+                f"processes: {'none' if last == '-' else 'yes'}; EMFILE lines in {window} min: "
                 f"{count}")
     expected = "stdout/stderr to the journal; entries present; 0 EMFILE lines in the window"
     source = f"systemctl show StandardOutput/StandardError; journalctl -u {ctx.expect['unit']}"

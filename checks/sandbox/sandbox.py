@@ -45,6 +45,7 @@ BOOT_BATCH = 6
 
 
 LOCK_FILE = Path("/var/tmp/jada-sandbox.lock")
+_HELD: list[bool] = []
 
 
 def state_dir() -> Path:
@@ -55,11 +56,16 @@ def state_dir() -> Path:
 def exclusive() -> Iterator[None]:
     """Hold the machine-wide sandbox lock: sandboxes share one address range and link
     names, so a second one waits for the first instead of tearing it down."""
+    if _HELD:
+        raise SandboxError("this process already holds the sandbox (a second up would tear "
+                           "the first one down): use the running sandbox instead")
     with open(LOCK_FILE, "a") as fd:
         fcntl.flock(fd, fcntl.LOCK_EX)
+        _HELD.append(True)
         try:
             yield
         finally:
+            _HELD.clear()
             fcntl.flock(fd, fcntl.LOCK_UN)
 
 
