@@ -158,6 +158,11 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                 items.append(ControlItem.from_parent(session, name=f"{c.id}[{target.name}]",
                                                      nodeid=f"{c.id}[{target.name}]",
                                                      control=c, target=target))
+    # The items are made here, not by a collector, so tell the terminal how many there are
+    # (otherwise it reports "no tests collected" after listing them).
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and hasattr(reporter, "_numcollected"):
+        reporter._numcollected += len(items)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -30,10 +30,11 @@ UNIT_PROPERTIES: list[str] = []
 
 def probe(name: str, snippet: str) -> None:
     """Register a named snippet; the same name twice must be the same snippet."""
+    snippet = snippet.strip()
     old = PROBES.get(name)
     if old and old.snippet != snippet:
         raise ValueError(f"probe {name!r} registered twice with different snippets")
-    PROBES[name] = Probe(name, snippet.strip())
+    PROBES[name] = Probe(name, snippet)
 
 
 def unit_properties(*names: str) -> None:
