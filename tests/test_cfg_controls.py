@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-READY = REPO / "checks" / "sandbox" / "READY"
 CANARY_HOST = "cfg-canary"
 CANARIES = ("CANARY-HELPER-7f3a9c", "CANARY-APIKEY-5d21e8b4", "CANARY-ENVNOTE-91c0aa",
             "CANARY-HOOK-2b7e61")
@@ -22,7 +21,6 @@ USER = "/home/jada/.claude/settings.json"
 
 pytestmark = [
     pytest.mark.sandbox,
-    pytest.mark.skipif(not READY.exists(), reason="checks/sandbox is not ready"),
 ]
 
 # host -> (control, outcome, text the message must contain)

@@ -64,8 +64,6 @@ class Raised:
 @pytest.fixture(scope="module")
 def raised(sandbox: SandboxHarness, tmp_path_factory: pytest.TempPathFactory
            ) -> Iterator[Raised]:
-    if SOMAXCONN not in {c.id for c in catalogue()}:
-        pytest.skip(f"{SOMAXCONN} is not in the catalogue yet")
     host = "scratch-1"
     profile = sandbox.profile_for([host])
     base = sandbox.run_suite([host], profile=profile)
