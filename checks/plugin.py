@@ -81,6 +81,9 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[PROFILE_KEY] = profile
     config.stash[STORE_KEY] = FactStore(profile)
+    # Our own test dependency, useless in a profile run, and its terminal summary imports
+    # all of hypothesis (about 0.5-1.5 s) at the end of every run.
+    config.pluginmanager.set_blocked("hypothesispytest")
     if getattr(config, "workerinput", {}).get("jada_loadgroup"):
         config.option.loadgroup = True  # workers re-parse argv; xdist reads this flag
     config.stash[STATS_KEY] = []

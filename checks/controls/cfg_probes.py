@@ -25,10 +25,12 @@ prop() { busctl --json=short get-property org.freedesktop.systemd1 "$1" "$2" "$3
 
 FILES = _COMMON + rf"""
 CAP={MAX_BYTES}
-canread() {{
-  if [ "$(id -u)" != 0 ] || [ -z "$SVC_USER" ]; then printf -; return; fi
-  if setpriv --reuid="$SVC_USER" --regid="$(id -g "$SVC_USER")" --init-groups \
-      test -r "$1" 2>/dev/null; then printf 1; else printf 0; fi
+canread() {{  # 1/0: can the service user read it; '-': could not ask (no root)
+  if [ -z "$SVC_USER" ] || {{ [ "$(id -u)" != 0 ] && [ -z "$JADA_SUDO" ]; }}; then
+    printf -; return; fi
+  R setpriv --reuid="$SVC_USER" --regid="$(id -g "$SVC_USER")" --init-groups \
+    test -r "$1" 2>/dev/null
+  case $? in 0) printf 1;; 1) printf 0;; *) printf -;; esac
 }}
 emit() {{
   local role=$1 p=$2 st=ok size=- own=- mode=- real= data= rd=- dst
@@ -85,8 +87,8 @@ printf '%s' "$j" | grep -oE '\["([^"\\]|\\.)*",(true|false)\]' | \
     grep -aE '^[[:space:]]*(ANTHROPIC_MODEL|CLAUDE_CONFIG_DIR)[[:space:]]*=' -- "$f" | \
       while IFS= read -r l; do printf 'EV\t%s\t%s\n' "$(b "$f")" "$(b "$l")"; done
   done
-if [ "${MAINPID:-0}" -gt 0 ] && [ -r "/proc/$MAINPID/environ" ]; then
-  v=$(grep -az '^ANTHROPIC_MODEL=' "/proc/$MAINPID/environ" | head -zn1 | tr -d '\0')
+if [ "${MAINPID:-0}" -gt 0 ] && v=$(R grep -az '^ANTHROPIC_MODEL=' "/proc/$MAINPID/environ" \
+    | head -zn1 | tr -d '\0'; [ "${PIPESTATUS[0]}" -le 1 ]); then  # 1: no such variable
   printf 'M\t%s\n' "$(b "$v")"
 fi
 """
@@ -132,11 +134,12 @@ for p in $pids; do
       --permission-mode=*) pm=${a[i]#--permission-mode=};;
     esac
   done
-  if [ -r "/proc/$p/environ" ]; then  # '-' (not base64) says: could not look
-    env=$(b "$(grep -az '^ANTHROPIC_MODEL=' "/proc/$p/environ" | head -zn1 | tr -d '\0')")
+  # '-' (not base64) says: could not look; grep's 1 only says the variable is not set
+  if v=$(R grep -az '^ANTHROPIC_MODEL=' "/proc/$p/environ" 2>/dev/null | head -zn1 \
+      | tr -d '\0'; [ "${PIPESTATUS[0]}" -le 1 ]); then env=$(b "$v")
   else env=-
   fi
-  cwd=$(readlink "/proc/$p/cwd" 2>/dev/null)
+  cwd=$(R readlink "/proc/$p/cwd" 2>/dev/null)
   printf 'P\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$p" "$(b "$cwd")" "$(b "$model")" "$n" \
     "$env" "$skip" "$(b "$pm")"
 done

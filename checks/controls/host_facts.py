@@ -37,7 +37,7 @@ else
 fi
 for p in $pids; do
   [ -r "/proc/$p/limits" ] || continue
-  if fds=$(ls -U "/proc/$p/fd" 2>/dev/null); then n=$(printf '%s\n' "$fds" | grep -c .)
+  if fds=$(R ls -U "/proc/$p/fd" 2>/dev/null); then n=$(printf '%s\n' "$fds" | grep -c .)
   else n=-; fi
   soft=$(awk '/^Max open files/{print $4}' "/proc/$p/limits" 2>/dev/null)
   comm=$(tr -d '\n' < "/proc/$p/comm" 2>/dev/null | tr -c '[:print:]' '?')
@@ -56,11 +56,13 @@ for k in fs/nr_open fs/file-max fs/file-nr net/core/somaxconn net/ipv4/tcp_max_s
 done
 me=$(readlink /proc/self/ns/net)
 svc=""
-[ "${MAINPID:-0}" -gt 0 ] 2>/dev/null && svc=$(readlink "/proc/$MAINPID/ns/net" 2>/dev/null)
+if [ "${MAINPID:-0}" -gt 0 ] 2>/dev/null; then
+  svc=$(R readlink "/proc/$MAINPID/ns/net" 2>/dev/null) || svc='!unreadable'
+fi
 echo "NS host $me"; echo "NS service ${svc:-?}"
-if [ -n "$svc" ] && [ "$svc" != "$me" ]; then
+if [ -n "$svc" ] && [ "$svc" != "$me" ] && [ "$svc" != '!unreadable' ]; then
   for k in net/core/somaxconn net/ipv4/tcp_max_syn_backlog; do
-    if x=$(nsenter -t "$MAINPID" -n cat "/proc/sys/$k" 2>/dev/null); then echo "V service $k $x"
+    if x=$(R nsenter -t "$MAINPID" -n cat "/proc/sys/$k" 2>/dev/null); then echo "V service $k $x"
     else echo "V service $k !unreadable"; fi
   done
 fi

@@ -14,9 +14,9 @@ from checks.parsers.sysctl import resolve
 LISTEN = r"""
 me=$(readlink /proc/self/ns/net)
 svc=""
-[ "${MAINPID:-0}" -gt 0 ] 2>/dev/null && svc=$(readlink "/proc/$MAINPID/ns/net" 2>/dev/null)
-if [ -n "$svc" ] && [ "$svc" != "$me" ]; then nsenter -t "$MAINPID" -n ss -H -l -n -t -p
-else ss -H -l -n -t -p; fi
+[ "${MAINPID:-0}" -gt 0 ] 2>/dev/null && svc=$(R readlink "/proc/$MAINPID/ns/net" 2>/dev/null)
+if [ -n "$svc" ] && [ "$svc" != "$me" ]; then R nsenter -t "$MAINPID" -n ss -H -l -n -t -p
+else R ss -H -l -n -t -p; fi
 """.strip()
 
 probe("hc_sysctl_runtime", hf.SYSCTL_RUNTIME)

@@ -69,7 +69,7 @@ class HostFacts:
 
 def gather(conn: Connection, unit: str) -> HostFacts:
     """Run the batched script once; raise Unreachable when the host cannot be asked."""
-    res = conn.run(build_script(unit), sudo=bool(conn.ssh.get("sudo")))
+    res = conn.run(build_script(unit, sudo=bool(conn.ssh.get("sudo"))))
     text = res.stdout.decode("utf-8", "replace")
     sections = split_sections(text)
     if not sections:

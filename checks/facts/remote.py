@@ -130,16 +130,16 @@ class Connection:
                                 "jada-target"], capture_output=True, timeout=5)
         return probe.returncode == 0
 
-    def run(self, script: str, *, sudo: bool = False) -> Result:
-        """Run one bash script on the target under a timeout; raise Unreachable on SSH trouble."""
+    def run(self, script: str) -> Result:
+        """Run one bash script on the target, as the SSH user, under a timeout; raise
+        Unreachable on SSH trouble. Never ``sudo bash``: with ``ssh.sudo`` the script itself
+        sudo's only its root reads (see probes.PRELUDE), so sudoers can stay least privilege."""
         host = self._testinfra_host()
         if not self._master_alive():
             self.counters.connections += 1
         self.counters.commands += 1
         limit = self.ssh["command_timeout"]
         cmd = f"timeout -k 3 {limit} bash -c {shlex.quote(script)}"
-        if sudo:
-            cmd = f"sudo -n {cmd}"
         try:
             out = host.run(cmd)
         except RuntimeError as exc:  # testinfra raises it for ssh's exit status 255
