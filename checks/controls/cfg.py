@@ -48,7 +48,7 @@ DOC_MANAGED = "https://code.claude.com/docs/en/settings#settings-files"
 # -- facts ------------------------------------------------------------------------------
 
 def _parsed(ctx: CheckContext, name: str, parse: Any) -> Any:
-    section = ctx.host.section(name).require_ok()
+    section = ctx.host.section(name).require_ok().require_root_reads()
     try:
         return parse(section.out)
     except FactError as exc:

@@ -88,7 +88,7 @@ printf '%s' "$j" | grep -oE '\["([^"\\]|\\.)*",(true|false)\]' | \
       while IFS= read -r l; do printf 'EV\t%s\t%s\n' "$(b "$f")" "$(b "$l")"; done
   done
 if [ "${MAINPID:-0}" -gt 0 ] && v=$(R grep -az '^ANTHROPIC_MODEL=' "/proc/$MAINPID/environ" \
-    | head -zn1 | tr -d '\0'; [ "${PIPESTATUS[0]}" -le 1 ]); then  # 1: no such variable
+    2>/dev/null | head -zn1 | tr -d '\0'; [ "${PIPESTATUS[0]}" -le 1 ]); then  # 1: not set
   printf 'M\t%s\n' "$(b "$v")"
 fi
 """

@@ -117,7 +117,7 @@ the leak: ls -l /proc/<pid>/fd | awk '{print $NF}' | sort | uniq -c | sort -rn |
 )
 def fd_headroom(ctx: CheckContext) -> Outcome:
     threshold = float(ctx.expect["thresholds"]["fd_usage_max_percent"])
-    how, procs = parse_fd_table(hf.section(ctx, "hc_unit_procs").out)
+    how, procs = parse_fd_table(hf.root_section(ctx, "hc_unit_procs").out)
     if not procs:
         raise CheckError("no processes of the unit could be read")
     unreadable = [p for p in procs if p.open_fds is None or p.soft is None]

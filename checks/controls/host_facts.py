@@ -126,6 +126,12 @@ def section(ctx: CheckContext, name: str) -> Section:
     return ctx.host.section(name).require_ok()
 
 
+def root_section(ctx: CheckContext, name: str) -> Section:
+    """A section whose facts need root (/proc/<pid>/fd, ss -p, other netns): a refused sudo
+    read makes it an error naming that read."""
+    return section(ctx, name).require_root_reads()
+
+
 def unit_props(ctx: CheckContext) -> dict[str, str]:
     props = parse_show(section(ctx, "unit_show").out)
     if "LoadState" not in props and "Id" not in props:
@@ -147,15 +153,21 @@ def main_limits(ctx: CheckContext) -> dict[str, Pair]:
     return limits
 
 
-def runtime_values(ctx: CheckContext) -> tuple[dict[tuple[str, str], str | None], bool]:
-    """(values by (scope, key), whether the service has its own network namespace)."""
-    sec = section(ctx, "hc_sysctl_runtime")
+def runtime_values(ctx: CheckContext, *, service: bool = False
+                   ) -> tuple[dict[tuple[str, str], str | None], bool]:
+    """(values by (scope, key), whether the service has its own network namespace).
+    ``service``: the caller needs the service's netns, which needs root to find."""
+    sec = root_section(ctx, "hc_sysctl_runtime") if service else \
+        section(ctx, "hc_sysctl_runtime")
     ns = {}
     for line in sec.out.splitlines():
         parts = line.split(None, 2)
         if len(parts) == 3 and parts[0] == "NS":
             ns[parts[1]] = parts[2]
-    own = ns.get("service", "?") not in ("?", ns.get("host"))
+    if service and ns.get("service") == "!unreadable":
+        raise CheckError("the service's network namespace (/proc/<MainPID>/ns/net) could not "
+                         "be read (needs root: run as root or with ssh.sudo)")
+    own = ns.get("service", "?") not in ("?", "!unreadable", ns.get("host"))
     return parse_values(sec.out), own
 
 

@@ -33,7 +33,7 @@ def dotted(key: str) -> str:
 
 def runtime_int(ctx: CheckContext, key: str) -> tuple[int, str]:
     """The value that applies to the service's sockets (its netns), and where it was read."""
-    values, own_ns = hf.runtime_values(ctx)
+    values, own_ns = hf.runtime_values(ctx, service=True)
     scope = "service" if own_ns else "host"
     raw = values.get((scope, key))
     where = f"/proc/sys/{key}" + (" in the service's network namespace" if own_ns else "")
@@ -162,11 +162,11 @@ at least as large, then: systemctl restart jada-agent.service; check: ss -lntp
 )
 def listen_backlog(ctx: CheckContext) -> Outcome:
     minimum = int(ctx.expect["listen_backlog_min"])
-    _, procs = parse_fd_table(hf.section(ctx, "hc_unit_procs").out)
+    _, procs = parse_fd_table(hf.root_section(ctx, "hc_unit_procs").out)
     pids = {p.pid for p in procs}
     if not pids:
         raise CheckError("no processes of the unit could be read")
-    text = hf.section(ctx, "hc_listen").out
+    text = hf.root_section(ctx, "hc_listen").out
     listeners, bad = parse_listeners(text)
     if bad:
         raise CheckError(f"cannot parse ss output: {bad[0]!r}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from checks.facts.probes import BEGIN, END, ERR, build_script
+from checks.facts.probes import BEGIN, END, ERR, REFUSED, build_script
 from checks.facts.remote import Connection
 from checks.model import CheckError
 
@@ -23,9 +23,22 @@ class Section:
 
     def require_ok(self) -> Section:
         if self.rc != 0:
+            self.require_root_reads()
             detail = self.err.strip().splitlines()[-1][:200] if self.err.strip() else ""
             raise CheckError(f"probe {self.name!r} failed (exit {self.rc})"
                              + (f": {detail}" if detail else ""))
+        return self
+
+    @property
+    def refused(self) -> list[str]:
+        """Root reads sudo refused (``R`` in the prelude), each as 'command: sudo's reason'."""
+        return [ln[len(REFUSED):] for ln in self.err.splitlines() if ln.startswith(REFUSED)]
+
+    def require_root_reads(self) -> Section:
+        """A fact that needs root and did not get it is *error*, never a partial pass."""
+        if self.refused:
+            raise CheckError(f"a read that needs root was refused: {self.refused[0][:200]} "
+                             "(install ci/sudoers.d/jada-checks for the SSH user)")
         return self
 
 

@@ -103,7 +103,7 @@ class Connection:
             "  CheckHostIP no",
             "  UpdateHostKeys no",
             f"  ConnectTimeout {s['connect_timeout']}",
-            "  ServerAliveInterval 2",
+            "  ServerAliveInterval 3",
             "  ServerAliveCountMax 3",
             "  ControlMaster auto",
             f"  ControlPath {self._dir}/cm",
@@ -143,8 +143,17 @@ class Connection:
         try:
             out = host.run(cmd)
         except RuntimeError as exc:  # testinfra raises it for ssh's exit status 255
-            res = exc.args[0]
-            raise Unreachable(classify_ssh_error(_text(res.stderr_bytes))) from None
+            reason = classify_ssh_error(_text(exc.args[0].stderr_bytes))
+            if not reason.startswith("connection lost"):
+                raise Unreachable(reason) from None
+            # A dropped connection (busy link, dead master) gets one fresh connection.
+            self.counters.connections += 1
+            self.counters.commands += 1
+            try:
+                out = host.run(cmd)
+            except RuntimeError as again:
+                retry = classify_ssh_error(_text(again.args[0].stderr_bytes))
+                raise Unreachable(f"{reason}; reconnecting failed: {retry}") from None
         if out.rc == 124 or out.rc == 137:
             raise Unreachable(f"remote command timed out after {limit} s")
         return Result(out.rc, out.stdout_bytes, out.stderr_bytes)

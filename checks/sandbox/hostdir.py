@@ -4,17 +4,22 @@ A host directory holds ``rootfs/`` (copied over the host's root before boot), op
 ``sysctl.runtime`` (``key = value`` lines applied after boot, not persisted),
 ``lightsail.json`` (the instance record the local endpoint serves), ``expect.yaml``
 (per-target expectation overrides), ``prepare.sh`` (run before boot with the host's root
-as working directory, for modes, owners and links git cannot carry) and ``inherits``
-(the relative path of a parent directory, applied first).
+as working directory, for modes, owners and links git cannot carry), ``ssh-users`` (one
+user name a line: non-root users, from the host's sysusers.d, that get the sandbox key,
+for least-privilege runs) and ``inherits`` (the relative path of a parent directory,
+applied first).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+_USER_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 
 
 class HostDirError(Exception):
@@ -33,6 +38,24 @@ class HostDir:
     @property
     def prepare_scripts(self) -> list[Path]:
         return [d / "prepare.sh" for d in self.chain if (d / "prepare.sh").is_file()]
+
+    @property
+    def ssh_users(self) -> list[str]:
+        """Users of the whole chain's ``ssh-users`` files, in order, without repeats."""
+        users: list[str] = []
+        for d in self.chain:
+            path = d / "ssh-users"
+            if not path.is_file():
+                continue
+            for n, raw in enumerate(path.read_text().splitlines(), 1):
+                name = raw.split("#", 1)[0].strip()
+                if not name:
+                    continue
+                if not _USER_NAME.fullmatch(name) or name == "root":
+                    raise HostDirError(f"{path}:{n}: {name!r} is not a non-root user name")
+                if name not in users:
+                    users.append(name)
+        return users
 
     def nearest(self, filename: str) -> Path | None:
         for d in reversed(self.chain):

@@ -100,9 +100,36 @@ def prepare(m: Machine, hostdir: HostDir, pubkey: str) -> str:
     (dot_ssh / "authorized_keys").write_text(pubkey)
     os.chmod(dot_ssh / "authorized_keys", 0o600)
     run(["systemd-sysusers", f"--root={root}"])
+    for user in hostdir.ssh_users:
+        authorize(root, user, pubkey)
     for script in hostdir.prepare_scripts:
         run(["bash", str(script)], cwd=root)
     return (ssh / "ssh_host_ed25519_key.pub").read_text().split()[1]
+
+
+def authorize(root: Path, user: str, pubkey: str) -> None:
+    """Let a non-root user of the host log in with the sandbox key (least-privilege runs).
+    Before boot the host's names mean nothing here: owners are set by number from its
+    passwd, which systemd-sysusers --root has just written."""
+    for line in (root / "etc/passwd").read_text().splitlines():
+        f = line.split(":")
+        if len(f) >= 7 and f[0] == user:
+            uid, gid, home = int(f[2]), int(f[3]), f[5]
+            break
+    else:
+        raise SandboxError(f"ssh-users: {user!r} is not in the host's passwd (add it to "
+                           "rootfs/etc/sysusers.d/)")
+    if not home.startswith("/") or home == "/":
+        raise SandboxError(f"ssh-users: {user!r} has no home directory ({home!r})")
+    home_dir = root / home.lstrip("/")
+    dot_ssh = home_dir / ".ssh"
+    dot_ssh.mkdir(mode=0o700, parents=True, exist_ok=True)
+    keys = dot_ssh / "authorized_keys"
+    keys.write_text(pubkey)
+    os.chmod(keys, 0o600)
+    os.chmod(dot_ssh, 0o700)
+    for path in (home_dir, dot_ssh, keys):
+        os.chown(path, uid, gid)
 
 
 def launch(m: Machine) -> None:
