@@ -19,13 +19,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from checks.sandbox.sandbox import REPO, Sandbox, exclusive
+from checks.sandbox.sandbox import REPO, SANDBOX_AWS_ENV, Sandbox, exclusive
 
 OUT = REPO / "build" / "bench"
 SIZES = tuple(int(k) for k in os.environ.get("JADA_BENCH_SIZES", "1,4,8").split(","))
 REPEAT = int(os.environ.get("JADA_BENCH_REPEAT", "3"))
-ENV = {**os.environ, "AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox-secret",
-       "AWS_EC2_METADATA_DISABLED": "true"}
+ENV = {**os.environ, **SANDBOX_AWS_ENV}
 ENV.pop("JADA_PROFILE", None)
 
 

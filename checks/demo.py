@@ -15,18 +15,16 @@ from pathlib import Path
 
 import yaml
 
-from checks.sandbox.sandbox import REPO, Sandbox, exclusive
+from checks.sandbox.sandbox import REPO, SANDBOX_AWS_ENV, Sandbox, exclusive
 
 OUT = REPO / "build" / "demo"
 HOSTS = {"compliant": REPO / "sandbox/hosts/compliant", "drifted": REPO / "sandbox/hosts/drifted"}
-SANDBOX_ENV = {"AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox-secret",
-               "AWS_EC2_METADATA_DISABLED": "true"}
 
 
 def pytest_run(profile: Path, *args: str) -> int:
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--profile", str(profile),
            "-n", "2", *args]
-    env = {**os.environ, **SANDBOX_ENV}
+    env = {**os.environ, **SANDBOX_AWS_ENV}
     env.pop("JADA_PROFILE", None)
     return subprocess.run(cmd, cwd=REPO, env=env).returncode
 

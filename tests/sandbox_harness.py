@@ -14,15 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checks.sandbox.sandbox import Sandbox
+from checks.sandbox.sandbox import SANDBOX_AWS_ENV, Sandbox
 
 REPO = Path(__file__).resolve().parent.parent
 HOSTS_DIR = REPO / "sandbox" / "hosts"
 SCRATCH = ("scratch-1", "scratch-2", "scratch-3")
 
-# The local endpoint checks no signatures, but boto3 needs credentials to sign with.
-SANDBOX_ENV = {"AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox-secret",
-               "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/dev/null",
+SANDBOX_ENV = {**SANDBOX_AWS_ENV, "AWS_CONFIG_FILE": "/dev/null",
                "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
 
 

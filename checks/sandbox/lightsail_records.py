@@ -8,8 +8,6 @@ address the profile's SSH target uses. The endpoint serves them by region and na
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
 from checks.sandbox.hostdir import HostDir, HostDirError
@@ -50,8 +48,3 @@ def collect(hosts: dict[str, tuple[HostDir, str]]) -> dict[str, dict[str, Any]]:
             inst = record["instance"]
             out.setdefault(inst["location"]["regionName"], {})[inst["name"]] = record
     return out
-
-
-def endpoint_argv(records_file: Path, port_file: Path) -> list[str]:
-    return [sys.executable, "-m", "checks.sandbox.lightsail_endpoint",
-            "--records", str(records_file), "--port-file", str(port_file)]

@@ -25,6 +25,7 @@ import yaml
 
 from checks.sandbox import lightsail_records
 from checks.sandbox.hostdir import HostDir, load_hostdir
+from checks.sandbox.lightsail_endpoint import endpoint_command
 from checks.sandbox.machines import (
     Machine,
     SandboxError,
@@ -45,6 +46,9 @@ BOOT_BATCH = 6
 
 
 LOCK_FILE = Path("/var/tmp/jada-sandbox.lock")
+# The local endpoint checks no signatures, but boto3 needs credentials to sign with.
+SANDBOX_AWS_ENV = {"AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox-secret",
+                   "AWS_EC2_METADATA_DISABLED": "true"}
 _HELD: list[bool] = []
 
 
@@ -169,7 +173,7 @@ class Sandbox:
         port_file = self.base / "lightsail.port"
         port_file.unlink(missing_ok=True)
         log = open(self.base / "lightsail.log", "wb")  # noqa: SIM115 - kept by the child
-        proc = subprocess.Popen(lightsail_records.endpoint_argv(records_file, port_file),
+        proc = subprocess.Popen(endpoint_command(records_file, port_file),
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True, cwd=REPO)
         deadline = time.monotonic() + 10
