@@ -52,3 +52,17 @@ def compute(baseline: dict[str, Any], records: list[dict[str, Any]], targets: li
                        "suite_version": baseline["suite_version"]}
     out["not_in_baseline"] = sorted(t for t in targets if t not in known)
     return out
+
+
+def changes(drift: dict[str, Any]) -> list[tuple[str, dict[str, Any], str, str]]:
+    """Every change of a drift section, in report order, as (kind label, entry, from, to):
+    observed values for "changed", outcomes otherwise. Shared by the renderers."""
+    out = []
+    for kind in ("newly_failing", "newly_erroring", "resolved", "changed"):
+        for e in drift[kind]:
+            if kind == "changed":
+                old, new = str(e["observed_from"]), str(e["observed_to"])
+            else:
+                old, new = e["outcome_from"] or "absent", e["outcome_to"]
+            out.append((kind.replace("_", " "), e, old, new))
+    return out

@@ -11,6 +11,7 @@ from html import escape
 from typing import Any
 
 from checks.model import SEVERITIES
+from checks.reporting.drift import changes as drift_changes
 from checks.reporting.gate import explain, is_waived
 from checks.reporting.markdown import order
 
@@ -79,15 +80,8 @@ def _list(title: str, items: list[str]) -> str:
 def _drift(drift: dict[str, Any] | None) -> str:
     if drift is None:
         return ""
-    items = []
-    for kind in ("newly_failing", "newly_erroring", "resolved", "changed"):
-        for e in drift[kind]:
-            if kind == "changed":
-                what = f"{e['observed_from']} → {e['observed_to']}"
-            else:
-                what = f"{e['outcome_from'] or 'absent'} → {e['outcome_to']}"
-            items.append(f"<b>{kind.replace('_', ' ')}</b> {escape(e['target'])} "
-                         f"<code>{escape(e['control'])}</code>: {escape(what)}")
+    items = [f"<b>{kind}</b> {escape(e['target'])} <code>{escape(e['control'])}</code>: "
+             f"{escape(f'{old} → {new}')}" for kind, e, old, new in drift_changes(drift)]
     title = f"Drift since {drift['baseline']['path']} ({drift['baseline']['finished']})"
     return _list(title, items) or f"<h2>{escape(title)}</h2><p>No drift.</p>"
 

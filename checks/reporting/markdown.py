@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from checks.model import severity_rank
+from checks.reporting.drift import changes as drift_changes
 from checks.reporting.gate import explain, is_waived
 
 ICON = {"pass": "✅ pass", "fail": "❌ fail", "error": "⚠️ error", "skipped": "⏭️ skipped"}
@@ -76,15 +77,8 @@ def _target(target: str, recs: list[dict[str, Any]], reason: str | None) -> list
 def _drift(drift: dict[str, Any]) -> list[str]:
     out = [f"## Drift since {esc(drift['baseline']['path'])} "
            f"({drift['baseline']['finished']})", ""]
-    rows = []
-    for kind in ("newly_failing", "newly_erroring", "resolved", "changed"):
-        for e in drift[kind]:
-            if kind == "changed":
-                what = f"{esc(e['observed_from'])} → {esc(e['observed_to'])}"
-            else:
-                what = f"{e['outcome_from'] or 'absent'} → {e['outcome_to']}"
-            rows.append(f"| {kind.replace('_', ' ')} | {esc(e['target'])} | `{e['control']}` "
-                        f"| {e['severity']} | {what} |")
+    rows = [f"| {kind} | {esc(e['target'])} | `{e['control']}` | {e['severity']} "
+            f"| {esc(old)} → {esc(new)} |" for kind, e, old, new in drift_changes(drift)]
     if rows:
         out += ["| Change | Target | Control | Severity | From → to |", "|---|---|---|---|---|"]
         out += rows
