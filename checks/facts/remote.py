@@ -64,6 +64,9 @@ def classify_ssh_error(stderr: str) -> str:
     """Turn OpenSSH's stderr into one short reason (no key material, no secrets)."""
     for needle, reason in _SSH_FAILURES:
         if needle in stderr:
+            if reason == "connection lost":  # say which pipe broke: it tells why
+                line = next(ln for ln in stderr.splitlines() if needle in ln)
+                return f"{reason} ({line.strip()[:160]})"
             return reason
     last = [ln for ln in stderr.strip().splitlines() if ln.strip()]
     # A multiplexed session whose master died (keepalives unanswered) ends with no message.
@@ -126,8 +129,11 @@ class Connection:
     def _master_alive(self) -> bool:
         if self._dir is None or not (self._dir / "cm").exists():
             return False
-        probe = subprocess.run(["ssh", "-F", str(self._dir / "ssh_config"), "-O", "check",
-                                "jada-target"], capture_output=True, timeout=5)
+        try:
+            probe = subprocess.run(["ssh", "-F", str(self._dir / "ssh_config"), "-O", "check",
+                                    "jada-target"], capture_output=True, timeout=5)
+        except subprocess.TimeoutExpired:
+            return False
         return probe.returncode == 0
 
     def run(self, script: str) -> Result:
@@ -146,7 +152,10 @@ class Connection:
             reason = classify_ssh_error(_text(exc.args[0].stderr_bytes))
             if not reason.startswith("connection lost"):
                 raise Unreachable(reason) from None
-            # A dropped connection (busy link, dead master) gets one fresh connection.
+            # A dropped connection (busy link, dead master) gets one fresh connection: a new
+            # control socket, so the retry cannot go through the master that broke.
+            self.close()
+            host = self._testinfra_host()
             self.counters.connections += 1
             self.counters.commands += 1
             try:
@@ -160,8 +169,11 @@ class Connection:
 
     def close(self) -> None:
         if self._dir and self._dir.exists():
-            subprocess.run(["ssh", "-F", str(self._dir / "ssh_config"), "-O", "exit",
-                            "jada-target"], capture_output=True, timeout=5)
+            try:
+                subprocess.run(["ssh", "-F", str(self._dir / "ssh_config"), "-O", "exit",
+                                "jada-target"], capture_output=True, timeout=5)
+            except subprocess.TimeoutExpired:
+                pass  # a wedged master: its socket goes with the directory
             shutil.rmtree(self._dir, ignore_errors=True)
         self._dir = None
         self._host = None
