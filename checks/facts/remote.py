@@ -106,8 +106,10 @@ class Connection:
             "  CheckHostIP no",
             "  UpdateHostKeys no",
             f"  ConnectTimeout {s['connect_timeout']}",
-            "  ServerAliveInterval 3",
-            "  ServerAliveCountMax 3",
+            # 30 s without an answer means dead: a loaded host can take several seconds to
+            # open a session (pam_systemd waits for logind to start the user manager).
+            "  ServerAliveInterval 5",
+            "  ServerAliveCountMax 6",
             "  ControlMaster auto",
             f"  ControlPath {self._dir}/cm",
             "  ControlPersist 120",
