@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: install
-	$(PYTHON) -m checks.demo
+	$(PYTHON) -m jada_checks.demo
 
 test: install
 	env -u JADA_PROFILE $(PYTHON) -m pytest tests -p no:cacheprovider -q -ra
@@ -27,10 +27,10 @@ lint: install
 	$(PYTHON) -m ruff check checks tests conftest.py
 
 bench: install
-	$(PYTHON) -m checks.bench
+	$(PYTHON) -m jada_checks.bench
 
 down:
-	$(PYTHON) -m checks.sandbox.cli down
+	$(PYTHON) -m jada_checks.sandbox.cli down
 
 clean: down
 	rm -rf build

@@ -1,6 +1,6 @@
 """Repository-level pytest configuration.
 
-The suite itself is the installed plugin ``checks.plugin`` (entry point ``jada``); this
+The suite itself is the installed plugin ``jada_checks.plugin`` (entry point ``jada``); this
 file only makes the repository importable for the self-tests under ``tests/`` when the
 package is not installed, so ``pytest tests`` works from a plain checkout.
 """

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from checks.sandbox.sandbox import REPO, SANDBOX_AWS_ENV, Sandbox, exclusive
+from jada_checks.sandbox.sandbox import REPO, SANDBOX_AWS_ENV, Sandbox, exclusive
 
 OUT = REPO / "build" / "bench"
 SIZES = tuple(int(k) for k in os.environ.get("JADA_BENCH_SIZES", "1,4,8").split(","))

@@ -15,12 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from checks.parsers.settings import MAX_BYTES, decode
+from jada_checks.parsers.settings import MAX_BYTES, decode
 
 OK, INVALID, USAGE = 0, 1, 2
 
-# Modules that register further subcommands (e.g. a future "checks.reporting.cli").
-COMMAND_MODULES: tuple[str, ...] = ("checks.reporting.cli",)
+# Modules that register further subcommands (e.g. a future "jada_checks.reporting.cli").
+COMMAND_MODULES: tuple[str, ...] = ("jada_checks.reporting.cli",)
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,6 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     # Run the imported module, not this __main__ copy: command modules register there.
-    from checks import cli
+    from jada_checks import cli
 
     sys.exit(cli.main())

@@ -13,11 +13,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from checks.aws.lightsail import LightsailFacts, lightsail_facts
-from checks.facts.host import HostFacts, gather
-from checks.facts.remote import Connection, Unreachable
-from checks.model import CheckError
-from checks.profile import Profile, Target
+from jada_checks.aws.lightsail import LightsailFacts, lightsail_facts
+from jada_checks.facts.host import HostFacts, gather
+from jada_checks.facts.remote import Connection, Unreachable
+from jada_checks.model import CheckError
+from jada_checks.profile import Profile, Target
 
 
 @dataclass

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from checks.sandbox.sandbox import REPO, SANDBOX_AWS_ENV, Sandbox, exclusive
+from jada_checks.sandbox.sandbox import REPO, SANDBOX_AWS_ENV, Sandbox, exclusive
 
 OUT = REPO / "build" / "demo"
 HOSTS = {"compliant": REPO / "sandbox/hosts/compliant", "drifted": REPO / "sandbox/hosts/drifted"}

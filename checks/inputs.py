@@ -9,13 +9,13 @@ from __future__ import annotations
 import copy
 import json
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
 
 class InputError(Exception):
@@ -24,8 +24,10 @@ class InputError(Exception):
 
 @cache
 def load_schema(name: str) -> dict[str, Any]:
-    """Load ``schemas/<name>`` (shipped at the top of the repository)."""
-    return json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))
+    """Load ``schemas/<name>``: package data (``jada_checks.schemas``), so it is there in
+    the wheel as in the checkout."""
+    return json.loads(resources.files("jada_checks.schemas").joinpath(name)
+                      .read_text(encoding="utf-8"))
 
 
 def read_yaml(path: Path, what: str) -> tuple[Any, yaml.Node | None]:

@@ -2,7 +2,7 @@
 
 Every check is a *control* with a stable ID; evaluating it against one target yields
 exactly one :class:`Outcome`. Controls are pure functions from facts to an outcome, so
-the only place that touches a target is the fact gathering (``checks.facts``).
+the only place that touches a target is the fact gathering (``jada_checks.facts``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from checks.context import CheckContext
+    from jada_checks.context import CheckContext
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 STATUSES = ("pass", "fail", "error", "skipped")

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from checks.parsers.settings import SettingsFile
+from jada_checks.parsers.settings import SettingsFile
 
 ENV_VAR = "ANTHROPIC_MODEL"
 SCOPES = ("managed", "local", "project", "user")  # highest precedence first

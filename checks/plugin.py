@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 
-from checks.context import CheckContext, FactStore
-from checks.controls import catalogue
-from checks.inputs import InputError
-from checks.model import SEVERITIES, CheckError, Control, Outcome, errored
-from checks.profile import Profile, Target, load_profile, profile_path
-from checks.reporting.convergence import converge, retry_deadline
-from checks.reporting.shard import ShardError, selected
+from jada_checks.context import CheckContext, FactStore
+from jada_checks.controls import catalogue
+from jada_checks.inputs import InputError
+from jada_checks.model import SEVERITIES, CheckError, Control, Outcome, errored
+from jada_checks.profile import Profile, Target, load_profile, profile_path
+from jada_checks.reporting.convergence import converge, retry_deadline
+from jada_checks.reporting.shard import ShardError, selected
 
 PROFILE_KEY = pytest.StashKey[Profile]()
 STATS_KEY = pytest.StashKey[list[dict[str, Any]]]()

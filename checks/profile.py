@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checks.inputs import InputError, fill_defaults, load_schema, read_yaml, validate
+from jada_checks.inputs import InputError, fill_defaults, load_schema, read_yaml, validate
 
 SCHEMA = "profile.schema.json"
 ENV_VAR = "JADA_PROFILE"

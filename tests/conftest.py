@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from checks.sandbox.sandbox import Sandbox, exclusive
+from jada_checks.sandbox.sandbox import Sandbox, exclusive
 from tests.sandbox_harness import SandboxHarness, all_host_dirs
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checks.sandbox.sandbox import SANDBOX_AWS_ENV, Sandbox
+from jada_checks.sandbox.sandbox import SANDBOX_AWS_ENV, Sandbox
 
 REPO = Path(__file__).resolve().parent.parent
 HOSTS_DIR = REPO / "sandbox" / "hosts"

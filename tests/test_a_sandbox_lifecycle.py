@@ -36,7 +36,7 @@ def test_up_check_break_down(tmp_path: Path) -> None:
     base = tmp_path / "sb"
     env = {"JADA_SANDBOX_DIR": str(base), **SANDBOX_ENV}
     profile = tmp_path / "p.yaml"
-    up = sh(sys.executable, "-m", "checks.sandbox.cli", "up", "--host",
+    up = sh(sys.executable, "-m", "jada_checks.sandbox.cli", "up", "--host",
             f"x={HOSTS_DIR / 'compliant'}", "--profile-out", str(profile), env=env)
     assert up.returncode == 0, up.stderr
     try:
@@ -66,7 +66,7 @@ def test_up_check_break_down(tmp_path: Path) -> None:
         assert unit["message"] == "jada-agent.service is inactive (dead)"
         assert "ActiveState=inactive" in unit["observed"]
     finally:
-        down = sh(sys.executable, "-m", "checks.sandbox.cli", "down", env=env)
+        down = sh(sys.executable, "-m", "jada_checks.sandbox.cli", "down", env=env)
     assert down.returncode == 0, down.stderr
     assert leftovers(base) == []
 
@@ -77,10 +77,10 @@ def test_up_clears_stale_leftovers(tmp_path: Path) -> None:
     env = {"JADA_SANDBOX_DIR": str(base)}
     args = ("up", "--host", f"y={HOSTS_DIR / 'compliant'}", "--profile-out",
             str(tmp_path / "p.yaml"))
-    assert sh(sys.executable, "-m", "checks.sandbox.cli", *args, env=env).returncode == 0
+    assert sh(sys.executable, "-m", "jada_checks.sandbox.cli", *args, env=env).returncode == 0
     (base / "state.json").unlink()  # as if the process that booted it had died
     assert leftovers(base) != []
-    again = sh(sys.executable, "-m", "checks.sandbox.cli", *args, env=env)
+    again = sh(sys.executable, "-m", "jada_checks.sandbox.cli", *args, env=env)
     assert again.returncode == 0, again.stderr
-    assert sh(sys.executable, "-m", "checks.sandbox.cli", "down", env=env).returncode == 0
+    assert sh(sys.executable, "-m", "jada_checks.sandbox.cli", "down", env=env).returncode == 0
     assert leftovers(base) == []

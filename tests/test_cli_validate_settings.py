@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from checks import cli
+from jada_checks import cli
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA = REPO / "schemas" / "claude-settings.schema.json"
@@ -89,7 +89,7 @@ def test_registry_refuses_duplicates():
 
 def test_console_script_runs():
     exe = shutil.which("jada-checks")
-    cmd = [exe] if exe else [sys.executable, "-m", "checks.cli"]
+    cmd = [exe] if exe else [sys.executable, "-m", "jada_checks.cli"]
     res = subprocess.run([*cmd, "validate-settings", str(COMPLIANT)], capture_output=True,
                          text=True)
     assert res.returncode == 0, res.stderr

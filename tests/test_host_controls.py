@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from checks.controls import catalogue
+from jada_checks.controls import catalogue
 from tests.sandbox_harness import Run, SandboxHarness
 
 pytestmark = pytest.mark.sandbox

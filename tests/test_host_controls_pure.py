@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.controls import catalogue
-from checks.facts.host import HostFacts, Section
-from checks.facts.probes import PROBES
-from checks.model import REGISTRY, CheckError, Outcome
+from jada_checks.controls import catalogue
+from jada_checks.facts.host import HostFacts, Section
+from jada_checks.facts.probes import PROBES
+from jada_checks.model import REGISTRY, CheckError, Outcome
 
 catalogue()
 MINE = [c for c in sorted(REGISTRY) if c.split("-")[1] in ("FD", "LIM", "NET")

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 import yaml
 
-from checks.aws.lightsail import OPERATIONS
-from checks.sandbox.lightsail_endpoint import LightsailServer, render, start_endpoint
+from jada_checks.aws.lightsail import OPERATIONS
+from jada_checks.sandbox.lightsail_endpoint import LightsailServer, render, start_endpoint
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sandbox" / "hosts" / "compliant" / "lightsail.json"

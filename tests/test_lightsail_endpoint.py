@@ -26,7 +26,7 @@ import pytest
 import yaml
 from botocore.config import Config
 
-from checks.sandbox.lightsail_endpoint import (
+from jada_checks.sandbox.lightsail_endpoint import (
     FAULTS,
     LightsailServer,
     endpoint_command,
@@ -410,7 +410,7 @@ def test_endpoint_command_runs_writes_its_port_and_stops_on_sigterm(tmp_path: Pa
     records_file, port_file = tmp_path / "records.json", tmp_path / "port"
     records_file.write_text(json.dumps({"us-east-1": {"good": sample("compliant", "good")}}))
     argv = endpoint_command(records_file, port_file)
-    assert argv[:3] == [sys.executable, "-m", "checks.sandbox.lightsail_endpoint"]
+    assert argv[:3] == [sys.executable, "-m", "jada_checks.sandbox.lightsail_endpoint"]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 15

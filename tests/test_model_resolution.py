@@ -1,4 +1,4 @@
-"""checks.model_resolution: the effective model, its overridden sources and open questions."""
+"""jada_checks.model_resolution: the effective model, its overridden sources and open questions."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.model_resolution import (
+from jada_checks.model_resolution import (
     Inputs,
     Layer,
     Source,
@@ -18,7 +18,7 @@ from checks.model_resolution import (
     managed_layers,
     resolve,
 )
-from checks.parsers.settings import decode, missing
+from jada_checks.parsers.settings import decode, missing
 
 POLICY = {"allow": ["claude-sonnet-4-6"], "deny": ["haiku"], "allow_aliases": False}
 USER = "/home/jada/.claude/settings.json"

@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checks.parsers.limits import (
+from jada_checks.parsers.limits import (
     RLIM_INFINITY,
     Identity,
     entries,

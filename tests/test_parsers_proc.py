@@ -8,8 +8,8 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checks.parsers.dump import parse_dump, parse_dump_line
-from checks.parsers.proc import (
+from jada_checks.parsers.dump import parse_dump, parse_dump_line
+from jada_checks.parsers.proc import (
     RLIM_INFINITY,
     parse_fd_table,
     parse_file_nr,
@@ -19,8 +19,8 @@ from checks.parsers.proc import (
     parse_status_ids,
     parse_values,
 )
-from checks.parsers.ss import parse_listeners
-from checks.parsers.unitlimits import parse_nofile_lines, parse_value
+from jada_checks.parsers.ss import parse_listeners
+from jada_checks.parsers.unitlimits import parse_nofile_lines, parse_value
 
 DATA = Path(__file__).parent / "data"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checks.parsers.sysctl import SYSCTL_DIRS, normalize, parse_file, read_lines, resolve
+from jada_checks.parsers.sysctl import SYSCTL_DIRS, normalize, parse_file, read_lines, resolve
 
 DATA = Path(__file__).parent / "data"
 DEBIAN_SYSCTL_CONF = (DATA / "sysctl.conf.debian12").read_bytes()

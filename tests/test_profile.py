@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from checks.inputs import InputError
-from checks.profile import load_profile
+from jada_checks.inputs import InputError
+from jada_checks.profile import load_profile
 
 GOOD = """\
 version: 1

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from checks.model import errored, failed, passed
-from checks.reporting.convergence import converge
-from checks.reporting.duration import parse_duration
+from jada_checks.model import errored, failed, passed
+from jada_checks.reporting.convergence import converge
+from jada_checks.reporting.duration import parse_duration
 
 
 class FakeTime:

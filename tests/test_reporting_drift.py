@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from checks.inputs import InputError
-from checks.reporting import document
-from checks.reporting.drift import classify, compute
+from jada_checks.inputs import InputError
+from jada_checks.reporting import document
+from jada_checks.reporting.drift import classify, compute
 from tests.test_reporting_support import doc, rec
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from checks.reporting import document
+from jada_checks.reporting import document
 
 REPO = Path(__file__).resolve().parent.parent
 ONLY_UNIT = ("-k", "JADA-UNIT-01")
@@ -186,7 +186,7 @@ def test_shards_merge_into_the_whole_run(tmp_path: Path) -> None:
     parts = [suite(tmp_path, prof, "--shard", f"{i}/2", name=f"s{i}.json") for i in (1, 2)]
     assert [p.report["run"]["targets"] for p in parts] == [["c", "a", "e"], ["d", "b"]]
     out = tmp_path / "all.json"
-    cmd = [sys.executable, "-m", "checks.cli", "merge-reports", str(out),
+    cmd = [sys.executable, "-m", "jada_checks.cli", "merge-reports", str(out),
            str(tmp_path / "s1.json"), str(tmp_path / "s2.json")]
     res = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=60)
     assert res.returncode == 1, res.stderr  # the merged gate fails like a whole run would

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from checks.reporting.gate import decide, explain
+from jada_checks.reporting.gate import decide, explain
 from tests.test_reporting_support import rec
 
 WAIVED = {"control": "JADA-UNIT-01", "target": "web-1", "justification": "j",

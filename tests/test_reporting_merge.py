@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from checks.reporting import document
-from checks.reporting.merge import MergeError, merge, merge_files
+from jada_checks.reporting import document
+from jada_checks.reporting.merge import MergeError, merge, merge_files
 from tests.test_reporting_support import doc, rec
 
 

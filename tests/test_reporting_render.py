@@ -8,9 +8,9 @@ import re
 import pytest
 from _pytest._io import TerminalWriter
 
-from checks.reporting import document, html, markdown
-from checks.reporting.drift import compute
-from checks.reporting.terminal import write_summary
+from jada_checks.reporting import document, html, markdown
+from jada_checks.reporting.drift import compute
+from jada_checks.reporting.terminal import write_summary
 from tests.test_reporting_support import doc, rec
 
 WAIVER = {"control": "JADA-LS-05", "target": "web-1", "justification": "rebuild | OPS-7",

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from checks.controls import catalogue
-from checks.reporting import document
+from jada_checks.controls import catalogue
+from jada_checks.reporting import document
 from tests.sandbox_harness import Run, SandboxHarness
 
 pytestmark = pytest.mark.sandbox

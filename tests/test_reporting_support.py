@@ -8,14 +8,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from checks.reporting.document import REPORT_VERSION, finish
+from jada_checks.reporting.document import REPORT_VERSION, finish
 
 FP = "a" * 64
 
 
 def rec(control: str = "JADA-UNIT-01", target: str = "web-1", outcome: str = "fail",
         severity: str = "high", observed: str | None = "x", **kw: Any) -> dict[str, Any]:
-    """A record as checks.plugin.outcome_record makes it (plus the reporting fields)."""
+    """A record as jada_checks.plugin.outcome_record makes it (plus the reporting fields)."""
     out = {"control": control, "title": f"title of {control}", "severity": severity,
            "area": control.split("-")[1].lower(), "target": target, "outcome": outcome,
            "message": f"{control} is {outcome}", "observed": observed, "expected": "y",

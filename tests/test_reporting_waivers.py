@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from checks.inputs import InputError
-from checks.reporting.waivers import NO_MATCH, Waiver, apply, load_waivers, select
+from jada_checks.inputs import InputError
+from jada_checks.reporting.waivers import NO_MATCH, Waiver, apply, load_waivers, select
 from tests.test_reporting_support import rec
 
 TODAY = dt.date(2025, 6, 15)

@@ -1,4 +1,4 @@
-"""checks.parsers.settings and checks.parsers.cfg_facts: pure parsing, secret-free messages."""
+"""jada_checks.parsers.settings and jada_checks.parsers.cfg_facts: pure parsing, secret-free messages."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.parsers.cfg_facts import (
+from jada_checks.parsers.cfg_facts import (
     FactError,
     parse_env,
     parse_exec,
@@ -17,7 +17,7 @@ from checks.parsers.cfg_facts import (
     parse_procs,
     unquote_env_file_value,
 )
-from checks.parsers.settings import MAX_BYTES, decode
+from jada_checks.parsers.settings import MAX_BYTES, decode
 
 SECRET = "CANARY-SECRET-0d9c"
 REAL_WORLD = b"""{

@@ -2,7 +2,7 @@
 
 boto3 is imported on the first API call, never at import time, so collecting the suite
 stays fast. Clients are made once per (region, settings) per process and reused. Every
-failure to ask becomes a :class:`~checks.model.CheckError` whose message names the cause
+failure to ask becomes a :class:`~jada_checks.model.CheckError` whose message names the cause
 (the refused IAM action, the endpoint and timeout, ...) and never a credential; a missing
 instance is the distinct :class:`NotFound`, which JADA-LS-01 reports as a *failure*.
 """
@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from checks.model import CheckError
+from jada_checks.model import CheckError
 
 if TYPE_CHECKING:
-    from checks.profile import Target
+    from jada_checks.profile import Target
 
 # Every operation the suite calls; ci/iam-policy.json grants exactly these (self-tested).
 OPERATIONS = ("GetInstance", "GetInstanceMetricData", "GetAutoSnapshots")
@@ -80,14 +80,14 @@ def _make_client(settings: AwsSettings, region: str) -> Any:
     import boto3
     from botocore.config import Config
 
-    import checks
+    import jada_checks
 
     config = Config(
         region_name=region,
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
         retries={"mode": settings.retry_mode, "total_max_attempts": settings.max_attempts},
-        user_agent_extra=f"jada-checks/{checks.__version__}",
+        user_agent_extra=f"jada-checks/{jada_checks.__version__}",
     )
     session = boto3.Session(profile_name=settings.profile)
     # endpoint_url=None leaves botocore's own resolution (AWS_ENDPOINT_URL_LIGHTSAIL, config).

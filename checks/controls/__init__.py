@@ -1,6 +1,6 @@
 """The control catalogue: one module per area, each registering its controls on import.
 
-To add an area, write ``checks/controls/<area>.py`` using :func:`checks.model.control`
+To add an area, write ``checks/controls/<area>.py`` using :func:`jada_checks.model.control`
 and add it to ``AREA_MODULES``; nothing else needs to change.
 """
 
@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import importlib
 
-from checks.model import REGISTRY, Control
+from jada_checks.model import REGISTRY, Control
 
 AREA_MODULES = (
-    "checks.controls.unit",
-    "checks.controls.unit_policy",
-    "checks.controls.fd",
-    "checks.controls.lim",
-    "checks.controls.net",
-    "checks.controls.lightsail",
-    "checks.controls.cfg",
+    "jada_checks.controls.unit",
+    "jada_checks.controls.unit_policy",
+    "jada_checks.controls.fd",
+    "jada_checks.controls.lim",
+    "jada_checks.controls.net",
+    "jada_checks.controls.lightsail",
+    "jada_checks.controls.cfg",
 )
 
 

@@ -1,7 +1,7 @@
 """JADA-CFG: the Claude Code configuration the agents really run with.
 
-Facts come from four probes (``checks.controls.cfg_probes``); the model is resolved by
-``checks.model_resolution``. Messages name files, JSON pointers, model names and the
+Facts come from four probes (``jada_checks.controls.cfg_probes``); the model is resolved by
+``jada_checks.model_resolution``. Messages name files, JSON pointers, model names and the
 source that won, never a value from ``env``, ``apiKeyHelper`` or hooks.
 """
 
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.context import CheckContext
-from checks.controls import cfg_probes
-from checks.model import CheckError, Outcome, control, errored, failed, passed, skipped
-from checks.model_resolution import (
+from jada_checks.context import CheckContext
+from jada_checks.controls import cfg_probes
+from jada_checks.model import CheckError, Outcome, control, errored, failed, passed, skipped
+from jada_checks.model_resolution import (
     DOC_ENV,
     DOC_MODEL,
     DOC_SETTINGS,
@@ -25,7 +25,7 @@ from checks.model_resolution import (
     managed_layers,
     resolve,
 )
-from checks.parsers.cfg_facts import (
+from jada_checks.parsers.cfg_facts import (
     EnvFact,
     ExecFact,
     FactError,
@@ -36,8 +36,8 @@ from checks.parsers.cfg_facts import (
     parse_files,
     parse_procs,
 )
-from checks.parsers.settings import missing
-from checks.parsers.systemd import parse_show
+from jada_checks.parsers.settings import missing
+from jada_checks.parsers.systemd import parse_show
 
 cfg_probes.register()
 

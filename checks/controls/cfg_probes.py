@@ -8,8 +8,8 @@ from D-Bus as JSON (``busctl --json``) so quoting in values cannot confuse the f
 
 from __future__ import annotations
 
-from checks.facts.probes import probe
-from checks.parsers.settings import MAX_BYTES
+from jada_checks.facts.probes import probe
+from jada_checks.parsers.settings import MAX_BYTES
 
 MANAGED_DIR = "/etc/claude-code"
 

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from checks.context import CheckContext
-from checks.controls import host_facts as hf
-from checks.facts.probes import probe, unit_properties
-from checks.model import CheckError, Outcome, control, failed, passed
-from checks.parsers.proc import (
+from jada_checks.context import CheckContext
+from jada_checks.controls import host_facts as hf
+from jada_checks.facts.probes import probe, unit_properties
+from jada_checks.model import CheckError, Outcome, control, failed, passed
+from jada_checks.parsers.proc import (
     RLIM_INFINITY,
     parse_fd_table,
     parse_file_nr,
     parse_int,
     show_rlimit,
 )
-from checks.parsers.unitlimits import NofileConfig, parse_nofile_lines
+from jada_checks.parsers.unitlimits import NofileConfig, parse_nofile_lines
 
 probe("hc_main_limits", hf.MAIN_LIMITS)
 probe("hc_unit_procs", hf.UNIT_PROCS)

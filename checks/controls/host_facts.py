@@ -12,12 +12,12 @@ from __future__ import annotations
 import base64
 import binascii
 
-from checks.context import CheckContext
-from checks.facts.host import Section
-from checks.model import CheckError
-from checks.parsers.dump import DUMP_FUNCTION, FileDump, parse_dump
-from checks.parsers.proc import Pair, parse_limits, parse_values
-from checks.parsers.systemd import parse_show
+from jada_checks.context import CheckContext
+from jada_checks.facts.host import Section
+from jada_checks.model import CheckError
+from jada_checks.parsers.dump import DUMP_FUNCTION, FileDump, parse_dump
+from jada_checks.parsers.proc import Pair, parse_limits, parse_values
+from jada_checks.parsers.systemd import parse_show
 
 NEED_PID = ('[ "${MAINPID:-0}" -gt 0 ] 2>/dev/null || '
             '{ echo "the unit has no main process (MainPID=${MAINPID:-})" >&2; exit 3; }')

@@ -12,9 +12,9 @@ import ipaddress
 from datetime import UTC, datetime
 from typing import Any
 
-from checks.aws.lightsail import Datapoint, NotFound
-from checks.context import CheckContext
-from checks.model import CheckError, Outcome, control, failed, passed, skipped
+from jada_checks.aws.lightsail import Datapoint, NotFound
+from jada_checks.context import CheckContext
+from jada_checks.model import CheckError, Outcome, control, failed, passed, skipped
 
 API = "https://docs.aws.amazon.com/lightsail/2016-11-28/api-reference/"
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from checks.context import CheckContext
-from checks.controls import host_facts as hf
-from checks.controls.fd import nr_open
-from checks.facts.probes import probe, unit_properties
-from checks.model import CheckError, Outcome, control, failed, passed
-from checks.parsers.limits import Identity, Limit, entries, evaluate, nofile_value
-from checks.parsers.proc import RLIM_INFINITY, parse_rlimit, show_rlimit
+from jada_checks.context import CheckContext
+from jada_checks.controls import host_facts as hf
+from jada_checks.controls.fd import nr_open
+from jada_checks.facts.probes import probe, unit_properties
+from jada_checks.model import CheckError, Outcome, control, failed, passed
+from jada_checks.parsers.limits import Identity, Limit, entries, evaluate, nofile_value
+from jada_checks.parsers.proc import RLIM_INFINITY, parse_rlimit, show_rlimit
 
 probe("hc_limits_files", hf.LIMITS_FILES)
 probe("hc_session", hf.SESSION)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from checks.context import CheckContext
-from checks.controls import host_facts as hf
-from checks.facts.probes import probe
-from checks.model import CheckError, Outcome, control, failed, passed, skipped
-from checks.parsers.proc import parse_fd_table, parse_int
-from checks.parsers.ss import parse_listeners
-from checks.parsers.sysctl import resolve
+from jada_checks.context import CheckContext
+from jada_checks.controls import host_facts as hf
+from jada_checks.facts.probes import probe
+from jada_checks.model import CheckError, Outcome, control, failed, passed, skipped
+from jada_checks.parsers.proc import parse_fd_table, parse_int
+from jada_checks.parsers.ss import parse_listeners
+from jada_checks.parsers.sysctl import resolve
 
 # ss in the service's network namespace (nsenter when it has its own), with owning pids.
 LISTEN = r"""

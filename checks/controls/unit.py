@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from checks.context import CheckContext
-from checks.facts.probes import unit_properties
-from checks.model import CheckError, Outcome, control, failed, passed
-from checks.parsers.systemd import parse_show
+from jada_checks.context import CheckContext
+from jada_checks.facts.probes import unit_properties
+from jada_checks.model import CheckError, Outcome, control, failed, passed
+from jada_checks.parsers.systemd import parse_show
 
 unit_properties("LoadState", "ActiveState", "SubState", "UnitFileState", "FragmentPath")
 

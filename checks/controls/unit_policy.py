@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from checks.context import CheckContext
-from checks.controls import host_facts as hf
-from checks.facts.probes import probe, unit_properties
-from checks.model import CheckError, Outcome, control, failed, passed
-from checks.parsers.proc import parse_status_ids
+from jada_checks.context import CheckContext
+from jada_checks.controls import host_facts as hf
+from jada_checks.facts.probes import probe, unit_properties
+from jada_checks.model import CheckError, Outcome, control, failed, passed
+from jada_checks.parsers.proc import parse_status_ids
 
 # Journal facts, never the journal: when the unit's processes last logged, EMFILE lines per
 # minute over the last 24 h (the profile's window is applied locally) and the latest one.

@@ -1,7 +1,7 @@
 """Host facts: the output of the batched script, split into named sections.
 
 Controls read sections through :meth:`HostFacts.section`, which raises
-:class:`~checks.model.CheckError` when a fact is missing or its probe failed, so a
+:class:`~jada_checks.model.CheckError` when a fact is missing or its probe failed, so a
 control that could not look reports *error*, never *pass*.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from checks.facts.probes import BEGIN, END, ERR, REFUSED, build_script
-from checks.facts.remote import Connection
-from checks.model import CheckError
+from jada_checks.facts.probes import BEGIN, END, ERR, REFUSED, build_script
+from jada_checks.facts.remote import Connection
+from jada_checks.model import CheckError
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import Any
 
 import testinfra
 
-from checks.profile import Target
+from jada_checks.profile import Target
 
 
 class Unreachable(Exception):

@@ -1,6 +1,6 @@
 """Parsers for the JADA-CFG probes' output (tab-separated records, free text base64'd).
 
-The probes (registered in ``checks.controls.cfg``) filter on the target: only settings
+The probes (registered in ``jada_checks.controls.cfg``) filter on the target: only settings
 files, ``ANTHROPIC_MODEL``/``CLAUDE_CONFIG_DIR`` assignments and model-related arguments
 ever leave it. Every parser here is total: malformed input raises :class:`FactError`
 (the control then reports *error*), never an unhandled exception and never a pass.
@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from checks.parsers.settings import MAX_BYTES, SettingsFile, decode, missing, unusable
+from jada_checks.parsers.settings import MAX_BYTES, SettingsFile, decode, missing, unusable
 
 ENV_NAMES = ("ANTHROPIC_MODEL", "CLAUDE_CONFIG_DIR")
 

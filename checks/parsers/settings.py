@@ -23,7 +23,7 @@ from typing import Any
 
 import jsonschema
 
-from checks.inputs import describe_schema_error, load_schema, pointer
+from jada_checks.inputs import describe_schema_error, load_schema, pointer
 
 SCHEMA = "claude-settings.schema.json"
 MAX_BYTES = 1024 * 1024

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from checks.parsers.proc import RLIM_INFINITY
+from jada_checks.parsers.proc import RLIM_INFINITY
 
 _LINE = re.compile(r"^LINE (unit|manager) (.+?) (\d+):(.*)$")
 _HEAD = re.compile(r"^(FILE|UNREADABLE) (unit|manager) (.+)$")

@@ -1,6 +1,6 @@
 """``jada-checks merge-reports``: one report from the JSON reports of shards.
 
-Registered in :mod:`checks.cli`'s command registry. Exit codes: 0 the merged gate passed,
+Registered in :mod:`jada_checks.cli`'s command registry. Exit codes: 0 the merged gate passed,
 1 the merged gate failed (so the merge job can be the pipeline's gate), 2 bad arguments or
 reports that cannot be merged.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 
-from checks.cli import command
-from checks.reporting.merge import merge_files
+from jada_checks.cli import command
+from jada_checks.reporting.merge import merge_files
 
 
 def _args(p: argparse.ArgumentParser) -> None:

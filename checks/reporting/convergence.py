@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
-from checks.model import Outcome
+from jada_checks.model import Outcome
 
 DEADLINE_KEY = pytest.StashKey[float]()
 FIRST_DELAY = 1.0

@@ -14,10 +14,10 @@ from typing import Any
 
 import jsonschema
 
-from checks.inputs import InputError, load_schema, validate
-from checks.model import REGISTRY
-from checks.profile import Profile
-from checks.reporting.gate import decide
+from jada_checks.inputs import InputError, load_schema, validate
+from jada_checks.model import REGISTRY
+from jada_checks.profile import Profile
+from jada_checks.reporting.gate import decide
 
 REPORT_VERSION = 1
 SCHEMA = "report.schema.json"

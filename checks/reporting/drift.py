@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.reporting.gate import DRIFT_KINDS
+from jada_checks.reporting.gate import DRIFT_KINDS
 
 
 def _entry(rec: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:

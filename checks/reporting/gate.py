@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.model import SEVERITIES, severity_rank
+from jada_checks.model import SEVERITIES, severity_rank
 
 # The suite's exit codes; they are pytest's ExitCode values, given a gate meaning.
 EXIT_OK = 0

@@ -10,10 +10,10 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from checks.model import SEVERITIES
-from checks.reporting.drift import changes as drift_changes
-from checks.reporting.gate import explain, is_waived
-from checks.reporting.markdown import order
+from jada_checks.model import SEVERITIES
+from jada_checks.reporting.drift import changes as drift_changes
+from jada_checks.reporting.gate import explain, is_waived
+from jada_checks.reporting.markdown import order
 
 STATES = ("fail", "error", "waived", "skipped", "pass")
 

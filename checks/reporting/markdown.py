@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.model import severity_rank
-from checks.reporting.drift import changes as drift_changes
-from checks.reporting.gate import explain, is_waived
+from jada_checks.model import severity_rank
+from jada_checks.reporting.drift import changes as drift_changes
+from jada_checks.reporting.gate import explain, is_waived
 
 ICON = {"pass": "✅ pass", "fail": "❌ fail", "error": "⚠️ error", "skipped": "⏭️ skipped"}
 

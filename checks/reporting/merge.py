@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from checks.inputs import InputError
-from checks.reporting import html, markdown
-from checks.reporting.document import REPORT_VERSION, finish, read, write
-from checks.reporting.gate import DRIFT_KINDS, explain
-from checks.reporting.waivers import NO_MATCH
+from jada_checks.inputs import InputError
+from jada_checks.reporting import html, markdown
+from jada_checks.reporting.document import REPORT_VERSION, finish, read, write
+from jada_checks.reporting.gate import DRIFT_KINDS, explain
+from jada_checks.reporting.waivers import NO_MATCH
 
 
 class MergeError(ValueError):

@@ -1,6 +1,6 @@
 """Pytest plugin (entry point ``jada_reports``): reports, gate, waivers, drift, convergence.
 
-Records arrive on each test report as ``report.jada`` (set by ``checks.plugin``); they are
+Records arrive on each test report as ``report.jada`` (set by ``jada_checks.plugin``); they are
 plain JSON-able dicts, so they survive xdist's transport from workers to the controller.
 The controller (or the only process) collects them in a :class:`ReportRun`, and at session
 finish builds the JSON document, renders every report from it and decides the exit status;
@@ -17,17 +17,17 @@ from typing import Any
 
 import pytest
 
-import checks
-from checks.inputs import InputError
-from checks.model import SEVERITIES
-from checks.plugin import PROFILE_KEY
-from checks.profile import Profile
-from checks.reporting import document, drift, html, markdown, waivers
-from checks.reporting.convergence import DEADLINE_KEY
-from checks.reporting.duration import parse_duration
-from checks.reporting.gate import EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, EXIT_NOTHING_SELECTED
-from checks.reporting.shard import selected
-from checks.reporting.terminal import write_summary
+import jada_checks
+from jada_checks.inputs import InputError
+from jada_checks.model import SEVERITIES
+from jada_checks.plugin import PROFILE_KEY
+from jada_checks.profile import Profile
+from jada_checks.reporting import document, drift, html, markdown, waivers
+from jada_checks.reporting.convergence import DEADLINE_KEY
+from jada_checks.reporting.duration import parse_duration
+from jada_checks.reporting.gate import EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, EXIT_NOTHING_SELECTED
+from jada_checks.reporting.shard import selected
+from jada_checks.reporting.terminal import write_summary
 
 RETRY_KEY = pytest.StashKey[float]()
 PROFILE_ONLY = ("jada_report_json", "jada_report_md", "jada_report_html", "jada_waivers",
@@ -163,7 +163,7 @@ class ReportRun:
             "unrecorded": len(self.failed - set(self.records)),
         }
         return document.finish({
-            "report_version": document.REPORT_VERSION, "suite_version": checks.__version__,
+            "report_version": document.REPORT_VERSION, "suite_version": jada_checks.__version__,
             "run": run, "records": records, "waivers": section, "drift": drift_section})
 
     def write(self, doc: dict[str, Any]) -> None:

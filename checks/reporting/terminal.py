@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from checks.reporting.gate import explain, is_waived
+from jada_checks.reporting.gate import explain, is_waived
 
 CELL = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "skipped": "SKIP"}
 MARKUP = {"PASS": {"green": True}, "FAIL": {"red": True, "bold": True},

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from checks.inputs import InputError, read_yaml, validate
+from jada_checks.inputs import InputError, read_yaml, validate
 
 SCHEMA = "waivers.schema.json"
 NO_MATCH = "matches no control and target in this run"

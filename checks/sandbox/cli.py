@@ -12,9 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from checks.sandbox.hostdir import HostDirError
-from checks.sandbox.machines import SandboxError
-from checks.sandbox.sandbox import Sandbox, exclusive
+from jada_checks.sandbox.hostdir import HostDirError
+from jada_checks.sandbox.machines import SandboxError
+from jada_checks.sandbox.sandbox import Sandbox, exclusive
 
 
 def _host(spec: str) -> tuple[str, str]:

@@ -7,7 +7,7 @@ datapoints and snapshot times are generated relative to *now* at request time, s
 controls' windows always see fresh data. ``/_jada/...`` lets a test inject faults and
 read how often each operation was called (the IAM policy test relies on that count).
 
-Run: ``python -m checks.sandbox.lightsail_endpoint --records FILE --port-file FILE``.
+Run: ``python -m jada_checks.sandbox.lightsail_endpoint --records FILE --port-file FILE``.
 """
 
 from __future__ import annotations
@@ -440,7 +440,7 @@ def start_endpoint(records: dict[str, Any], port: int = 0) -> tuple[LightsailSer
 def endpoint_command(records_file: str | os.PathLike[str],
                      port_file: str | os.PathLike[str]) -> list[str]:
     """The argv that runs the endpoint as a background process (for the sandbox CLI)."""
-    return [sys.executable, "-m", "checks.sandbox.lightsail_endpoint",
+    return [sys.executable, "-m", "jada_checks.sandbox.lightsail_endpoint",
             "--records", str(records_file), "--port-file", str(port_file)]
 
 

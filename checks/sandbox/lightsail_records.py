@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from checks.sandbox.hostdir import HostDir, HostDirError
+from jada_checks.sandbox.hostdir import HostDir, HostDirError
 
 
 def render(hostdir: HostDir, name: str, address: str = "0.0.0.0") -> dict[str, Any] | None:

@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from checks.sandbox.hostdir import HostDir
+from jada_checks.sandbox.hostdir import HostDir
 
 # Units of this machine that a test host does not need: everything enabled in
 # multi-user.target.wants except sshd, plus units that would fight over the network.

@@ -23,10 +23,10 @@ from typing import Any
 
 import yaml
 
-from checks.sandbox import lightsail_records
-from checks.sandbox.hostdir import HostDir, load_hostdir
-from checks.sandbox.lightsail_endpoint import endpoint_command
-from checks.sandbox.machines import (
+from jada_checks.sandbox import lightsail_records
+from jada_checks.sandbox.hostdir import HostDir, load_hostdir
+from jada_checks.sandbox.lightsail_endpoint import endpoint_command
+from jada_checks.sandbox.machines import (
     Machine,
     SandboxError,
     apply_runtime_sysctls,
@@ -261,7 +261,7 @@ class Sandbox:
                 for kid in _kids(int(proc.name)):
                     _kill(kid)
                 _kill(int(proc.name))
-            elif any("checks.sandbox.lightsail_endpoint" in a for a in text) and any(
+            elif any("jada_checks.sandbox.lightsail_endpoint" in a for a in text) and any(
                     str(self.base) in a for a in text):
                 found.append(f"endpoint pid {proc.name}")
                 _kill(int(proc.name))
