@@ -1,8 +1,8 @@
 """Repository-level pytest configuration.
 
-The suite itself is the installed plugin ``jada_checks.plugin`` (entry point ``jada``); this
-file only makes the repository importable for the self-tests under ``tests/`` when the
-package is not installed, so ``pytest tests`` works from a plain checkout.
+The suite itself is the installed plugin ``jada_checks.plugin`` (entry point ``jada``); its
+import name maps to ``checks/`` only through the install (``make install``). This file
+puts the repository on ``sys.path`` so the self-tests can import ``tests.*`` helpers.
 """
 
 import sys

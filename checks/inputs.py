@@ -17,7 +17,6 @@ import jsonschema
 import yaml
 
 
-
 class InputError(Exception):
     """A bad input file; the message is meant for the user as it is."""
 

@@ -21,3 +21,11 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHarness
             yield SandboxHarness(sb, workdir)
         finally:
             sb.down()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that needs booted hosts carries the ``sandbox`` marker, so
+    ``-m "not sandbox"`` (make test-fast) is exactly the tests that need none."""
+    for item in items:
+        if "sandbox" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.sandbox)

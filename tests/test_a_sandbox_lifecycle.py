@@ -12,9 +12,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.sandbox_harness import HOSTS_DIR, REPO, SANDBOX_ENV
+
+pytestmark = pytest.mark.sandbox
 
 
 def sh(*cmd: str, env: dict[str, str] | None = None, timeout: float = 120):

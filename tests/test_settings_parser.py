@@ -1,4 +1,4 @@
-"""jada_checks.parsers.settings and jada_checks.parsers.cfg_facts: pure parsing, secret-free messages."""
+"""jada_checks.parsers.settings and .cfg_facts: pure parsing, secret-free messages."""
 
 from __future__ import annotations
 
