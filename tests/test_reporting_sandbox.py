@@ -13,12 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from jada_checks.controls import catalogue
 from jada_checks.reporting import document
 from tests.sandbox_harness import Run, SandboxHarness
 
-pytestmark = pytest.mark.sandbox
+pytestmark = [
+    pytest.mark.sandbox,
+    pytest.mark.sandbox_hosts("compliant", "fault-hang", "scratch-1", "scratch-2"),
+]
 
 
 SOMAXCONN = "JADA-NET-01"
@@ -36,8 +40,12 @@ def k_expr(controls: list[str]) -> str:
 
 def test_every_report_written_and_valid(sandbox: SandboxHarness, tmp_path: Path) -> None:
     md, page, junit = tmp_path / "r.md", tmp_path / "r.html", tmp_path / "j.xml"
-    run = sandbox.run_suite(["compliant", "fault-hang"], "--report-md", str(md),
-                            "--report-html", str(page), "--junitxml", str(junit))
+    profile = sandbox.profile_for(["compliant", "fault-hang"])
+    data = yaml.safe_load(profile.read_text())
+    data["targets"][1]["ssh"]["command_timeout"] = 3  # its facts hang: an error, sooner
+    profile.write_text(yaml.safe_dump(data))
+    run = sandbox.run_suite([], "--report-md", str(md), "--report-html", str(page),
+                            "--junitxml", str(junit), profile=profile)
     assert document.schema_errors(run.report) == [], run.output[-2000:]
     assert run.exitcode == run.report["gate"]["exit_code"], run.output[-2000:]
     assert "### fault-hang" in md.read_text() and "### compliant" in md.read_text()

@@ -106,9 +106,10 @@ class Connection:
             "  CheckHostIP no",
             "  UpdateHostKeys no",
             f"  ConnectTimeout {s['connect_timeout']}",
-            # 30 s without an answer means dead: a loaded host can take several seconds to
-            # open a session (pam_systemd waits for logind to start the user manager).
-            "  ServerAliveInterval 5",
+            # dead_link_timeout (30 s by default) without an answer means dead: a loaded
+            # host can take several seconds to open a session (pam_systemd waits for
+            # logind to start the user manager).
+            f"  ServerAliveInterval {max(1, s['dead_link_timeout'] // 6)}",
             "  ServerAliveCountMax 6",
             "  ControlMaster auto",
             f"  ControlPath {self._dir}/cm",
