@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from jada_checks.sandbox.sandbox import REPO, SANDBOX_AWS_ENV, Sandbox, exclusive
+from jada_checks.sandbox.sandbox import REPO, SANDBOX_AWS_ENV, Sandbox
 
 OUT = REPO / "build" / "bench"
 SIZES = tuple(int(k) for k in os.environ.get("JADA_BENCH_SIZES", "1,4,8").split(","))
@@ -87,24 +87,23 @@ def naive(sb: Sandbox, hosts: list[str], repeat: int) -> dict[str, Any]:
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"repeat": REPEAT, "sizes": {}}
-    sb = Sandbox()
-    with exclusive():
-        for k in SIZES:
-            hosts = [f"h{i}" for i in range(1, k + 1)]
-            try:
-                profile = sb.up({h: str(REPO / "sandbox/hosts/compliant") for h in hosts},
-                                OUT / f"profile-{k}.yaml")
-                row = {"alone": suite(sb, profile, hosts, 0),
-                       "n2": suite(sb, profile, hosts, 2),
-                       "naive": naive(sb, hosts, REPEAT if k == 1 else 1)}
-                if k == 1:
-                    results["collect_only_s"] = round(statistics.median(timed(
-                        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
-                         "--collect-only", "--profile", str(profile)]) for _ in range(REPEAT)), 3)
-            finally:
-                sb.down()
-            row["speedup_vs_naive"] = round(row["naive"]["wall_s"] / row["alone"]["wall_s"], 1)
-            results["sizes"][str(k)] = row
+    sb = Sandbox("bench")
+    for k in SIZES:
+        hosts = [f"h{i}" for i in range(1, k + 1)]
+        try:
+            profile = sb.up({h: str(REPO / "sandbox/hosts/compliant") for h in hosts},
+                            OUT / f"profile-{k}.yaml")
+            row = {"alone": suite(sb, profile, hosts, 0),
+                   "n2": suite(sb, profile, hosts, 2),
+                   "naive": naive(sb, hosts, REPEAT if k == 1 else 1)}
+            if k == 1:
+                results["collect_only_s"] = round(statistics.median(timed(
+                    [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                     "--collect-only", "--profile", str(profile)]) for _ in range(REPEAT)), 3)
+        finally:
+            sb.down()
+        row["speedup_vs_naive"] = round(row["naive"]["wall_s"] / row["alone"]["wall_s"], 1)
+        results["sizes"][str(k)] = row
     one = results["sizes"].get("1", {}).get("alone", {}).get("wall_s")
     eight = results["sizes"].get("8", {}).get("n2", {}).get("wall_s")
     if one and eight:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from jada_checks.sandbox.sandbox import REPO, SANDBOX_AWS_ENV, Sandbox, exclusive
+from jada_checks.sandbox.sandbox import REPO, SANDBOX_AWS_ENV, Sandbox
 
 OUT = REPO / "build" / "demo"
 HOSTS = {"compliant": REPO / "sandbox/hosts/compliant", "drifted": REPO / "sandbox/hosts/drifted"}
@@ -62,20 +62,19 @@ def summary(report: dict) -> str:
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     faults = yaml.safe_load((HOSTS["drifted"] / "faults.yaml").read_text())["faults"]
-    sb = Sandbox()
-    with exclusive():
-        try:
-            profile = sb.up({n: str(p) for n, p in HOSTS.items()}, OUT / "profile.yaml")
-            print(f"booted {', '.join(HOSTS)}; profile {profile}", flush=True)
-            pytest_run(profile, "-q", "--report-json", str(OUT / "baseline.json"))
-            sb.ssh("drifted", "sysctl -q -w net.core.somaxconn=2048")
-            pytest_run(profile, "--baseline", str(OUT / "baseline.json"),
-                       "--report-json", str(OUT / "report.json"),
-                       "--report-md", str(OUT / "report.md"),
-                       "--report-html", str(OUT / "report.html"),
-                       "--junitxml", str(OUT / "junit.xml"))
-        finally:
-            sb.down()
+    sb = Sandbox("demo")
+    try:
+        profile = sb.up({n: str(p) for n, p in HOSTS.items()}, OUT / "profile.yaml")
+        print(f"booted {', '.join(HOSTS)}; profile {profile}", flush=True)
+        pytest_run(profile, "-q", "--report-json", str(OUT / "baseline.json"))
+        sb.ssh("drifted", "sysctl -q -w net.core.somaxconn=2048")
+        pytest_run(profile, "--baseline", str(OUT / "baseline.json"),
+                   "--report-json", str(OUT / "report.json"),
+                   "--report-md", str(OUT / "report.md"),
+                   "--report-html", str(OUT / "report.html"),
+                   "--junitxml", str(OUT / "junit.xml"))
+    finally:
+        sb.down()
     report = json.loads((OUT / "report.json").read_text())
     print("\n" + summary(report))
     problems = verdict(report, faults)

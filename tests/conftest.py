@@ -1,31 +1,93 @@
-"""Fixtures of the self-tests. ``sandbox`` boots every host directory once per session."""
+"""Fixtures of the self-tests.
+
+``sandbox`` is one sandbox per test session, owned by the pytest process, booting only the
+hosts the selected tests declare (``pytest.mark.sandbox_hosts("compliant", "cfg-*")`` on a
+module; undeclared modules get every host). Tests that need no host run first, while the
+hosts boot in the background; the first test that needs them waits for the boot.
+"""
 
 from __future__ import annotations
 
+import fnmatch
+import os
+import threading
 from collections.abc import Iterator
 
 import pytest
 
-from jada_checks.sandbox.sandbox import Sandbox, exclusive
+from jada_checks.sandbox.sandbox import Sandbox
 from tests.sandbox_harness import SandboxHarness, all_host_dirs
+
+_BOOT: dict[str, object] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sandbox_hosts(*patterns): the sandbox hosts (glob "
+                            "patterns over sandbox/hosts and the scratch hosts) a module needs")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that needs booted hosts ``sandbox`` (so ``-m "not sandbox"`` is
+    exactly the tests that need none) and run those last."""
+    for item in items:
+        if "sandbox" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.sandbox)
+    items.sort(key=lambda item: item.get_closest_marker("sandbox") is not None)
+
+
+def wanted_hosts(items: list[pytest.Item]) -> list[str]:
+    """The hosts the selected tests that use the session sandbox declare."""
+    every = all_host_dirs()
+    want: set[str] = set()
+    for item in items:
+        if "sandbox" not in getattr(item, "fixturenames", ()):
+            continue
+        marks = list(item.iter_markers("sandbox_hosts"))
+        if not marks:
+            return sorted(every)
+        for mark in marks:
+            for pattern in mark.args:
+                want |= set(fnmatch.filter(every, pattern))
+    return sorted(want)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start booting the session's hosts now, overlapping the tests that need none."""
+    hosts = wanted_hosts(session.items)
+    if not hosts or session.config.option.collectonly:
+        return
+    sb = Sandbox(f"selftest-{os.getpid()}")
+    every = all_host_dirs()
+
+    def boot() -> None:
+        try:
+            sb.claim()
+            sb.add({h: str(every[h]) for h in hosts})
+        except BaseException as exc:  # handed to the first test that needs the hosts
+            _BOOT["error"] = exc
+
+    thread = threading.Thread(target=boot, name="sandbox-boot", daemon=True)
+    thread.start()
+    _BOOT.update(sandbox=sb, thread=thread)
 
 
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHarness]:
-    sb = Sandbox()
-    hosts = all_host_dirs()
-    workdir = tmp_path_factory.mktemp("sandbox")
-    with exclusive():
-        try:
-            sb.up({name: str(path) for name, path in hosts.items()}, workdir / "all.yaml")
-            yield SandboxHarness(sb, workdir)
-        finally:
-            sb.down()
+    if "sandbox" not in _BOOT:
+        pytest.fail("the session's sandbox was not started (no host declared?)")
+    sb: Sandbox = _BOOT["sandbox"]  # type: ignore[assignment]
+    _BOOT["thread"].join()  # type: ignore[attr-defined]
+    try:
+        if "error" in _BOOT:
+            raise _BOOT["error"]  # type: ignore[misc]
+        yield SandboxHarness(sb, tmp_path_factory.mktemp("sandbox"))
+    finally:
+        sb.down()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that needs booted hosts carries the ``sandbox`` marker, so
-    ``-m "not sandbox"`` (make test-fast) is exactly the tests that need none."""
-    for item in items:
-        if "sandbox" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.sandbox)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A boot that no test waited for (all deselected, or an interrupt) is taken down."""
+    sb = _BOOT.get("sandbox")
+    if isinstance(sb, Sandbox) and sb.machines():
+        _BOOT["thread"].join()  # type: ignore[attr-defined]
+        sb.down()

@@ -60,11 +60,21 @@ class SandboxHarness:
         self._n = 0
 
     def profile_for(self, hosts: list[str], path: Path | None = None) -> Path:
+        self.ensure(hosts)
         self._n += 1
         path = path or self.workdir / f"profile-{self._n}.yaml"
         return self.sandbox.write_profile(hosts, path)
 
+    def ensure(self, hosts: list[str]) -> None:
+        """Boot hosts the module did not declare (slower than declaring them: one more
+        boot batch), so a missing declaration costs time, never a wrong result."""
+        missing = [h for h in hosts if h not in self.sandbox.machines()]
+        if missing:
+            every = all_host_dirs()
+            self.sandbox.add({h: str(every[h]) for h in missing})
+
     def ssh(self, host: str, command: str, timeout: float = 30) -> str:
+        self.ensure([host])
         return self.sandbox.ssh(host, command, timeout)
 
     def run_suite(self, hosts: list[str], *args: str, profile: Path | None = None,

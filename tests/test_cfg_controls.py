@@ -21,6 +21,7 @@ USER = "/home/jada/.claude/settings.json"
 
 pytestmark = [
     pytest.mark.sandbox,
+    pytest.mark.sandbox_hosts("compliant", "cfg-*"),
 ]
 
 # host -> (control, outcome, text the message must contain)

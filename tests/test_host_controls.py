@@ -15,7 +15,10 @@ import pytest
 from jada_checks.controls import catalogue
 from tests.sandbox_harness import Run, SandboxHarness
 
-pytestmark = pytest.mark.sandbox
+pytestmark = [
+    pytest.mark.sandbox,
+    pytest.mark.sandbox_hosts("compliant", "fd-*", "lim-*", "net-*", "unit-*"),
+]
 
 # host -> (control, words the message must contain)
 FAULTS: dict[str, tuple[str, tuple[str, ...]]] = {

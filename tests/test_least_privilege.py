@@ -14,6 +14,8 @@ import yaml
 
 from tests.sandbox_harness import HOSTS_DIR, REPO, Run, SandboxHarness
 
+pytestmark = pytest.mark.sandbox_hosts("least-privilege", "no-sudo")
+
 SUDOERS = REPO / "ci" / "sudoers.d" / "jada-checks"
 USER = "jada-audit"
 # What needs root: descriptor counts, ss -p, the service's netns, process environments and

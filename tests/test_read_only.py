@@ -6,7 +6,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from tests.sandbox_harness import SandboxHarness
+
+pytestmark = pytest.mark.sandbox_hosts("scratch-1")
 
 # What any SSH login writes, whoever logs in: the journal, login records. Plus one
 # artefact of the sandbox: its root shares this machine's /root, whose .bashrc runs

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.sandbox_harness import SandboxHarness
+
+pytestmark = pytest.mark.sandbox_hosts("cfg-canary")
 
 CANARIES = ("CANARY-HELPER-7f3a9c", "CANARY-APIKEY-5d21e8b4", "CANARY-ENVNOTE-91c0aa",
             "CANARY-HOOK-2b7e61", "CANARY-UNITENV-4c8e1f", "CANARY-ENVFILE-a93d07",

@@ -1,20 +1,27 @@
 """``jada-sandbox``: boot and remove the sandbox's test hosts.
 
     jada-sandbox up --host NAME=DIR [--host NAME=DIR ...] --profile-out FILE
-    jada-sandbox down
-    jada-sandbox status
+                    [--name SANDBOX] [--owner-pid PID | --hold]
+    jada-sandbox down [--name SANDBOX]
+    jada-sandbox status [--name SANDBOX | --all]
+
+Sandboxes are isolated (own state directory, key, known_hosts, addresses and links), so
+two can run at once under different names. A sandbox lasts as long as its owner process,
+by default the shell that ran ``up``; the next ``up`` sweeps sandboxes whose owner died.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
+from jada_checks.sandbox import leases
 from jada_checks.sandbox.hostdir import HostDirError
 from jada_checks.sandbox.machines import SandboxError
-from jada_checks.sandbox.sandbox import Sandbox, exclusive
+from jada_checks.sandbox.sandbox import Sandbox
 
 
 def _host(spec: str) -> tuple[str, str]:
@@ -24,50 +31,86 @@ def _host(spec: str) -> tuple[str, str]:
     return name, path
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="jada-sandbox", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
-    up = sub.add_parser("up", help="boot hosts (clearing any stale sandbox first)")
+    named = argparse.ArgumentParser(add_help=False)
+    named.add_argument("--name", default=os.environ.get("JADA_SANDBOX_NAME", "default"),
+                       help="which sandbox (default: $JADA_SANDBOX_NAME or 'default'); its "
+                            "state lives in $JADA_SANDBOX_DIR/NAME (/var/tmp/jada-sandbox)")
+    up = sub.add_parser("up", parents=[named], help="boot hosts into a new sandbox")
     up.add_argument("--host", type=_host, action="append", required=True, metavar="NAME=DIR")
     up.add_argument("--profile-out", type=Path, required=True, metavar="FILE")
     up.add_argument("--expect", type=Path, metavar="FILE",
-                    help="expectations for the profile (default: sandbox/expect.yaml)")
-    sub.add_parser("down", help="remove every process, mount, namespace and link")
-    sub.add_parser("status", help="list the running hosts")
+                    help="expectations for the profile (default: sandbox/expect.yaml of a "
+                         "checkout)")
+    owner = up.add_mutually_exclusive_group()
+    owner.add_argument("--owner-pid", type=int, metavar="PID",
+                       help="the sandbox lasts as long as this process (default: the "
+                            "process that ran jada-sandbox, e.g. your shell)")
+    owner.add_argument("--hold", action="store_true",
+                       help="keep the sandbox until 'jada-sandbox down', whoever started it")
+    sub.add_parser("down", parents=[named], help="remove the sandbox's processes, mounts, "
+                                                  "links and slots")
+    status = sub.add_parser("status", parents=[named], help="list the sandbox's hosts")
+    status.add_argument("--all", action="store_true", help="list every sandbox's owner")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = _parser()
     args = ap.parse_args(argv)
-    sb = Sandbox()
-    with exclusive():
-        return _dispatch(args, sb, ap)
-
-
-def _dispatch(args: argparse.Namespace, sb: Sandbox, ap: argparse.ArgumentParser) -> int:
     try:
+        sb = Sandbox(args.name)
         if args.cmd == "up":
-            hosts = dict(args.host)
-            if len(hosts) != len(args.host):
-                ap.error("a host name is given twice")
-            start = time.monotonic()
-            profile = sb.up(hosts, args.profile_out, args.expect)
-            for name, m in sb.machines().items():
-                print(f"{name:<24} {m.address:<15} pid {m.init_pid}")
-            if sb.endpoint_url:
-                print(f"lightsail endpoint      {sb.endpoint_url}")
-            print(f"profile: {profile}  ({time.monotonic() - start:.1f} s)")
-        elif args.cmd == "down":
+            return _up(args, sb, ap)
+        if args.cmd == "down":
             removed = sb.down()
             print(f"removed: {', '.join(removed) if removed else 'nothing'}")
+        elif args.all:
+            _status_all()
         else:
             for name, m in sb.machines().items():
                 print(f"{name:<24} {m.address:<15} pid {m.init_pid}")
-    except (SandboxError, HostDirError) as exc:
+    except (SandboxError, HostDirError, leases.LeaseError) as exc:
         print(f"jada-sandbox: {exc}", file=sys.stderr)
-        if args.cmd == "up":
-            sb.down(quiet=True)
         return 1
     except KeyboardInterrupt:
-        sb.down(quiet=True)
         return 130
     return 0
+
+
+def _up(args: argparse.Namespace, sb: Sandbox, ap: argparse.ArgumentParser) -> int:
+    hosts = dict(args.host)
+    if len(hosts) != len(args.host):
+        ap.error("a host name is given twice")
+    if args.hold:
+        owner = None
+    else:
+        pid = args.owner_pid or os.getppid()
+        owner = leases.Owner.of(pid)
+        if not owner.alive():
+            ap.error(f"--owner-pid {pid}: no such process")
+    start = time.monotonic()
+    profile = sb.up(hosts, args.profile_out, args.expect, owner=owner)
+    for name, m in sb.machines().items():
+        print(f"{name:<24} {m.address:<15} pid {m.init_pid}")
+    if sb.endpoint_url:
+        print(f"lightsail endpoint      {sb.endpoint_url}")
+    how = "held until down" if owner is None else f"lasts while pid {owner.pid} runs"
+    print(f"sandbox {sb.name!r} ({how}); profile: {profile}  "
+          f"({time.monotonic() - start:.1f} s)")
+    return 0
+
+
+def _status_all() -> None:
+    with leases.registry_lock():
+        found = leases.leases()
+    for le in found:
+        state = "live" if le.alive() else "stale (owner gone; the next up sweeps it)"
+        print(f"{le.state_dir:<40} {len(le.slots):>3} hosts  {state}: {le.whose()}")
+    if not found:
+        print("no sandboxes")
 
 
 if __name__ == "__main__":

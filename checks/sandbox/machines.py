@@ -26,7 +26,9 @@ ALWAYS_MASK = ("systemd-networkd.service", "systemd-resolved.service",
                "systemd-timesyncd.service", "networking.service", "apt-daily.timer",
                "apt-daily-upgrade.timer", "man-db.timer", "e2scrub_all.timer",
                "fstrim.timer", "logrotate.timer", "dpkg-db-backup.timer")
-SUBNET = "10.231"  # host i: 10.231.i.1 (this side) and 10.231.i.2 (the host)
+# Host slot i (1..16383, leased machine-wide: see leases.py) is the /30 block
+# 10.231.(i // 64).(i % 64 * 4): .1 on this side, .2 in the host.
+SUBNET = "10.231"
 
 
 class SandboxError(Exception):
@@ -43,11 +45,14 @@ class Machine:
 
     @property
     def address(self) -> str:
-        return f"{SUBNET}.{self.index}.2"
+        return self._ip(2)
 
     @property
     def gateway(self) -> str:
-        return f"{SUBNET}.{self.index}.1"
+        return self._ip(1)
+
+    def _ip(self, host: int) -> str:
+        return f"{SUBNET}.{self.index >> 6}.{(self.index & 63) * 4 + host}"
 
     @property
     def link(self) -> str:
@@ -178,11 +183,11 @@ def wire(m: Machine) -> None:
     peer = f"{m.link}c"
     run(["ip", "link", "add", m.link, "type", "veth", "peer", "name", peer])
     run(["ip", "link", "set", peer, "netns", str(m.init_pid)])
-    run(["ip", "addr", "add", f"{m.gateway}/24", "dev", m.link])
+    run(["ip", "addr", "add", f"{m.gateway}/30", "dev", m.link])
     run(["ip", "link", "set", m.link, "up"])
     ns = ["nsenter", "-t", str(m.init_pid), "-n"]
     run(ns + ["ip", "link", "set", peer, "name", "eth0"])
-    run(ns + ["ip", "addr", "add", f"{m.address}/24", "dev", "eth0"])
+    run(ns + ["ip", "addr", "add", f"{m.address}/30", "dev", "eth0"])
     run(ns + ["ip", "link", "set", "eth0", "up"])
     run(ns + ["ip", "link", "set", "lo", "up"])
 

@@ -1,13 +1,16 @@
 """A sandbox: a set of booted hosts, their SSH key and known_hosts, the local Lightsail
 endpoint, and the profile that points the suite at all of it.
 
-Only one sandbox exists at a time (its state lives in ``JADA_SANDBOX_DIR``, default
-``/var/tmp/jada-sandbox``); ``up`` first clears whatever a crashed run left behind.
+Sandboxes are isolated from each other: each has its own state directory
+(``JADA_SANDBOX_DIR``/NAME, default ``/var/tmp/jada-sandbox/default``), key, known_hosts and
+endpoint, and leases its host slots (addresses and link names) from the machine-wide
+registry in :mod:`leases`. ``up`` never touches a sandbox whose owner is alive: it refuses,
+naming the owner. A sandbox whose owner has died is swept by the next ``up``. A failed
+``up`` removes only what it booted itself.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
@@ -15,15 +18,14 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
-from jada_checks.sandbox import lightsail_records
+from jada_checks.sandbox import leases, lightsail_records
 from jada_checks.sandbox.hostdir import HostDir, load_hostdir
 from jada_checks.sandbox.lightsail_endpoint import endpoint_command
 from jada_checks.sandbox.machines import (
@@ -38,63 +40,60 @@ from jada_checks.sandbox.machines import (
     wire,
 )
 
-DEFAULT_DIR = "/var/tmp/jada-sandbox"
+DEFAULT_ROOT = "/var/tmp/jada-sandbox"
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
 REPO = Path(__file__).resolve().parents[2]
 BOOT_TIMEOUT = 60.0
 BOOT_BATCH = 6
 
-
-LOCK_FILE = Path("/var/tmp/jada-sandbox.lock")
 # The local endpoint checks no signatures, but boto3 needs credentials to sign with.
 SANDBOX_AWS_ENV = {"AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox-secret",
                    "AWS_EC2_METADATA_DISABLED": "true"}
-_HELD: list[bool] = []
 
 
-def state_dir() -> Path:
-    return Path(os.environ.get("JADA_SANDBOX_DIR", DEFAULT_DIR))
+def sandbox_root() -> Path:
+    return Path(os.environ.get("JADA_SANDBOX_DIR", DEFAULT_ROOT))
 
 
-@contextmanager
-def exclusive() -> Iterator[None]:
-    """Hold the machine-wide sandbox lock: sandboxes share one address range and link
-    names, so a second one waits for the first instead of tearing it down."""
-    if _HELD:
-        raise SandboxError("this process already holds the sandbox (a second up would tear "
-                           "the first one down): use the running sandbox instead")
-    with open(LOCK_FILE, "a") as fd:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        _HELD.append(True)
-        try:
-            yield
-        finally:
-            _HELD.clear()
-            fcntl.flock(fd, fcntl.LOCK_UN)
+def checkout_file(relative: str) -> Path:
+    """A file that only a checkout of jada-checks has (``sandbox/...``): its path, or one
+    clear line saying it is missing, as it is when jada-checks runs from a wheel."""
+    path = REPO / relative
+    if not path.exists():
+        raise SandboxError(f"{relative} is part of a jada-checks checkout, not of the "
+                           f"installed package ({REPO} has none): pass it explicitly, or "
+                           "run from a clone of the repository")
+    return path
 
 
 class Sandbox:
-    def __init__(self, base: Path | None = None) -> None:
-        self.base = base or state_dir()
+    def __init__(self, name: str = "default", base: Path | None = None) -> None:
+        if not NAME.match(name):
+            raise SandboxError(f"sandbox name {name!r}: use lower-case letters, digits and "
+                               "'-', at most 31 characters")
+        self.name = name
+        self.base = (base or sandbox_root() / name).resolve()
         self.key = self.base / "id_ed25519"
         self.known_hosts = self.base / "known_hosts"
         self.state_file = self.base / "state.json"
 
     # -- state -------------------------------------------------------------------------
     def machines(self) -> dict[str, Machine]:
-        if not self.state_file.exists():
-            return {}
-        data = json.loads(self.state_file.read_text())
-        return {m["name"]: Machine(**m) for m in data.get("machines", [])}
+        return {m["name"]: Machine(**m) for m in self._state().get("machines", [])}
 
     def _state(self) -> dict[str, Any]:
-        return json.loads(self.state_file.read_text()) if self.state_file.exists() else {}
+        try:
+            return json.loads(self.state_file.read_text())
+        except (OSError, ValueError):
+            return {}
 
     def _save(self, machines: dict[str, Machine], **extra: Any) -> None:
         state = self._state()
         state.update(extra)
         state["machines"] = [m.to_json() for m in machines.values()]
-        self.state_file.write_text(json.dumps(state, indent=2))
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=2))
+        tmp.replace(self.state_file)
 
     @property
     def endpoint_url(self) -> str | None:
@@ -103,10 +102,79 @@ class Sandbox:
     def address(self, name: str) -> str:
         return self.machines()[name].address
 
-    # -- up / down -----------------------------------------------------------------------
+    # -- up / add / down -----------------------------------------------------------------
     def up(self, hosts: dict[str, str | Path], profile_out: Path | None = None,
-           expect_file: Path | None = None) -> Path:
-        """Boot every host, start the endpoint, write the profile; return its path."""
+           expect_file: Path | None = None, owner: leases.Owner | None | Literal["self"] = "self"
+           ) -> Path:
+        """Claim this sandbox, boot every host, start the endpoint, write the profile;
+        return its path. ``owner``: the process whose life the sandbox lasts ("self", a
+        :class:`leases.Owner`, or None to hold it until :meth:`down`)."""
+        dirs = self._validate(hosts)
+        if expect_file is None:
+            expect_file = checkout_file("sandbox/expect.yaml")
+        self.claim(owner)
+        try:
+            self.add(hosts, _dirs=dirs)
+            return self.write_profile(list(self.machines()),
+                                      profile_out or self.base / "profile.yaml", expect_file)
+        except BaseException:
+            self.down()  # only what this up claimed and booted
+            raise
+
+    def claim(self, owner: leases.Owner | None | Literal["self"] = "self") -> None:
+        """Register this sandbox as in use (no hosts yet), after sweeping stale ones.
+        Refuses, naming the owner, when a live process already owns it."""
+        who = leases.current_owner() if owner == "self" else owner
+        with leases.registry_lock():
+            sweep_stale()
+            held = leases.lease_of(self.base)
+            if held is not None:
+                raise SandboxError(f"sandbox {self.name!r} ({self.base}) is in use: "
+                                   f"{held.whose()}; take it down with 'jada-sandbox down "
+                                   f"--name {self.name}' or use another --name")
+            self._remove_leftovers()  # an earlier unleased run of this directory
+            leases.take(self.base, 0, who)
+        self.base.mkdir(parents=True, exist_ok=True)
+        for old in (self.key, self.key.with_suffix(".pub"), self.state_file):
+            old.unlink(missing_ok=True)
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"jada-sandbox-{self.name}",
+             "-f", str(self.key)])
+        self.known_hosts.write_text("")
+        self._save({})
+
+    def add(self, hosts: dict[str, str | Path], _dirs: dict[str, HostDir] | None = None
+            ) -> None:
+        """Boot more hosts into this (claimed) sandbox. On failure only the hosts of this
+        call are removed: hosts already up stay as they were."""
+        dirs = _dirs or self._validate(hosts)
+        have = self.machines()
+        if clash := sorted(set(hosts) & set(have)):
+            raise SandboxError(f"host name(s) already up in this sandbox: {', '.join(clash)}")
+        with leases.registry_lock():
+            lease = leases.lease_of(self.base)
+            if lease is None:
+                raise SandboxError(f"sandbox {self.name!r} is not claimed (run up first)")
+            grown = leases.extend(lease, len(hosts))
+            raise_inotify_limit(sum(len(le.slots) for le in leases.leases()))
+        slots = grown.slots[len(lease.slots):]
+        new = {name: Machine(name, slot, str(self.base / "hosts" / name))
+               for name, slot in zip(sorted(dirs), slots, strict=True)}
+        self._save({**have, **new}, hostdirs={**self._state().get("hostdirs", {}),
+                                              **{n: str(d.chain[-1]) for n, d in dirs.items()}})
+        try:
+            self._boot(new, dirs)
+            self._serve_records()
+        except BaseException:
+            stop_all(list(new.values()))
+            self._save(have)
+            with leases.registry_lock():
+                current = leases.lease_of(self.base)
+                if current is not None:
+                    leases.shrink(current, slots)
+            raise
+
+    def _validate(self, hosts: dict[str, str | Path]) -> dict[str, HostDir]:
+        """Everything that can be checked before anything is touched."""
         for name in hosts:
             if not NAME.match(name):
                 raise SandboxError(f"host name {name!r}: use lower-case letters, digits and "
@@ -115,38 +183,31 @@ class Sandbox:
             raise SandboxError("at most 250 hosts")
         dirs = {name: load_hostdir(name, d) for name, d in hosts.items()}
         for hd in dirs.values():
-            hd.runtime_sysctls()  # validate before booting anything
-        self.down(quiet=True)
-        raise_inotify_limit(len(hosts))
-        self.base.mkdir(parents=True, exist_ok=True)
-        for old in (self.key, self.key.with_suffix(".pub")):
-            old.unlink(missing_ok=True)
-        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "jada-sandbox",
-             "-f", str(self.key)])
-        pubkey = (self.key.with_suffix(".pub")).read_text()
-        machines = {name: Machine(name, i + 1, str(self.base / "hosts" / name))
-                    for i, name in enumerate(sorted(dirs))}
-        self._save(machines, hostdirs={n: str(Path(d).resolve()) for n, d in hosts.items()})
+            hd.runtime_sysctls()
+            hd.expect()
+            lightsail_records.render(hd, hd.name)
+        return dirs
+
+    def _boot(self, new: dict[str, Machine], dirs: dict[str, HostDir]) -> None:
+        pubkey = self.key.with_suffix(".pub").read_text()
         with ThreadPoolExecutor(max_workers=4) as pool:
-            keys = dict(zip(machines, pool.map(
-                lambda n: prepare(machines[n], dirs[n], pubkey), machines), strict=True))
-        self.known_hosts.write_text("".join(
-            f"{m.address} ssh-ed25519 {keys[n]}\n" for n, m in machines.items()))
-        batch = list(machines.values())
+            keys = dict(zip(new, pool.map(lambda n: prepare(new[n], dirs[n], pubkey), new),
+                            strict=True))
+        with open(self.known_hosts, "a") as kh:
+            kh.write("".join(f"{m.address} ssh-ed25519 {keys[n]}\n" for n, m in new.items()))
+        machines = self.machines()
+        batch = list(new.values())
         while batch:  # boot in small batches: two cores cannot boot dozens at once
             now, batch = batch[:BOOT_BATCH], batch[BOOT_BATCH:]
             for m in now:
                 launch(m)
+                machines[m.name] = m
                 self._save(machines)
                 wire(m)
             with ThreadPoolExecutor(max_workers=BOOT_BATCH) as pool:
                 list(pool.map(self._wait_ready, now))
-        for n, m in machines.items():
+        for n, m in new.items():
             apply_runtime_sysctls(m, dirs[n].runtime_sysctls())
-        endpoint = self._start_endpoint(machines, dirs)
-        self._save(machines, endpoint_url=endpoint)
-        return self.write_profile(list(machines), profile_out or self.base / "profile.yaml",
-                                  expect_file)
 
     def _wait_ready(self, m: Machine) -> None:
         deadline = time.monotonic() + BOOT_TIMEOUT
@@ -162,25 +223,34 @@ class Sandbox:
         raise SandboxError(f"{m.name}: not ready within {BOOT_TIMEOUT:.0f} s ({last}); "
                            f"see {m.dir}/console.log")
 
-    def _start_endpoint(self, machines: dict[str, Machine],
-                        dirs: dict[str, HostDir]) -> str | None:
+    def _serve_records(self) -> None:
+        """Serve every host's Lightsail record: start the endpoint on the first records,
+        hand it the whole set again when hosts are added."""
+        machines = self.machines()
+        hostdirs = {n: load_hostdir(n, self._hostdir_of(n)) for n in machines}
         records = lightsail_records.collect(
-            {n: (dirs[n], machines[n].address) for n in machines})
+            {n: (hostdirs[n], m.address) for n, m in machines.items()})
         if not records:
-            return None
+            return
         records_file = self.base / "lightsail-records.json"
         records_file.write_text(json.dumps(records, indent=2))
+        if url := self.endpoint_url:
+            req = urllib.request.Request(f"{url}/_jada/records", method="PUT",
+                                         data=json.dumps(records).encode())
+            with urllib.request.urlopen(req, timeout=5):
+                return
         port_file = self.base / "lightsail.port"
         port_file.unlink(missing_ok=True)
         log = open(self.base / "lightsail.log", "wb")  # noqa: SIM115 - kept by the child
         proc = subprocess.Popen(endpoint_command(records_file, port_file),
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True, cwd=REPO)
+                                start_new_session=True, cwd=self.base)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if port_file.exists() and port_file.read_text().strip():
-                self._save(machines, endpoint_pid=proc.pid)
-                return f"http://127.0.0.1:{port_file.read_text().strip()}"
+                self._save(machines, endpoint_pid=proc.pid,
+                           endpoint_url=f"http://127.0.0.1:{port_file.read_text().strip()}")
+                return
             if proc.poll() is not None:
                 break
             time.sleep(0.05)
@@ -191,7 +261,7 @@ class Sandbox:
                       expect_file: Path | None = None) -> Path:
         """A profile for some of this sandbox's hosts (all targets share the sandbox key)."""
         machines = self.machines()
-        expect_file = expect_file or REPO / "sandbox" / "expect.yaml"
+        expect_file = expect_file or checkout_file("sandbox/expect.yaml")
         expect = yaml.safe_load(expect_file.read_text()) or {}
         records = self._state().get("endpoint_url")
         targets = []
@@ -220,8 +290,15 @@ class Sandbox:
     def _hostdir_of(self, name: str) -> Path:
         return Path(self._state().get("hostdirs", {}).get(name, ""))
 
-    def down(self, quiet: bool = False) -> list[str]:
-        """Remove every process, mount and link of the sandbox, stale ones included."""
+    def down(self) -> list[str]:
+        """Remove every process, mount and link of this sandbox (and only of this one),
+        then give its host slots back."""
+        removed = self._remove_leftovers()
+        with leases.registry_lock():
+            leases.release(self.base)
+        return removed
+
+    def _remove_leftovers(self) -> list[str]:
         removed = []
         machines = self.machines()
         logs = self.base / "logs"
@@ -238,48 +315,9 @@ class Sandbox:
                 os.killpg(pid, signal.SIGTERM)
             except OSError:
                 pass
-        removed += self._sweep_stale()
-        if self.state_file.exists():
-            self.state_file.unlink()
+        removed += sweep_paths({str(self.base)})
+        self.state_file.unlink(missing_ok=True)
         return removed
-
-    def _sweep_stale(self) -> list[str]:
-        """After a crash: nspawn processes, overlays and links under our names."""
-        found = []
-        hosts_dir = str(self.base / "hosts")
-        for proc in Path("/proc").iterdir():
-            if not proc.name.isdigit():
-                continue
-            try:
-                argv = (proc / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            text = [a.decode(errors="replace") for a in argv]
-            if text and text[0].endswith("systemd-nspawn") and any(
-                    a.startswith(hosts_dir) for a in text):
-                found.append(f"nspawn pid {proc.name}")
-                for kid in _kids(int(proc.name)):
-                    _kill(kid)
-                _kill(int(proc.name))
-            elif any("jada_checks.sandbox.lightsail_endpoint" in a for a in text) and any(
-                    str(self.base) in a for a in text):
-                found.append(f"endpoint pid {proc.name}")
-                _kill(int(proc.name))
-        for line in Path("/proc/mounts").read_text().splitlines():
-            mnt = line.split()[1]
-            if mnt.startswith(hosts_dir):
-                found.append(f"mount {mnt}")
-        for mnt in sorted({ln.split()[1] for ln in Path("/proc/mounts").read_text()
-                          .splitlines() if ln.split()[1].startswith(hosts_dir)}, reverse=True):
-            subprocess.run(["umount", "-l", mnt], capture_output=True)
-        links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True)
-        for link in re.findall(r"^\d+: (jsb\d+)[@:]", links.stdout, re.M):
-            found.append(f"link {link}")
-            subprocess.run(["ip", "link", "del", link], capture_output=True)
-        if Path(hosts_dir).exists():
-            for d in Path(hosts_dir).iterdir():
-                unmount_and_remove(d)
-        return found
 
     # -- access --------------------------------------------------------------------------
     def ssh_raw(self, address: str, command: str, timeout: float = 30,
@@ -319,6 +357,81 @@ class Sandbox:
             raise SandboxError(f"{name}: {command!r} exited {res.returncode}: "
                                f"{res.stderr.strip()[-300:]}")
         return res.stdout
+
+
+def sweep_stale() -> list[str]:
+    """Remove sandboxes whose owner has died, and anything of a sandbox that no lease
+    covers (a crash before its lease, or an older version). Call under the registry lock;
+    sandboxes with a live owner are never touched."""
+    found = []
+    for lease in leases.leases():
+        if not lease.alive():
+            found += Sandbox(base=Path(lease.state_dir))._remove_leftovers()
+            leases.release(lease.state_dir)
+    live = leases.leases()
+    found += sweep_paths(None, keep={le.state_dir for le in live})
+    leased = {s for le in live for s in le.slots}
+    links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True)
+    for link, slot in re.findall(r"^\d+: (jsb(\d+))[@:]", links.stdout, re.M):
+        if int(slot) not in leased:
+            found.append(f"link {link}")
+            subprocess.run(["ip", "link", "del", link], capture_output=True)
+    return found
+
+
+def _state_dir_of(path: str) -> str | None:
+    """The sandbox state directory of a host path ``<state>/hosts/<name>/...``."""
+    m = re.match(r"^(/.+)/hosts/[a-z0-9][a-z0-9-]*(/|$)", path)
+    return m.group(1) if m else None
+
+
+def _is_sandbox_dir(state: Path) -> bool:
+    """Only directories a sandbox made (its key says so) are ever swept as orphans."""
+    try:
+        return "jada-sandbox" in (state / "id_ed25519.pub").read_text()
+    except OSError:
+        return False
+
+
+def sweep_paths(only: set[str] | None, keep: set[str] = frozenset()) -> list[str]:
+    """Kill the nspawn and endpoint processes and unmount the overlays of the sandbox
+    state directories in ``only`` (None: of every directory not in ``keep``)."""
+    def ours(state: str | None) -> bool:
+        if state is None:
+            return False
+        if only is not None:
+            return state in only
+        return state not in keep and _is_sandbox_dir(Path(state))
+
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = [a.decode(errors="replace")
+                    for a in (proc / "cmdline").read_bytes().split(b"\0")]
+        except OSError:
+            continue
+        if argv and argv[0].endswith("systemd-nspawn") and "-D" in argv[:-1]:
+            if ours(_state_dir_of(argv[argv.index("-D") + 1])):
+                found.append(f"nspawn pid {proc.name}")
+                for kid in _kids(int(proc.name)):
+                    _kill(kid)
+                _kill(int(proc.name))
+        elif "jada_checks.sandbox.lightsail_endpoint" in argv and "--records" in argv[:-1]:
+            if ours(str(Path(argv[argv.index("--records") + 1]).parent)):
+                found.append(f"endpoint pid {proc.name}")
+                _kill(int(proc.name))
+    mounts = {ln.split()[1] for ln in Path("/proc/mounts").read_text().splitlines()}
+    for mnt in sorted((m for m in mounts if ours(_state_dir_of(m))), reverse=True):
+        found.append(f"mount {mnt}")
+        subprocess.run(["umount", "-l", mnt], capture_output=True)
+    for state in (only or ()):
+        hosts = Path(state) / "hosts"
+        if hosts.is_dir():
+            for d in hosts.iterdir():
+                unmount_and_remove(d)
+    return found
 
 
 def raise_inotify_limit(hosts: int) -> None:
