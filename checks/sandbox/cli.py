@@ -1,7 +1,7 @@
 """``jada-sandbox``: boot and remove the sandbox's test hosts.
 
     jada-sandbox up --host NAME=DIR [--host NAME=DIR ...] --profile-out FILE
-                    [--name SANDBOX] [--owner-pid PID | --hold]
+                    [--name SANDBOX] [--base RELEASE] [--owner-pid PID | --hold]
     jada-sandbox down [--name SANDBOX]
     jada-sandbox status [--name SANDBOX | --all]
 
@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from jada_checks.sandbox import leases
+from jada_checks.sandbox import bases, leases
 from jada_checks.sandbox.hostdir import HostDirError
 from jada_checks.sandbox.machines import SandboxError
 from jada_checks.sandbox.sandbox import Sandbox
@@ -44,6 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--expect", type=Path, metavar="FILE",
                     help="expectations for the profile (default: sandbox/expect.yaml of a "
                          "checkout)")
+    up.add_argument("--base", choices=bases.choices(), default=bases.HOST_BASE,
+                    help="what the hosts run: 'host' (an overlay of this machine's root, "
+                         "the default) or a Debian release, built once with debootstrap "
+                         f"and cached under {bases.CACHE}")
     owner = up.add_mutually_exclusive_group()
     owner.add_argument("--owner-pid", type=int, metavar="PID",
                        help="the sandbox lasts as long as this process (default: the "
@@ -92,7 +96,7 @@ def _up(args: argparse.Namespace, sb: Sandbox, ap: argparse.ArgumentParser) -> i
         if not owner.alive():
             ap.error(f"--owner-pid {pid}: no such process")
     start = time.monotonic()
-    profile = sb.up(hosts, args.profile_out, args.expect, owner=owner)
+    profile = sb.up(hosts, args.profile_out, args.expect, owner=owner, base=args.base)
     for name, m in sb.machines().items():
         print(f"{name:<24} {m.address:<15} pid {m.init_pid}")
     if sb.endpoint_url:

@@ -42,6 +42,7 @@ class Machine:
     dir: str
     nspawn_pid: int = 0
     init_pid: int = 0
+    lower: str = "/"  # the base tree (bases.py): this machine's root, or another release
 
     @property
     def address(self) -> str:
@@ -79,7 +80,7 @@ def prepare(m: Machine, hostdir: HostDir, pubkey: str) -> str:
     for sub in ("upper", "work", "merged"):
         (base / sub).mkdir(parents=True, exist_ok=True)
     run(["mount", "-t", "overlay", "overlay", "-o",
-         f"lowerdir=/,upperdir={base}/upper,workdir={base}/work", str(m.root)])
+         f"lowerdir={m.lower},upperdir={base}/upper,workdir={base}/work", str(m.root)])
     root = m.root
     units = root / "etc/systemd/system"
     for wants in (units / "multi-user.target.wants").glob("*"):
@@ -91,6 +92,9 @@ def prepare(m: Machine, hostdir: HostDir, pubkey: str) -> str:
     for layer in hostdir.rootfs_layers:
         run(["cp", "-a", "--no-preserve=ownership", f"{layer}/.", str(root)])
     (root / "etc/hostname").write_text(m.name + "\n")
+    # sudo resolves its own host name (and stalls or warns when it cannot).
+    (root / "etc/hosts").write_text(f"127.0.0.1\tlocalhost\n127.0.1.1\t{m.name}\n"
+                                    "::1\tlocalhost ip6-localhost ip6-loopback\n")
     ssh = root / "etc/ssh"
     for key in ssh.glob("ssh_host_*"):
         key.unlink()

@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import yaml
 
-from jada_checks.sandbox import leases, lightsail_records
+from jada_checks.sandbox import bases, leases, lightsail_records
 from jada_checks.sandbox.hostdir import HostDir, load_hostdir
 from jada_checks.sandbox.lightsail_endpoint import endpoint_command
 from jada_checks.sandbox.machines import (
@@ -104,15 +104,17 @@ class Sandbox:
 
     # -- up / add / down -----------------------------------------------------------------
     def up(self, hosts: dict[str, str | Path], profile_out: Path | None = None,
-           expect_file: Path | None = None, owner: leases.Owner | None | Literal["self"] = "self"
-           ) -> Path:
+           expect_file: Path | None = None, owner: leases.Owner | None | Literal["self"] = "self",
+           base: str | None = None) -> Path:
         """Claim this sandbox, boot every host, start the endpoint, write the profile;
         return its path. ``owner``: the process whose life the sandbox lasts ("self", a
-        :class:`leases.Owner`, or None to hold it until :meth:`down`)."""
+        :class:`leases.Owner`, or None to hold it until :meth:`down`). ``base``: the
+        release the hosts run (bases.py; default this machine's own root)."""
         dirs = self._validate(hosts)
         if expect_file is None:
             expect_file = checkout_file("sandbox/expect.yaml")
-        self.claim(owner)
+        bases.lower_dir(base)  # build (or find cached) before claiming anything
+        self.claim(owner, base)
         try:
             self.add(hosts, _dirs=dirs)
             return self.write_profile(list(self.machines()),
@@ -121,7 +123,8 @@ class Sandbox:
             self.down()  # only what this up claimed and booted
             raise
 
-    def claim(self, owner: leases.Owner | None | Literal["self"] = "self") -> None:
+    def claim(self, owner: leases.Owner | None | Literal["self"] = "self",
+              base: str | None = None) -> None:
         """Register this sandbox as in use (no hosts yet), after sweeping stale ones.
         Refuses, naming the owner, when a live process already owns it."""
         who = leases.current_owner() if owner == "self" else owner
@@ -140,7 +143,7 @@ class Sandbox:
         run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"jada-sandbox-{self.name}",
              "-f", str(self.key)])
         self.known_hosts.write_text("")
-        self._save({})
+        self._save({}, base=base or bases.HOST_BASE)
 
     def add(self, hosts: dict[str, str | Path], _dirs: dict[str, HostDir] | None = None
             ) -> None:
@@ -157,7 +160,8 @@ class Sandbox:
             grown = leases.extend(lease, len(hosts))
             raise_inotify_limit(sum(len(le.slots) for le in leases.leases()))
         slots = grown.slots[len(lease.slots):]
-        new = {name: Machine(name, slot, str(self.base / "hosts" / name))
+        lower = str(bases.lower_dir(self._state().get("base")))
+        new = {name: Machine(name, slot, str(self.base / "hosts" / name), lower=lower)
                for name, slot in zip(sorted(dirs), slots, strict=True)}
         self._save({**have, **new}, hostdirs={**self._state().get("hostdirs", {}),
                                               **{n: str(d.chain[-1]) for n, d in dirs.items()}})
