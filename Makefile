@@ -1,6 +1,6 @@
 # jada-checks: `make demo` shows the suite on real sandbox hosts; `make test` runs the self-tests.
 PYTHON ?= python3
-APT_PACKAGES := systemd-container openssh-server openssh-client iproute2 procps sudo
+APT_PACKAGES := systemd-container openssh-server openssh-client iproute2 procps sudo shellcheck
 STAMP := build/.installed
 
 .PHONY: install demo test lint bench clean down

@@ -7,7 +7,7 @@ control that could not look reports *error*, never *pass*.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from jada_checks.facts.probes import BEGIN, END, ERR, REFUSED, build_script
 from jada_checks.facts.remote import Connection
@@ -20,6 +20,7 @@ class Section:
     rc: int
     out: str
     err: str
+    sudo: str = ""  # the target's sudo preflight ("sudo 1.9.5p2"), for refusal messages
 
     def require_ok(self) -> Section:
         if self.rc != 0:
@@ -37,8 +38,10 @@ class Section:
     def require_root_reads(self) -> Section:
         """A fact that needs root and did not get it is *error*, never a partial pass."""
         if self.refused:
-            raise CheckError(f"a read that needs root was refused: {self.refused[0][:200]} "
-                             "(install ci/sudoers.d/jada-checks for the SSH user)")
+            raise CheckError(f"a read that needs root was refused{self.sudo}: "
+                             f"{self.refused[0][:400]} (fix: install ci/sudoers.d/jada-checks "
+                             "and ci/libexec/jada-checks-read for the SSH user; README, "
+                             "Least privilege)")
         return self
 
 
@@ -74,10 +77,19 @@ class HostFacts:
 
     def section(self, name: str) -> Section:
         try:
-            return self.sections[name]
+            sec = self.sections[name]
         except KeyError:
             raise CheckError(f"fact {name!r} missing from the target's answer "
                              "(output truncated or probe not run)") from None
+        return replace(sec, sudo=self.sudo_version()) if sec.refused else sec
+
+    def sudo_version(self) -> str:
+        """' (sudo 1.9.5p2)' from the preflight, or '' when sudo was not asked."""
+        pre = self.sections.get("sudo_preflight")
+        for line in (pre.out.splitlines() if pre else []):
+            if line.startswith("sudo ") and line != "sudo -":
+                return f" (sudo {line[5:].strip()[:40]})"
+        return ""
 
 
 def gather(conn: Connection, unit: str) -> HostFacts:

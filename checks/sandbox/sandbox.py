@@ -274,7 +274,7 @@ class Sandbox:
             hd = load_hostdir(name, self._hostdir_of(name))
             t: dict[str, Any] = {"name": name, "ssh": {
                 "host": m.address, "user": "root", "identity_file": str(self.key),
-                "known_hosts": str(self.known_hosts), "connect_timeout": 3,
+                "known_hosts": str(self.known_hosts), "connect_timeout": 10,
                 "command_timeout": 20}}
             inst = lightsail_records.instance_of(hd, name)
             if inst and records:

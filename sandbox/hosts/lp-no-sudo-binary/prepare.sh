@@ -1,0 +1,2 @@
+# sudo is not installed (the overlay hides the binary).
+rm -f usr/bin/sudo
