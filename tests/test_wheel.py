@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,16 +42,18 @@ print("PROBE " + json.dumps({"rc": int(rc), "modules": sorted(sys.modules)}))
 class WheelEnv:
     wheel: Path
     bin: Path
-    empty: Path
+    scratch: Path
 
     def run(self, *argv: str, cwd: Path | None = None, env: dict[str, str] | None = None,
             timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        """Run a venv command (``argv[0]`` from its bin/) in an unrelated empty directory."""
+        """Run a venv command (``argv[0]`` from its bin/) in ``cwd`` or a new empty directory
+        outside the checkout."""
+        cwd = cwd or Path(tempfile.mkdtemp(dir=self.scratch))
         base = {k: v for k, v in os.environ.items()
                 if k not in ("JADA_PROFILE", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV",
                              "PYTEST_ADDOPTS", "PYTEST_PLUGINS")}
         base["PATH"] = f"{self.bin}{os.pathsep}{base.get('PATH', '')}"
-        return subprocess.run([str(self.bin / argv[0]), *argv[1:]], cwd=cwd or self.empty,
+        return subprocess.run([str(self.bin / argv[0]), *argv[1:]], cwd=cwd,
                               env={**base, **(env or {})}, capture_output=True, text=True,
                               timeout=timeout)
 
@@ -80,9 +83,9 @@ def wheel_env(tmp_path_factory: pytest.TempPathFactory) -> WheelEnv:
                            text=True, timeout=300))
     checked(subprocess.run([str(venv / "bin" / "python"), *pip[1:], "install", str(wheel),
                             "pytest-profiling"], capture_output=True, text=True, timeout=600))
-    empty = root / "empty"
-    empty.mkdir()
-    return WheelEnv(wheel, venv / "bin", empty)
+    scratch = root / "scratch"
+    scratch.mkdir()
+    return WheelEnv(wheel, venv / "bin", scratch)
 
 
 def test_the_venv_imports_the_wheel_not_the_checkout(wheel_env: WheelEnv) -> None:
