@@ -30,6 +30,8 @@ REPO = Path(__file__).resolve().parent.parent
 SOURCES = ("pyproject.toml", "README.md", "checks", "schemas")
 NOT_SOURCES = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build")
 HEAVY = ("jsonschema", "yaml", "boto3", "botocore")
+# Only the sandbox test uses it: the session sandbox boots just this host for this module.
+pytestmark = pytest.mark.sandbox_hosts("compliant")
 PROBE = """\
 import json, sys
 import pytest
