@@ -3,7 +3,7 @@
 For K = 1, 4, 8 copies of ``compliant`` it runs the whole built-in suite alone and with
 ``-n 2`` (median of several runs) and, in the same run, the naive baseline
 (``bench/naive_checks.py``: one Testinfra command per fact). Commands and connections of
-the suite come from its own instrumentation (``--stats-json``); the SSH logins each host
+the suite come from its own instrumentation (``--jada-stats-json``); the SSH logins each host
 actually accepted are read from the host's own sshd journal as a cross-check.
 Results: printed, and written to ``build/bench/results.json``.
 """
@@ -49,8 +49,8 @@ def accepted_logins(sb: Sandbox, hosts: list[str]) -> dict[str, int]:
 def suite(sb: Sandbox, profile: Path, hosts: list[str], workers: int) -> dict[str, Any]:
     stats_file = OUT / "stats.json"
     base = ["-n", str(workers)] if workers else ["-p", "no:xdist"]
-    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--profile",
-           str(profile), "--stats-json", str(stats_file), *base]
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--jada-profile",
+           str(profile), "--jada-stats-json", str(stats_file), *base]
     times = []
     for _ in range(REPEAT):
         before = accepted_logins(sb, hosts)
@@ -99,7 +99,7 @@ def main() -> int:
             if k == 1:
                 results["collect_only_s"] = round(statistics.median(timed(
                     [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
-                     "--collect-only", "--profile", str(profile)]) for _ in range(REPEAT)), 3)
+                     "--collect-only", "--jada-profile", str(profile)]) for _ in range(REPEAT)), 3)
         finally:
             sb.down()
         row["speedup_vs_naive"] = round(row["naive"]["wall_s"] / row["alone"]["wall_s"], 1)

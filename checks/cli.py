@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import jada_checks
 from jada_checks.parsers.settings import MAX_BYTES, decode
 
 OK, INVALID, USAGE = 0, 1, 2
@@ -84,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     for module in COMMAND_MODULES:
         importlib.import_module(module)
     parser = argparse.ArgumentParser(prog="jada-checks", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version",
+                        version=f"jada-checks {jada_checks.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for cmd in sorted(COMMANDS.values(), key=lambda c: c.name):
         p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)

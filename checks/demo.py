@@ -22,7 +22,7 @@ HOSTS = {"compliant": REPO / "sandbox/hosts/compliant", "drifted": REPO / "sandb
 
 
 def pytest_run(profile: Path, *args: str) -> int:
-    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--profile", str(profile),
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--jada-profile", str(profile),
            "-n", "2", *args]
     env = {**os.environ, **SANDBOX_AWS_ENV}
     env.pop("JADA_PROFILE", None)
@@ -66,12 +66,12 @@ def main() -> int:
     try:
         profile = sb.up({n: str(p) for n, p in HOSTS.items()}, OUT / "profile.yaml")
         print(f"booted {', '.join(HOSTS)}; profile {profile}", flush=True)
-        pytest_run(profile, "-q", "--report-json", str(OUT / "baseline.json"))
+        pytest_run(profile, "-q", "--jada-report-json", str(OUT / "baseline.json"))
         sb.ssh("drifted", "sysctl -q -w net.core.somaxconn=2048")
-        pytest_run(profile, "--baseline", str(OUT / "baseline.json"),
-                   "--report-json", str(OUT / "report.json"),
-                   "--report-md", str(OUT / "report.md"),
-                   "--report-html", str(OUT / "report.html"),
+        pytest_run(profile, "--jada-baseline", str(OUT / "baseline.json"),
+                   "--jada-report-json", str(OUT / "report.json"),
+                   "--jada-report-md", str(OUT / "report.md"),
+                   "--jada-report-html", str(OUT / "report.html"),
                    "--junitxml", str(OUT / "junit.xml"))
     finally:
         sb.down()

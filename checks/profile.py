@@ -15,7 +15,6 @@ from typing import Any
 from jada_checks.inputs import InputError, fill_defaults, load_schema, read_yaml, validate
 
 SCHEMA = "profile.schema.json"
-ENV_VAR = "JADA_PROFILE"
 
 
 @dataclass(frozen=True)
@@ -85,8 +84,3 @@ def load_profile(path: str | os.PathLike[str]) -> Profile:
         targets.append(Target(filled["name"], ssh, filled.get("lightsail"), expect))
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return Profile(path.resolve(), digest, full["aws"], tuple(targets))
-
-
-def profile_path(option: str | None) -> str | None:
-    """The profile chosen by ``--profile`` or, failing that, ``JADA_PROFILE``."""
-    return option or os.environ.get(ENV_VAR) or None

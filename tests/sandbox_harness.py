@@ -1,6 +1,6 @@
 """Self-test harness: boot the sandbox once, run the real suite against some of its hosts.
 
-The suite runs in a subprocess exactly as a user runs it (``python -m pytest --profile``),
+The suite runs in a subprocess exactly as a user runs it (``python -m pytest --jada-profile``),
 and its JSON report is read back, so the self-tests see what users see.
 """
 
@@ -83,8 +83,8 @@ class SandboxHarness:
         profile = profile or self.profile_for(hosts)
         self._n += 1
         report = self.workdir / f"report-{self._n}.json"
-        cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--profile",
-               str(profile), "--report-json", str(report), "-q", *args]
+        cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--jada-profile",
+               str(profile), "--jada-report-json", str(report), "-q", *args]
         full_env = {**os.environ, **SANDBOX_ENV, **(env or {})}
         full_env.pop("JADA_PROFILE", None)
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,

@@ -60,8 +60,8 @@ def leftovers(state: Path, links: list[str]) -> list[str]:
 
 def suite(profile: Path, report: Path, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--profile", str(profile),
-         "--report-json", str(report), "-q", *args],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--jada-profile", str(profile),
+         "--jada-report-json", str(report), "-q", *args],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={k: v for k, v in {**os.environ, **SANDBOX_ENV}.items() if k != "JADA_PROFILE"})
 

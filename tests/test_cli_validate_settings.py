@@ -1,4 +1,5 @@
-"""``jada-checks validate-settings``: exit codes, locations, no values in the output."""
+"""``jada-checks validate-settings``: exit codes, locations, no values in the output; and
+``jada-checks --version``."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import json
 import shutil
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 
+import jada_checks
 from jada_checks import cli
 
 REPO = Path(__file__).resolve().parent.parent
@@ -104,3 +107,12 @@ def test_schema_works_standalone(tmp_path):
     res = subprocess.run(["check-jsonschema", "--schemafile", str(SCHEMA), bad],
                          capture_output=True, text=True)
     assert res.returncode == 1
+
+
+def test_version_prints_the_package_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out == f"jada-checks {jada_checks.__version__}\n"
+    # the installed metadata comes from the same place (dynamic version in pyproject.toml)
+    assert metadata.version("jada-checks") == jada_checks.__version__

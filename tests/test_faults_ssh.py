@@ -145,7 +145,7 @@ def test_one_command_and_one_connection_per_host(sandbox: SandboxHarness, tmp_pa
     stats = tmp_path / "stats.json"
     count = "journalctl -q -u ssh.service -o cat | grep -c '^Accepted' || true"
     before = int(sandbox.ssh("compliant", count))
-    run = sandbox.run_suite(["compliant"], "--stats-json", str(stats), *workers)
+    run = sandbox.run_suite(["compliant"], "--jada-stats-json", str(stats), *workers)
     after = int(sandbox.ssh("compliant", count))
     assert run.record("JADA-UNIT-01", "compliant")["outcome"] == "pass"
     totals = json.loads(stats.read_text())["targets"]["compliant"]

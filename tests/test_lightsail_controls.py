@@ -1,6 +1,6 @@
 """JADA-LS controls end to end: the real suite, real boto3, the local endpoint on 127.0.0.1.
 
-Each test writes a profile, runs ``python -m pytest --profile ...`` in a subprocess and
+Each test writes a profile, runs ``python -m pytest --jada-profile ...`` in a subprocess and
 reads the JSON report, so what is asserted is what a user would see.
 """
 
@@ -73,8 +73,8 @@ def run_suite(tmp_path: Path, profile: dict[str, Any], env: dict[str, str] | Non
     report = tmp_path / "report.json"
     start = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", *QUIET_PLUGINS, "--profile", str(profile_file),
-         "--report-json", str(report), "-q"],
+        [sys.executable, "-m", "pytest", *QUIET_PLUGINS, "--jada-profile", str(profile_file),
+         "--jada-report-json", str(report), "-q"],
         cwd=tmp_path, env=env or aws_env(tmp_path), capture_output=True, text=True,
         timeout=timeout)
     elapsed = time.monotonic() - start
@@ -396,7 +396,7 @@ def test_collecting_the_suite_does_not_import_boto3(tmp_path: Path) -> None:
     profile = tmp_path / "profile.yaml"
     profile.write_text(yaml.safe_dump(profile_for("http://127.0.0.1:9", {"web": ls_target("web")})))
     code = ("import sys, pytest\n"
-            f"rc = pytest.main(['-p', 'no:cacheprovider', '--profile', {str(profile)!r}, "
+            f"rc = pytest.main(['-p', 'no:cacheprovider', '--jada-profile', {str(profile)!r}, "
             "'--collect-only', '-q'])\n"
             "print('IMPORTED', sorted(m for m in ('boto3', 'botocore') if m in sys.modules))\n")
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=aws_env(tmp_path),

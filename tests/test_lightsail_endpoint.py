@@ -389,7 +389,7 @@ def test_every_response_of_a_full_run_fits_the_model(tmp_path: Path) -> None:
                    AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
                    AWS_EC2_METADATA_DISABLED="true")
         proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
-                               "-p", "no:hypothesispytest", "--profile",
+                               "-p", "no:hypothesispytest", "--jada-profile",
                                str(tmp_path / "p.yaml"), "-q"],
                               cwd=tmp_path, env=env, capture_output=True, text=True,
                               timeout=60)

@@ -22,7 +22,7 @@ targets:
 
 def run_pytest(profile: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
-                           "--profile", str(profile), *args],
+                           "--jada-profile", str(profile), *args],
                           capture_output=True, text=True, timeout=60)
 
 
@@ -97,6 +97,6 @@ def test_profile_from_environment(tmp_path: Path) -> None:
 
 def test_list_controls_prints_the_catalogue() -> None:
     res = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
-                          "--list-controls"], capture_output=True, text=True, timeout=60)
+                          "--jada-list-controls"], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0
     assert "JADA-UNIT-01" in res.stdout and "critical" in res.stdout

@@ -45,8 +45,8 @@ def profile(tmp_path: Path, names: tuple[str, ...] = ("web-1", "web-2"),
 def suite(tmp_path: Path, prof: Path, *args: str, name: str = "r.json") -> Result:
     report = tmp_path / name
     env = {k: v for k, v in os.environ.items() if k != "JADA_PROFILE"}
-    res = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--profile",
-                          str(prof), "--report-json", str(report), *args],
+    res = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                          "--jada-profile", str(prof), "--jada-report-json", str(report), *args],
                          capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
     data = json.loads(report.read_text()) if report.exists() else {}
     return Result(res.returncode, res.stdout + res.stderr, data)
@@ -63,8 +63,8 @@ def waivers(tmp_path: Path, expires: str = "2099-12-31") -> Path:
 @pytest.mark.parametrize("xdist", [(), ("-n", "2")], ids=["serial", "xdist"])
 def test_all_reports_written_and_valid(tmp_path: Path, xdist: tuple[str, ...]) -> None:
     md, page, junit = tmp_path / "r.md", tmp_path / "r.html", tmp_path / "j.xml"
-    r = suite(tmp_path, profile(tmp_path), "--report-md", str(md), "--report-html", str(page),
-              "--junitxml", str(junit), *xdist)
+    r = suite(tmp_path, profile(tmp_path), "--jada-report-md", str(md),
+              "--jada-report-html", str(page), "--junitxml", str(junit), *xdist)
     assert r.code == 1, r.out
     assert document.schema_errors(r.report) == []
     assert r.report["run"]["targets"] == ["web-1", "web-2"]
@@ -85,11 +85,11 @@ def test_all_reports_written_and_valid(tmp_path: Path, xdist: tuple[str, ...]) -
 
 def test_waiver_turns_findings_into_waived_and_expiry_undoes_it(tmp_path: Path) -> None:
     prof = profile(tmp_path)
-    r = suite(tmp_path, prof, "--waivers", str(waivers(tmp_path)), *ONLY_UNIT)
+    r = suite(tmp_path, prof, "--jada-waivers", str(waivers(tmp_path)), *ONLY_UNIT)
     assert r.code == 0, r.out
     assert all(x["waiver"]["status"] == "applied" for x in r.report["records"])
     assert r.report["gate"]["waived"] == 2 and re.search(r"JADA-UNIT-01\s+WAIVED\s+WAIVED", r.out)
-    r = suite(tmp_path, prof, "--waivers", str(waivers(tmp_path, "2020-01-01")), *ONLY_UNIT)
+    r = suite(tmp_path, prof, "--jada-waivers", str(waivers(tmp_path, "2020-01-01")), *ONLY_UNIT)
     assert r.code == 1, r.out
     assert [w["expires"] for w in r.report["waivers"]["expired"]] == ["2020-01-01"]
     assert "waiver EXPIRED 2020-01-01" in r.out
@@ -99,15 +99,15 @@ def test_stale_waiver_is_reported(tmp_path: Path) -> None:
     path = tmp_path / "w.yaml"
     path.write_text("version: 1\nwaivers:\n  - {control: JADA-UNIT-01, target: gone, "
                     "justification: decommissioned, expires: 2099-01-01}\n")
-    r = suite(tmp_path, profile(tmp_path), "--waivers", str(path), *ONLY_UNIT)
+    r = suite(tmp_path, profile(tmp_path), "--jada-waivers", str(path), *ONLY_UNIT)
     assert [w["target"] for w in r.report["waivers"]["stale"]] == ["gone"]
     assert "waiver STALE: JADA-UNIT-01 on gone" in r.out
 
 
 @pytest.mark.parametrize(("args", "words"), [
-    (("--fail-on", "severe"), "invalid choice"),
-    (("--retry-timeout", "soon"), "--retry-timeout: 'soon' is not a duration"),
-    (("--shard", "3/2"), "--shard '3/2': need 1 <= I <= N"),
+    (("--jada-fail-on", "severe"), "invalid choice"),
+    (("--jada-retry-timeout", "soon"), "--jada-retry-timeout: 'soon' is not a duration"),
+    (("--jada-shard", "3/2"), "--jada-shard: '3/2': need 1 <= I <= N"),
 ])
 def test_usage_errors_exit_4(tmp_path: Path, args: tuple[str, ...], words: str) -> None:
     r = suite(tmp_path, profile(tmp_path), *args)
@@ -118,7 +118,7 @@ def test_bad_waivers_file_exits_4_naming_file_and_pointer(tmp_path: Path) -> Non
     path = tmp_path / "w.yaml"
     path.write_text("version: 1\nwaivers:\n  - control: JADA-UNIT-01\n    target: web-1\n"
                     "    expires: 2099-01-01\n")
-    r = suite(tmp_path, profile(tmp_path), "--waivers", str(path))
+    r = suite(tmp_path, profile(tmp_path), "--jada-waivers", str(path))
     assert r.code == 4
     assert f"waivers {path}" in r.out and "/waivers/0 (line 3): missing required key " \
         "'justification'" in r.out
@@ -126,10 +126,10 @@ def test_bad_waivers_file_exits_4_naming_file_and_pointer(tmp_path: Path) -> Non
 
 def test_report_option_without_profile_exits_4(tmp_path: Path) -> None:
     res = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
-                          "--baseline", "x.json", str(tmp_path)], capture_output=True,
+                          "--jada-baseline", "x.json", str(tmp_path)], capture_output=True,
                          text=True, cwd=REPO, timeout=60,
                          env={k: v for k, v in os.environ.items() if k != "JADA_PROFILE"})
-    assert res.returncode == 4 and "--baseline needs a profile" in res.stderr
+    assert res.returncode == 4 and "--jada-baseline needs a profile" in res.stderr
 
 
 def test_nothing_selected_exits_5(tmp_path: Path) -> None:
@@ -140,19 +140,19 @@ def test_drift_and_fail_on_drift(tmp_path: Path) -> None:
     prof = profile(tmp_path)
     first = suite(tmp_path, prof, *ONLY_UNIT, name="base.json")
     base = tmp_path / "base.json"
-    same = suite(tmp_path, prof, "--baseline", str(base), *ONLY_UNIT)
+    same = suite(tmp_path, prof, "--jada-baseline", str(base), *ONLY_UNIT)
     assert same.report["gate"]["drift_changes"] == 0, same.out
     # Pretend the baseline passed: now both targets are newly erroring.
     for rec in first.report["records"]:
         rec.update(outcome="pass", message="ok", observed="ActiveState=active")
     base.write_text(json.dumps(first.report))
-    w = ("--waivers", str(waivers(tmp_path)))
-    r = suite(tmp_path, prof, "--baseline", str(base), *w, *ONLY_UNIT)
+    w = ("--jada-waivers", str(waivers(tmp_path)))
+    r = suite(tmp_path, prof, "--jada-baseline", str(base), *w, *ONLY_UNIT)
     assert r.code == 0, r.out
     assert [e["target"] for e in r.report["drift"]["newly_erroring"]] == ["web-1", "web-2"]
     assert document.schema_errors(r.report) == []
-    r = suite(tmp_path, prof, "--baseline", str(base), "--fail-on-drift", *w, *ONLY_UNIT)
-    assert r.code == 1 and "2 drift change(s) with --fail-on-drift" in r.out
+    r = suite(tmp_path, prof, "--jada-baseline", str(base), "--jada-fail-on-drift", *w, *ONLY_UNIT)
+    assert r.code == 1 and "2 drift change(s) with --jada-fail-on-drift" in r.out
 
 
 def test_baseline_of_another_profile_or_version_is_refused(tmp_path: Path) -> None:
@@ -162,19 +162,19 @@ def test_baseline_of_another_profile_or_version_is_refused(tmp_path: Path) -> No
     # Comments and connection details do not matter; targets and expectations do.
     other = tmp_path / "other"
     other.mkdir()
-    assert suite(other, profile(other, comment="# reformatted\n"), "--baseline", str(base),
+    assert suite(other, profile(other, comment="# reformatted\n"), "--jada-baseline", str(base),
                  *ONLY_UNIT).code == 1
-    r = suite(other, profile(other, names=("web-1", "web-3")), "--baseline", str(base))
+    r = suite(other, profile(other, names=("web-1", "web-3")), "--jada-baseline", str(base))
     assert r.code == 4 and "different profile" in r.out and str(base) in r.out
     data = json.loads(base.read_text())
     data["report_version"] = 2
     base.write_text(json.dumps(data))
-    r = suite(tmp_path, prof, "--baseline", str(base))
+    r = suite(tmp_path, prof, "--jada-baseline", str(base))
     assert r.code == 4 and "/report_version: is 2" in r.out
 
 
 def test_retry_timeout_records_attempts_and_is_bounded(tmp_path: Path) -> None:
-    r = suite(tmp_path, profile(tmp_path), "--retry-timeout", "3s", *ONLY_UNIT)
+    r = suite(tmp_path, profile(tmp_path), "--jada-retry-timeout", "3s", *ONLY_UNIT)
     attempts = [x["attempts"] for x in r.report["records"]]
     assert r.code == 1 and attempts[0] >= 2, attempts
     assert r.report["run"]["duration"] < 20
@@ -183,7 +183,7 @@ def test_retry_timeout_records_attempts_and_is_bounded(tmp_path: Path) -> None:
 
 def test_shards_merge_into_the_whole_run(tmp_path: Path) -> None:
     prof = profile(tmp_path, names=("c", "a", "d", "b", "e"))
-    parts = [suite(tmp_path, prof, "--shard", f"{i}/2", name=f"s{i}.json") for i in (1, 2)]
+    parts = [suite(tmp_path, prof, "--jada-shard", f"{i}/2", name=f"s{i}.json") for i in (1, 2)]
     assert [p.report["run"]["targets"] for p in parts] == [["c", "a", "e"], ["d", "b"]]
     out = tmp_path / "all.json"
     cmd = [sys.executable, "-m", "jada_checks.cli", "merge-reports", str(out),
@@ -199,6 +199,6 @@ def test_shards_merge_into_the_whole_run(tmp_path: Path) -> None:
 
 
 def test_empty_shard_exits_0_with_an_empty_report(tmp_path: Path) -> None:
-    r = suite(tmp_path, profile(tmp_path), "--shard", "3/3")
+    r = suite(tmp_path, profile(tmp_path), "--jada-shard", "3/3")
     assert r.code == 0, r.out
     assert r.report["records"] == [] and r.report["run"]["targets"] == []

@@ -40,7 +40,7 @@ def test_merge_gate_fails_when_any_shard_has_a_blocking_finding() -> None:
 @pytest.mark.parametrize(("change", "words"), [
     (lambda d: d["run"]["targets"].append("a"), "in both"),
     (lambda d: d["run"]["profile"].update(fingerprint="f" * 64), "different profile"),
-    (lambda d: d["run"]["options"].update(fail_on="low"), "--fail-on differs"),
+    (lambda d: d["run"]["options"].update(fail_on="low"), "--jada-fail-on differs"),
     (lambda d: d.update(drift={}), "some reports only"),
 ])
 def test_merge_refuses_incompatible_shards(change, words: str) -> None:

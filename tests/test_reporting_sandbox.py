@@ -44,7 +44,7 @@ def test_every_report_written_and_valid(sandbox: SandboxHarness, tmp_path: Path)
     data = yaml.safe_load(profile.read_text())
     data["targets"][1]["ssh"]["command_timeout"] = 3  # its facts hang: an error, sooner
     profile.write_text(yaml.safe_dump(data))
-    run = sandbox.run_suite([], "--report-md", str(md), "--report-html", str(page),
+    run = sandbox.run_suite([], "--jada-report-md", str(md), "--jada-report-html", str(page),
                             "--junitxml", str(junit), profile=profile)
     assert document.schema_errors(run.report) == [], run.output[-2000:]
     assert run.exitcode == run.report["gate"]["exit_code"], run.output[-2000:]
@@ -89,7 +89,7 @@ def raised(sandbox: SandboxHarness, tmp_path_factory: pytest.TempPathFactory
 
 def test_runtime_somaxconn_change_is_exactly_the_drift(sandbox: SandboxHarness,
                                                        raised: Raised) -> None:
-    now = sandbox.run_suite([raised.host], "--baseline", str(raised.baseline),
+    now = sandbox.run_suite([raised.host], "--jada-baseline", str(raised.baseline),
                             profile=raised.profile)
     drift = now.report["drift"]
     [entry] = [e for e in drift["changed"] if e["control"] == SOMAXCONN]
@@ -97,10 +97,10 @@ def test_runtime_somaxconn_change_is_exactly_the_drift(sandbox: SandboxHarness,
     # A runtime-only value is also, rightly, a persistence failure; nothing else moved.
     assert [e["control"] for e in drift["newly_failing"]] == [PERSIST], drift
     assert not (drift["newly_erroring"] or drift["resolved"])
-    gated = sandbox.run_suite([raised.host], "--baseline", str(raised.baseline),
-                              "--fail-on-drift", "-k", SOMAXCONN,
+    gated = sandbox.run_suite([raised.host], "--jada-baseline", str(raised.baseline),
+                              "--jada-fail-on-drift", "-k", SOMAXCONN,
                               profile=raised.profile)
-    assert gated.exitcode == 1 and "drift change(s) with --fail-on-drift" in gated.output
+    assert gated.exitcode == 1 and "drift change(s) with --jada-fail-on-drift" in gated.output
 
 
 def test_unchanged_host_shows_no_drift(sandbox: SandboxHarness, tmp_path: Path) -> None:
@@ -110,7 +110,7 @@ def test_unchanged_host_shows_no_drift(sandbox: SandboxHarness, tmp_path: Path) 
     first = sandbox.run_suite(["compliant"], profile=profile)
     baseline = tmp_path / "baseline.json"
     baseline.write_text(json.dumps(first.report))
-    again = sandbox.run_suite(["compliant"], "--baseline", str(baseline), profile=profile)
+    again = sandbox.run_suite(["compliant"], "--jada-baseline", str(baseline), profile=profile)
     drift = again.report["drift"]
     moved = {k: [(e["control"], e["observed_from"], e["observed_to"]) for e in drift[k]]
              for k in ("newly_failing", "newly_erroring", "resolved", "changed") if drift[k]}
@@ -122,11 +122,11 @@ def test_fail_on_high_passes_when_only_medium_fails(sandbox: SandboxHarness,
                                                     raised: Raised) -> None:
     passing = [r["control"] for r in raised.base.records if r["outcome"] == "pass"]
     args = ("-k", k_expr(sorted(set(passing) | {PERSIST})))
-    high = sandbox.run_suite([raised.host], "--fail-on", "high", *args, profile=raised.profile)
+    high = sandbox.run_suite([raised.host], "--jada-fail-on", "high", *args, profile=raised.profile)
     fails = [(r["control"], r["severity"]) for r in high.records if r["outcome"] == "fail"]
     assert fails == [(PERSIST, "medium")], high.output[-2000:]
     assert high.exitcode == 0 and high.report["gate"]["below_threshold"] == 1
-    medium = sandbox.run_suite([raised.host], "--fail-on", "medium", *args,
+    medium = sandbox.run_suite([raised.host], "--jada-fail-on", "medium", *args,
                                profile=raised.profile)
     assert medium.exitcode == 1
 
@@ -139,7 +139,7 @@ def test_waiver_applies_until_it_expires(sandbox: SandboxHarness, raised: Raised
         waivers.write_text(f"version: 1\nwaivers:\n  - control: {PERSIST}\n"
                            f"    target: {raised.host}\n    justification: raised for a test\n"
                            f"    expires: {expires}\n")
-        return sandbox.run_suite([raised.host], "--waivers", str(waivers), "-k", PERSIST,
+        return sandbox.run_suite([raised.host], "--jada-waivers", str(waivers), "-k", PERSIST,
                                  profile=raised.profile)
 
     ok = run("2099-12-31")
@@ -160,7 +160,7 @@ def test_retry_timeout_waits_for_a_unit_that_starts_late(sandbox: SandboxHarness
         assert down.record("JADA-UNIT-01", host)["outcome"] == "fail"
         sandbox.ssh(host, "systemd-run --on-active=5 --unit=jada-late-start "
                           "systemctl start jada-agent")
-        up = sandbox.run_suite([host], "-k", "JADA-UNIT-01", "--retry-timeout", "60s")
+        up = sandbox.run_suite([host], "-k", "JADA-UNIT-01", "--jada-retry-timeout", "60s")
         rec = up.record("JADA-UNIT-01", host)
         assert up.exitcode == 0 and rec["outcome"] == "pass", up.output[-2000:]
         assert rec["attempts"] >= 2

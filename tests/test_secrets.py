@@ -21,8 +21,9 @@ def test_no_canary_in_any_output_of_a_full_run(sandbox: SandboxHarness, tmp_path
     profile = sandbox.profile_for(["cfg-canary"], tmp_path / "profile.yaml")
     profile.write_text(profile.read_text() + "# deploy token: CANARY-PROFILE-77b2d4\n")
     out = {ext: tmp_path / f"report.{ext}" for ext in ("md", "html", "xml")}
-    run = sandbox.run_suite([], "-vv", "-rA", "--report-md", str(out["md"]), "--report-html",
-                            str(out["html"]), "--junitxml", str(out["xml"]), profile=profile)
+    run = sandbox.run_suite([], "-vv", "-rA", "--jada-report-md", str(out["md"]),
+                            "--jada-report-html", str(out["html"]), "--junitxml", str(out["xml"]),
+                            profile=profile)
     # the run really looked: the settings file and the unit's environment were read
     assert run.record("JADA-CFG-01", "cfg-canary")["outcome"] == "pass"
     assert run.record("JADA-CFG-02", "cfg-canary")["outcome"] == "pass"

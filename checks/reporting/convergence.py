@@ -1,4 +1,4 @@
-"""Re-checking failing controls until they pass or ``--retry-timeout`` runs out.
+"""Re-checking failing controls until they pass or ``--jada-retry-timeout`` runs out.
 
 The deadline is per process and counted from the start of the session: "the deployment
 has this long to converge". A control evaluated after the deadline gets one attempt, so a
@@ -20,7 +20,7 @@ MAX_DELAY = 5.0
 
 
 def retry_deadline(config: pytest.Config) -> float | None:
-    """The monotonic deadline set by the reports plugin, or None without --retry-timeout."""
+    """The monotonic deadline set by the reports plugin, or None without --jada-retry-timeout."""
     return config.stash.get(DEADLINE_KEY, None)
 
 

@@ -1,4 +1,4 @@
-"""Parsing human durations for ``--retry-timeout`` (``90s``, ``2m``, ``1m30s``, ``45``)."""
+"""Parsing human durations for ``--jada-retry-timeout`` (``90s``, ``2m``, ``1m30s``, ``45``)."""
 
 from __future__ import annotations
 

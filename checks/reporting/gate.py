@@ -1,7 +1,7 @@
 """The gate: does this run fail the pipeline?
 
 Only findings (fail or error) that are not waived and whose severity is at or above
-``--fail-on`` gate; lower ones are reported only. With ``--fail-on-drift`` any drift
+``--jada-fail-on`` gate; lower ones are reported only. With ``--jada-fail-on-drift`` any drift
 gates too. Results without a record (a crashed worker) always gate: nothing unknown passes.
 """
 
@@ -66,7 +66,7 @@ def explain(gate: dict[str, Any]) -> str:
     if gate["blocking"]:
         why.append(f"{len(gate['blocking'])} finding(s) at or above {gate['fail_on']}")
     if gate["fail_on_drift"] and gate["drift_changes"]:
-        why.append(f"{gate['drift_changes']} drift change(s) with --fail-on-drift")
+        why.append(f"{gate['drift_changes']} drift change(s) with --jada-fail-on-drift")
     if gate["unrecorded"]:
         why.append(f"{gate['unrecorded']} result(s) without a record (crashed worker?)")
     extra = []

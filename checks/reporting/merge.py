@@ -38,7 +38,8 @@ def _check(docs: list[tuple[str, dict[str, Any]]]) -> None:
                              "(targets or expectations differ)")
         for opt in ("fail_on", "fail_on_drift"):
             if doc["run"]["options"][opt] != first["run"]["options"][opt]:
-                raise MergeError(f"{name}: --{opt.replace('_', '-')} differs from {first_name}")
+                flag = "--jada-" + opt.replace("_", "-")
+                raise MergeError(f"{name}: {flag} differs from {first_name}")
         if (doc.get("drift") is None) != (first.get("drift") is None):
             raise MergeError(f"{name}: drift against a baseline in some reports only")
         for t in doc["run"]["targets"]:

@@ -1,33 +1,21 @@
 """Pytest plugin (entry point ``jada_reports``): reports, gate, waivers, drift, convergence.
 
-Records arrive on each test report as ``report.jada`` (set by ``jada_checks.plugin``); they are
-plain JSON-able dicts, so they survive xdist's transport from workers to the controller.
-The controller (or the only process) collects them in a :class:`ReportRun`, and at session
-finish builds the JSON document, renders every report from it and decides the exit status;
-the terminal summary is printed from the same document, so all outputs agree.
+Like :mod:`jada_checks.plugin` it loads in every pytest run wherever the suite is
+installed, so it only registers its ``--jada-*`` options and ini keys and checks them;
+the reporting itself (:mod:`jada_checks.reporting.run`, with jsonschema and YAML behind it)
+is imported only in a profile run.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import sys
 import time
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-import jada_checks
-from jada_checks.inputs import InputError
-from jada_checks.model import SEVERITIES
+from jada_checks.options import ENV_PROFILE, REPORTING, SPECS, add_options, resolve, setting
 from jada_checks.plugin import PROFILE_KEY
-from jada_checks.profile import Profile
-from jada_checks.reporting import document, drift, html, markdown, waivers
 from jada_checks.reporting.convergence import DEADLINE_KEY
 from jada_checks.reporting.duration import parse_duration
-from jada_checks.reporting.gate import EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, EXIT_NOTHING_SELECTED
-from jada_checks.reporting.shard import selected
-from jada_checks.reporting.terminal import write_summary
 
 RETRY_KEY = pytest.StashKey[float]()
 PROFILE_ONLY = ("jada_report_json", "jada_report_md", "jada_report_html", "jada_waivers",
@@ -35,44 +23,32 @@ PROFILE_ONLY = ("jada_report_json", "jada_report_md", "jada_report_html", "jada_
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("jada", "jada-checks")
-    group.addoption("--report-json", dest="jada_report_json", metavar="PATH",
-                    help="write the JSON report (schemas/report.schema.json)")
-    group.addoption("--report-md", dest="jada_report_md", metavar="PATH",
-                    help="write the Markdown report (e.g. $GITHUB_STEP_SUMMARY)")
-    group.addoption("--report-html", dest="jada_report_html", metavar="PATH",
-                    help="write the self-contained HTML report")
-    group.addoption("--fail-on", dest="jada_fail_on", metavar="SEVERITY", default="low",
-                    choices=SEVERITIES,
-                    help="exit 1 only for non-waived fail/error at or above this severity "
-                         "(default: low)")
-    group.addoption("--fail-on-drift", dest="jada_fail_on_drift", action="store_true",
-                    help="with --baseline: any drift fails the gate too")
-    group.addoption("--waivers", dest="jada_waivers", metavar="FILE",
-                    help="waivers file (YAML, schemas/waivers.schema.json)")
-    group.addoption("--baseline", dest="jada_baseline", metavar="PATH",
-                    help="earlier JSON report of the same profile to report drift against")
-    group.addoption("--retry-timeout", dest="jada_retry_timeout", metavar="DURATION",
-                    help="re-check failing controls until they pass or this time is up "
-                         "(e.g. 90s, 2m)")
+    add_options(parser, REPORTING)
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    resolve(config, REPORTING)
     profile = config.stash.get(PROFILE_KEY, None)
     if profile is None:
-        given = [n for n in PROFILE_ONLY if config.getoption(n, None)]
+        # Given on the command line without a profile: a mistake. From an ini file: the
+        # project's settings for its compliance runs, not for its ordinary test runs.
+        given = [n for n in PROFILE_ONLY if setting(config, n).source == "option"]
         if given:
-            flag = "--" + given[0].removeprefix("jada_").replace("_", "-")
-            raise pytest.UsageError(f"{flag} needs a profile (--profile or $JADA_PROFILE)")
+            raise pytest.UsageError(f"{SPECS[given[0]].flag} needs a profile (--jada-profile, "
+                                    f"${ENV_PROFILE} or ini jada_profile)")
         return
     retry = config.getoption("jada_retry_timeout")
     if retry is not None:
         try:
             config.stash[RETRY_KEY] = parse_duration(retry)
         except ValueError as exc:
-            raise pytest.UsageError(f"--retry-timeout: {exc}") from None
+            raise pytest.UsageError(f"{setting(config, 'jada_retry_timeout').origin}: "
+                                    f"{exc}") from None
     if hasattr(config, "workerinput"):
         return  # xdist worker: the controller collects, decides and writes
+    from jada_checks.inputs import InputError
+    from jada_checks.reporting.run import ReportRun
+
     try:
         run = ReportRun(config, profile)
     except InputError as exc:
@@ -84,116 +60,3 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     seconds = session.config.stash.get(RETRY_KEY, None)
     if seconds is not None:
         session.config.stash[DEADLINE_KEY] = time.monotonic() + seconds
-
-
-def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def load_baseline(path: str, profile: Profile) -> dict[str, Any]:
-    """The baseline report, refused (InputError) if it is of another profile or interrupted."""
-    base = document.read(path, "baseline")
-    if base["run"]["profile"]["fingerprint"] != document.fingerprint(profile):
-        raise InputError(f"baseline {path}: /run/profile/fingerprint: produced from a "
-                         "different profile (target names, sides or expectations differ); "
-                         "run once without --baseline to make a new one")
-    if base["run"]["interrupted"]:
-        raise InputError(f"baseline {path}: /run/interrupted: the baseline run was "
-                         "interrupted; its results are partial")
-    return base
-
-
-class ReportRun:
-    """The records of one session, and everything derived from them at its end."""
-
-    def __init__(self, config: pytest.Config, profile: Profile) -> None:
-        self.config = config
-        self.profile = profile
-        self.started = utc_now()
-        self.clock = time.monotonic()
-        self.today = waivers.today_utc()
-        opt = config.getoption
-        self.shard: str | None = opt("jada_shard", None)
-        self.targets = selected([t.name for t in profile.targets], self.shard, str)
-        self.waivers_path: str | None = opt("jada_waivers")
-        self.waivers = waivers.load_waivers(self.waivers_path) if self.waivers_path else []
-        self.baseline_path: str | None = opt("jada_baseline")
-        self.baseline = (load_baseline(self.baseline_path, profile)
-                         if self.baseline_path else None)
-        self.records: dict[str, dict[str, Any]] = {}
-        self.failed: set[str] = set()
-        self.doc: dict[str, Any] | None = None
-        self.written: list[str] = []
-
-    @pytest.hookimpl(tryfirst=True)  # before junitxml reads the teardown report's properties
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        rec = getattr(report, "jada", None)
-        if rec is not None:
-            rec = dict(rec)
-            rec.setdefault("attempts", 1)
-            rec["waiver"] = waivers.select(rec, self.waivers, self.today)
-            self.records[report.nodeid] = rec
-        elif report.failed:
-            self.failed.add(report.nodeid)
-        known = self.records.get(report.nodeid)
-        if report.when == "teardown" and known and known["waiver"]:
-            w = known["waiver"]
-            value = (f"until {w['expires']}: {w['justification']}" if w["status"] == "applied"
-                     else f"EXPIRED {w['expires']}")
-            report.user_properties.append(("waiver", value))
-
-    def build(self, exitstatus: int) -> dict[str, Any]:
-        records = list(self.records.values())
-        section = waivers.apply(records, self.waivers, self.today, self.waivers_path)
-        drift_section = (drift.compute(self.baseline, records, self.targets, self.baseline_path)
-                         if self.baseline is not None and self.baseline_path else None)
-        opt = self.config.getoption
-        retry = self.config.stash.get(RETRY_KEY, None)
-        run = {
-            "started": self.started, "finished": utc_now(),
-            "duration": round(time.monotonic() - self.clock, 3),
-            "profile": {"path": str(self.profile.path), "sha256": self.profile.digest,
-                        "fingerprint": document.fingerprint(self.profile)},
-            "targets": self.targets,
-            "options": {"fail_on": opt("jada_fail_on"),
-                        "fail_on_drift": bool(opt("jada_fail_on_drift")),
-                        "retry_timeout": retry, "shard": self.shard,
-                        "waivers": self.waivers_path, "baseline": self.baseline_path},
-            "interrupted": exitstatus == EXIT_INTERRUPTED,
-            "unrecorded": len(self.failed - set(self.records)),
-        }
-        return document.finish({
-            "report_version": document.REPORT_VERSION, "suite_version": jada_checks.__version__,
-            "run": run, "records": records, "waivers": section, "drift": drift_section})
-
-    def write(self, doc: dict[str, Any]) -> None:
-        opt = self.config.getoption
-        outputs = [(opt("jada_report_json"), None), (opt("jada_report_md"), markdown.render),
-                   (opt("jada_report_html"), html.render)]
-        for path, render in outputs:
-            if not path:
-                continue
-            if render is None:
-                document.write(doc, path)
-            else:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-                Path(path).write_text(render(doc), encoding="utf-8")
-            self.written.append(path)
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        self.doc = doc = self.build(int(exitstatus))
-        try:
-            self.write(doc)
-        except OSError as exc:
-            sys.stderr.write(f"jada-checks: cannot write a report: {exc}\n")
-            session.exitstatus = EXIT_INTERNAL_ERROR
-            return
-        if exitstatus in (0, 1):
-            session.exitstatus = doc["gate"]["exit_code"]
-        elif exitstatus == EXIT_NOTHING_SELECTED and not self.targets:
-            session.exitstatus = 0  # an empty shard (more shards than targets) is fine
-
-    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        if self.doc is not None:
-            write_summary(terminalreporter, self.doc, self.written)

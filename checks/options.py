@@ -1,0 +1,163 @@
+"""The suite's settings: one table for the command line and the ini file, and where each came from.
+
+Every option is ``--jada-NAME`` on the command line and ``jada_NAME`` in the ini file
+(``pytest.ini``, ``[tool.pytest.ini_options]``, ``tox.ini``, ``setup.cfg``), so none can
+collide with another plugin's. Precedence: the command line, then (for the profile only)
+``$JADA_PROFILE``, then the ini file, then the default. Relative paths from the ini file
+are relative to the ini file's directory, like pytest's own ``paths`` values.
+
+Both plugins import this module at every pytest start, in every project: it must stay
+free of heavy imports.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+
+from jada_checks.model import SEVERITIES
+
+ENV_PROFILE = "JADA_PROFILE"
+
+Kind = Literal["str", "path", "flag"]
+Source = Literal["option", "environment", "ini", "default"]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One setting: ``--jada-<name>`` on the command line, ``jada_<name>`` in the ini file."""
+
+    name: str
+    help: str
+    metavar: str | None = None
+    kind: Kind = "str"
+    choices: tuple[str, ...] = ()
+    default: Any = None
+    ini: bool = True
+
+    @property
+    def flag(self) -> str:
+        return f"--jada-{self.name}"
+
+    @property
+    def dest(self) -> str:
+        """The attribute on ``config.option`` and the ini key."""
+        return "jada_" + self.name.replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A resolved value and where it came from (for the header and for error messages)."""
+
+    value: Any
+    source: Source
+    origin: str  # "--jada-fail-on", "$JADA_PROFILE", "jada_fail_on in /x/pytest.ini", "default"
+    shadowed: tuple[str, ...] = ()  # lower-precedence places that also set it
+
+
+CORE = (
+    Spec("profile", "deployment profile (YAML); default: $JADA_PROFILE, then ini jada_profile",
+         "PATH", "path"),
+    # Command line only: in an ini file it would turn every pytest run of the project into
+    # a catalogue print that exits 0 without running a test.
+    Spec("list-controls", "print the control catalogue and exit", kind="flag", ini=False),
+    Spec("stats-json", "write instrumentation: SSH connections and remote commands per "
+         "target, peak memory per worker", "PATH", "path"),
+    Spec("shard", "check only shard I of N of the targets (sorted by name, dealt round-robin); "
+         "merge the shards' JSON reports with jada-checks merge-reports", "I/N"),
+)
+
+REPORTING = (
+    Spec("report-json", "write the JSON report (schemas/report.schema.json)", "PATH", "path"),
+    Spec("report-md", "write the Markdown report (e.g. $GITHUB_STEP_SUMMARY)", "PATH", "path"),
+    Spec("report-html", "write the self-contained HTML report", "PATH", "path"),
+    Spec("fail-on", "exit 1 only for non-waived fail/error at or above this severity "
+         "(default: low)", "SEVERITY", choices=SEVERITIES, default="low"),
+    Spec("fail-on-drift", "with --jada-baseline: any drift fails the gate too", kind="flag",
+         default=False),
+    Spec("waivers", "waivers file (YAML, schemas/waivers.schema.json)", "FILE", "path"),
+    Spec("baseline", "earlier JSON report of the same profile to report drift against",
+         "PATH", "path"),
+    Spec("retry-timeout", "re-check failing controls until they pass or this time is up "
+         "(e.g. 90s, 2m)", "DURATION"),
+)
+
+SPECS = {s.dest: s for s in (*CORE, *REPORTING)}
+SETTINGS_KEY = pytest.StashKey[dict[str, Setting]]()
+
+
+def add_options(parser: pytest.Parser, specs: Iterable[Spec]) -> None:
+    """Register each spec's command-line option and (where it has one) its ini key."""
+    group = parser.getgroup("jada", "jada-checks")
+    for s in specs:
+        kw: dict[str, Any] = {"dest": s.dest, "default": None, "help": s.help}
+        if s.kind == "flag":
+            kw["action"] = "store_true"
+        else:
+            kw["metavar"] = s.metavar
+        if s.choices:
+            kw["choices"] = s.choices
+        group.addoption(s.flag, **kw)
+        if s.ini:
+            where = "; a relative path is relative to the ini file" if s.kind == "path" else ""
+            parser.addini(s.dest, f"same as {s.flag}{where}",
+                          type="bool" if s.kind == "flag" else "string", default=None)
+
+
+def _ini(config: pytest.Config, s: Spec) -> tuple[Any, str] | None:
+    """The ini file's value (paths made absolute against the ini file) and its origin."""
+    where = f"{s.dest} in {config.inipath}" if config.inipath else f"ini value {s.dest}"
+    try:
+        raw = config.getini(s.dest)
+    except (ValueError, TypeError, pytest.UsageError) as exc:  # e.g. a bool that is not one
+        raise pytest.UsageError(f"{where}: {exc}") from None
+    if raw is None or raw == "" or raw == []:
+        return None
+    if s.kind == "flag":
+        return (bool(raw), where) if raw else None
+    value = str(raw).strip()
+    if s.choices and value not in s.choices:
+        raise pytest.UsageError(f"{where}: {value!r} is not one of "
+                                f"{', '.join(s.choices)}")
+    if s.kind == "path":
+        base = config.inipath.parent if config.inipath else config.invocation_params.dir
+        value = str(base / Path(os.path.expanduser(value)))
+    return value, where
+
+
+def _resolve(config: pytest.Config, s: Spec) -> Setting:
+    places: list[tuple[Source, Any, str]] = []
+    given = getattr(config.option, s.dest, None)
+    if given not in (None, False, ""):
+        places.append(("option", given, s.flag))
+    if s.dest == "jada_profile" and os.environ.get(ENV_PROFILE):
+        places.append(("environment", os.environ[ENV_PROFILE], f"${ENV_PROFILE}"))
+    if s.ini:
+        found = _ini(config, s)
+        if found is not None:
+            places.append(("ini", *found))
+    if not places:
+        return Setting(s.default, "default", "default")
+    (source, value, origin), rest = places[0], places[1:]
+    return Setting(value, source, origin, tuple(o for _, _, o in rest))
+
+
+def resolve(config: pytest.Config, specs: Iterable[Spec]) -> None:
+    """Resolve ``specs`` once per config and put the winners on ``config.option``, so the
+    rest of the suite reads plain ``config.getoption`` values."""
+    done = config.stash.setdefault(SETTINGS_KEY, {})
+    for s in specs:
+        if s.dest not in done:
+            done[s.dest] = _resolve(config, s)
+            setattr(config.option, s.dest, done[s.dest].value)
+
+
+def setting(config: pytest.Config, dest: str) -> Setting:
+    """Where ``dest``'s value came from; resolves it first if needed."""
+    resolve(config, [SPECS[dest]])
+    return config.stash[SETTINGS_KEY][dest]

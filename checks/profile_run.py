@@ -1,0 +1,298 @@
+"""A profile run: one test item per control × target, and the header that says so.
+
+Loaded by :mod:`jada_checks.plugin` only when a profile is set; :func:`start` loads the
+profile and registers this module as a plugin. File collection is switched off and an
+item ``JADA-AREA-NN[target]`` is generated for every control that applies to every
+target. An item's outcome follows the control's: pass → passed, fail → failed,
+error → pytest error (in setup), skipped → skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import jada_checks
+from jada_checks.context import CheckContext, FactStore
+from jada_checks.controls import catalogue
+from jada_checks.inputs import InputError
+from jada_checks.model import CheckError, Control, Outcome, errored
+from jada_checks.options import ENV_PROFILE, Setting, setting
+from jada_checks.plugin import PROFILE_KEY
+from jada_checks.profile import Target, load_profile
+from jada_checks.reporting.convergence import converge, retry_deadline
+from jada_checks.reporting.shard import ShardError, selected
+
+STATS_KEY = pytest.StashKey[list[dict[str, Any]]]()
+STORE_KEY = pytest.StashKey[FactStore]()
+SOURCE_KEY = pytest.StashKey[Setting]()
+SHOWN_TARGETS = 5
+
+
+def start(config: pytest.Config, source: Setting) -> None:
+    """Load the profile named by ``source`` and turn this session into a profile run."""
+    try:
+        profile = load_profile(source.value)
+    except InputError as exc:
+        why = f"\n(the profile was named by {source.origin})" if source.source != "option" else ""
+        raise pytest.UsageError(f"{exc}{why}") from None
+    try:
+        selected((), config.getoption("jada_shard", None), str)
+    except ShardError as exc:
+        raise pytest.UsageError(f"{setting(config, 'jada_shard').origin}: {exc}") from None
+    config.stash[PROFILE_KEY] = profile
+    config.stash[SOURCE_KEY] = source
+    config.stash[STORE_KEY] = FactStore(profile)
+    # Our own test dependency, useless in a profile run, and its terminal summary imports
+    # all of hypothesis (about 0.5-1.5 s) at the end of every run.
+    config.pluginmanager.set_blocked("hypothesispytest")
+    if getattr(config, "workerinput", {}).get("jada_loadgroup"):
+        config.option.loadgroup = True  # workers re-parse argv; xdist reads this flag
+    config.stash[STATS_KEY] = []
+    config.pluginmanager.register(sys.modules[__name__], "jada-profile-run")
+
+
+def header(config: pytest.Config) -> list[str]:
+    """Which profile this run checks, its targets, and who chose it."""
+    profile = config.stash[PROFILE_KEY]
+    source = config.stash[SOURCE_KEY]
+    names = [t.name for t in profile.targets]
+    shown = ", ".join(names[:SHOWN_TARGETS])
+    if len(names) > SHOWN_TARGETS:
+        shown += f", ... (+{len(names) - SHOWN_TARGETS} more)"
+    where = {"option": "--jada-profile", "environment": f"environment ${ENV_PROFILE}",
+             "ini": f"ini {source.origin}"}.get(source.source, source.origin)
+    if source.shadowed:
+        where += f"; overrides {', '.join(source.shadowed)}"
+    lines = [f"jada-checks {jada_checks.__version__}: profile {profile.path} (from {where}), "
+             f"{len(names)} target{'s' if len(names) != 1 else ''}: {shown}"]
+    if source.source == "environment":
+        lines.append(env_takeover(profile.path))
+    return lines
+
+
+def env_takeover(path: Path) -> str:
+    return (f"jada-checks: ${ENV_PROFILE} is set, so this run checks the targets of {path} "
+            "instead of collecting this project's tests; unset it to run them")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return header(config)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
+                            config: pytest.Config) -> None:
+    """Also at the end, where ``-q`` runs and CI logs are read: the takeover by the env."""
+    if config.stash[SOURCE_KEY].source == "environment":
+        terminalreporter.write_line(env_takeover(config.stash[PROFILE_KEY].path), yellow=True)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    store = config.stash.get(STORE_KEY, None)
+    if store is not None:
+        store.close()
+
+
+def worker_stats(config: pytest.Config) -> dict[str, Any]:
+    """This process's instrumentation: what it really did to each target."""
+    store = config.stash[STORE_KEY]
+    worker = getattr(config, "workerinput", {}).get("workerid", "main")
+    return {"worker": worker,
+            "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            "targets": {name: {"connections": c.counters.connections,
+                               "commands": c.counters.commands}
+                        for name, c in store.connections.items()}}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Tell workers that targets are grouped (they do not see our choice of --dist)."""
+    if getattr(node.config.option, "dist", "no") == "loadgroup":
+        node.workerinput["jada_loadgroup"] = True
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    stats = getattr(node, "workeroutput", {}).get("jada_stats")
+    if stats is not None and STATS_KEY in node.config.stash:
+        node.config.stash[STATS_KEY].append(stats)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    if STORE_KEY not in config.stash:
+        return
+    if hasattr(config, "workerinput"):
+        config.workeroutput["jada_stats"] = worker_stats(config)
+        return
+    path = config.getoption("jada_stats_json", None)
+    if path:
+        workers = config.stash[STATS_KEY] or [worker_stats(config)]
+        totals: dict[str, dict[str, int]] = {}
+        for w in workers:
+            for name, c in w["targets"].items():
+                t = totals.setdefault(name, {"connections": 0, "commands": 0})
+                t["connections"] += c["connections"]
+                t["commands"] += c["commands"]
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps({"workers": workers, "targets": totals}, indent=2))
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """In profile mode the controls are the tests: collect no files."""
+    return True
+
+
+def applies(control: Control, target: Target) -> bool:
+    return target.ssh is not None if control.side == "host" else target.lightsail is not None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list[pytest.Item]) -> None:
+    profile = config.stash.get(PROFILE_KEY, None)
+    if profile is None:
+        return
+    for target in selected(profile.targets, config.getoption("jada_shard"), lambda t: t.name):
+        for c in catalogue():
+            if applies(c, target):
+                items.append(ControlItem.from_parent(session, name=f"{c.id}[{target.name}]",
+                                                     nodeid=f"{c.id}[{target.name}]",
+                                                     control=c, target=target))
+    # The items are made here, not by a collector, so tell the terminal how many there are
+    # (otherwise it reports "no tests collected" after listing them).
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and hasattr(reporter, "_numcollected"):
+        reporter._numcollected += len(items)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Without xdist, gather every selected target's facts concurrently right away."""
+    config = session.config
+    if STORE_KEY not in config.stash or hasattr(config, "workerinput"):
+        return
+    if getattr(config.option, "dist", "no") != "no" or config.option.collectonly:
+        return
+    wanted = {(i.control.side, i.target.name): i.target for i in session.items
+              if isinstance(i, ControlItem)}
+    config.stash[STORE_KEY].prefetch([(side, t) for (side, _), t in sorted(wanted.items())])
+
+
+class ControlFailed(Exception):
+    """Raised in the call phase for a failing control; reported without a traceback."""
+
+
+class ControlErrored(Exception):
+    """Raised in the setup phase when a control could not look; pytest reports *error*."""
+
+
+class ControlItem(pytest.Item):
+    def __init__(self, *, control: Control, target: Target, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.control = control
+        self.target = target
+        self.outcome: Outcome | None = None
+        self.duration = 0.0
+        self.attempts = 0
+        self.add_marker(f"severity_{control.severity}")
+        self.add_marker(f"area_{control.area}")
+        self.add_marker(pytest.mark.xdist_group(target.name))
+        self.user_properties += [("control", control.id), ("severity", control.severity),
+                                 ("target", target.name)]
+
+    def evaluate(self) -> Outcome:
+        """Run the check; any failure to look becomes an error outcome, never a pass."""
+        store = self.config.stash[STORE_KEY]
+        ctx = CheckContext(self.target, store)
+        try:
+            outcome = self.control.check(ctx)
+        except CheckError as exc:
+            outcome = errored(str(exc))
+        except Exception as exc:  # a defect in a check must not look like a pass
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            outcome = errored(f"internal error in the check: {type(exc).__name__} at "
+                              f"{Path(where.filename).name}:{where.lineno}")
+        if not isinstance(outcome, Outcome):
+            outcome = errored("internal error: the check returned no outcome")
+        return outcome
+
+    def setup(self) -> None:
+        start = time.monotonic()
+        store = self.config.stash[STORE_KEY]
+        self.outcome, self.attempts = converge(self.evaluate, lambda: store.invalidate(self.target),
+                                               retry_deadline(self.config))
+        self.duration = time.monotonic() - start
+        if self.outcome.status == "error":
+            raise ControlErrored(self.outcome.message)
+
+    def runtest(self) -> None:
+        assert self.outcome is not None
+        if self.outcome.status == "fail":
+            raise ControlFailed(self.outcome.message)
+        if self.outcome.status == "skipped":
+            pytest.skip(self.outcome.message)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> str:
+        return self.describe()
+
+    def describe(self) -> str:
+        """The user's message: outcome, values, source and remediation; no traceback."""
+        o = self.outcome
+        if o is None:
+            return "the control was not evaluated"
+        lines = [f"{self.control.id} [{self.target.name}] {o.status.upper()}: {o.message}"]
+        if o.observed is not None:
+            lines.append(f"  observed: {o.observed}")
+        if o.expected is not None:
+            lines.append(f"  expected: {o.expected}")
+        if o.source:
+            lines.append(f"  source:   {o.source}")
+        if o.status in ("fail", "error"):
+            lines.append(f"  fix:      {self.control.remediation}")
+        return "\n".join(lines)
+
+    def reportinfo(self) -> tuple[str, int | None, str]:
+        return (f"{self.control.area}", None, f"{self.control.id}[{self.target.name}]")
+
+
+def outcome_record(item: ControlItem) -> dict[str, Any]:
+    """A JSON-able record of one control × target, carried on the report (xdist-safe)."""
+    o = item.outcome
+    return {
+        "control": item.control.id, "title": item.control.title,
+        "severity": item.control.severity, "area": item.control.area,
+        "target": item.target.name,
+        "outcome": o.status if o else "error",
+        "message": o.message if o else "not evaluated",
+        "observed": None if o is None or o.observed is None else str(o.observed),
+        "expected": None if o is None or o.expected is None else str(o.expected),
+        "source": o.source if o else None,
+        "remediation": item.control.remediation,
+        "duration": round(item.duration, 4),
+        "attempts": max(item.attempts, 1),
+    }
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    result = yield
+    if not isinstance(item, ControlItem):
+        return
+    report = result.get_result()
+    if item.outcome is None:
+        return
+    if call.excinfo is not None and call.excinfo.errisinstance((ControlErrored, ControlFailed)):
+        report.longrepr = item.describe()
+    is_final = (report.when == "call") or (report.when == "setup" and report.outcome != "passed")
+    if is_final:
+        rec = outcome_record(item)
+        report.jada = rec
+        item.user_properties.append(("outcome", rec["outcome"]))

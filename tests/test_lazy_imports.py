@@ -1,0 +1,66 @@
+"""Installed in an unrelated project, the plugins cost that project no heavy imports.
+
+pytest loads every installed plugin at every start. Without a profile ours must import
+none of jsonschema, yaml, boto3, botocore or testinfra (they cost ~150 ms together). The
+probe runs pytest in an empty directory with plugin autoloading off and exactly our two
+entry points loaded, then reports which of those modules ``sys.modules`` holds. It asserts
+imports, not times; a profile run is the control that shows the probe sees them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+
+HEAVY = ("jsonschema", "yaml", "boto3", "botocore", "testinfra")
+PROBE = """\
+import json, sys
+import pytest
+rc = pytest.main(sys.argv[1:])
+print("PROBE " + json.dumps({"rc": int(rc), "modules": sorted(sys.modules)}))
+"""
+
+
+def our_plugins() -> list[str]:
+    """The modules of our pytest11 entry points, as installed (not as we think they are)."""
+    mods = sorted(ep.value for ep in entry_points(group="pytest11")
+                  if ep.dist is not None and ep.dist.name == "jada-checks")
+    assert mods == ["jada_checks.plugin", "jada_checks.reporting.plugin"], mods
+    return mods
+
+
+def probe(cwd: Path, *args: str, env: dict[str, str] | None = None) -> dict:
+    plugins = [a for m in our_plugins() for a in ("-p", m)]
+    base = {k: v for k, v in os.environ.items() if k not in ("JADA_PROFILE", "PYTEST_ADDOPTS")}
+    res = subprocess.run([sys.executable, "-c", PROBE, "-p", "no:cacheprovider", *plugins,
+                          *args], cwd=cwd, capture_output=True, text=True, timeout=60,
+                         env={**base, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", **(env or {})})
+    line = next((x for x in res.stdout.splitlines() if x.startswith("PROBE ")), None)
+    assert line is not None, res.stdout + res.stderr
+    out = json.loads(line.removeprefix("PROBE "))
+    out["heavy"] = sorted({m.partition(".")[0] for m in out["modules"]} & set(HEAVY))
+    return out
+
+
+@pytest.mark.parametrize("args", [("--co", "-q"), ("--help",), ("-q",)],
+                         ids=["collect-only", "help", "run"])
+def test_no_profile_imports_nothing_heavy(tmp_path: Path, args: tuple[str, ...]) -> None:
+    if args == ("-q",):
+        (tmp_path / "test_own.py").write_text("def test_own():\n    assert True\n")
+    out = probe(tmp_path, *args)
+    assert out["rc"] in (0, 5), out
+    assert out["heavy"] == [], f"imported without a profile: {out['heavy']}"
+
+
+def test_probe_sees_the_imports_of_a_profile_run(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text("version: 1\ntargets:\n  - name: web\n"
+                                     "    ssh: {host: 127.0.0.1, port: 1}\n")
+    out = probe(tmp_path, "--co", "-q", env={"JADA_PROFILE": str(tmp_path / "p.yaml")})
+    assert out["rc"] == 0, out
+    assert {"jsonschema", "yaml", "testinfra"} <= set(out["heavy"]), out

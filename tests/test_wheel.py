@@ -1,0 +1,193 @@
+"""The wheel, installed alone in a fresh venv, works from a directory unrelated to the checkout.
+
+A module fixture builds the wheel from a copy of the sources (the checkout gets no build/
+directory), creates a venv outside the checkout without system site-packages, and installs
+only the wheel (with its dependencies) and pytest-profiling, whose ``--profile`` used to
+break every pytest start. Every command runs from an empty directory, with neither the
+checkout on ``sys.path`` nor ``$JADA_PROFILE`` set, as on a user's machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import jada_checks
+from jada_checks.controls import catalogue
+from tests.sandbox_harness import SANDBOX_ENV, SandboxHarness
+from tests.test_reporting_support import doc, rec
+
+REPO = Path(__file__).resolve().parent.parent
+SOURCES = ("pyproject.toml", "README.md", "checks", "schemas")
+NOT_SOURCES = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build")
+HEAVY = ("jsonschema", "yaml", "boto3", "botocore")
+# Only the sandbox test uses it: the session sandbox boots just this host for this module.
+pytestmark = pytest.mark.sandbox_hosts("compliant")
+PROBE = """\
+import json, sys
+import pytest
+rc = pytest.main(sys.argv[1:])
+print("PROBE " + json.dumps({"rc": int(rc), "modules": sorted(sys.modules)}))
+"""
+
+
+@dataclass
+class WheelEnv:
+    wheel: Path
+    bin: Path
+    scratch: Path
+
+    def run(self, *argv: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """Run a venv command (``argv[0]`` from its bin/) in ``cwd`` or a new empty directory
+        outside the checkout."""
+        cwd = cwd or Path(tempfile.mkdtemp(dir=self.scratch))
+        base = {k: v for k, v in os.environ.items()
+                if k not in ("JADA_PROFILE", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV",
+                             "PYTEST_ADDOPTS", "PYTEST_PLUGINS")}
+        base["PATH"] = f"{self.bin}{os.pathsep}{base.get('PATH', '')}"
+        return subprocess.run([str(self.bin / argv[0]), *argv[1:]], cwd=cwd,
+                              env={**base, **(env or {})}, capture_output=True, text=True,
+                              timeout=timeout)
+
+
+def checked(res: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    assert res.returncode == 0, f"{res.args}: exit {res.returncode}\n{res.stdout}\n{res.stderr}"
+    return res
+
+
+@pytest.fixture(scope="module")
+def wheel_env(tmp_path_factory: pytest.TempPathFactory) -> WheelEnv:
+    root = tmp_path_factory.mktemp("wheel")
+    src, dist, venv = root / "src", root / "dist", root / "venv"
+    src.mkdir()
+    for name in SOURCES:
+        if (REPO / name).is_dir():
+            shutil.copytree(REPO / name, src / name, ignore=NOT_SOURCES)
+        else:
+            shutil.copy2(REPO / name, src / name)
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    checked(subprocess.run([*pip, "wheel", "--no-deps", "-w", str(dist), str(src)],
+                           capture_output=True, text=True, timeout=300))
+    wheel = next(dist.glob("jada_checks-*.whl"))
+    # the base interpreter, not this venv's: the new venv must not see the checkout's install
+    base_python = getattr(sys, "_base_executable", sys.executable)
+    checked(subprocess.run([base_python, "-m", "venv", str(venv)], capture_output=True,
+                           text=True, timeout=300))
+    checked(subprocess.run([str(venv / "bin" / "python"), *pip[1:], "install", str(wheel),
+                            "pytest-profiling"], capture_output=True, text=True, timeout=600))
+    scratch = root / "scratch"
+    scratch.mkdir()
+    return WheelEnv(wheel, venv / "bin", scratch)
+
+
+def test_the_venv_imports_the_wheel_not_the_checkout(wheel_env: WheelEnv) -> None:
+    assert wheel_env.wheel.name.startswith(f"jada_checks-{jada_checks.__version__}-")
+    res = checked(wheel_env.run("python", "-c", "import jada_checks; print(jada_checks.__file__)"))
+    where = Path(res.stdout.strip())
+    assert "site-packages" in where.parts and not where.is_relative_to(REPO), where
+    assert (where.parent / "schemas" / "profile.schema.json").is_file()  # package data
+    assert (where.parent / "py.typed").is_file()
+
+
+def test_version(wheel_env: WheelEnv) -> None:
+    res = checked(wheel_env.run("jada-checks", "--version"))
+    assert res.stdout == f"jada-checks {jada_checks.__version__}\n"
+
+
+def test_validate_settings(wheel_env: WheelEnv, tmp_path: Path) -> None:
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_text(json.dumps({"model": "claude-sonnet-4-6"}))
+    bad.write_text(json.dumps({"model": "claude-sonnet-4-6", "permissions": {"allow": 7}}))
+    res = checked(wheel_env.run("jada-checks", "validate-settings", str(good)))
+    assert res.stdout.strip() == f"{good}: valid"
+    res = wheel_env.run("jada-checks", "validate-settings", str(bad))
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert f"{bad}: /permissions/allow" in res.stdout and "expected array" in res.stdout
+    assert "Traceback" not in res.stdout + res.stderr
+
+
+def test_merge_reports(wheel_env: WheelEnv, tmp_path: Path) -> None:
+    parts = [doc([rec(target="a", outcome="pass")], ["a"], shard="1/2"),
+             doc([rec(target="b", outcome="pass")], ["b"], shard="2/2")]
+    inputs = []
+    for i, part in enumerate(parts, 1):
+        inputs.append(tmp_path / f"s{i}.json")
+        inputs[-1].write_text(json.dumps(part))
+    out = tmp_path / "merged.json"
+    checked(wheel_env.run("jada-checks", "merge-reports", str(out), *map(str, inputs),
+                          "--report-md", str(tmp_path / "merged.md")))
+    merged = json.loads(out.read_text())
+    assert [(r["target"], r["outcome"]) for r in merged["records"]] == [("a", "pass"),
+                                                                       ("b", "pass")]
+    assert merged["gate"]["passed"] and (tmp_path / "merged.md").read_text()
+
+
+def test_list_controls_is_the_whole_catalogue(wheel_env: WheelEnv) -> None:
+    res = checked(wheel_env.run("pytest", "--jada-list-controls"))
+    listed = [line.split()[0] for line in res.stdout.splitlines() if line.startswith("JADA-")]
+    assert listed == [c.id for c in catalogue()]
+
+
+def test_help_with_pytest_profiling_installed(wheel_env: WheelEnv) -> None:
+    res = checked(wheel_env.run("pytest", "--help"))
+    assert re.search(r"^\s+--profile\s", res.stdout, re.M), "pytest-profiling not loaded"
+    assert re.search(r"^\s+--jada-profile=PATH", res.stdout, re.M)
+    assert re.search(r"^\s+jada_profile \(string\)", res.stdout, re.M)
+
+
+def test_collect_with_a_profile(wheel_env: WheelEnv, tmp_path: Path) -> None:
+    profile = tmp_path / "deploy.yaml"
+    profile.write_text("version: 1\ntargets:\n  - name: web\n"
+                       "    ssh: {host: 127.0.0.1, port: 1}\n")
+    res = checked(wheel_env.run("pytest", "--co", "--jada-profile", str(profile)))
+    host_controls = [c.id for c in catalogue() if c.side == "host"]
+    assert f"collected {len(host_controls)} items" in res.stdout
+    assert f"<ControlItem {host_controls[0]}[web]>" in res.stdout
+    assert (f"jada-checks {jada_checks.__version__}: profile {profile} (from --jada-profile), "
+            "1 target: web") in res.stdout
+
+
+def test_unrelated_project_pays_no_heavy_imports(wheel_env: WheelEnv, tmp_path: Path) -> None:
+    """Every installed plugin autoloaded, as in a user's project (pytest-testinfra's own
+    plugin imports testinfra, so testinfra is not asked about here; see test_lazy_imports)."""
+    (tmp_path / "test_own.py").write_text("def test_own():\n    assert True\n")
+    res = wheel_env.run("python", "-c", PROBE, "-q", cwd=tmp_path)
+    line = next((x for x in res.stdout.splitlines() if x.startswith("PROBE ")), None)
+    assert line is not None, res.stdout + res.stderr
+    out = json.loads(line.removeprefix("PROBE "))
+    assert out["rc"] == 0 and "jada_checks.plugin" in out["modules"], res.stdout
+    tops = {m.partition(".")[0] for m in out["modules"]}
+    assert sorted(tops & set(HEAVY)) == []
+
+
+@pytest.mark.sandbox
+def test_suite_from_the_wheel_matches_the_checkout(sandbox: SandboxHarness, wheel_env: WheelEnv,
+                                                   tmp_path: Path) -> None:
+    """The full suite from the wheel venv, in an empty directory, against ``compliant``:
+    the same outcome for every control as the same profile run from the checkout."""
+    profile = sandbox.profile_for(["compliant"], tmp_path / "compliant.yaml")
+    report = tmp_path / "wheel-report.json"
+    res = wheel_env.run("python", "-m", "pytest", "-p", "no:cacheprovider", "--jada-profile",
+                        str(profile), "--jada-report-json", str(report), "-q",
+                        env=SANDBOX_ENV, timeout=300)
+    assert report.exists(), res.stdout[-3000:] + res.stderr[-3000:]
+    from_wheel = json.loads(report.read_text())
+    from_checkout = sandbox.run_suite(["compliant"], profile=profile)
+    assert from_checkout.records, from_checkout.output[-3000:]
+
+    def outcomes(records: list[dict]) -> dict[tuple[str, str], str]:
+        return {(r["control"], r["target"]): r["outcome"] for r in records}
+
+    assert outcomes(from_wheel["records"]) == outcomes(from_checkout.records)
+    assert from_wheel["suite_version"] == from_checkout.report["suite_version"]
+    assert res.returncode == from_checkout.exitcode, res.stdout[-3000:]
