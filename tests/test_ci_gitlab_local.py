@@ -39,6 +39,7 @@ from tests.ci_support import (
 )
 from tests.sandbox_harness import SANDBOX_ENV, SandboxHarness
 
+pytestmark = pytest.mark.sandbox_hosts("compliant", "drifted")
 JOB = "jada-deploy-gate"
 REPORTS = ("reports/report.json", "reports/report.md", "reports/report.html",
            "reports/junit.xml")
