@@ -1,17 +1,22 @@
 # jada-checks: `make demo` shows the suite on real sandbox hosts; `make test` runs the self-tests.
 PYTHON ?= python3
-APT_PACKAGES := systemd-container openssh-server openssh-client iproute2 procps sudo shellcheck
+APT_PACKAGES := systemd-container openssh-server openssh-client iproute2 procps sudo shellcheck rsync
+# Runs the GitLab component's pipelines in the self-tests (its shell executor needs rsync).
+# 4.73.0 is the newest release that runs on Node 20 (4.74+ need Node 22).
+GITLAB_CI_LOCAL := 4.73.0
 STAMP := build/.installed
 
 .PHONY: install demo test lint bench clean down
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "apt: installing$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 	$(PYTHON) -m pip install -q --disable-pip-version-check -e '.[test]'
+	@[ "$$(gitlab-ci-local --version 2>/dev/null)" = "$(GITLAB_CI_LOCAL)" ] || \
+	  npm install -g --no-fund --no-audit --loglevel=error gitlab-ci-local@$(GITLAB_CI_LOCAL)
 	@mkdir -p build && touch $(STAMP)
 
 install: $(STAMP)
