@@ -11,12 +11,13 @@ the value's text. :func:`render` does the same, and refuses anything it does not
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+import jada_checks
 
 REPO = Path(__file__).resolve().parent.parent
 ACTION = REPO / "action.yml"
@@ -33,8 +34,9 @@ SAMPLE_INPUTS = {"settings-file": "deploy/claude/settings.json"}
 
 
 def version() -> str:
-    """The package version in pyproject.toml (release tags are v<version>)."""
-    return tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    """The package version (release tags are v<version>); pyproject.toml reads it from
+    jada_checks.__version__."""
+    return jada_checks.__version__
 
 
 def load_yaml(path: Path) -> dict[str, Any]:
