@@ -6,6 +6,7 @@ reads the JSON report, so what is asserted is what a user would see.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import socket
@@ -135,6 +136,25 @@ def _world_ssh6(rec: dict[str, Any]) -> None:
     rec["instance"]["networking"]["ports"][0]["ipv6Cidrs"] = ["::/0"]
 
 
+def _ssh_from(cidrs: list[str], ipv6: list[str] | None = None) -> Callable[[dict], None]:
+    def mutate(rec: dict[str, Any]) -> None:
+        rule = rec["instance"]["networking"]["ports"][0]
+        rule["cidrs"], rule["ipv6Cidrs"] = cidrs, ipv6 or []
+    return mutate
+
+
+def _all_of(*changes: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    def mutate(rec: dict[str, Any]) -> None:
+        for change in changes:
+            change(rec)
+    return mutate
+
+
+# IPv4 minus one public address, in the 32 blocks that take: not a /0, still the world.
+ALL_BUT_ONE = [str(n) for n in ipaddress.ip_network("0.0.0.0/0").address_exclude(
+    ipaddress.ip_network("1.2.3.4/32"))]
+
+
 # name: (mutation, control, outcome, fragments of message, of observed, of expected)
 CASES: dict[str, tuple[Any, str, str, list[str], list[str], list[str]]] = {
     "ls01-stopped": (_set("instance.state", {"code": 80, "name": "stopped"}), "JADA-LS-01",
@@ -153,7 +173,43 @@ CASES: dict[str, tuple[Any, str, str, list[str], list[str], list[str]]] = {
                    ["admin port open to the Internet: 22 via 22/tcp from 0.0.0.0/0"],
                    ["0.0.0.0/0"], ["admin ports [22]"]),
     "ls09-world6": (_world_ssh6, "JADA-LS-09", "fail", ["22 via 22/tcp from ::/0"],
-                    ["::/0"], ["::/0"]),
+                    ["::/0"], ["/12 of public IPv6"]),
+    "ls09-halves": (_ssh_from(["0.0.0.0/1", "128.0.0.0/1"]), "JADA-LS-09", "fail",
+                    ["22 via 22/tcp from 0.0.0.0/1 and 128.0.0.0/1 (all of the public IPv4 "
+                     "space)"], [], ["not open to more than a /8 of public IPv4"]),
+    "ls09-halves6": (_ssh_from([], ["::/1", "8000::/1"]), "JADA-LS-09", "fail",
+                     ["22 via 22/tcp from ::/1 (all of the public IPv6 space)"], [], []),
+    "ls09-global6": (_ssh_from([], ["2000::/3"]), "JADA-LS-09", "fail",
+                     ["22 via 22/tcp from 2000::/3 (all of the public IPv6 space)"], [], []),
+    "ls09-upper-half": (_ssh_from(["128.0.0.0/1"]), "JADA-LS-09", "fail",
+                        ["22 via 22/tcp from 128.0.0.0/1 (43.4% of the public IPv4 space)"],
+                        [], []),
+    "ls09-all-but-one": (_ssh_from(ALL_BUT_ONE), "JADA-LS-09", "fail",
+                         ["22 via 22/tcp from 128.0.0.0/1, 64.0.0.0/2, 32.0.0.0/3 and ",
+                          " more (99.9% of the public IPv4 space)"],
+                         [], []),
+    "ls09-two-rules": (_all_of(_ports({"fromPort": 0, "toPort": 65535, "protocol": "all",
+                                       "cidrs": ["128.0.0.0/1"]}), _ssh_from(["0.0.0.0/1"])),
+                       "JADA-LS-09", "fail",
+                       ["22 via 22/tcp, all from 0.0.0.0/1 and 128.0.0.0/1 (all of the public "
+                        "IPv4 space)", "22 via all from 128.0.0.0/1 (43.4% of"], [], []),
+    "ls09-range": (_ports({"fromPort": 1, "toPort": 1024, "protocol": "tcp",
+                           "cidrs": ["0.0.0.0/0"]}), "JADA-LS-09", "fail",
+                   ["admin port open to the Internet: 22 via 1-1024/tcp from 0.0.0.0/0 (all "
+                    "of the public IPv4 space)"], [], []),
+    "ls09-slash7": (_ssh_from(["12.0.0.0/7"]), "JADA-LS-09", "fail",
+                    ["22 via 22/tcp from 12.0.0.0/7 (0.9% of the public IPv4 space)"], [], []),
+    # private and shared space is not the Internet; one public /8 is not more than a /8
+    "ls09-not-internet": (_ssh_from(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                     "100.64.0.0/10", "11.0.0.0/8"],
+                                    ["fc00::/7", "fe80::/10", "2001:db8::/32"]),
+                          "JADA-LS-09", "pass", ["admin ports [22] are not open to the "
+                                                 "Internet"], ["no admin port open"], []),
+    "ls09-icmp": (_ports({"fromPort": 0, "toPort": 255, "protocol": "icmp",
+                          "cidrs": ["0.0.0.0/0"]}), "JADA-LS-09", "pass", [], [], []),
+    "ls09-bad-cidr": (_ssh_from(["203.0.113.0/24", "0.0.0.0/33"]), "JADA-LS-09", "error",
+                      ["instance.networking.ports[0].cidrs[1] is not an IP network: "
+                       "'0.0.0.0/33'"], [], []),
     "ls04-failed": (_set("metrics.StatusCheckFailed.spikes", [{"minutes_ago": 4, "value": 1}]),
                     "JADA-LS-04", "fail", ["status checks failed 1 time(s) in the last 30 min"],
                     ["sum=1 over 30 datapoints", "failed at"], ["sum=0"]),
@@ -184,6 +240,22 @@ CASES: dict[str, tuple[Any, str, str, list[str], list[str], list[str]]] = {
 }
 
 
+# Targets that differ from ls_target(name): more open ports expected.
+OPEN_PORTS = {"ls09-two-rules": [{"from_port": 22, "protocol": "tcp"},
+                                 {"from_port": 0, "to_port": 65535, "protocol": "all"}],
+              "ls09-range": [{"from_port": 22, "protocol": "tcp"},
+                             {"from_port": 1, "to_port": 1024, "protocol": "tcp"}],
+              "ls09-icmp": [{"from_port": 22, "protocol": "tcp"},
+                            {"from_port": 0, "to_port": 255, "protocol": "icmp"}]}
+
+
+def case_target(name: str) -> dict[str, Any]:
+    target = ls_target(name)
+    if name in OPEN_PORTS:
+        target["expect"] = {"lightsail": {"open_ports": OPEN_PORTS[name]}}
+    return target
+
+
 @pytest.fixture(scope="module")
 def control_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, dict[str, int], int]:
     """One run over a compliant target and one target per fault (plus a missing one)."""
@@ -192,7 +264,7 @@ def control_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, dict[str
     records.update({name: record(case[0], name) for name, case in CASES.items()})
     server, url = start_endpoint({REGION: records})
     try:
-        targets = {name: ls_target(name) for name in records}
+        targets = {name: case_target(name) for name in records}
         targets["ls08-unset"]["expect"] = {"lightsail": {"bundle_id": None,
                                                          "blueprint_id": None}}
         targets["ls01-missing"] = ls_target("ls01-missing")
@@ -205,27 +277,36 @@ def control_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, dict[str
         server.stop()
 
 
-def test_each_control_passes_when_compliant_and_fails_on_its_own_fault(
+def test_each_control_passes_when_compliant(
         control_run: tuple[Run, dict[str, int], int]) -> None:
-    run, calls, n_targets = control_run
+    run, _, _ = control_run
     assert run.proc.returncode == 1
     for control in LS:
         got = run("compliant", control)
         assert got["outcome"] == "pass", got
         assert got["observed"] and got["expected"] and got["source"], got
 
-    for name, (_, control, outcome, msg, observed, expected) in CASES.items():
-        got = run(name, control)
-        assert got["outcome"] == outcome, (name, got)
-        for frag in msg:
-            assert frag in got["message"], (name, frag, got["message"])
-        for frag in observed:
-            assert frag in (got["observed"] or ""), (name, frag, got["observed"])
-        for frag in expected:
-            assert frag in (got["expected"] or ""), (name, frag, got["expected"])
-        others = {c: run(name, c)["outcome"] for c in LS if c != control}
-        assert set(others.values()) == {"pass"}, (name, others)
 
+@pytest.mark.parametrize("name", list(CASES))
+def test_each_fault_decides_its_own_control_only(
+        control_run: tuple[Run, dict[str, int], int], name: str) -> None:
+    run, _, _ = control_run
+    _, control, outcome, msg, observed, expected = CASES[name]
+    got = run(name, control)
+    assert got["outcome"] == outcome, (name, got)
+    for frag in msg:
+        assert frag in got["message"], (name, frag, got["message"])
+    for frag in observed:
+        assert frag in (got["observed"] or ""), (name, frag, got["observed"])
+    for frag in expected:
+        assert frag in (got["expected"] or ""), (name, frag, got["expected"])
+    others = {c: run(name, c)["outcome"] for c in LS if c != control}
+    assert set(others.values()) == {"pass"}, (name, others)
+
+
+def test_missing_instance_and_unset_expectations(
+        control_run: tuple[Run, dict[str, int], int]) -> None:
+    run, calls, n_targets = control_run
     skip = run("ls08-unset", "JADA-LS-08")
     assert skip["outcome"] == "skipped"
     assert "names no expect.lightsail.bundle_id or blueprint_id" in skip["message"]

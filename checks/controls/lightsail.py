@@ -8,10 +8,10 @@ compares the open port set exactly, LS-09 (critical) finds admin ports open to t
 
 from __future__ import annotations
 
-import ipaddress
 from datetime import UTC, datetime
 from typing import Any
 
+from jada_checks import ipspace
 from jada_checks.aws.lightsail import Datapoint, NotFound
 from jada_checks.context import CheckContext
 from jada_checks.model import CheckError, Outcome, control, failed, passed, skipped
@@ -112,14 +112,20 @@ def ls_static_ip(ctx: CheckContext) -> Outcome:
 
 
 def inbound_rules(ctx: CheckContext) -> list[dict[str, Any]]:
+    return [r for _, r in indexed_inbound_rules(ctx)]
+
+
+def indexed_inbound_rules(ctx: CheckContext) -> list[tuple[int, dict[str, Any]]]:
+    """(index in networking.ports, rule) of each inbound rule; CheckError on a bad entry."""
     rules = field(ctx.lightsail.instance(), "networking.ports", list)
     out = []
-    for r in rules:
+    for i, r in enumerate(rules):
         if not isinstance(r, dict) or not isinstance(r.get("fromPort"), int) \
                 or not isinstance(r.get("toPort"), int) or not isinstance(r.get("protocol"), str):
-            raise CheckError("a GetInstance networking.ports entry lacks fromPort/toPort/protocol")
+            raise CheckError(f"the GetInstance answer's instance.networking.ports[{i}] lacks "
+                             "fromPort/toPort/protocol")
         if str(r.get("accessDirection", "inbound")).lower() == "inbound":
-            out.append(r)
+            out.append((i, r))
     return out
 
 
@@ -171,29 +177,79 @@ def ls_open_ports(ctx: CheckContext) -> Outcome:
                   source=src)
 
 
-def world_sources(rule: dict[str, Any]) -> list[str]:
-    """The rule's sources that are the whole address space (0.0.0.0/0, ::/0)."""
+def rule_sources(index: int, rule: dict[str, Any]) -> list[tuple[str, ipspace.Network]]:
+    """(as written, parsed) for each of the rule's cidrs and ipv6Cidrs; a source that is
+    not an IP network is a CheckError naming its place in the answer, never skipped."""
     out = []
-    for cidr in list(rule.get("cidrs") or []) + list(rule.get("ipv6Cidrs") or []):
-        try:
-            if ipaddress.ip_network(str(cidr).strip(), strict=False).prefixlen == 0:
-                out.append(str(cidr).strip())
-        except ValueError:
-            continue
+    for key in ("cidrs", "ipv6Cidrs"):
+        values = rule.get(key) or []
+        if not isinstance(values, list):
+            raise CheckError(f"the GetInstance answer's instance.networking.ports[{index}]."
+                             f"{key} is not a list")
+        for j, text in enumerate(values):
+            try:
+                out.append((str(text).strip(), ipspace.parse(text)))
+            except ValueError:
+                raise CheckError(f"the GetInstance answer's instance.networking.ports[{index}]"
+                                 f".{key}[{j}] is not an IP network: {text!r}") from None
     return out
+
+
+def show_sources(texts: list[str], most: int = 4) -> str:
+    """'a and b', or 'a, b, c and 7 more': a message stays short whatever the rule says."""
+    texts = list(dict.fromkeys(texts))
+    if len(texts) <= most:
+        return " and ".join(texts)
+    return f"{', '.join(texts[:most - 1])} and {len(texts) - most + 1} more"
+
+
+def exposures(rules: list[tuple[int, dict[str, Any]]], port: int) -> list[str]:
+    """How ``port`` is open to the Internet, one line per (transport, address family).
+
+    Sources are pooled across every rule that reaches the port over that transport (its
+    own protocol or ``all``), because two rules of /1 each are one world.
+    """
+    found: list[str] = []
+    for transport in ("tcp", "udp"):
+        reaching = [(i, r) for i, r in rules if r["protocol"].lower() in (transport, "all")
+                    and r["fromPort"] <= port <= r["toPort"]]
+        for version in (4, 6):
+            via: list[str] = []
+            sources: list[tuple[str, ipspace.Network]] = []
+            for i, r in reaching:
+                mine = [(text, net) for text, net in rule_sources(i, r)
+                        if net.version == version and ipspace.public_reach([net])]
+                if mine:
+                    via.append(show_port(port_key(r["fromPort"], r["toPort"], r["protocol"])))
+                    sources.extend(mine)
+            reach = ipspace.public_reach(net for _, net in sources)
+            if reach > ipspace.threshold(version):
+                line = (f"{port} via {', '.join(dict.fromkeys(via))} from "
+                        f"{show_sources([t for t, _ in sources])} "
+                        f"({ipspace.share(reach, version)})")
+                if line not in found:
+                    found.append(line)
+    return found
 
 
 @control(
     "JADA-LS-09",
-    title="No admin port is open to the whole Internet",
+    title="No admin port is open to the Internet",
     severity="critical",
     side="lightsail",
     rationale=f"""
-SSH (and any other admin port) open to 0.0.0.0/0 or ::/0 invites credential stuffing and
+SSH (and any other admin port) open to the Internet invites credential stuffing and
 exposes every future sshd flaw. Reads cidrs and ipv6Cidrs of each inbound rule in
-instance.networking.ports from GetInstance ({API}API_InstancePortInfo.html) and flags any
-rule whose port range covers an expect.lightsail.admin_ports entry (tcp, udp or all) with
-a source of prefix length 0.
+instance.networking.ports from GetInstance ({API}API_InstancePortInfo.html). For each
+expect.lightsail.admin_ports entry, transport (tcp, udp; a rule of protocol all counts for
+both) and address family, the sources of every rule whose port range covers it are
+pooled, and the public addresses in their union are counted (the IANA special-purpose,
+private, multicast and reserved blocks are not the Internet; IPv6 is the global unicast
+2000::/3 IANA allocates from). More than one IANA allocation unit - a /8 of IPv4, a /12
+of IPv6, the blocks IANA hands a Regional Internet Registry - is open to the Internet:
+so 0.0.0.0/0, 0.0.0.0/1 plus 128.0.0.0/1, ::/0 and ::/1 all are. A source that is not
+an IP network is an error, not skipped. cidrListAliases (lightsail-connect, the
+console's browser SSH) is not the Internet.
 """,
     remediation="aws lightsail put-instance-public-ports --instance-name <instance> "
                 "--port-infos fromPort=22,toPort=22,protocol=tcp,cidrs=<admin CIDR>  "
@@ -201,18 +257,12 @@ a source of prefix length 0.
 )
 def ls_admin_exposure(ctx: CheckContext) -> Outcome:
     admin = sorted(set(ctx.expect["lightsail"]["admin_ports"]))
-    exposed = []
-    for r in inbound_rules(ctx):
-        proto = r["protocol"].lower()
-        if proto not in ("tcp", "udp", "all"):
-            continue  # icmp "ports" are types and codes
-        world = world_sources(r)
-        for port in admin:
-            if world and r["fromPort"] <= port <= r["toPort"]:
-                rule = show_port(port_key(r["fromPort"], r["toPort"], proto))
-                exposed.append(f"{port} via {rule} from {' and '.join(world)}")
-    observed = "; ".join(exposed) or "no admin port open to 0.0.0.0/0 or ::/0"
-    expected = f"admin ports {admin} not open to 0.0.0.0/0 or ::/0"
+    rules = [(i, r) for i, r in indexed_inbound_rules(ctx)
+             if r["protocol"].lower() in ("tcp", "udp", "all")]  # icmp "ports" are types
+    exposed = [line for port in admin for line in exposures(rules, port)]
+    limit = "more than a /8 of public IPv4 or a /12 of public IPv6"
+    observed = "; ".join(exposed) or f"no admin port open to {limit}"
+    expected = f"admin ports {admin} not open to {limit}"
     src = ctx.lightsail.source("instance.networking.ports[].cidrs, ipv6Cidrs")
     if exposed:
         return failed(f"admin port open to the Internet: {observed}", observed=observed,
