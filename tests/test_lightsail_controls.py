@@ -220,6 +220,26 @@ CASES: dict[str, tuple[Any, str, str, list[str], list[str], list[str]]] = {
     "ls06-optional": (_set("instance.metadataOptions.httpTokens", "optional"), "JADA-LS-06",
                       "fail", ["IMDSv2 is not required (httpTokens=optional)"],
                       ["httpTokens=optional"], ["httpTokens=required"]),
+    "ls06-pending": (_set("instance.metadataOptions.state", "pending"), "JADA-LS-06", "fail",
+                     ["httpTokens=required is not in effect yet: metadataOptions.state is "
+                      "pending, not applied"], ["httpTokens=required", "state=pending"],
+                     ["state=applied"]),
+    "ls06-optional-pending": (_all_of(_set("instance.metadataOptions.state", "pending"),
+                                      _set("instance.metadataOptions.httpTokens", "optional")),
+                              "JADA-LS-06", "fail", ["IMDSv2 is not required (httpTokens="
+                                                     "optional) (metadataOptions.state is "
+                                                     "pending)"], [], []),
+    "ls06-imds-off": (_all_of(_set("instance.metadataOptions.httpEndpoint", "disabled"),
+                              _set("instance.metadataOptions.httpTokens", "optional"),
+                              _set("metrics.MetadataNoToken", None)), "JADA-LS-06", "pass",
+                      ["the instance metadata service is off (httpEndpoint=disabled, applied)"],
+                      ["httpEndpoint=disabled", "state=applied"], []),
+    "ls06-off-pending": (_all_of(_set("instance.metadataOptions.httpEndpoint", "disabled"),
+                                 _set("instance.metadataOptions.state", "pending")),
+                         "JADA-LS-06", "fail", ["httpEndpoint=disabled is not in effect yet: "
+                                                "metadataOptions.state is pending"], [], []),
+    "ls06-no-state": (_set("instance.metadataOptions.state", None), "JADA-LS-06", "error",
+                      ["no usable instance.metadataOptions.state"], [], []),
     "ls06-v1-used": (_set("metrics.MetadataNoToken.spikes", [{"minutes_ago": 2, "value": 4}]),
                      "JADA-LS-06", "fail", ["4 metadata read(s) without a token"],
                      ["MetadataNoToken sum=4"], ["MetadataNoToken sum=0"]),

@@ -333,33 +333,57 @@ def ls_burst(ctx: CheckContext) -> Outcome:
 
 @control(
     "JADA-LS-06",
-    title="IMDSv2 is required and nothing used IMDSv1",
+    title="IMDSv2 is required (or IMDS is off), in effect, and nothing used IMDSv1",
     severity="high",
     side="lightsail",
     rationale=f"""
 IMDSv1 answers any GET, so an SSRF in anything on the host can read the instance's role
-credentials; IMDSv2 needs a session token. Reads instance.metadataOptions.httpTokens from
-GetInstance (InstanceMetadataOptions, {API}API_InstanceMetadataOptions.html) and sums
-MetadataNoToken (Count) from GetInstanceMetricData over the metrics window: it counts
-metadata reads made without a token.
+credentials; IMDSv2 needs a session token. Reads instance.metadataOptions from GetInstance
+(InstanceMetadataOptions, {API}API_InstanceMetadataOptions.html): httpTokens (optional |
+required), httpEndpoint (enabled | disabled; "if disabled, you cannot access your instance
+metadata") and state (pending: "the instance is not yet ready to process metadata traffic
+with the new selection"; applied). A setting counts only once state is applied
+(UpdateInstanceMetadataOptions, {API}API_UpdateInstanceMetadataOptions.html): pending is
+not a pass. httpEndpoint=disabled, applied, passes whatever httpTokens says (there is no
+IMDS to ask). Otherwise httpTokens must be required and the Sum of MetadataNoToken (Count)
+from GetInstanceMetricData over the metrics window - metadata reads made without a token -
+must be 0.
 """,
     remediation="aws lightsail update-instance-metadata-options --instance-name <instance> "
                 "--http-tokens required  (first find and update the IMDSv1 callers that "
-                "MetadataNoToken counts)",
+                "MetadataNoToken counts; then wait until get-instance shows "
+                "metadataOptions.state applied)",
 )
 def ls_imdsv2(ctx: CheckContext) -> Outcome:
     ls = ctx.lightsail
-    tokens = field(ls.instance(), "metadataOptions.httpTokens", str)
-    if tokens.lower() != "required":
-        return failed(f"IMDSv2 is not required (httpTokens={tokens})",
-                      observed=f"httpTokens={tokens}", expected="httpTokens=required",
-                      source=ls.source("instance.metadataOptions.httpTokens"))
+    inst = ls.instance()
+    tokens = field(inst, "metadataOptions.httpTokens", str)
+    state = field(inst, "metadataOptions.state", str)
+    # httpEndpoint is optional in the API; absent, IMDS is taken to be on (the strict case).
+    endpoint = field(inst, "metadataOptions.httpEndpoint", str) \
+        if "httpEndpoint" in inst["metadataOptions"] else "enabled"
+    off = endpoint.lower() == "disabled"
+    settings = f"httpTokens={tokens} httpEndpoint={endpoint} state={state}"
+    expected = "httpTokens=required (or httpEndpoint=disabled), state=applied"
+    src = ls.source("instance.metadataOptions.httpTokens, httpEndpoint, state")
+    applied = state.lower() == "applied"
+    if not off and tokens.lower() != "required":
+        pending = "" if applied else f" (metadataOptions.state is {state})"
+        return failed(f"IMDSv2 is not required (httpTokens={tokens}){pending}",
+                      observed=settings, expected=expected, source=src)
+    if not applied:
+        chosen = "httpEndpoint=disabled" if off else "httpTokens=required"
+        return failed(f"{chosen} is not in effect yet: metadataOptions.state is {state}, "
+                      "not applied (the instance may still answer the previous setting)",
+                      observed=settings, expected=expected, source=src)
+    if off:
+        return passed("the instance metadata service is off (httpEndpoint=disabled, applied)",
+                      observed=settings, expected=expected, source=src)
     points, minutes = window_points(ctx, "MetadataNoToken", "Sum", "Count", 60)
     total = sum(p.value for p in points)
-    observed = f"httpTokens={tokens} MetadataNoToken sum={total:g}"
-    expected = f"httpTokens=required MetadataNoToken sum=0 over the last {minutes} min"
-    src = ls.source("instance.metadataOptions.httpTokens; MetadataNoToken Sum "
-                    "(GetInstanceMetricData)")
+    observed = f"{settings} MetadataNoToken sum={total:g}"
+    expected = f"{expected}; MetadataNoToken sum=0 over the last {minutes} min"
+    src = ls.source("instance.metadataOptions; MetadataNoToken Sum (GetInstanceMetricData)")
     if total > 0:
         return failed(f"{total:g} metadata read(s) without a token in the last {minutes} min",
                       observed=observed, expected=expected, source=src)
