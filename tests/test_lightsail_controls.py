@@ -68,14 +68,14 @@ class Run:
 
 
 def run_suite(tmp_path: Path, profile: dict[str, Any], env: dict[str, str] | None = None,
-              timeout: float = 60) -> Run:
+              timeout: float = 60, args: tuple[str, ...] = ()) -> Run:
     profile_file = tmp_path / "profile.yaml"
     profile_file.write_text(yaml.safe_dump(profile))
     report = tmp_path / "report.json"
     start = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", *QUIET_PLUGINS, "--profile", str(profile_file),
-         "--report-json", str(report), "-q"],
+         "--report-json", str(report), "-q", *args],
         cwd=tmp_path, env=env or aws_env(tmp_path), capture_output=True, text=True,
         timeout=timeout)
     elapsed = time.monotonic() - start
@@ -164,6 +164,21 @@ CASES: dict[str, tuple[Any, str, str, list[str], list[str], list[str]]] = {
     "ls02-other-ip": (_set("instance.publicIpAddress", "198.51.100.99"), "JADA-LS-02",
                       "fail", ["public address is 198.51.100.99, expected 198.51.100.10"],
                       ["publicIpAddress=198.51.100.99"], ["publicIpAddress=198.51.100.10"]),
+    "ls02-name": (_all_of(_set("instance.publicIpAddress", "127.0.0.1"),
+                          # the model's IpV6Address pattern: 8 groups, no "::"
+                          _set("instance.ipv6Addresses", ["0:0:0:0:0:0:0:1"])),
+                 "JADA-LS-02", "pass",
+                 ["static IP 127.0.0.1 is attached and localhost resolves to it"],
+                 ["ssh.host localhost -> 127.0.0.1"], ["ssh.host localhost resolves only to"]),
+    "ls02-name-elsewhere": (None, "JADA-LS-02", "fail",
+                            ["ssh.host localhost resolves to 127.0.0.1",
+                             "is not a public address of the instance (198.51.100.10)"],
+                            ["publicIpAddress=198.51.100.10", "ssh.host localhost -> 127.0.0.1"],
+                            ["198.51.100.10"]),
+    "ls02-unresolvable": (None, "JADA-LS-02", "error",
+                          ["ssh.host 'jada-nowhere.invalid' does not resolve"], [], []),
+    "ls02-bad-name": (None, "JADA-LS-02", "error",
+                      [f"ssh.host '{'a' * 64}.example' is not a valid DNS name"], [], []),
     "ls03-extra": (_ports({"fromPort": 8080, "toPort": 8090, "protocol": "tcp",
                            "cidrs": ["203.0.113.0/24"]}), "JADA-LS-03", "fail",
                    ["unexpected open: 8080-8090/tcp"], ["22/tcp, 8080-8090/tcp"], ["22/tcp"]),
@@ -260,7 +275,10 @@ CASES: dict[str, tuple[Any, str, str, list[str], list[str], list[str]]] = {
 }
 
 
-# Targets that differ from ls_target(name): more open ports expected.
+# Targets that differ from ls_target(name): ssh.host instead of lightsail.public_ip (no host
+# control runs: the suite is asked for JADA-LS only), or more open ports expected.
+SSH_HOST = {"ls02-name": "localhost", "ls02-name-elsewhere": "localhost",
+            "ls02-unresolvable": "jada-nowhere.invalid", "ls02-bad-name": f"{'a' * 64}.example"}
 OPEN_PORTS = {"ls09-two-rules": [{"from_port": 22, "protocol": "tcp"},
                                  {"from_port": 0, "to_port": 65535, "protocol": "all"}],
               "ls09-range": [{"from_port": 22, "protocol": "tcp"},
@@ -271,6 +289,9 @@ OPEN_PORTS = {"ls09-two-rules": [{"from_port": 22, "protocol": "tcp"},
 
 def case_target(name: str) -> dict[str, Any]:
     target = ls_target(name)
+    if name in SSH_HOST:
+        target["lightsail"]["public_ip"] = None
+        target["ssh"] = {"host": SSH_HOST[name], "connect_timeout": 5}
     if name in OPEN_PORTS:
         target["expect"] = {"lightsail": {"open_ports": OPEN_PORTS[name]}}
     return target
@@ -291,7 +312,7 @@ def control_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, dict[str
         profile = profile_for(url, targets)
         profile["expect"] = {"lightsail": {"bundle_id": "medium_3_0",
                                            "blueprint_id": "debian_12"}}
-        run = run_suite(tmp, profile)
+        run = run_suite(tmp, profile, args=("-k", "JADA-LS"))
         return run, dict(server.calls), len(targets)
     finally:
         server.stop()

@@ -8,15 +8,19 @@ compares the open port set exactly, LS-09 (critical) finds admin ports open to t
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import UTC, datetime
 from typing import Any
 
 from jada_checks import ipspace
 from jada_checks.aws.lightsail import Datapoint, NotFound
 from jada_checks.context import CheckContext
+from jada_checks.hostnames import is_address, resolve
 from jada_checks.model import CheckError, Outcome, control, failed, passed, skipped
 
 API = "https://docs.aws.amazon.com/lightsail/2016-11-28/api-reference/"
+# Bound on resolving a profile's DNS name when the target has no ssh.connect_timeout.
+RESOLVE_TIMEOUT = 10.0
 
 
 def field(obj: Any, path: str, kind: type | tuple[type, ...]) -> Any:
@@ -83,9 +87,13 @@ def ls_running(ctx: CheckContext) -> Outcome:
     side="lightsail",
     rationale=f"""
 Without a static IP the public address changes on every stop/start, breaking DNS, the SSH
-target and any allow-list naming it. Reads instance.isStaticIp and
-instance.publicIpAddress from GetInstance ({API}API_Instance.html) and compares the address
-with the target's lightsail.public_ip (or its ssh.host).
+target and any allow-list naming it. Reads instance.isStaticIp, instance.publicIpAddress
+and instance.ipv6Addresses from GetInstance ({API}API_Instance.html). The address must be
+the target's lightsail.public_ip, else its ssh.host. ssh(1) resolves ssh.host with
+getaddrinfo for any family (ssh_config(5) AddressFamily, default any) and may connect to
+any answer, so a DNS name is resolved (A and AAAA) and every answer must be one of the
+instance's public addresses; a name that does not resolve is an error naming it, and
+.invalid names are never looked up (RFC 6761 section 6.4).
 """,
     remediation="aws lightsail allocate-static-ip --static-ip-name <instance>-ip && "
                 "aws lightsail attach-static-ip --static-ip-name <instance>-ip "
@@ -96,19 +104,46 @@ def ls_static_ip(ctx: CheckContext) -> Outcome:
     inst = ls.instance()
     static = inst.get("isStaticIp") is True
     address = inst.get("publicIpAddress") or "(none)"
-    want = ctx.target.expected_public_ip
     observed = f"isStaticIp={str(static).lower()} publicIpAddress={address}"
-    expected = f"isStaticIp=true publicIpAddress={want or '(any: no address in profile)'}"
     src = ls.source("instance.isStaticIp, instance.publicIpAddress")
-    problems = []
-    if not static:
-        problems.append(f"no static IP is attached (public address {address} is ephemeral)")
-    if want and address != want:
+    problems = [] if static else [
+        f"no static IP is attached (public address {address} is ephemeral)"]
+    want = ctx.target.expected_public_ip
+    expected = f"isStaticIp=true publicIpAddress={want or '(any: no address in profile)'}"
+    mine = instance_addresses(inst)
+    if want and not is_address(want):
+        # A DNS name: what ssh will connect to is whatever it resolves to.
+        what = "lightsail.public_ip" if (ctx.target.lightsail or {}).get("public_ip") \
+            else "ssh.host"
+        timeout = float(ctx.target.ssh["connect_timeout"]) if ctx.target.ssh else RESOLVE_TIMEOUT
+        resolved = resolve(want, timeout, what)  # CheckError (-> error) if it cannot
+        stray = [a for a in resolved if a not in mine]
+        observed += f" {what} {want} -> {', '.join(resolved)}"
+        expected = (f"isStaticIp=true; {what} {want} resolves only to the instance's "
+                    f"public addresses ({', '.join(mine) or 'none'})")
+        src = ls.source("instance.isStaticIp, instance.publicIpAddress, "
+                        "instance.ipv6Addresses") + f"; getaddrinfo({want})"
+        if stray:
+            problems.append(f"{what} {want} resolves to {', '.join(resolved)}: "
+                            f"{', '.join(stray)} is not a public address of the instance "
+                            f"({', '.join(mine) or 'it has none'})")
+    elif want and str(ipaddress.ip_address(want)) not in mine:
         problems.append(f"public address is {address}, expected {want}")
     if problems:
         return failed("; ".join(problems), observed=observed, expected=expected, source=src)
-    return passed(f"static IP {address} is attached", observed=observed, expected=expected,
-                  source=src)
+    resolves = f" and {want} resolves to it" if want and not is_address(want) else ""
+    return passed(f"static IP {address} is attached{resolves}", observed=observed,
+                  expected=expected, source=src)
+
+
+def instance_addresses(inst: dict[str, Any]) -> list[str]:
+    """The instance's public addresses (IPv4 publicIpAddress, IPv6 ipv6Addresses), normalised."""
+    raw = [inst.get("publicIpAddress"), *(inst.get("ipv6Addresses") or [])]
+    out = []
+    for text in raw:
+        if isinstance(text, str) and is_address(text):
+            out.append(str(ipaddress.ip_address(text)))
+    return out
 
 
 def inbound_rules(ctx: CheckContext) -> list[dict[str, Any]]:
