@@ -235,6 +235,20 @@ def test_sample_records_fit_the_instance_shape() -> None:
         assert rec["instance"]["location"]["regionName"] == "us-east-1"
 
 
+def test_control_fault_records_fit_the_instance_shape() -> None:
+    """The faults the control self-tests inject are answers Lightsail could really give
+    (metadataOptions.state pending, httpEndpoint disabled, ipv6Addresses, protocol all ...)."""
+    from tests.test_lightsail_controls import CASES, record
+
+    shape = MODEL.shape_for("Instance")
+    for name, (mutate, *_) in CASES.items():
+        assert shape_errors(shape, record(mutate, name)["instance"]) == [], name
+    options = MODEL.shape_for("InstanceMetadataOptions").members
+    assert options["state"].enum == ["pending", "applied"]
+    assert options["httpTokens"].enum == ["optional", "required"]
+    assert options["httpEndpoint"].enum == ["disabled", "enabled"]
+
+
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_fault_answers_have_the_aws_error_shape_and_status(server: LightsailServer,
                                                           fault: str) -> None:
