@@ -65,7 +65,7 @@ def resolve(host: str, timeout: float, what: str = "ssh.host") -> list[str]:
         reason = getattr(result, "strerror", None) or str(result)
         raise CheckError(f"{what} {host!r} does not resolve ({reason})")
     addresses: list[str] = []
-    for *_, sockaddr in result:  # type: ignore[attr-defined]
+    for *_, sockaddr in result:
         text = str(ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0]))
         if text not in addresses:
             addresses.append(text)

@@ -56,12 +56,12 @@ def _without(space: list[Network], holes: Iterable[str]) -> list[Network]:
     for hole in map(ipaddress.ip_network, holes):
         out: list[Network] = []
         for net in space:
-            if hole.subnet_of(net):  # type: ignore[arg-type]
-                out.extend(net.address_exclude(hole))  # type: ignore[arg-type]
-            elif not net.subnet_of(hole):  # type: ignore[arg-type]
+            if hole.subnet_of(net):
+                out.extend(net.address_exclude(hole))
+            elif not net.subnet_of(hole):
                 out.append(net)
         space = out
-    return list(ipaddress.collapse_addresses(space))  # type: ignore[arg-type]
+    return list(ipaddress.collapse_addresses(space))
 
 
 PUBLIC: dict[int, list[Network]] = {
@@ -78,7 +78,7 @@ def threshold(version: int) -> int:
 
 def public_reach(networks: Iterable[Network]) -> int:
     """Public addresses in the union of ``networks`` (all of one family)."""
-    union = list(ipaddress.collapse_addresses(networks))  # type: ignore[arg-type]
+    union = list(ipaddress.collapse_addresses(networks))
     if not union:
         return 0
     total = 0
@@ -86,9 +86,9 @@ def public_reach(networks: Iterable[Network]) -> int:
     # intersection of a pair is the smaller one, and no address is counted twice.
     for a in union:
         for b in PUBLIC[a.version]:
-            if a.subnet_of(b):  # type: ignore[arg-type]
+            if a.subnet_of(b):
                 total += a.num_addresses
-            elif b.subnet_of(a):  # type: ignore[arg-type]
+            elif b.subnet_of(a):
                 total += b.num_addresses
     return total
 
