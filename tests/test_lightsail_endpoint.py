@@ -195,10 +195,30 @@ def test_validator_catches_wrong_types_enums_and_members() -> None:
 # -- every operation, every sample ------------------------------------------------------
 
 METRICS = MODEL.shape_for("InstanceMetricName").enum
-UNITS = {"StatusCheckFailed": "Count", "StatusCheckFailed_Instance": "Count",
-         "StatusCheckFailed_System": "Count", "MetadataNoToken": "Count",
-         "BurstCapacityPercentage": "Percent", "BurstCapacityTime": "Seconds",
-         "CPUUtilization": "Percent", "NetworkIn": "Bytes", "NetworkOut": "Bytes"}
+
+
+def published_units() -> dict[str, str]:
+    """metric -> unit, from the model's own GetInstanceMetricData metricName docs (one <li>
+    per metric, "The published unit is <code>Count</code>"): new botocore metrics
+    (DiskReadOps ... in 1.44) come with their units instead of a KeyError."""
+    doc = MODEL.operation_model("GetInstanceMetricData").input_shape.members[
+        "metricName"].documentation
+    units = {}
+    for item in doc.split("<li>")[1:]:
+        name = re.search(r"<b>\s*<code>(\w+)</code>", item)
+        unit = re.search(r"published unit is <code>(\w+)</code>", item)
+        if name and unit:
+            units[name.group(1)] = unit.group(1)
+    return units
+
+
+UNITS = published_units()
+
+
+def test_every_metric_has_a_documented_unit() -> None:
+    assert set(METRICS) <= set(UNITS), set(METRICS) - set(UNITS)
+    assert UNITS["StatusCheckFailed"] == "Count" and UNITS["MetadataNoToken"] == "Count"
+    assert UNITS["BurstCapacityPercentage"] == "Percent"
 
 
 def test_every_answer_fits_botocores_output_shapes(server: LightsailServer) -> None:
@@ -233,6 +253,20 @@ def test_sample_records_fit_the_instance_shape() -> None:
         assert rec["instance"]["name"] == f"{host}-1"
         assert rec["instance"]["publicIpAddress"] == "192.0.2.10"
         assert rec["instance"]["location"]["regionName"] == "us-east-1"
+
+
+def test_control_fault_records_fit_the_instance_shape() -> None:
+    """The faults the control self-tests inject are answers Lightsail could really give
+    (metadataOptions.state pending, httpEndpoint disabled, ipv6Addresses, protocol all ...)."""
+    from tests.test_lightsail_controls import CASES, record
+
+    shape = MODEL.shape_for("Instance")
+    for name, (mutate, *_) in CASES.items():
+        assert shape_errors(shape, record(mutate, name)["instance"]) == [], name
+    options = MODEL.shape_for("InstanceMetadataOptions").members
+    assert options["state"].enum == ["pending", "applied"]
+    assert options["httpTokens"].enum == ["optional", "required"]
+    assert options["httpEndpoint"].enum == ["disabled", "enabled"]
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))

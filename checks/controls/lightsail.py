@@ -12,11 +12,15 @@ import ipaddress
 from datetime import UTC, datetime
 from typing import Any
 
+from jada_checks import ipspace
 from jada_checks.aws.lightsail import Datapoint, NotFound
 from jada_checks.context import CheckContext
+from jada_checks.hostnames import is_address, resolve
 from jada_checks.model import CheckError, Outcome, control, failed, passed, skipped
 
 API = "https://docs.aws.amazon.com/lightsail/2016-11-28/api-reference/"
+# Bound on resolving a profile's DNS name when the target has no ssh.connect_timeout.
+RESOLVE_TIMEOUT = 10.0
 
 
 def field(obj: Any, path: str, kind: type | tuple[type, ...]) -> Any:
@@ -83,9 +87,13 @@ def ls_running(ctx: CheckContext) -> Outcome:
     side="lightsail",
     rationale=f"""
 Without a static IP the public address changes on every stop/start, breaking DNS, the SSH
-target and any allow-list naming it. Reads instance.isStaticIp and
-instance.publicIpAddress from GetInstance ({API}API_Instance.html) and compares the address
-with the target's lightsail.public_ip (or its ssh.host).
+target and any allow-list naming it. Reads instance.isStaticIp, instance.publicIpAddress
+and instance.ipv6Addresses from GetInstance ({API}API_Instance.html). The address must be
+the target's lightsail.public_ip, else its ssh.host. ssh(1) resolves ssh.host with
+getaddrinfo for any family (ssh_config(5) AddressFamily, default any) and may connect to
+any answer, so a DNS name is resolved (A and AAAA) and every answer must be one of the
+instance's public addresses; a name that does not resolve is an error naming it, and
+.invalid names are never looked up (RFC 6761 section 6.4).
 """,
     remediation="aws lightsail allocate-static-ip --static-ip-name <instance>-ip && "
                 "aws lightsail attach-static-ip --static-ip-name <instance>-ip "
@@ -96,30 +104,63 @@ def ls_static_ip(ctx: CheckContext) -> Outcome:
     inst = ls.instance()
     static = inst.get("isStaticIp") is True
     address = inst.get("publicIpAddress") or "(none)"
-    want = ctx.target.expected_public_ip
     observed = f"isStaticIp={str(static).lower()} publicIpAddress={address}"
-    expected = f"isStaticIp=true publicIpAddress={want or '(any: no address in profile)'}"
     src = ls.source("instance.isStaticIp, instance.publicIpAddress")
-    problems = []
-    if not static:
-        problems.append(f"no static IP is attached (public address {address} is ephemeral)")
-    if want and address != want:
+    problems = [] if static else [
+        f"no static IP is attached (public address {address} is ephemeral)"]
+    want = ctx.target.expected_public_ip
+    expected = f"isStaticIp=true publicIpAddress={want or '(any: no address in profile)'}"
+    mine = instance_addresses(inst)
+    if want and not is_address(want):
+        # A DNS name: what ssh will connect to is whatever it resolves to.
+        what = "lightsail.public_ip" if (ctx.target.lightsail or {}).get("public_ip") \
+            else "ssh.host"
+        timeout = float(ctx.target.ssh["connect_timeout"]) if ctx.target.ssh else RESOLVE_TIMEOUT
+        resolved = resolve(want, timeout, what)  # CheckError (-> error) if it cannot
+        stray = [a for a in resolved if a not in mine]
+        observed += f" {what} {want} -> {', '.join(resolved)}"
+        expected = (f"isStaticIp=true; {what} {want} resolves only to the instance's "
+                    f"public addresses ({', '.join(mine) or 'none'})")
+        src = ls.source("instance.isStaticIp, instance.publicIpAddress, "
+                        "instance.ipv6Addresses") + f"; getaddrinfo({want})"
+        if stray:
+            problems.append(f"{what} {want} resolves to {', '.join(resolved)}: "
+                            f"{', '.join(stray)} is not a public address of the instance "
+                            f"({', '.join(mine) or 'it has none'})")
+    elif want and str(ipaddress.ip_address(want)) not in mine:
         problems.append(f"public address is {address}, expected {want}")
     if problems:
         return failed("; ".join(problems), observed=observed, expected=expected, source=src)
-    return passed(f"static IP {address} is attached", observed=observed, expected=expected,
-                  source=src)
+    resolves = f" and {want} resolves to it" if want and not is_address(want) else ""
+    return passed(f"static IP {address} is attached{resolves}", observed=observed,
+                  expected=expected, source=src)
+
+
+def instance_addresses(inst: dict[str, Any]) -> list[str]:
+    """The instance's public addresses (IPv4 publicIpAddress, IPv6 ipv6Addresses), normalised."""
+    raw = [inst.get("publicIpAddress"), *(inst.get("ipv6Addresses") or [])]
+    out = []
+    for text in raw:
+        if isinstance(text, str) and is_address(text):
+            out.append(str(ipaddress.ip_address(text)))
+    return out
 
 
 def inbound_rules(ctx: CheckContext) -> list[dict[str, Any]]:
+    return [r for _, r in indexed_inbound_rules(ctx)]
+
+
+def indexed_inbound_rules(ctx: CheckContext) -> list[tuple[int, dict[str, Any]]]:
+    """(index in networking.ports, rule) of each inbound rule; CheckError on a bad entry."""
     rules = field(ctx.lightsail.instance(), "networking.ports", list)
     out = []
-    for r in rules:
+    for i, r in enumerate(rules):
         if not isinstance(r, dict) or not isinstance(r.get("fromPort"), int) \
                 or not isinstance(r.get("toPort"), int) or not isinstance(r.get("protocol"), str):
-            raise CheckError("a GetInstance networking.ports entry lacks fromPort/toPort/protocol")
+            raise CheckError(f"the GetInstance answer's instance.networking.ports[{i}] lacks "
+                             "fromPort/toPort/protocol")
         if str(r.get("accessDirection", "inbound")).lower() == "inbound":
-            out.append(r)
+            out.append((i, r))
     return out
 
 
@@ -171,29 +212,79 @@ def ls_open_ports(ctx: CheckContext) -> Outcome:
                   source=src)
 
 
-def world_sources(rule: dict[str, Any]) -> list[str]:
-    """The rule's sources that are the whole address space (0.0.0.0/0, ::/0)."""
+def rule_sources(index: int, rule: dict[str, Any]) -> list[tuple[str, ipspace.Network]]:
+    """(as written, parsed) for each of the rule's cidrs and ipv6Cidrs; a source that is
+    not an IP network is a CheckError naming its place in the answer, never skipped."""
     out = []
-    for cidr in list(rule.get("cidrs") or []) + list(rule.get("ipv6Cidrs") or []):
-        try:
-            if ipaddress.ip_network(str(cidr).strip(), strict=False).prefixlen == 0:
-                out.append(str(cidr).strip())
-        except ValueError:
-            continue
+    for key in ("cidrs", "ipv6Cidrs"):
+        values = rule.get(key) or []
+        if not isinstance(values, list):
+            raise CheckError(f"the GetInstance answer's instance.networking.ports[{index}]."
+                             f"{key} is not a list")
+        for j, text in enumerate(values):
+            try:
+                out.append((str(text).strip(), ipspace.parse(text)))
+            except ValueError:
+                raise CheckError(f"the GetInstance answer's instance.networking.ports[{index}]"
+                                 f".{key}[{j}] is not an IP network: {text!r}") from None
     return out
+
+
+def show_sources(texts: list[str], most: int = 4) -> str:
+    """'a and b', or 'a, b, c and 7 more': a message stays short whatever the rule says."""
+    texts = list(dict.fromkeys(texts))
+    if len(texts) <= most:
+        return " and ".join(texts)
+    return f"{', '.join(texts[:most - 1])} and {len(texts) - most + 1} more"
+
+
+def exposures(rules: list[tuple[int, dict[str, Any]]], port: int) -> list[str]:
+    """How ``port`` is open to the Internet, one line per (transport, address family).
+
+    Sources are pooled across every rule that reaches the port over that transport (its
+    own protocol or ``all``), because two rules of /1 each are one world.
+    """
+    found: list[str] = []
+    for transport in ("tcp", "udp"):
+        reaching = [(i, r) for i, r in rules if r["protocol"].lower() in (transport, "all")
+                    and r["fromPort"] <= port <= r["toPort"]]
+        for version in (4, 6):
+            via: list[str] = []
+            sources: list[tuple[str, ipspace.Network]] = []
+            for i, r in reaching:
+                mine = [(text, net) for text, net in rule_sources(i, r)
+                        if net.version == version and ipspace.public_reach([net])]
+                if mine:
+                    via.append(show_port(port_key(r["fromPort"], r["toPort"], r["protocol"])))
+                    sources.extend(mine)
+            reach = ipspace.public_reach(net for _, net in sources)
+            if reach > ipspace.threshold(version):
+                line = (f"{port} via {', '.join(dict.fromkeys(via))} from "
+                        f"{show_sources([t for t, _ in sources])} "
+                        f"({ipspace.share(reach, version)})")
+                if line not in found:
+                    found.append(line)
+    return found
 
 
 @control(
     "JADA-LS-09",
-    title="No admin port is open to the whole Internet",
+    title="No admin port is open to the Internet",
     severity="critical",
     side="lightsail",
     rationale=f"""
-SSH (and any other admin port) open to 0.0.0.0/0 or ::/0 invites credential stuffing and
+SSH (and any other admin port) open to the Internet invites credential stuffing and
 exposes every future sshd flaw. Reads cidrs and ipv6Cidrs of each inbound rule in
-instance.networking.ports from GetInstance ({API}API_InstancePortInfo.html) and flags any
-rule whose port range covers an expect.lightsail.admin_ports entry (tcp, udp or all) with
-a source of prefix length 0.
+instance.networking.ports from GetInstance ({API}API_InstancePortInfo.html). For each
+expect.lightsail.admin_ports entry, transport (tcp, udp; a rule of protocol all counts for
+both) and address family, the sources of every rule whose port range covers it are
+pooled, and the public addresses in their union are counted (the IANA special-purpose,
+private, multicast and reserved blocks are not the Internet; IPv6 is the global unicast
+2000::/3 IANA allocates from). More than one IANA allocation unit - a /8 of IPv4, a /12
+of IPv6, the blocks IANA hands a Regional Internet Registry - is open to the Internet:
+so 0.0.0.0/0, 0.0.0.0/1 plus 128.0.0.0/1, ::/0 and ::/1 all are. A source that is not
+an IP network is an error, not skipped. cidrListAliases (lightsail-connect, the
+console's browser SSH) is not the Internet.
 """,
     remediation="aws lightsail put-instance-public-ports --instance-name <instance> "
                 "--port-infos fromPort=22,toPort=22,protocol=tcp,cidrs=<admin CIDR>  "
@@ -201,18 +292,12 @@ a source of prefix length 0.
 )
 def ls_admin_exposure(ctx: CheckContext) -> Outcome:
     admin = sorted(set(ctx.expect["lightsail"]["admin_ports"]))
-    exposed = []
-    for r in inbound_rules(ctx):
-        proto = r["protocol"].lower()
-        if proto not in ("tcp", "udp", "all"):
-            continue  # icmp "ports" are types and codes
-        world = world_sources(r)
-        for port in admin:
-            if world and r["fromPort"] <= port <= r["toPort"]:
-                rule = show_port(port_key(r["fromPort"], r["toPort"], proto))
-                exposed.append(f"{port} via {rule} from {' and '.join(world)}")
-    observed = "; ".join(exposed) or "no admin port open to 0.0.0.0/0 or ::/0"
-    expected = f"admin ports {admin} not open to 0.0.0.0/0 or ::/0"
+    rules = [(i, r) for i, r in indexed_inbound_rules(ctx)
+             if r["protocol"].lower() in ("tcp", "udp", "all")]  # icmp "ports" are types
+    exposed = [line for port in admin for line in exposures(rules, port)]
+    limit = "more than a /8 of public IPv4 or a /12 of public IPv6"
+    observed = "; ".join(exposed) or f"no admin port open to {limit}"
+    expected = f"admin ports {admin} not open to {limit}"
     src = ctx.lightsail.source("instance.networking.ports[].cidrs, ipv6Cidrs")
     if exposed:
         return failed(f"admin port open to the Internet: {observed}", observed=observed,
@@ -283,33 +368,57 @@ def ls_burst(ctx: CheckContext) -> Outcome:
 
 @control(
     "JADA-LS-06",
-    title="IMDSv2 is required and nothing used IMDSv1",
+    title="IMDSv2 is required (or IMDS is off), in effect, and nothing used IMDSv1",
     severity="high",
     side="lightsail",
     rationale=f"""
 IMDSv1 answers any GET, so an SSRF in anything on the host can read the instance's role
-credentials; IMDSv2 needs a session token. Reads instance.metadataOptions.httpTokens from
-GetInstance (InstanceMetadataOptions, {API}API_InstanceMetadataOptions.html) and sums
-MetadataNoToken (Count) from GetInstanceMetricData over the metrics window: it counts
-metadata reads made without a token.
+credentials; IMDSv2 needs a session token. Reads instance.metadataOptions from GetInstance
+(InstanceMetadataOptions, {API}API_InstanceMetadataOptions.html): httpTokens (optional |
+required), httpEndpoint (enabled | disabled; "if disabled, you cannot access your instance
+metadata") and state (pending: "the instance is not yet ready to process metadata traffic
+with the new selection"; applied). A setting counts only once state is applied
+(UpdateInstanceMetadataOptions, {API}API_UpdateInstanceMetadataOptions.html): pending is
+not a pass. httpEndpoint=disabled, applied, passes whatever httpTokens says (there is no
+IMDS to ask). Otherwise httpTokens must be required and the Sum of MetadataNoToken (Count)
+from GetInstanceMetricData over the metrics window - metadata reads made without a token -
+must be 0.
 """,
     remediation="aws lightsail update-instance-metadata-options --instance-name <instance> "
                 "--http-tokens required  (first find and update the IMDSv1 callers that "
-                "MetadataNoToken counts)",
+                "MetadataNoToken counts; then wait until get-instance shows "
+                "metadataOptions.state applied)",
 )
 def ls_imdsv2(ctx: CheckContext) -> Outcome:
     ls = ctx.lightsail
-    tokens = field(ls.instance(), "metadataOptions.httpTokens", str)
-    if tokens.lower() != "required":
-        return failed(f"IMDSv2 is not required (httpTokens={tokens})",
-                      observed=f"httpTokens={tokens}", expected="httpTokens=required",
-                      source=ls.source("instance.metadataOptions.httpTokens"))
+    inst = ls.instance()
+    tokens = field(inst, "metadataOptions.httpTokens", str)
+    state = field(inst, "metadataOptions.state", str)
+    # httpEndpoint is optional in the API; absent, IMDS is taken to be on (the strict case).
+    endpoint = field(inst, "metadataOptions.httpEndpoint", str) \
+        if "httpEndpoint" in inst["metadataOptions"] else "enabled"
+    off = endpoint.lower() == "disabled"
+    settings = f"httpTokens={tokens} httpEndpoint={endpoint} state={state}"
+    expected = "httpTokens=required (or httpEndpoint=disabled), state=applied"
+    src = ls.source("instance.metadataOptions.httpTokens, httpEndpoint, state")
+    applied = state.lower() == "applied"
+    if not off and tokens.lower() != "required":
+        pending = "" if applied else f" (metadataOptions.state is {state})"
+        return failed(f"IMDSv2 is not required (httpTokens={tokens}){pending}",
+                      observed=settings, expected=expected, source=src)
+    if not applied:
+        chosen = "httpEndpoint=disabled" if off else "httpTokens=required"
+        return failed(f"{chosen} is not in effect yet: metadataOptions.state is {state}, "
+                      "not applied (the instance may still answer the previous setting)",
+                      observed=settings, expected=expected, source=src)
+    if off:
+        return passed("the instance metadata service is off (httpEndpoint=disabled, applied)",
+                      observed=settings, expected=expected, source=src)
     points, minutes = window_points(ctx, "MetadataNoToken", "Sum", "Count", 60)
     total = sum(p.value for p in points)
-    observed = f"httpTokens={tokens} MetadataNoToken sum={total:g}"
-    expected = f"httpTokens=required MetadataNoToken sum=0 over the last {minutes} min"
-    src = ls.source("instance.metadataOptions.httpTokens; MetadataNoToken Sum "
-                    "(GetInstanceMetricData)")
+    observed = f"{settings} MetadataNoToken sum={total:g}"
+    expected = f"{expected}; MetadataNoToken sum=0 over the last {minutes} min"
+    src = ls.source("instance.metadataOptions; MetadataNoToken Sum (GetInstanceMetricData)")
     if total > 0:
         return failed(f"{total:g} metadata read(s) without a token in the last {minutes} min",
                       observed=observed, expected=expected, source=src)
