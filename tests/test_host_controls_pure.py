@@ -34,6 +34,7 @@ def dump(path: str, data: str) -> str:
     return f"F {b64(path)} ok {b64(data)}\n"
 
 
+UNIT_CG = "/system.slice/jada-agent.service"
 LIMITS = ("Limit                     Soft Limit           Hard Limit           Units     \n"
           "Max processes             4096                 4096                 processes \n"
           "Max open files            16384                16384                files     \n")
@@ -47,8 +48,8 @@ GOOD = {
     "hc_main_limits": LIMITS,
     "hc_main_status": "Name:\tpython3\nUid:\t990\t990\t990\t990\n",
     "hc_uptime": "65.00 100.00\n",
-    "hc_unit_procs": "source cgroup /system.slice/jada-agent.service\nP 35 70 16384 python3\n"
-                     "P 40 5 16384 claude\n",
+    "hc_unit_procs": (f"source cgroup {UNIT_CG}\nhierarchy /sys/fs/cgroup\n"
+                      f"G {b64(UNIT_CG)} 35 40\nP 35 70 16384 python3\nP 40 5 16384 claude\n"),
     "hc_sysctl_runtime": "V host fs/nr_open 1048576\nV host fs/file-max 9223372036854775807\n"
                          "V host fs/file-nr 800\t0\t9223372036854775807\n"
                          "V host net/core/somaxconn 8192\nV host net/ipv4/tcp_max_syn_backlog "
@@ -217,3 +218,50 @@ def test_probe_snippets_are_valid_bash() -> None:
     for p in PROBES.values():
         res = subprocess.run(["bash", "-n", "-c", p.snippet], capture_output=True, text=True)
         assert res.returncode == 0, (p.name, res.stderr)
+
+
+# -- every process of the unit's cgroup subtree (Delegate=, DelegateSubgroup=) -------------
+
+WORKERS = f"{UNIT_CG}/workers"
+
+
+def subtree(worker: str, extra: str = "") -> str:
+    """hc_unit_procs with a worker (pid 55) in the child cgroup workers/."""
+    return (f"source cgroup {UNIT_CG}\nhierarchy /sys/fs/cgroup\nG {b64(UNIT_CG)} 35 40\n"
+            f"G {b64(WORKERS)} 55\n{extra}P 35 70 16384 python3\nP 40 5 16384 claude\n"
+            f"{worker}")
+
+
+def test_fd_headroom_counts_processes_in_child_cgroups() -> None:
+    out = evaluate("JADA-FD-02", ctx({"hc_unit_procs": subtree("P 55 14745 16384 python3\n")}))
+    assert out.status == "fail", out
+    assert (f"pid 55 (python3) in cgroup {WORKERS} has 14745 of 16384 descriptors open "
+            "(90.0% > 80%)") in out.message
+    assert f"cgroup {UNIT_CG} and its 1 child cgroup (/sys/fs/cgroup)" in (out.source or "")
+    calm = evaluate("JADA-FD-02", ctx({"hc_unit_procs": subtree("P 55 10 16384 python3\n")}))
+    assert calm.status == "pass" and "3 processes" in calm.message, calm
+
+
+def test_an_unreadable_child_cgroup_is_an_error_never_a_pass() -> None:
+    hidden = subtree("", extra=f"GX {b64(WORKERS + '/deep')} its child cgroups could not be "
+                                "listed\n")
+    for control in ("JADA-FD-02", "JADA-NET-04"):
+        out = evaluate(control, ctx({"hc_unit_procs": hidden}))
+        assert out.status == "error", out
+        assert f"{WORKERS}/deep: its child cgroups could not be listed" in out.message
+    other_ns = subtree("P 55 10 16384 python3\n").replace(f"{b64(WORKERS)} 55",
+                                                          f"{b64(WORKERS)} 55 0")
+    out = evaluate("JADA-FD-02", ctx({"hc_unit_procs": other_ns}))
+    assert out.status == "error" and "PID namespace this session cannot see" in out.message
+
+
+def test_listen_backlog_of_a_process_in_a_child_cgroup() -> None:
+    listen = GOOD["hc_listen"] + ('LISTEN 0 128 0.0.0.0:7071 0.0.0.0:* '
+                                  'users:(("python3",pid=55,fd=3))\n')
+    facts = {"hc_unit_procs": subtree("P 55 10 16384 python3\n"), "hc_listen": listen}
+    out = evaluate("JADA-NET-04", ctx(facts))
+    assert out.status == "fail", out
+    assert (f"0.0.0.0:7071 (python3, pid 55 in cgroup {WORKERS}) has backlog 128 < 4096 "
+            "(Send-Q in ss)") in out.message
+    assert "0.0.0.0:7070" not in out.message
+

@@ -8,7 +8,6 @@ from jada_checks.facts.probes import probe, unit_properties
 from jada_checks.model import CheckError, Outcome, control, failed, passed
 from jada_checks.parsers.proc import (
     RLIM_INFINITY,
-    parse_fd_table,
     parse_file_nr,
     parse_int,
     show_rlimit,
@@ -107,8 +106,11 @@ def nofile_effective(ctx: CheckContext) -> Outcome:
     rationale="""
 A process that reaches its soft RLIMIT_NOFILE gets EMFILE ("Too many open files") from every
 open(), socket() and accept() (open(2), errors; getrlimit(2), RLIMIT_NOFILE). Counts the entries
-of /proc/<pid>/fd (proc(5)) of every process in the unit's cgroup (or MainPID's descendants)
-against that process's own soft limit from /proc/<pid>/limits.
+of /proc/<pid>/fd (proc(5)) of every process of the unit against that process's own soft limit
+from /proc/<pid>/limits. cgroup.procs lists one cgroup's processes only, so every cgroup of the
+unit's subtree is read: with Delegate= a service may move processes into child cgroups, and
+DelegateSubgroup= starts the main process in one (systemd.resource-control(5); cgroup-v2.rst).
+A cgroup that cannot be read is an error; without a cgroup, MainPID's descendants are counted.
 """,
     remediation="""
 Raise the unit's limit (systemctl edit jada-agent.service -> [Service] LimitNOFILE=65536) or find
@@ -117,9 +119,7 @@ the leak: ls -l /proc/<pid>/fd | awk '{print $NF}' | sort | uniq -c | sort -rn |
 )
 def fd_headroom(ctx: CheckContext) -> Outcome:
     threshold = float(ctx.expect["thresholds"]["fd_usage_max_percent"])
-    how, procs = parse_fd_table(hf.root_section(ctx, "hc_unit_procs").out)
-    if not procs:
-        raise CheckError("no processes of the unit could be read")
+    how, procs, tree = hf.unit_processes(ctx)
     unreadable = [p for p in procs if p.open_fds is None or p.soft is None]
     if unreadable:
         names = ", ".join(f"{p.pid} ({p.comm})" for p in unreadable[:5])
@@ -138,12 +138,14 @@ def fd_headroom(ctx: CheckContext) -> Outcome:
     expected = f"<= {threshold:g}% of each process's soft nofile"
     source = f"/proc/<pid>/fd and /proc/<pid>/limits of {len(procs)} processes ({how})"
     if over:
-        worst = "; ".join(f"pid {p.pid} ({p.comm}) has {p.open_fds} of {show_rlimit(p.soft)} "
-                          f"descriptors open ({pct:.1f}% > {threshold:g}%)" for pct, p in over)
+        worst = "; ".join(f"pid {p.pid} ({p.comm}){hf.in_cgroup(tree, p.pid)} has "
+                          f"{p.open_fds} of {show_rlimit(p.soft)} descriptors open "
+                          f"({pct:.1f}% > {threshold:g}%)" for pct, p in over)
         return failed(worst, observed=observed, expected=expected, source=source)
     pct, top = rows[0]
-    return passed(f"{len(procs)} processes within {threshold:g}%; highest pid {top.pid} "
-                  f"({top.comm}) {top.open_fds}/{show_rlimit(top.soft)} ({pct:.1f}%)",
+    return passed(f"{len(procs)} processes ({how}) within {threshold:g}%; highest pid "
+                  f"{top.pid} ({top.comm}){hf.in_cgroup(tree, top.pid)} "
+                  f"{top.open_fds}/{show_rlimit(top.soft)} ({pct:.1f}%)",
                   observed=observed, expected=expected, source=source)
 
 
