@@ -265,3 +265,76 @@ def test_listen_backlog_of_a_process_in_a_child_cgroup() -> None:
             "(Send-Q in ss)") in out.message
     assert "0.0.0.0:7070" not in out.message
 
+
+# -- fs.nr_open after the next boot; values strtoull saturates ------------------------------
+
+def sysctl_files(*files: tuple[str, str]) -> str:
+    out = f"D {b64('/etc/sysctl.d')}\n" + dump("/etc/sysctl.d/60-jada.conf",
+                                               "net.core.somaxconn = 8192\n"
+                                               "net.ipv4.tcp_max_syn_backlog = 8192\n")
+    for path, text in files:
+        out += dump(path, text)
+    return out + f"D {b64('/usr/lib/sysctl.d')}\n"
+
+
+BOOT_524288 = sysctl_files(("/etc/sysctl.d/70-nr-open.conf", "# boot value\nfs.nr_open = 524288\n"))
+
+
+def test_limits_nofile_that_fits_only_the_runtime_nr_open_fails() -> None:
+    limits = GOOD["hc_limits_files"] + dump("/etc/security/limits.d/70-x.conf",
+                                            "@ops - nofile 800000\n")
+    out = evaluate("JADA-LIM-02", ctx({"hc_limits_files": limits,
+                                      "hc_sysctl_files": BOOT_524288}))
+    assert out.status == "fail", out
+    assert ("/etc/security/limits.d/70-x.conf:1: '@ops - nofile 800000' — 800000 fits the "
+            "runtime fs.nr_open 1048576 (/proc/sys/fs/nr_open) but is above fs.nr_open after "
+            "the next boot, 524288 (/etc/sysctl.d/70-nr-open.conf:2)") in out.message
+    assert "after a reboot the kernel refuses it (EPERM)" in out.message
+    assert evaluate("JADA-LIM-02", ctx({"hc_limits_files": limits})).status == "pass"
+
+
+def test_unit_nofile_that_fits_only_the_runtime_nr_open_fails() -> None:
+    lines = GOOD["hc_nofile_lines"] + ("LINE unit /etc/systemd/system/jada-agent.service.d/"
+                                       "70-x.conf 4:LimitNOFILE=16384:800000\n")
+    out = evaluate("JADA-FD-03", ctx({"hc_nofile_lines": lines, "hc_sysctl_files": BOOT_524288}))
+    assert out.status == "fail", out
+    assert ("LimitNOFILE=16384:800000 at /etc/systemd/system/jada-agent.service.d/70-x.conf:4: "
+            "800000 fits the runtime fs.nr_open 1048576 (/proc/sys/fs/nr_open) but is above "
+            "fs.nr_open after the next boot, 524288 (/etc/sysctl.d/70-nr-open.conf:2)") \
+        in out.message
+    assert "fs.nr_open at boot: /etc/sysctl.d/70-nr-open.conf:2" in (out.source or "")
+    assert evaluate("JADA-FD-03", ctx({"hc_nofile_lines": lines})).status == "pass"
+
+
+def test_boot_nr_open_the_kernel_refuses_leaves_the_default() -> None:
+    refused = sysctl_files(("/etc/sysctl.d/70-nr-open.conf", "fs.nr_open = 4294967296\n"))
+    runtime = GOOD["hc_sysctl_runtime"].replace("fs/nr_open 1048576", "fs/nr_open 2097152")
+    limits = GOOD["hc_limits_files"] + dump("/etc/security/limits.d/70-x.conf",
+                                            "root hard nofile 1500000\n")
+    out = evaluate("JADA-LIM-02", ctx({"hc_limits_files": limits, "hc_sysctl_files": refused,
+                                      "hc_sysctl_runtime": runtime}))
+    assert out.status == "fail", out
+    assert ("after the next boot, 1048576 (kernel default: 'fs.nr_open = 4294967296' at "
+            "/etc/sysctl.d/70-nr-open.conf:1 is refused with EINVAL") in out.message
+
+
+def test_a_boot_value_above_the_runtime_one_still_needs_the_runtime_one() -> None:
+    higher = sysctl_files(("/etc/sysctl.d/70-nr-open.conf", "fs.nr_open = 4194304\n"))
+    limits = GOOD["hc_limits_files"] + dump("/etc/security/limits.d/70-x.conf",
+                                            "root hard nofile 2000000\n")
+    out = evaluate("JADA-LIM-02", ctx({"hc_limits_files": limits, "hc_sysctl_files": higher}))
+    assert out.status == "fail" and "2000000 > fs.nr_open 1048576" in out.message, out
+
+
+def test_nofile_that_strtoull_saturates_becomes_nr_open() -> None:
+    limits = GOOD["hc_limits_files"] + dump("/etc/security/limits.d/70-x.conf",
+                                            "* hard nofile 99999999999999999999\n"
+                                            "* soft nofile 18446744073709551615\n")
+    out = evaluate("JADA-LIM-02", ctx({"hc_limits_files": limits,
+                                      "hc_sysctl_files": BOOT_524288}))
+    assert out.status == "pass", out
+    assert ("/etc/security/limits.d/70-x.conf:1, /etc/security/limits.d/70-x.conf:2: the value "
+            "saturates strtoull (ERANGE), so pam_limits sets nofile to fs.nr_open") in out.message
+    wraps = GOOD["hc_limits_files"] + dump("/etc/security/limits.d/70-x.conf",
+                                           "* hard nofile -5\n")  # 2**64-5: not saturated
+    assert evaluate("JADA-LIM-02", ctx({"hc_limits_files": wraps})).status == "fail"

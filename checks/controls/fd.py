@@ -6,17 +6,20 @@ from jada_checks.context import CheckContext
 from jada_checks.controls import host_facts as hf
 from jada_checks.facts.probes import probe, unit_properties
 from jada_checks.model import CheckError, Outcome, control, failed, passed
+from jada_checks.parsers.nr_open import BootNrOpen, nr_open_at_boot
 from jada_checks.parsers.proc import (
     RLIM_INFINITY,
     parse_file_nr,
     parse_int,
     show_rlimit,
 )
+from jada_checks.parsers.sysctl import resolve
 from jada_checks.parsers.unitlimits import NofileConfig, parse_nofile_lines
 
 probe("hc_main_limits", hf.MAIN_LIMITS)
 probe("hc_unit_procs", hf.UNIT_PROCS)
 probe("hc_sysctl_runtime", hf.SYSCTL_RUNTIME)
+probe("hc_sysctl_files", hf.SYSCTL_FILES)
 probe("hc_nofile_lines", hf.NOFILE_LINES)
 unit_properties("LimitNOFILE", "LimitNOFILESoft")
 
@@ -44,6 +47,16 @@ def nr_open(ctx: CheckContext) -> int:
     if value is None:
         raise CheckError("fs.nr_open could not be read from /proc/sys/fs/nr_open")
     return value
+
+
+def boot_nr_open(ctx: CheckContext) -> BootNrOpen:
+    """fs.nr_open after the next boot, from sysctl.d as systemd-sysctl applies it."""
+    listing, contents = hf.sysctl_listing(ctx)
+    res = resolve(listing, contents)
+    if res.unreadable:
+        raise CheckError(f"cannot read {', '.join(res.unreadable)}: fs.nr_open after the next "
+                         "boot is unknown")
+    return nr_open_at_boot(res)
 
 
 @control(
@@ -160,7 +173,9 @@ fails with ENFILE (proc_sys_fs(5)). The kernel refuses a nofile hard limit above
 EPERM (do_prlimit(), kernel/sys.c; nr_open itself is capped at sysctl_nr_open_max = 2147483584 on
 64-bit, fs/file.c), and systemd then silently applies the closest value it can
 (setrlimit_closest(), src/basic/rlimit-util.c). Checks the unit's LimitNOFILE= and every
-DefaultLimitNOFILE= against fs.nr_open; limits.conf/limits.d values are JADA-LIM-02's.
+DefaultLimitNOFILE= against fs.nr_open now and after the next boot: a `sysctl -w fs.nr_open` is
+lost on reboot, and systemd-sysctl then applies sysctl.d (sysctl.d(5)) on top of the kernel
+default 1048576 (fs/file.c; Debian's PID 1 does not raise it). limits.conf values are JADA-LIM-02's.
 """,
     remediation="""
 Lower the value to at most fs.nr_open (sysctl fs.nr_open), or raise fs.nr_open persistently:
@@ -188,23 +203,33 @@ def fd_system(ctx: CheckContext) -> Outcome:
     if hard.isdigit() and not any(v == int(hard) for _, v, _ in checked):
         # set some other way (systemctl set-property, transient unit, default)
         checked.append((f"LimitNOFILE={hard}", int(hard), "systemctl show LimitNOFILE"))
-    above = [(what, v, where) for what, v, where in checked if v > nr]
+    boot = boot_nr_open(ctx)
     used = 100.0 * file_nr.allocated / file_nr.max if file_nr.max else 100.0
     # the system-wide count moves all the time: observed says which side of the threshold
     observed = (f"file handles {'<=' if used <= threshold else '>'} {threshold:g}% of "
-                f"fs.file-max; fs.nr_open {nr}; highest configured nofile "
-                f"{max((v for _, v, _ in checked), default='none')}")
-    expected = f"allocated <= {threshold:g}% of file-max; every configured nofile <= fs.nr_open"
-    source = "/proc/sys/fs/file-nr, /proc/sys/fs/nr_open, unit files, system.conf(.d)"
+                f"fs.file-max; fs.nr_open {nr} (runtime), {boot.value} (after the next boot); "
+                f"highest configured nofile {max((v for _, v, _ in checked), default='none')}")
+    expected = (f"allocated <= {threshold:g}% of file-max; every configured nofile <= "
+                "fs.nr_open at runtime and after the next boot")
+    source = ("/proc/sys/fs/file-nr, /proc/sys/fs/nr_open, unit files, system.conf(.d); "
+              f"fs.nr_open at boot: {boot.where}")
     problems = []
     if used > threshold:
         problems.append(f"{file_nr.allocated} of {file_nr.max} system-wide file handles in use "
                         f"({used:.1f}% > {threshold:g}%, /proc/sys/fs/file-nr)")
-    for what, v, where in above:
-        problems.append(f"{what} at {where}: {v} is above fs.nr_open {nr}; the kernel refuses "
-                        "it and systemd silently applies a lower value")
+    for what, v, where in checked:
+        if v > nr:
+            problems.append(f"{what} at {where}: {v} is above fs.nr_open {nr}; the kernel "
+                            "refuses it and systemd silently applies a lower value")
+        elif v > boot.value:
+            problems.append(f"{what} at {where}: {v} fits the runtime fs.nr_open {nr} "
+                            f"(/proc/sys/fs/nr_open) but is above fs.nr_open after the next "
+                            f"boot, {boot}: the runtime value is not persisted, and after a "
+                            "reboot the kernel refuses the limit and systemd silently applies "
+                            "a lower value")
     if problems:
         return failed("; ".join(problems), observed=observed, expected=expected, source=source)
     return passed(f"{file_nr.allocated} of fs.file-max {file_nr.max} file handles in use "
-                  f"({used:.2f}%); {len(checked)} configured nofile values "
-                  f"all <= fs.nr_open {nr}", observed=observed, expected=expected, source=source)
+                  f"({used:.2f}%); {len(checked)} configured nofile values all <= fs.nr_open "
+                  f"{nr} now and {boot} after the next boot",
+                  observed=observed, expected=expected, source=source)
