@@ -171,7 +171,7 @@ def listen_backlog(ctx: CheckContext) -> Outcome:
         raise CheckError(f"cannot parse ss output: {bad[0]!r}")
     if listeners and not any(sock.pids for sock in listeners):
         raise CheckError("ss shows no owning processes (needs root: run as root or with sudo)")
-    mine = [sock for sock in listeners if pids & set(sock.pids)]
+    mine = sorted((sock for sock in listeners if pids & set(sock.pids)), key=lambda s: s.local)
     source = (f"ss -H -l -n -t -p (Send-Q of LISTEN sockets), filtered by the pids of the "
               f"unit's {len(pids)} processes ({how})")
     expected = f"Send-Q (backlog) >= {minimum}"
