@@ -34,6 +34,7 @@ def dump(path: str, data: str) -> str:
     return f"F {b64(path)} ok {b64(data)}\n"
 
 
+UNIT_CG = "/system.slice/jada-agent.service"
 LIMITS = ("Limit                     Soft Limit           Hard Limit           Units     \n"
           "Max processes             4096                 4096                 processes \n"
           "Max open files            16384                16384                files     \n")
@@ -47,8 +48,8 @@ GOOD = {
     "hc_main_limits": LIMITS,
     "hc_main_status": "Name:\tpython3\nUid:\t990\t990\t990\t990\n",
     "hc_uptime": "65.00 100.00\n",
-    "hc_unit_procs": "source cgroup /system.slice/jada-agent.service\nP 35 70 16384 python3\n"
-                     "P 40 5 16384 claude\n",
+    "hc_unit_procs": (f"source cgroup {UNIT_CG}\nhierarchy /sys/fs/cgroup\n"
+                      f"G {b64(UNIT_CG)} 35 40\nP 35 70 16384 python3\nP 40 5 16384 claude\n"),
     "hc_sysctl_runtime": "V host fs/nr_open 1048576\nV host fs/file-max 9223372036854775807\n"
                          "V host fs/file-nr 800\t0\t9223372036854775807\n"
                          "V host net/core/somaxconn 8192\nV host net/ipv4/tcp_max_syn_backlog "
@@ -217,3 +218,123 @@ def test_probe_snippets_are_valid_bash() -> None:
     for p in PROBES.values():
         res = subprocess.run(["bash", "-n", "-c", p.snippet], capture_output=True, text=True)
         assert res.returncode == 0, (p.name, res.stderr)
+
+
+# -- every process of the unit's cgroup subtree (Delegate=, DelegateSubgroup=) -------------
+
+WORKERS = f"{UNIT_CG}/workers"
+
+
+def subtree(worker: str, extra: str = "") -> str:
+    """hc_unit_procs with a worker (pid 55) in the child cgroup workers/."""
+    return (f"source cgroup {UNIT_CG}\nhierarchy /sys/fs/cgroup\nG {b64(UNIT_CG)} 35 40\n"
+            f"G {b64(WORKERS)} 55\n{extra}P 35 70 16384 python3\nP 40 5 16384 claude\n"
+            f"{worker}")
+
+
+def test_fd_headroom_counts_processes_in_child_cgroups() -> None:
+    out = evaluate("JADA-FD-02", ctx({"hc_unit_procs": subtree("P 55 14745 16384 python3\n")}))
+    assert out.status == "fail", out
+    assert (f"pid 55 (python3) in cgroup {WORKERS} has 14745 of 16384 descriptors open "
+            "(90.0% > 80%)") in out.message
+    assert f"cgroup {UNIT_CG} and its 1 child cgroup (/sys/fs/cgroup)" in (out.source or "")
+    calm = evaluate("JADA-FD-02", ctx({"hc_unit_procs": subtree("P 55 10 16384 python3\n")}))
+    assert calm.status == "pass" and "3 processes" in calm.message, calm
+
+
+def test_an_unreadable_child_cgroup_is_an_error_never_a_pass() -> None:
+    hidden = subtree("", extra=f"GX {b64(WORKERS + '/deep')} its child cgroups could not be "
+                                "listed\n")
+    for control in ("JADA-FD-02", "JADA-NET-04"):
+        out = evaluate(control, ctx({"hc_unit_procs": hidden}))
+        assert out.status == "error", out
+        assert f"{WORKERS}/deep: its child cgroups could not be listed" in out.message
+    other_ns = subtree("P 55 10 16384 python3\n").replace(f"{b64(WORKERS)} 55",
+                                                          f"{b64(WORKERS)} 55 0")
+    out = evaluate("JADA-FD-02", ctx({"hc_unit_procs": other_ns}))
+    assert out.status == "error" and "PID namespace this session cannot see" in out.message
+
+
+def test_listen_backlog_of_a_process_in_a_child_cgroup() -> None:
+    listen = GOOD["hc_listen"] + ('LISTEN 0 128 0.0.0.0:7071 0.0.0.0:* '
+                                  'users:(("python3",pid=55,fd=3))\n')
+    facts = {"hc_unit_procs": subtree("P 55 10 16384 python3\n"), "hc_listen": listen}
+    out = evaluate("JADA-NET-04", ctx(facts))
+    assert out.status == "fail", out
+    assert (f"0.0.0.0:7071 (python3, pid 55 in cgroup {WORKERS}) has backlog 128 < 4096 "
+            "(Send-Q in ss)") in out.message
+    assert "0.0.0.0:7070" not in out.message
+
+
+# -- fs.nr_open after the next boot; values strtoull saturates ------------------------------
+
+def sysctl_files(*files: tuple[str, str]) -> str:
+    out = f"D {b64('/etc/sysctl.d')}\n" + dump("/etc/sysctl.d/60-jada.conf",
+                                               "net.core.somaxconn = 8192\n"
+                                               "net.ipv4.tcp_max_syn_backlog = 8192\n")
+    for path, text in files:
+        out += dump(path, text)
+    return out + f"D {b64('/usr/lib/sysctl.d')}\n"
+
+
+BOOT_524288 = sysctl_files(("/etc/sysctl.d/70-nr-open.conf", "# boot value\nfs.nr_open = 524288\n"))
+
+
+def test_limits_nofile_that_fits_only_the_runtime_nr_open_fails() -> None:
+    limits = GOOD["hc_limits_files"] + dump("/etc/security/limits.d/70-x.conf",
+                                            "@ops - nofile 800000\n")
+    out = evaluate("JADA-LIM-02", ctx({"hc_limits_files": limits,
+                                      "hc_sysctl_files": BOOT_524288}))
+    assert out.status == "fail", out
+    assert ("/etc/security/limits.d/70-x.conf:1: '@ops - nofile 800000' — 800000 fits the "
+            "runtime fs.nr_open 1048576 (/proc/sys/fs/nr_open) but is above fs.nr_open after "
+            "the next boot, 524288 (/etc/sysctl.d/70-nr-open.conf:2)") in out.message
+    assert "after a reboot the kernel refuses it (EPERM)" in out.message
+    assert evaluate("JADA-LIM-02", ctx({"hc_limits_files": limits})).status == "pass"
+
+
+def test_unit_nofile_that_fits_only_the_runtime_nr_open_fails() -> None:
+    lines = GOOD["hc_nofile_lines"] + ("LINE unit /etc/systemd/system/jada-agent.service.d/"
+                                       "70-x.conf 4:LimitNOFILE=16384:800000\n")
+    out = evaluate("JADA-FD-03", ctx({"hc_nofile_lines": lines, "hc_sysctl_files": BOOT_524288}))
+    assert out.status == "fail", out
+    assert ("LimitNOFILE=16384:800000 at /etc/systemd/system/jada-agent.service.d/70-x.conf:4: "
+            "800000 fits the runtime fs.nr_open 1048576 (/proc/sys/fs/nr_open) but is above "
+            "fs.nr_open after the next boot, 524288 (/etc/sysctl.d/70-nr-open.conf:2)") \
+        in out.message
+    assert "fs.nr_open at boot: /etc/sysctl.d/70-nr-open.conf:2" in (out.source or "")
+    assert evaluate("JADA-FD-03", ctx({"hc_nofile_lines": lines})).status == "pass"
+
+
+def test_boot_nr_open_the_kernel_refuses_leaves_the_default() -> None:
+    refused = sysctl_files(("/etc/sysctl.d/70-nr-open.conf", "fs.nr_open = 4294967296\n"))
+    runtime = GOOD["hc_sysctl_runtime"].replace("fs/nr_open 1048576", "fs/nr_open 2097152")
+    limits = GOOD["hc_limits_files"] + dump("/etc/security/limits.d/70-x.conf",
+                                            "root hard nofile 1500000\n")
+    out = evaluate("JADA-LIM-02", ctx({"hc_limits_files": limits, "hc_sysctl_files": refused,
+                                      "hc_sysctl_runtime": runtime}))
+    assert out.status == "fail", out
+    assert ("after the next boot, 1048576 (kernel default: 'fs.nr_open = 4294967296' at "
+            "/etc/sysctl.d/70-nr-open.conf:1 is refused with EINVAL") in out.message
+
+
+def test_a_boot_value_above_the_runtime_one_still_needs_the_runtime_one() -> None:
+    higher = sysctl_files(("/etc/sysctl.d/70-nr-open.conf", "fs.nr_open = 4194304\n"))
+    limits = GOOD["hc_limits_files"] + dump("/etc/security/limits.d/70-x.conf",
+                                            "root hard nofile 2000000\n")
+    out = evaluate("JADA-LIM-02", ctx({"hc_limits_files": limits, "hc_sysctl_files": higher}))
+    assert out.status == "fail" and "2000000 > fs.nr_open 1048576" in out.message, out
+
+
+def test_nofile_that_strtoull_saturates_becomes_nr_open() -> None:
+    limits = GOOD["hc_limits_files"] + dump("/etc/security/limits.d/70-x.conf",
+                                            "* hard nofile 99999999999999999999\n"
+                                            "* soft nofile 18446744073709551615\n")
+    out = evaluate("JADA-LIM-02", ctx({"hc_limits_files": limits,
+                                      "hc_sysctl_files": BOOT_524288}))
+    assert out.status == "pass", out
+    assert ("/etc/security/limits.d/70-x.conf:1, /etc/security/limits.d/70-x.conf:2: the value "
+            "saturates strtoull (ERANGE), so pam_limits sets nofile to fs.nr_open") in out.message
+    wraps = GOOD["hc_limits_files"] + dump("/etc/security/limits.d/70-x.conf",
+                                           "* hard nofile -5\n")  # 2**64-5: not saturated
+    assert evaluate("JADA-LIM-02", ctx({"hc_limits_files": wraps})).status == "fail"

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from jada_checks.parsers.limits import (
     RLIM_INFINITY,
     Identity,
+    becomes_nr_open,
     entries,
     evaluate,
     limits_order,
@@ -113,6 +114,22 @@ def test_strtoull_quirks() -> None:
     res = ev({"/etc/security/limits.d/a.conf": b"jada soft nofile abc\njada soft nofile 7x\n"})
     assert res.limits["nofile"].soft.value == 7
     assert any("wrong limit value" in s for s in res.skipped)
+
+
+def test_values_strtoull_saturates_become_nr_open_like_unlimited() -> None:
+    """process_limit() checks only "0 and nothing parsed", never errno: ERANGE gives
+    ULLONG_MAX == RLIM_INFINITY, which nofile replaces with fs.nr_open."""
+    for value in (b"99999999999999999999", b"18446744073709551615", b"18446744073709551616",
+                  b"-99999999999999999999"):
+        res = ev({"/etc/security/limits.d/a.conf": b"jada hard nofile " + value + b"\n"})
+        assert res.limits["nofile"].hard.value == NR_OPEN, value
+        assert not res.limits["nofile"].hard.infinite  # written as a number
+        (e,) = entries({"/etc/security/limits.d/a.conf": b"jada hard nofile " + value + b"\n"})
+        parsed = nofile_value(e)
+        assert parsed is not None and becomes_nr_open(parsed[0]), value
+    (e,) = entries({CONF: b"jada hard nofile 18446744073709551614\n"})  # one below: stays
+    parsed = nofile_value(e)
+    assert parsed == (2**64 - 2, False) and not becomes_nr_open(parsed[0])
 
 
 def test_dash_line_stops_everything() -> None:

@@ -6,18 +6,20 @@ from jada_checks.context import CheckContext
 from jada_checks.controls import host_facts as hf
 from jada_checks.facts.probes import probe, unit_properties
 from jada_checks.model import CheckError, Outcome, control, failed, passed
+from jada_checks.parsers.nr_open import BootNrOpen, nr_open_at_boot
 from jada_checks.parsers.proc import (
     RLIM_INFINITY,
-    parse_fd_table,
     parse_file_nr,
     parse_int,
     show_rlimit,
 )
+from jada_checks.parsers.sysctl import resolve
 from jada_checks.parsers.unitlimits import NofileConfig, parse_nofile_lines
 
 probe("hc_main_limits", hf.MAIN_LIMITS)
 probe("hc_unit_procs", hf.UNIT_PROCS)
 probe("hc_sysctl_runtime", hf.SYSCTL_RUNTIME)
+probe("hc_sysctl_files", hf.SYSCTL_FILES)
 probe("hc_nofile_lines", hf.NOFILE_LINES)
 unit_properties("LimitNOFILE", "LimitNOFILESoft")
 
@@ -45,6 +47,16 @@ def nr_open(ctx: CheckContext) -> int:
     if value is None:
         raise CheckError("fs.nr_open could not be read from /proc/sys/fs/nr_open")
     return value
+
+
+def boot_nr_open(ctx: CheckContext) -> BootNrOpen:
+    """fs.nr_open after the next boot, from sysctl.d as systemd-sysctl applies it."""
+    listing, contents = hf.sysctl_listing(ctx)
+    res = resolve(listing, contents)
+    if res.unreadable:
+        raise CheckError(f"cannot read {', '.join(res.unreadable)}: fs.nr_open after the next "
+                         "boot is unknown")
+    return nr_open_at_boot(res)
 
 
 @control(
@@ -107,8 +119,11 @@ def nofile_effective(ctx: CheckContext) -> Outcome:
     rationale="""
 A process that reaches its soft RLIMIT_NOFILE gets EMFILE ("Too many open files") from every
 open(), socket() and accept() (open(2), errors; getrlimit(2), RLIMIT_NOFILE). Counts the entries
-of /proc/<pid>/fd (proc(5)) of every process in the unit's cgroup (or MainPID's descendants)
-against that process's own soft limit from /proc/<pid>/limits.
+of /proc/<pid>/fd (proc(5)) of every process of the unit against that process's own soft limit
+from /proc/<pid>/limits. cgroup.procs lists one cgroup's processes only, so every cgroup of the
+unit's subtree is read: with Delegate= a service may move processes into child cgroups, and
+DelegateSubgroup= starts the main process in one (systemd.resource-control(5); cgroup-v2.rst).
+A cgroup that cannot be read is an error; without a cgroup, MainPID's descendants are counted.
 """,
     remediation="""
 Raise the unit's limit (systemctl edit jada-agent.service -> [Service] LimitNOFILE=65536) or find
@@ -117,9 +132,7 @@ the leak: ls -l /proc/<pid>/fd | awk '{print $NF}' | sort | uniq -c | sort -rn |
 )
 def fd_headroom(ctx: CheckContext) -> Outcome:
     threshold = float(ctx.expect["thresholds"]["fd_usage_max_percent"])
-    how, procs = parse_fd_table(hf.root_section(ctx, "hc_unit_procs").out)
-    if not procs:
-        raise CheckError("no processes of the unit could be read")
+    how, procs, tree = hf.unit_processes(ctx)
     unreadable = [p for p in procs if p.open_fds is None or p.soft is None]
     if unreadable:
         names = ", ".join(f"{p.pid} ({p.comm})" for p in unreadable[:5])
@@ -138,12 +151,14 @@ def fd_headroom(ctx: CheckContext) -> Outcome:
     expected = f"<= {threshold:g}% of each process's soft nofile"
     source = f"/proc/<pid>/fd and /proc/<pid>/limits of {len(procs)} processes ({how})"
     if over:
-        worst = "; ".join(f"pid {p.pid} ({p.comm}) has {p.open_fds} of {show_rlimit(p.soft)} "
-                          f"descriptors open ({pct:.1f}% > {threshold:g}%)" for pct, p in over)
+        worst = "; ".join(f"pid {p.pid} ({p.comm}){hf.in_cgroup(tree, p.pid)} has "
+                          f"{p.open_fds} of {show_rlimit(p.soft)} descriptors open "
+                          f"({pct:.1f}% > {threshold:g}%)" for pct, p in over)
         return failed(worst, observed=observed, expected=expected, source=source)
     pct, top = rows[0]
-    return passed(f"{len(procs)} processes within {threshold:g}%; highest pid {top.pid} "
-                  f"({top.comm}) {top.open_fds}/{show_rlimit(top.soft)} ({pct:.1f}%)",
+    return passed(f"{len(procs)} processes ({how}) within {threshold:g}%; highest pid "
+                  f"{top.pid} ({top.comm}){hf.in_cgroup(tree, top.pid)} "
+                  f"{top.open_fds}/{show_rlimit(top.soft)} ({pct:.1f}%)",
                   observed=observed, expected=expected, source=source)
 
 
@@ -158,7 +173,9 @@ fails with ENFILE (proc_sys_fs(5)). The kernel refuses a nofile hard limit above
 EPERM (do_prlimit(), kernel/sys.c; nr_open itself is capped at sysctl_nr_open_max = 2147483584 on
 64-bit, fs/file.c), and systemd then silently applies the closest value it can
 (setrlimit_closest(), src/basic/rlimit-util.c). Checks the unit's LimitNOFILE= and every
-DefaultLimitNOFILE= against fs.nr_open; limits.conf/limits.d values are JADA-LIM-02's.
+DefaultLimitNOFILE= against fs.nr_open now and after the next boot: a `sysctl -w fs.nr_open` is
+lost on reboot, and systemd-sysctl then applies sysctl.d (sysctl.d(5)) on top of the kernel
+default 1048576 (fs/file.c; Debian's PID 1 does not raise it). limits.conf values are JADA-LIM-02's.
 """,
     remediation="""
 Lower the value to at most fs.nr_open (sysctl fs.nr_open), or raise fs.nr_open persistently:
@@ -186,23 +203,33 @@ def fd_system(ctx: CheckContext) -> Outcome:
     if hard.isdigit() and not any(v == int(hard) for _, v, _ in checked):
         # set some other way (systemctl set-property, transient unit, default)
         checked.append((f"LimitNOFILE={hard}", int(hard), "systemctl show LimitNOFILE"))
-    above = [(what, v, where) for what, v, where in checked if v > nr]
+    boot = boot_nr_open(ctx)
     used = 100.0 * file_nr.allocated / file_nr.max if file_nr.max else 100.0
     # the system-wide count moves all the time: observed says which side of the threshold
     observed = (f"file handles {'<=' if used <= threshold else '>'} {threshold:g}% of "
-                f"fs.file-max; fs.nr_open {nr}; highest configured nofile "
-                f"{max((v for _, v, _ in checked), default='none')}")
-    expected = f"allocated <= {threshold:g}% of file-max; every configured nofile <= fs.nr_open"
-    source = "/proc/sys/fs/file-nr, /proc/sys/fs/nr_open, unit files, system.conf(.d)"
+                f"fs.file-max; fs.nr_open {nr} (runtime), {boot.value} (after the next boot); "
+                f"highest configured nofile {max((v for _, v, _ in checked), default='none')}")
+    expected = (f"allocated <= {threshold:g}% of file-max; every configured nofile <= "
+                "fs.nr_open at runtime and after the next boot")
+    source = ("/proc/sys/fs/file-nr, /proc/sys/fs/nr_open, unit files, system.conf(.d); "
+              f"fs.nr_open at boot: {boot.where}")
     problems = []
     if used > threshold:
         problems.append(f"{file_nr.allocated} of {file_nr.max} system-wide file handles in use "
                         f"({used:.1f}% > {threshold:g}%, /proc/sys/fs/file-nr)")
-    for what, v, where in above:
-        problems.append(f"{what} at {where}: {v} is above fs.nr_open {nr}; the kernel refuses "
-                        "it and systemd silently applies a lower value")
+    for what, v, where in checked:
+        if v > nr:
+            problems.append(f"{what} at {where}: {v} is above fs.nr_open {nr}; the kernel "
+                            "refuses it and systemd silently applies a lower value")
+        elif v > boot.value:
+            problems.append(f"{what} at {where}: {v} fits the runtime fs.nr_open {nr} "
+                            f"(/proc/sys/fs/nr_open) but is above fs.nr_open after the next "
+                            f"boot, {boot}: the runtime value is not persisted, and after a "
+                            "reboot the kernel refuses the limit and systemd silently applies "
+                            "a lower value")
     if problems:
         return failed("; ".join(problems), observed=observed, expected=expected, source=source)
     return passed(f"{file_nr.allocated} of fs.file-max {file_nr.max} file handles in use "
-                  f"({used:.2f}%); {len(checked)} configured nofile values "
-                  f"all <= fs.nr_open {nr}", observed=observed, expected=expected, source=source)
+                  f"({used:.2f}%); {len(checked)} configured nofile values all <= fs.nr_open "
+                  f"{nr} now and {boot} after the next boot",
+                  observed=observed, expected=expected, source=source)

@@ -15,8 +15,9 @@ import binascii
 from jada_checks.context import CheckContext
 from jada_checks.facts.host import Section
 from jada_checks.model import CheckError
+from jada_checks.parsers.cgroup import CgroupTree, parse_cgroup_tree
 from jada_checks.parsers.dump import DUMP_FUNCTION, FileDump, parse_dump
-from jada_checks.parsers.proc import Pair, parse_limits, parse_values
+from jada_checks.parsers.proc import Pair, ProcFds, parse_fd_table, parse_limits, parse_values
 from jada_checks.parsers.systemd import parse_show
 
 NEED_PID = ('[ "${MAINPID:-0}" -gt 0 ] 2>/dev/null || '
@@ -25,11 +26,31 @@ NEED_PID = ('[ "${MAINPID:-0}" -gt 0 ] 2>/dev/null || '
 MAIN_LIMITS = NEED_PID + '\ncat "/proc/$MAINPID/limits"'
 MAIN_STATUS = NEED_PID + "\ngrep -E '^(Name|Uid|Gid):' \"/proc/$MAINPID/status\""
 
-# The unit's processes: its cgroup (cgroup v2), else MainPID and its descendants.
+# The unit's processes: every cgroup of its subtree (child cgroups made under Delegate=
+# included), read in the hierarchy systemd tracks services by (src/basic/cgroup-util.c:
+# cgroup2 when /sys/fs/cgroup is cgroup2fs, else the v1 name=systemd hierarchy); without
+# a cgroup, MainPID and its descendants.
 UNIT_PROCS = NEED_PID + "\n" + r"""
-cg=$(awk -F: '$1=="0"{print $3}' "/proc/$MAINPID/cgroup" 2>/dev/null)
-if [ -n "$cg" ] && [ -r "/sys/fs/cgroup$cg/cgroup.procs" ]; then
-  echo "source cgroup $cg"; pids=$(cat "/sys/fs/cgroup$cg/cgroup.procs")
+b() { printf '%s' "$1" | base64 -w0; }
+cg=$(systemctl show -p ControlGroup --value -- "$UNIT" 2>/dev/null)
+if [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; then base=/sys/fs/cgroup
+else base=/sys/fs/cgroup/systemd; fi
+pids=
+walk() {
+  local d=$1 rel=${1#"$base"} p s
+  if p=$(cat "$d/cgroup.procs" 2>/dev/null); then
+    p=$(echo $p); echo "G $(b "$rel") $p"; pids="$pids $p"
+  elif [ "$(cat "$d/cgroup.type" 2>/dev/null)" != threaded ]; then
+    echo "GX $(b "$rel") cgroup.procs could not be read"
+  fi
+  if [ ! -r "$d" ] || [ ! -x "$d" ]; then
+    echo "GX $(b "$rel") its child cgroups could not be listed"; return
+  fi
+  for s in "$d"/*/ "$d"/.[!.]*/ "$d"/..?*/; do [ -d "$s" ] && walk "${s%/}"; done
+}
+if [ -n "$cg" ] && [ -d "$base$cg" ]; then
+  echo "source cgroup $cg"; echo "hierarchy $base"
+  walk "$base$cg"
 else
   echo "source descendants of $MAINPID"
   pids=$(ps -e -o pid=,ppid= | awk -v r="$MAINPID" '{p[$1]=$2} END{k[r]=1; n=1;
@@ -151,6 +172,26 @@ def main_limits(ctx: CheckContext) -> dict[str, Pair]:
     if not limits:
         raise CheckError("/proc/MainPID/limits could not be parsed")
     return limits
+
+
+def unit_processes(ctx: CheckContext) -> tuple[str, list[ProcFds], CgroupTree]:
+    """(where they were found, the unit's processes, its cgroup subtree). A cgroup of the
+    subtree that could not be read makes it an error: its processes would go unseen."""
+    sec = root_section(ctx, "hc_unit_procs")
+    how, procs = parse_fd_table(sec.out)
+    tree = parse_cgroup_tree(sec.out)
+    if tree.problems:
+        raise CheckError("the unit's cgroup subtree could not be read completely, so some of "
+                         f"its processes would go unseen: {'; '.join(tree.problems[:3])}")
+    if not procs:
+        raise CheckError("no processes of the unit could be read")
+    return (tree.describe() if tree.root else how or "unknown source"), procs, tree
+
+
+def in_cgroup(tree: CgroupTree, pid: int) -> str:
+    """' in cgroup <path>' for a process found in the subtree, else ''."""
+    where = tree.members.get(pid)
+    return f" in cgroup {where}" if where else ""
 
 
 def runtime_values(ctx: CheckContext, *, service: bool = False

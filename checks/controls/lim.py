@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from jada_checks.context import CheckContext
 from jada_checks.controls import host_facts as hf
-from jada_checks.controls.fd import nr_open
+from jada_checks.controls.fd import boot_nr_open, nr_open
 from jada_checks.facts.probes import probe, unit_properties
 from jada_checks.model import CheckError, Outcome, control, failed, passed
-from jada_checks.parsers.limits import Identity, Limit, entries, evaluate, nofile_value
+from jada_checks.parsers.limits import (
+    Identity,
+    Limit,
+    becomes_nr_open,
+    entries,
+    evaluate,
+    nofile_value,
+)
 from jada_checks.parsers.proc import RLIM_INFINITY, parse_rlimit, show_rlimit
 
 probe("hc_limits_files", hf.LIMITS_FILES)
 probe("hc_session", hf.SESSION)
 probe("hc_sysctl_runtime", hf.SYSCTL_RUNTIME)
+probe("hc_sysctl_files", hf.SYSCTL_FILES)
 probe("hc_main_limits", hf.MAIN_LIMITS)
 unit_properties("LimitNPROC", "LimitNPROCSoft", "TasksMax")
 
@@ -126,7 +134,11 @@ Debian/Ubuntu's pam_limits then logs "Could not set limit for 'nofile'" and lets
 on with its old limits (Debian patch 032_pam_limits_EPERM_NOT_FATAL); upstream linux-pam denies
 the login (PAM_PERM_DENIED). Either way the configured limit never applies and every login
 logs the failure. A soft value above the hard one is silently lowered to it. "unlimited",
-"infinity", "-1" and "-" for nofile become fs.nr_open itself (pam_limits.c), so they are fine.
+"infinity", "-1" and "-" for nofile become fs.nr_open itself (pam_limits.c), and so does a value
+strtoull() saturates (99999999999999999999: ERANGE gives ULLONG_MAX = RLIM_INFINITY, and
+process_limit() does not check errno), so they are fine. Each value must fit fs.nr_open now and
+after the next boot: a `sysctl -w fs.nr_open` is lost on reboot, and systemd-sysctl then applies
+sysctl.d (sysctl.d(5)) on top of the kernel default 1048576 (fs/file.c).
 """,
     remediation="""
 Edit the named line to a value <= fs.nr_open (sysctl fs.nr_open), e.g. 'root - nofile 65536',
@@ -138,26 +150,44 @@ def limits_lockout(ctx: CheckContext) -> Outcome:
     if problems:
         raise CheckError("; ".join(problems))
     nr = nr_open(ctx)
-    seen, above = 0, []
+    boot = boot_nr_open(ctx)
+    seen, above, saturated = 0, [], []
     for e in entries(files):
         parsed = nofile_value(e)
         if parsed is None:
             continue
         seen += 1
         value, infinite = parsed
-        if not infinite and value > nr:
+        if becomes_nr_open(value):  # pam_limits reads fs.nr_open at login: always fits
+            if not infinite:
+                saturated.append(e.where)
+            continue
+        hard = e.type != b"soft"
+        if value > nr:
             effect = ("the kernel refuses it (EPERM): the limit never applies and every login "
-                      "logs \"Could not set limit for 'nofile'\"" if e.type != b"soft" else
+                      "logs \"Could not set limit for 'nofile'\"" if hard else
                       "it is lowered to the hard limit at login, so it never applies")
             above.append(f"{e.where}: '{e.text()}' — {show_rlimit(value)} > fs.nr_open {nr}; "
                          f"{effect}")
-    observed = f"{seen} nofile entries; fs.nr_open {nr}"
-    expected = "every nofile value <= fs.nr_open"
-    source = ", ".join(sorted(files)) + ", /proc/sys/fs/nr_open"
+        elif value > boot.value:
+            effect = ("the kernel refuses it (EPERM) and every login logs \"Could not set "
+                      "limit for 'nofile'\"" if hard else
+                      "it is lowered to the hard limit at login")
+            above.append(f"{e.where}: '{e.text()}' — {value} fits the runtime fs.nr_open {nr} "
+                         f"(/proc/sys/fs/nr_open) but is above fs.nr_open after the next boot, "
+                         f"{boot}: the runtime value is not persisted, and after a reboot "
+                         f"{effect}")
+    observed = (f"{seen} nofile entries; fs.nr_open {nr} (runtime), {boot.value} (after the "
+                "next boot)")
+    expected = "every nofile value <= fs.nr_open at runtime and after the next boot"
+    source = (", ".join(sorted(files)) + f", /proc/sys/fs/nr_open; fs.nr_open at boot: "
+              f"{boot.where}")
     if above:
         return failed("; ".join(above), observed=observed, expected=expected, source=source)
-    return passed(f"all {seen} nofile entries are <= fs.nr_open {nr}", observed=observed,
-                  expected=expected, source=source)
+    note = (f"; {', '.join(saturated)}: the value saturates strtoull (ERANGE), so pam_limits "
+            "sets nofile to fs.nr_open, like 'unlimited'" if saturated else "")
+    return passed(f"all {seen} nofile entries are <= fs.nr_open {nr} now and {boot} after the "
+                  f"next boot{note}", observed=observed, expected=expected, source=source)
 
 
 @control(

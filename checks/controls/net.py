@@ -6,8 +6,8 @@ from jada_checks.context import CheckContext
 from jada_checks.controls import host_facts as hf
 from jada_checks.facts.probes import probe
 from jada_checks.model import CheckError, Outcome, control, failed, passed, skipped
-from jada_checks.parsers.proc import parse_fd_table, parse_int
-from jada_checks.parsers.ss import parse_listeners
+from jada_checks.parsers.proc import parse_int
+from jada_checks.parsers.ss import Listener, parse_listeners
 from jada_checks.parsers.sysctl import resolve
 
 # ss in the service's network namespace (nsenter when it has its own), with owning pids.
@@ -153,7 +153,8 @@ def syn_backlog(ctx: CheckContext) -> Outcome:
 For a LISTEN socket, ss(8) shows the granted backlog (sk_max_ack_backlog) as Send-Q and the
 current accept queue as Recv-Q (tcp_diag_get_info(), net/ipv4/tcp_diag.c). That is min(the
 backlog passed to listen(), net.core.somaxconn at the time of listen()) (net/socket.c), so
-raising somaxconn needs a service restart to take effect.
+raising somaxconn needs a service restart to take effect. The unit's processes are those of every
+cgroup of its subtree (child cgroups made under Delegate= included, systemd.resource-control(5)).
 """,
     remediation="""
 Start the agent with a larger backlog (e.g. --backlog 8192) and make sure net.core.somaxconn is
@@ -162,29 +163,34 @@ at least as large, then: systemctl restart jada-agent.service; check: ss -lntp
 )
 def listen_backlog(ctx: CheckContext) -> Outcome:
     minimum = int(ctx.expect["listen_backlog_min"])
-    _, procs = parse_fd_table(hf.root_section(ctx, "hc_unit_procs").out)
-    pids = {p.pid for p in procs}
-    if not pids:
-        raise CheckError("no processes of the unit could be read")
+    how, procs, tree = hf.unit_processes(ctx)
+    pids = {p.pid for p in procs} | set(tree.members)
     text = hf.root_section(ctx, "hc_listen").out
     listeners, bad = parse_listeners(text)
     if bad:
         raise CheckError(f"cannot parse ss output: {bad[0]!r}")
     if listeners and not any(sock.pids for sock in listeners):
         raise CheckError("ss shows no owning processes (needs root: run as root or with sudo)")
-    mine = [sock for sock in listeners if pids & set(sock.pids)]
-    source = "ss -H -l -n -t -p (Send-Q of LISTEN sockets), filtered by the unit's pids"
+    mine = sorted((sock for sock in listeners if pids & set(sock.pids)), key=lambda s: s.local)
+    source = (f"ss -H -l -n -t -p (Send-Q of LISTEN sockets), filtered by the pids of the "
+              f"unit's {len(pids)} processes ({how})")
     expected = f"Send-Q (backlog) >= {minimum}"
     if not mine:
         return skipped(f"the unit's {len(pids)} processes have no listening TCP sockets",
                        observed="none", expected=expected, source=source)
+
+    def owner(s: Listener) -> str:
+        mine_pids = sorted(set(s.pids) & pids)
+        where = "".join(sorted({hf.in_cgroup(tree, p) for p in mine_pids}))
+        return f"{s.process}, pid {','.join(map(str, mine_pids))}{where}"
+
     observed = "; ".join(f"{s.local} backlog {s.send_q} ({s.process})" for s in mine)
     low = [s for s in mine if s.send_q < minimum]
     if low:
-        return failed("; ".join(f"{s.local} ({s.process}, pid {','.join(map(str, s.pids))}) has "
-                                f"backlog {s.send_q} < {minimum} (Send-Q in ss)" for s in low),
+        return failed("; ".join(f"{s.local} ({owner(s)}) has backlog {s.send_q} < {minimum} "
+                                "(Send-Q in ss)" for s in low),
                       observed=observed, expected=expected, source=source)
-    detail = "; ".join(f"{s.local} backlog {s.send_q}, {s.recv_q} queued ({s.process} pid "
-                       f"{','.join(map(str, s.pids))})" for s in mine)
+    detail = "; ".join(f"{s.local} backlog {s.send_q}, {s.recv_q} queued ({owner(s)})"
+                       for s in mine)
     return passed(f"{len(mine)} listening sockets with backlog >= {minimum}: {detail}",
                   observed=observed, expected=expected, source=source)

@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 import re
+import shlex
 
 from jada_checks.context import CheckContext
 from jada_checks.controls import host_facts as hf
 from jada_checks.facts.probes import probe, unit_properties
 from jada_checks.model import CheckError, Outcome, control, failed, passed
+from jada_checks.parsers.emfile import EMFILE_ERE
 from jada_checks.parsers.proc import parse_status_ids
 
 # Journal facts, never the journal: when the unit's processes last logged, EMFILE lines per
 # minute over the last 24 h (the profile's window is applied locally) and the latest one.
+# The pattern is parsers/emfile.py's, matched against the lower-cased message only (Go
+# prints lower case; the host name and identifier are stripped first).
 JOURNAL = r"""
+EMFILE_ERE=@EMFILE_ERE@
 echo "now $(date +%s)"
 if [ "$(id -u)" = 0 ] || id -nG | grep -qwE 'adm|systemd-journal'; then echo "access full"
 else echo "access limited"; fi
 last=$(journalctl --no-pager -q -o short-unix -n 1 _SYSTEMD_UNIT="$UNIT" | awk 'NR==1{print $1}')
 echo "last ${last:--}"
 journalctl --no-pager -q -o short-unix -u "$UNIT" --since "-1440min" \
-  | grep -E 'Too many open files|EMFILE' \
-  | awk '{c[int($1/60)]++; l=$0}
+  | awk -v re="$EMFILE_ERE" '{m=$0; sub(/^[^ ]+ [^ ]+ [^:]*: /, "", m)}
+         tolower(m) ~ re {c[int($1/60)]++; l=$0}
          END{for (m in c) print "M", m, c[m]; if (l != "") print "L", substr(l, 1, 400)}'
 true
-""".strip()
+""".strip().replace("@EMFILE_ERE@", shlex.quote(EMFILE_ERE))
 
 ANALYZE = r"""
 out=$(systemd-analyze security --no-pager -- "$UNIT"); rc=$?
@@ -173,7 +178,9 @@ def _effective_stream(p: dict[str, str], name: str) -> str:
 StandardOutput=/StandardError= journal (the default; inherit follows stdin resp. stdout) send a
 service's output to the journal (systemd.exec(5), Logging and Standard Input/Output); the journal
 is where `journalctl -u` finds it. EMFILE, "Too many open files" (errno(3)), in the window means
-the process hit RLIMIT_NOFILE and dropped work.
+the process hit RLIMIT_NOFILE and dropped work. Matched case-insensitively as the runtimes print
+it: Go "accept4: too many open files" (net/http Serve), Node.js "EMFILE", Python "[Errno 24] Too
+many open files", Java "java.net.SocketException: Too many open files".
 """,
     remediation="""
 systemctl edit jada-agent.service -> [Service] StandardOutput=journal StandardError=journal;

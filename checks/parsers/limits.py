@@ -15,7 +15,10 @@ same patches) byte for byte where it matters, because "what the file seems to sa
 * Debian/Ubuntu patch 027: group and ``*`` entries are not applied to root.
 * ``-1``, ``-``, ``unlimited``, ``infinity`` mean RLIM_INFINITY; for nofile that becomes
   the value of ``/proc/sys/fs/nr_open`` at login. Other values go through ``strtoull``:
-  ``12abc`` is 12, ``abc`` is skipped, ``-5`` wraps to 2**64-5.
+  ``12abc`` is 12, ``abc`` is skipped, ``-5`` wraps to 2**64-5. pam_limits checks only
+  "0 and nothing parsed", not errno: a value strtoull saturates (ERANGE, e.g.
+  ``99999999999999999999``) is ULLONG_MAX = RLIM_INFINITY, so for nofile it too becomes
+  nr_open (``process_limit()``, ``case RLIMIT_NOFILE``).
 * A two-field ``<domain> -`` line matching the user stops pam_limits altogether.
 * At session time a soft value above the hard one is lowered to the hard one.
 """
@@ -185,7 +188,7 @@ class _Session:
             self.result.skipped.append(f"{entry.where}: wrong limit value {entry.text()!r}")
             return
         value, infinite = parsed
-        if item == "nofile" and value == RLIM_INFINITY and self.nr_open is not None:
+        if item == "nofile" and becomes_nr_open(value) and self.nr_open is not None:
             value = self.nr_open
         limit = self.result.limits[item]
         for side_name, flag in (("soft", entry.type in (b"soft", b"-")),
@@ -317,8 +320,15 @@ def entries(files: dict[str, bytes]) -> list[Entry]:
     return out
 
 
+def becomes_nr_open(value: int) -> bool:
+    """Whether pam_limits replaces a parsed nofile value with fs.nr_open at login: any value
+    equal to RLIM_INFINITY, written as unlimited or saturated by strtoull."""
+    return value == RLIM_INFINITY
+
+
 def nofile_value(entry: Entry) -> tuple[int, bool] | None:
-    """The value pam_limits would use for a nofile entry, or None if it skips the entry."""
+    """The value pam_limits would use for a nofile entry, or None if it skips the entry.
+    (value, written as infinite); see :func:`becomes_nr_open` for what login does with it."""
     if entry.item != b"nofile" or entry.type not in (b"soft", b"hard", b"-"):
         return None
     if entry.domain.startswith(b"%") or _range(entry.domain) is None:

@@ -3,16 +3,85 @@
 
 It listens on TCP with a chosen backlog, holds a chosen number of open descriptors,
 starts `claude` child processes, and logs to the journal (stdout), including the real
-"Too many open files" error when asked to exhaust its descriptor limit.
+"Too many open files" error when asked to exhaust its descriptor limit, printed as
+Python prints it or as a Go orchestrator's net/http server does. A worker it starts
+can detach from it (so it is no descendant of the main process) and move itself into a
+child cgroup of the unit (Delegate=yes), as a supervisor with delegated cgroups would.
 """
 
 import argparse
 import os
+import shlex
 import signal
 import socket
 import subprocess
 import sys
 import time
+
+
+def tracking_cgroup() -> str:
+    """This process's cgroup directory in the hierarchy systemd tracks services by: the
+    cgroup2 mount at /sys/fs/cgroup (unified), else the v1 name=systemd one (hybrid and
+    legacy hosts, such as the sandbox machine, where the cgroup2 mount at .../unified
+    is shared between containers and must not be written)."""
+    mounts = {}
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            sep = fields.index("-")
+            mounts[fields[4]] = (fields[sep + 1], fields[sep + 3])
+    unified = mounts.get("/sys/fs/cgroup", ("",))[0] == "cgroup2"
+    mount = "/sys/fs/cgroup" if unified else next(
+        (m for m, (fs, opts) in mounts.items()
+         if fs == "cgroup" and "name=systemd" in opts.split(",")), "")
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            hid, ctrl, path = line.rstrip("\n").split(":", 2)
+            if mount and (hid == "0" if unified else ctrl == "name=systemd"):
+                return mount + path
+    raise SystemExit("no cgroup hierarchy that systemd tracks services by")
+
+
+def join_cgroup(name: str) -> None:
+    """Move this process into a child cgroup of its own (needs Delegate=yes), named
+    ``<name>-<boot id>``: on the sandbox machine every host's jada-agent.service is the same
+    cgroup directory (seen through each host's PID namespace), so the name is per host."""
+    with open("/proc/sys/kernel/random/boot_id") as f:
+        boot = f.read().strip().replace("-", "")[:8]
+    child = os.path.join(tracking_cgroup(), f"{name}-{boot}")
+    os.makedirs(child, exist_ok=True)
+    with open(os.path.join(child, "cgroup.procs"), "w") as f:
+        f.write(str(os.getpid()))
+    print(f"moved into cgroup {child}", flush=True)
+
+
+def exhaust(srv: socket.socket, port: int, style: str) -> None:
+    """Open descriptors until EMFILE, log the error once as ``style`` prints it, release."""
+    client = socket.create_connection(("127.0.0.1", port))  # waits in the accept queue
+    spent = []
+    try:
+        while True:
+            spent.append(os.open("/dev/null", os.O_RDONLY))
+    except OSError as exc:
+        error = exc
+    if style == "go":
+        try:
+            srv.accept()  # accept4(2) needs a descriptor first: it fails with EMFILE
+        except OSError as exc:
+            error = exc
+        host, port_ = srv.getsockname()[:2]
+        # net/http Server.Serve: srv.logf("http: Accept error: %v; retrying in %v", ...);
+        # Go's syscall errors print strerror in lower case; log.Printf adds the date.
+        print(f"{time.strftime('%Y/%m/%d %H:%M:%S')} http: Accept error: accept tcp "
+              f"{host}:{port_}: accept4: {(error.strerror or '').lower()}; retrying in 5ms",
+              flush=True)
+    else:
+        print(f"agent stream failed: {error}", flush=True)
+    for fd in spent:
+        os.close(fd)
+    conn, _ = srv.accept()
+    conn.close()
+    client.close()
 
 
 def main() -> int:
@@ -26,8 +95,20 @@ def main() -> int:
     ap.add_argument("--child-model", default="", help="pass --model to the children")
     ap.add_argument("--exhaust-fds", action="store_true",
                     help="open descriptors until EMFILE once, log the error, release them")
+    ap.add_argument("--log-style", choices=("python", "go"), default="python",
+                    help="how --exhaust-fds logs EMFILE")
+    ap.add_argument("--worker", default="",
+                    help="start a detached worker: agent.py with these arguments")
+    ap.add_argument("--detach", action="store_true",
+                    help="fork and let the parent exit: the worker leaves the process tree")
+    ap.add_argument("--join-cgroup", default="", help="move into this child cgroup")
     ap.add_argument("--exit-after", type=float, default=0.0, help="exit 1 after N seconds")
     args = ap.parse_args()
+
+    if args.join_cgroup:  # before detaching, so a failure reaches the starter's exit code
+        join_cgroup(args.join_cgroup)
+    if args.detach and os.fork():
+        os._exit(0)  # the worker is reparented to PID 1; the fork stays in the cgroup
 
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -36,14 +117,7 @@ def main() -> int:
     print(f"jada-agent listening on :{args.port} backlog={args.backlog}", flush=True)
 
     if args.exhaust_fds:
-        spent = []
-        try:
-            while True:
-                spent.append(os.open("/dev/null", os.O_RDONLY))
-        except OSError as exc:
-            print(f"agent stream failed: {exc}", flush=True)
-        for fd in spent:
-            os.close(fd)
+        exhaust(srv, args.port, args.log_style)
 
     import resource
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -56,6 +130,13 @@ def main() -> int:
         argv += ["--model", args.child_model]
     kids = [subprocess.Popen(argv) for _ in range(args.children)]
     print(f"started {len(kids)} agents", flush=True)
+    if args.worker:
+        starter = subprocess.Popen([sys.executable, os.path.abspath(__file__),
+                                    *shlex.split(args.worker), "--detach"])
+        if starter.wait() != 0:
+            print(f"worker failed to start ({starter.returncode})", flush=True)
+            return 1
+        print("started a detached worker", flush=True)
 
     def stop(*_):
         for k in kids:
