@@ -75,8 +75,8 @@ REFUSALS = {
 def test_every_sudo_refusal_is_an_error_naming_its_cause(
         sandbox: SandboxHarness, tmp_path: Path, host: str) -> None:
     root = host_side(sandbox.run_suite([host]), host)
-    audit = host_side(sandbox.run_suite([], profile=as_audit_user(sandbox, host, tmp_path)),
-                      host)
+    audit_run = sandbox.run_suite([], profile=as_audit_user(sandbox, host, tmp_path))
+    audit = host_side(audit_run, host)
     assert set(audit) == set(root)
     for control, rec in audit.items():
         if control in NEEDS_ROOT:
@@ -86,6 +86,8 @@ def test_every_sudo_refusal_is_an_error_naming_its_cause(
             assert "ci/libexec/jada-checks-read" in rec["message"], rec
         else:
             assert rec["outcome"] == root[control]["outcome"] == "pass", (rec, root[control])
+    sudo_lines = [ln for ln in audit_run.output.splitlines() if ln.startswith("SUDO ")]
+    assert len(sudo_lines) == 1 and REFUSALS[host] in sudo_lines[0], audit_run.output[-2000:]
 
 
 @pytest.mark.parametrize("args", [

@@ -65,6 +65,9 @@ def write_summary(tr: pytest.TerminalReporter, doc: dict[str, Any],
     for u in doc["unreachable"]:
         tr.write_line(f"UNREACHABLE {u['target']}: {u['reason']} "
                       f"({u['controls']} controls not checked)", red=True, bold=True)
+    for target, msgs in _refused(doc).items():
+        tr.write_line(f"SUDO {target}: {len(msgs)} controls errored, {msgs[0]}",
+                      red=True, bold=True)
     drift = doc.get("drift")
     if drift is not None:
         n = {k: len(drift[k]) for k in ("newly_failing", "newly_erroring", "resolved",
@@ -85,3 +88,16 @@ def write_summary(tr: pytest.TerminalReporter, doc: dict[str, Any],
     tr.write_line(explain(gate), green=gate["passed"], red=not gate["passed"], bold=True)
     for path in written:
         tr.write_line(f"report written: {path}")
+
+
+REFUSED = "a read that needs root was refused"
+
+
+def _refused(doc: dict[str, Any]) -> dict[str, list[str]]:
+    """Per target, the messages of controls whose root reads sudo refused: the target's
+    sudo preflight result, said once instead of once per control."""
+    out: dict[str, list[str]] = {}
+    for r in doc["records"]:
+        if r["outcome"] == "error" and r["message"].startswith(REFUSED):
+            out.setdefault(r["target"], []).append(r["message"])
+    return dict(sorted(out.items()))
