@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -51,7 +53,7 @@ def test_real_world_file_is_valid():
     (b"null", "not_object"), (b'{"a": 1,}', "invalid_json"), (b"{'a': 1}", "invalid_json"),
     (b'{"a": NaN}', "invalid_json"), (b'{"a": Infinity}', "invalid_json"),
     (b'{"a": 1} // c', "invalid_json"), (b'{"model": "\xff"}', "not_utf8"),
-    (b"\xef\xbb\xbf{}", "bom"), (b'{"model": 4}', "schema"), (b'{"env": {"K": 1}}', "schema"),
+    (b"\xef\xbb\xbf{}", "bom"), (b'{"model": 4}', "schema"), (b'{"env": {"K": [1]}}', "schema"),
     (b'{"permissions": {"defaultMode": "yolo"}}', "schema"),
     (b'{"permissions": {"allow": "Bash"}}', "schema"),
     (b'{"hooks": {"Stop": [{"hooks": [{"type": "command"}]}]}}', "schema"),
@@ -91,6 +93,18 @@ def test_unknown_keys_are_allowed_and_far_ones_not_flagged():
     assert kinds(b'{"someFutureKey": 1, "zzz": 2}') == []
 
 
+@pytest.mark.parametrize("raw", [
+    b'{"autoDreamEnabled": false}', b'{"teammateDefaultModel": "claude-sonnet-4-6"}',
+    b'{"teammateDefaultModel": null}',
+    b'{"managedMcpServers": [{"name": "docs", "transport": "http", "url": "https://x"}]}',
+    b'{"policyHelper": {"path": "/usr/local/bin/policy", "timeoutMs": 5000}}',
+])
+def test_current_keys_are_not_typos(raw: bytes):
+    """Real keys once taken for near misses (autoDreamEnabled -> autoMemoryEnabled, ...)."""
+    f = decode(raw, "f.json")
+    assert f.problems == [], [p.render("f.json") for p in f.problems]
+
+
 def test_messages_never_echo_values():
     bad = json.dumps({"model": 5, "apiKeyHelper": 7, "env": {"K": [SECRET]},
                       "permissions": {"defaultMode": SECRET, SECRET[:6]: 1},
@@ -98,6 +112,49 @@ def test_messages_never_echo_values():
     f = decode(bad, "f.json")
     assert f.problems
     assert all(SECRET not in p.render("f.json") for p in f.problems)
+
+
+# -- the schema against its references -------------------------------------------------
+
+REFERENCE = json.loads((Path(__file__).parent / "data/settings-keys-reference.json")
+                       .read_text(encoding="utf-8"))
+SCHEMA = json.loads((Path(__file__).resolve().parent.parent
+                     / "schemas/claude-settings.schema.json").read_text(encoding="utf-8"))
+JSON_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number",
+              type(None): "null", list: "array", dict: "object"}
+
+
+def json_types(node: dict[str, Any]) -> set[str]:
+    """The JSON types a schema node admits, from type, $ref, anyOf, enum or const."""
+    if "$ref" in node:
+        target: Any = SCHEMA
+        for part in node["$ref"][2:].split("/"):
+            target = target[part]
+        return json_types(target)
+    if "type" in node:
+        return set(node["type"] if isinstance(node["type"], list) else [node["type"]])
+    if "anyOf" in node:
+        return set().union(*(json_types(sub) for sub in node["anyOf"]))
+    values = node["enum"] if "enum" in node else [node["const"]]
+    return {JSON_TYPES[type(v)] for v in values}
+
+
+def test_schema_has_every_schemastore_key_with_its_types():
+    ours = SCHEMA["properties"]
+    wanted = REFERENCE["schemastore"]["keys"]
+    assert len(wanted) == 142
+    assert sorted(set(wanted) - set(ours)) == []
+    assert {k: sorted(json_types(ours[k])) for k in wanted} == wanted
+
+
+def test_schema_has_every_documented_key():
+    ours = SCHEMA["properties"]
+    ref = REFERENCE["settings_reference"]
+    assert sorted(set(ref["keys"]) - set(ours)) == []
+    for key, types in {**ref["types_of_keys_not_in_schemastore"],
+                       **{k: v["types"] for k, v in REFERENCE["other"].items()}}.items():
+        assert sorted(json_types(ours[key])) == types, key
+    assert "2026-08" in SCHEMA["$comment"] and "schemastore" in SCHEMA["$comment"].lower()
 
 
 @settings(max_examples=300, deadline=None)
