@@ -61,14 +61,60 @@ def test_schema_error_names_pointer_without_value(capsys, tmp_path):
     assert SECRET not in out
 
 
-def test_near_miss_bom_and_garbage_fail(capsys, tmp_path):
-    files = [write(tmp_path, "a.json", '{"modle": "x"}'),
-             write(tmp_path, "b.json", b'\xef\xbb\xbf{}'),
+def test_bom_and_garbage_fail(capsys, tmp_path):
+    files = [write(tmp_path, "b.json", b'\xef\xbb\xbf{}'),
              write(tmp_path, "c.json", b"\x00\xff\xfe"), write(tmp_path, "d.json", "")]
     code, out = run(capsys, *files)
     assert code == 1
-    assert "did you mean 'model'" in out and "byte-order mark" in out
-    assert "not UTF-8" in out and "empty file" in out
+    assert "byte-order mark" in out and "not UTF-8" in out and "empty file" in out
+
+
+def run_split(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(["validate-settings", *argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_near_miss_is_a_warning_on_stderr_and_exits_0(capsys, tmp_path):
+    f = write(tmp_path, "a.json", '{"modle": "claude-sonnet-4-6"}')
+    assert run_split(capsys, f) == (
+        0, f"{f}: valid (1 warning(s))\n",
+        f"{f}: /modle: warning: unknown key 'modle'; did you mean 'model'? (Claude Code "
+        "ignores unknown keys)\n")
+
+
+def test_strict_fails_on_warnings_but_not_on_notes(capsys, tmp_path):
+    warned = write(tmp_path, "a.json", '{"permissions": {}, "defaultMode": "plan"}')
+    noted = write(tmp_path, "b.json", '{"someFutureKey": true}')
+    code, out, err = run_split(capsys, "--strict", warned, noted)
+    assert code == 1
+    assert out == f"{warned}: 1 warning(s), invalid under --strict\n{noted}: valid\n"
+    assert f"{warned}: /defaultMode: warning: key 'defaultMode' belongs inside " \
+           "'permissions'" in err
+    assert f"{noted}: /someFutureKey: info: unknown key 'someFutureKey'" in err
+
+
+def test_unknown_key_is_a_note_and_passes(capsys, tmp_path):
+    f = write(tmp_path, "a.json", '{"model": "claude-sonnet-4-6", "someFutureKey": 1}')
+    assert run_split(capsys, f) == (
+        0, f"{f}: valid\n", f"{f}: /someFutureKey: info: unknown key 'someFutureKey' (Claude "
+        "Code ignores unknown keys; it may be newer than the schema)\n")
+
+
+def test_current_keys_are_valid_without_findings(capsys, tmp_path):
+    f = write(tmp_path, "a.json", json.dumps({
+        "autoDreamEnabled": True, "teammateDefaultModel": "sonnet",
+        "managedMcpServers": [{"name": "docs", "transport": "stdio", "command": "docs-mcp"}],
+        "policyHelper": {"path": "/usr/local/bin/claude-policy", "refreshIntervalMs": 0}}))
+    assert run_split(capsys, f) == (0, f"{f}: valid\n", "")
+
+
+def test_env_number_is_a_warning_without_the_value(capsys, tmp_path):
+    f = write(tmp_path, "a.json", '{"env": {"MAX_THINKING_TOKENS": 31999}}')
+    code, out, err = run_split(capsys, f)
+    assert (code, out) == (0, f"{f}: valid (1 warning(s))\n")
+    assert f"{f}: /env/MAX_THINKING_TOKENS: warning: a number or boolean" in err
+    assert "31999" not in err
 
 
 def test_huge_file_is_refused_without_reading_it_all(capsys, tmp_path):
