@@ -240,10 +240,21 @@ def key_findings(data: dict[str, Any]) -> list[Problem]:
     """
     top = known_keys()
     inner = {parent: known_keys(parent) for parent in NESTED}
-    out: list[Problem] = []
-    for key in data:
-        if key in top:
-            continue
+    out = _top_level(data, top, inner)
+    perms, hooks, env = (data.get(k) for k in ("permissions", "hooks", "env"))
+    if isinstance(perms, dict):
+        out += _in_permissions(perms, top, inner["permissions"])
+    if isinstance(hooks, dict):
+        out += _in_hooks(hooks, inner["hooks"])
+    if isinstance(env, dict):
+        out += _in_env(env)
+    return sorted(out, key=lambda p: p.where)
+
+
+def _top_level(data: dict[str, Any], top: list[str],
+               inner: dict[str, list[str]]) -> list[Problem]:
+    out = []
+    for key in (k for k in data if k not in top):
         home = next((parent for parent in NESTED if key in inner[parent]), None)
         if home:
             out.append(Problem("misplaced", pointer([key]),
@@ -258,16 +269,18 @@ def key_findings(data: dict[str, Any]) -> list[Problem]:
             out.append(Problem("unknown_key", pointer([key]),
                                f"unknown key {_name(key)} (Claude Code ignores unknown keys; "
                                f"{why})", "info"))
-    perms = data.get("permissions")
-    for key in perms if isinstance(perms, dict) else ():
-        if key in inner["permissions"]:
-            continue
+    return out
+
+
+def _in_permissions(perms: dict[str, Any], top: list[str], known: list[str]) -> list[Problem]:
+    out = []
+    for key in (k for k in perms if k not in known):
         where = pointer(["permissions", key])
         if key in top:
             out.append(Problem("misplaced", where,
                                f"key {_name(key)} is a top-level key; Claude Code ignores it "
                                "inside 'permissions'", "warning"))
-        elif match := near_miss(key, inner["permissions"]):
+        elif match := near_miss(key, known):
             out.append(Problem("near_miss", where,
                                f"unknown key {_name(key)}; did you mean {match!r}? (Claude Code "
                                "ignores unknown keys in 'permissions')", "warning"))
@@ -275,24 +288,28 @@ def key_findings(data: dict[str, Any]) -> list[Problem]:
             out.append(Problem("unknown_key", where,
                                f"unknown key {_name(key)} in 'permissions' (Claude Code "
                                "ignores it)", "info"))
-    hooks = data.get("hooks")
-    for key in hooks if isinstance(hooks, dict) else ():
-        if key in inner["hooks"]:
-            continue
-        match = near_miss(key, inner["hooks"])
+    return out
+
+
+def _in_hooks(hooks: dict[str, Any], events: list[str]) -> list[Problem]:
+    """Claude Code skips the hooks of an event it does not know ("Settings Warning")."""
+    out = []
+    for key in (k for k in hooks if k not in events):
+        match = near_miss(key, events)
         guess = f"did you mean {match!r}? " if match else ""
         out.append(Problem("unknown_hook_event", pointer(["hooks", key]),
                            f"unknown hook event {_name(key)}; {guess}Claude Code skips the "
                            "hooks of an event it does not know", "warning"))
-    env = data.get("env")
-    for key, value in env.items() if isinstance(env, dict) else ():
-        if isinstance(value, (bool, int, float)):
-            out.append(Problem("env_not_string", pointer(["env", key]),
-                               "a number or boolean where the documented type is string: "
-                               "Claude Code converts it to a string, but some versions failed "
-                               "on it (anthropics/claude-code#45494); quote the value",
-                               "warning"))
-    return sorted(out, key=lambda p: p.where)
+    return out
+
+
+def _in_env(env: dict[str, Any]) -> list[Problem]:
+    """Numbers and booleans: coerced to strings by Claude Code, documented as strings."""
+    return [Problem("env_not_string", pointer(["env", key]),
+                    "a number or boolean where the documented type is string: Claude Code "
+                    "converts it to a string, but some versions failed on it "
+                    "(anthropics/claude-code#45494); quote the value", "warning")
+            for key, value in env.items() if isinstance(value, (bool, int, float))]
 
 
 def missing(path: str) -> SettingsFile:
