@@ -134,8 +134,8 @@ settings file"). Fails on: missing, > 1 MiB, a byte-order mark (anthropics/claud
 and {DOC_REFERENCE}), not readable by the service user, a symlink out of the home. Claude
 Code ignores unknown keys, so a near miss of a known key ("modle") or a key in the wrong
 object (defaultMode at the top level) silently drops a setting: passes with a *warning* in
-the message, since Claude Code still loads the file (JADA-CFG-02 judges the model that
-results). Other unknown keys are listed as notes.
+the message, since Claude Code still loads the file (JADA-CFG-02 and JADA-CFG-04 judge the
+model and the bypass that result). Other unknown keys are listed as notes.
 """,
     remediation="Write ~SVC_USER/.claude/settings.json as a UTF-8 JSON object (no BOM) with "
                 "\"model\": \"claude-sonnet-4-6\", readable by the service user; check it "
