@@ -54,11 +54,15 @@ def _settings_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", metavar="FILE",
                    help="Claude Code settings file(s): settings.json, settings.local.json, "
                         "managed-settings.json")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 1 on warnings too (near-miss or misplaced keys, env values "
+                        "that are not strings); notes about unknown keys never fail")
 
 
 @command("validate-settings", "check Claude Code settings files against "
          "schemas/claude-settings.schema.json (no values are printed)", _settings_args)
 def validate_settings(args: argparse.Namespace) -> int:
+    """Errors on stdout (exit 1); warnings and notes on stderr (exit 0 unless --strict)."""
     worst = OK
     for name in args.files:
         path = Path(name)
@@ -70,12 +74,18 @@ def validate_settings(args: argparse.Namespace) -> int:
             worst = USAGE
             continue
         parsed = decode(raw, name)
-        if parsed.problems:
-            for problem in parsed.problems:
-                print(problem.render(name))
+        for problem in parsed.errors:
+            print(problem.render(name))
+        for problem in parsed.warnings + parsed.notes:
+            print(problem.render(name), file=sys.stderr)
+        warned = len(parsed.warnings)
+        if parsed.errors:
+            worst = max(worst, INVALID)
+        elif warned and args.strict:
+            print(f"{name}: {warned} warning(s), invalid under --strict")
             worst = max(worst, INVALID)
         else:
-            print(f"{name}: valid")
+            print(f"{name}: valid" + (f" ({warned} warning(s))" if warned else ""))
     return worst
 
 

@@ -38,7 +38,9 @@ FAULTS = {
     "cfg-empty": ("JADA-CFG-01", "fail", "empty file"),
     "cfg-binary": ("JADA-CFG-01", "fail", "not UTF-8"),
     "cfg-huge": ("JADA-CFG-01", "fail", "larger than 1048576 bytes"),
-    "cfg-typo": ("JADA-CFG-01", "fail", "did you mean 'model'"),
+    # A near miss is a warning: CFG-01 passes and names it; CFG-02 fails (no model).
+    "cfg-typo": ("JADA-CFG-01", "pass", f"{USER}: /modle: warning: unknown key 'modle'; "
+                 "did you mean 'model'?"),
     "cfg-symlink-out": ("JADA-CFG-01", "fail", "resolves outside /home/jada"),
     "cfg-unreadable": ("JADA-CFG-01", "fail", "not readable by the service user"),
     "cfg-writable": ("JADA-CFG-05", "fail", f"{USER} has mode 666"),
@@ -73,6 +75,11 @@ def test_fault_is_caught_with_its_source(cfg_run, host):
 @pytest.mark.parametrize("host", UNRESOLVED)
 def test_unreadable_user_settings_never_pass_the_model(cfg_run, host):
     assert cfg_run.record("JADA-CFG-02", host)["outcome"] in ("error", "fail")
+
+
+def test_a_typo_of_model_leaves_no_model(cfg_run):
+    rec = cfg_run.record("JADA-CFG-02", "cfg-typo")
+    assert rec["outcome"] == "fail" and "no source sets a model" in rec["message"], rec
 
 
 def test_overridden_sources_are_named(cfg_run):

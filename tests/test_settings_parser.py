@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from jada_checks.controls import catalogue
+from jada_checks.facts.host import HostFacts, Section
+from jada_checks.model import REGISTRY, Outcome
 from jada_checks.parsers.cfg_facts import (
     FactError,
     parse_env,
@@ -17,8 +23,9 @@ from jada_checks.parsers.cfg_facts import (
     parse_procs,
     unquote_env_file_value,
 )
-from jada_checks.parsers.settings import MAX_BYTES, decode
+from jada_checks.parsers.settings import MAX_BYTES, decode, known_keys, near_miss
 
+catalogue()
 SECRET = "CANARY-SECRET-0d9c"
 REAL_WORLD = b"""{
   "$schema": "https://json.schemastore.org/claude-code-settings.json",
@@ -51,7 +58,7 @@ def test_real_world_file_is_valid():
     (b"null", "not_object"), (b'{"a": 1,}', "invalid_json"), (b"{'a': 1}", "invalid_json"),
     (b'{"a": NaN}', "invalid_json"), (b'{"a": Infinity}', "invalid_json"),
     (b'{"a": 1} // c', "invalid_json"), (b'{"model": "\xff"}', "not_utf8"),
-    (b"\xef\xbb\xbf{}", "bom"), (b'{"model": 4}', "schema"), (b'{"env": {"K": 1}}', "schema"),
+    (b"\xef\xbb\xbf{}", "bom"), (b'{"model": 4}', "schema"), (b'{"env": {"K": [1]}}', "schema"),
     (b'{"permissions": {"defaultMode": "yolo"}}', "schema"),
     (b'{"permissions": {"allow": "Bash"}}', "schema"),
     (b'{"hooks": {"Stop": [{"hooks": [{"type": "command"}]}]}}', "schema"),
@@ -87,8 +94,98 @@ def test_deep_nesting_is_an_error_not_a_crash():
     assert "invalid_json" in kinds(b"[" * 100000 + b"]" * 100000)
 
 
-def test_unknown_keys_are_allowed_and_far_ones_not_flagged():
-    assert kinds(b'{"someFutureKey": 1, "zzz": 2}') == []
+def test_unknown_keys_are_notes_not_problems():
+    f = decode(b'{"someFutureKey": 1, "zzz": 2}', "f.json")
+    assert f.ok and not f.errors and not f.warnings
+    assert [p.render("f.json") for p in f.notes] == [
+        "f.json: /someFutureKey: info: unknown key 'someFutureKey' (Claude Code ignores "
+        "unknown keys; it may be newer than the schema)",
+        "f.json: /zzz: info: unknown key 'zzz' (Claude Code ignores unknown keys; it may be "
+        "newer than the schema)"]
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"autoDreamEnabled": false}', b'{"teammateDefaultModel": "claude-sonnet-4-6"}',
+    b'{"teammateDefaultModel": null}',
+    b'{"managedMcpServers": [{"name": "docs", "transport": "http", "url": "https://x"}]}',
+    b'{"policyHelper": {"path": "/usr/local/bin/policy", "timeoutMs": 5000}}',
+])
+def test_current_keys_are_not_typos(raw: bytes):
+    """Real keys once taken for near misses (autoDreamEnabled -> autoMemoryEnabled, ...)."""
+    f = decode(raw, "f.json")
+    assert f.problems == [], [p.render("f.json") for p in f.problems]
+
+
+def test_near_miss_is_a_warning_not_an_error():
+    f = decode(b'{"modle": "claude-sonnet-4-6"}', "f.json")
+    assert f.ok and not f.errors and not f.notes
+    assert [p.render("f.json") for p in f.warnings] == [
+        "f.json: /modle: warning: unknown key 'modle'; did you mean 'model'? (Claude Code "
+        "ignores unknown keys)"]
+
+
+def test_misplaced_keys_are_warnings():
+    f = decode(json.dumps({"defaultMode": "plan", "disableBypassPermissionsMode": "disable",
+                           "permissions": {"allowManagedPermissionRulesOnly": True,
+                                           "defualtMode": "plan", "rules": []}}).encode(),
+               "f.json")
+    assert f.ok
+    assert [p.render("f.json") for p in f.warnings] == [
+        "f.json: /defaultMode: warning: key 'defaultMode' belongs inside 'permissions'; "
+        "Claude Code ignores it at the top level",
+        "f.json: /disableBypassPermissionsMode: warning: key 'disableBypassPermissionsMode' "
+        "belongs inside 'permissions'; Claude Code ignores it at the top level",
+        "f.json: /permissions/allowManagedPermissionRulesOnly: warning: key "
+        "'allowManagedPermissionRulesOnly' is a top-level key; Claude Code ignores it inside "
+        "'permissions'",
+        "f.json: /permissions/defualtMode: warning: unknown key 'defualtMode'; did you mean "
+        "'defaultMode'? (Claude Code ignores unknown keys in 'permissions')"]
+    assert [p.where for p in f.notes] == ["/permissions/rules"]
+
+
+def test_unknown_hook_events_are_warnings_and_known_ones_are_checked():
+    f = decode(json.dumps({
+        "PreToolUse": [], "hooks": {
+            "PretoolUse": [], "PreCommit": {"command": "x"},
+            "Stop": [{"matcher": {"tools": ["Bash"]}, "hooks": []}]}}).encode(), "f.json")
+    assert [p.render("f.json") for p in f.errors] == [
+        "f.json: /hooks/Stop/0/matcher: expected string, got dict"]
+    assert [p.render("f.json") for p in f.warnings] == [
+        "f.json: /PreToolUse: warning: key 'PreToolUse' belongs inside 'hooks'; Claude Code "
+        "ignores it at the top level",
+        "f.json: /hooks/PreCommit: warning: unknown hook event 'PreCommit'; Claude Code skips "
+        "the hooks of an event it does not know",
+        "f.json: /hooks/PretoolUse: warning: unknown hook event 'PretoolUse'; did you mean "
+        "'PreToolUse'? Claude Code skips the hooks of an event it does not know"]
+
+
+def test_env_numbers_are_accepted_with_a_warning():
+    f = decode(b'{"env": {"MAX_THINKING_TOKENS": 31999, "DEBUG": true, "X": "1"}}', "f.json")
+    assert f.ok
+    assert [p.where for p in f.warnings] == ["/env/DEBUG", "/env/MAX_THINKING_TOKENS"]
+    assert "Claude Code converts it to a string" in f.warnings[0].message
+    assert all("31999" not in p.render("f.json") for p in f.problems)
+
+
+@pytest.mark.parametrize("key, match", [
+    ("modle", "model"), ("Model", "model"), ("MODEL", "model"), ("permisions", "permissions"),
+    ("permission", "permissions"), ("hook", "hooks"), ("apiKeyHelpr", "apiKeyHelper"),
+    ("cleanupPeriodDay", "cleanupPeriodDays"), ("includeCoauthoredBy", "includeCoAuthoredBy"),
+    ("enviroment", None), ("ui", None), ("mcpServers", None), ("permissionRules", None),
+    ("autoDream", None), ("maxTokens", None), ("_comment", None),
+])
+def test_near_miss_table(key: str, match: str | None):
+    assert near_miss(key, known_keys()) == match
+
+
+NEAR_PAIRS = {"requiredMinimumVersion": "requiredMaximumVersion",
+              "requiredMaximumVersion": "requiredMinimumVersion"}
+
+
+def test_known_keys_are_not_near_misses_of_each_other():
+    keys = known_keys()
+    for key in keys:
+        assert near_miss(key, [k for k in keys if k != key]) == NEAR_PAIRS.get(key), key
 
 
 def test_messages_never_echo_values():
@@ -98,6 +195,49 @@ def test_messages_never_echo_values():
     f = decode(bad, "f.json")
     assert f.problems
     assert all(SECRET not in p.render("f.json") for p in f.problems)
+
+
+# -- the schema against its references -------------------------------------------------
+
+REFERENCE = json.loads((Path(__file__).parent / "data/settings-keys-reference.json")
+                       .read_text(encoding="utf-8"))
+SCHEMA = json.loads((Path(__file__).resolve().parent.parent
+                     / "schemas/claude-settings.schema.json").read_text(encoding="utf-8"))
+JSON_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number",
+              type(None): "null", list: "array", dict: "object"}
+
+
+def json_types(node: dict[str, Any]) -> set[str]:
+    """The JSON types a schema node admits, from type, $ref, anyOf, enum or const."""
+    if "$ref" in node:
+        target: Any = SCHEMA
+        for part in node["$ref"][2:].split("/"):
+            target = target[part]
+        return json_types(target)
+    if "type" in node:
+        return set(node["type"] if isinstance(node["type"], list) else [node["type"]])
+    if "anyOf" in node:
+        return set().union(*(json_types(sub) for sub in node["anyOf"]))
+    values = node["enum"] if "enum" in node else [node["const"]]
+    return {JSON_TYPES[type(v)] for v in values}
+
+
+def test_schema_has_every_schemastore_key_with_its_types():
+    ours = SCHEMA["properties"]
+    wanted = REFERENCE["schemastore"]["keys"]
+    assert len(wanted) == 142
+    assert sorted(set(wanted) - set(ours)) == []
+    assert {k: sorted(json_types(ours[k])) for k in wanted} == wanted
+
+
+def test_schema_has_every_documented_key():
+    ours = SCHEMA["properties"]
+    ref = REFERENCE["settings_reference"]
+    assert sorted(set(ref["keys"]) - set(ours)) == []
+    for key, types in {**ref["types_of_keys_not_in_schemastore"],
+                       **{k: v["types"] for k, v in REFERENCE["other"].items()}}.items():
+        assert sorted(json_types(ours[key])) == types, key
+    assert "2026-08" in SCHEMA["$comment"] and "schemastore" in SCHEMA["$comment"].lower()
 
 
 @settings(max_examples=300, deadline=None)
@@ -209,3 +349,59 @@ def test_fact_parsers_fail_cleanly(text: str):
 def test_unreadable_process_environment_is_flagged():
     text = "\t".join(["P", "7", b("/"), b(""), "0", "-", "0", b("")])
     assert parse_procs(text).claude[0].env_readable is False
+
+
+# -- JADA-CFG-01 on these findings (pure: facts in, outcome out) -----------------------
+
+@dataclass
+class FakeCtx:
+    expect: dict[str, Any]
+    host: HostFacts
+
+
+def cfg01(content: bytes) -> Outcome:
+    files = "\n".join([
+        "\t".join(["H", b("/home/jada"), b("/home/jada"), b("/srv/jada")]),
+        file_rec("user", "/home/jada/.claude/settings.json", content=content)])
+    sections = {"cfg_files": Section("cfg_files", 0, files, ""),
+                "unit_show": Section("unit_show", 0, "User=jada\n", "")}
+    return REGISTRY["JADA-CFG-01"].check(FakeCtx({}, HostFacts(sections)))  # type: ignore[arg-type]
+
+
+USER = "/home/jada/.claude/settings.json"
+
+
+def test_cfg01_passes_a_near_miss_with_the_warning_in_the_message():
+    out = cfg01(b'{"model": "claude-sonnet-4-6", "modle": "x", "someFutureKey": 1}')
+    assert out.status == "pass", out
+    assert out.message == (
+        f"{USER} is valid (3 top-level key(s), model key set); 1 warning(s): {USER}: /modle: "
+        "warning: unknown key 'modle'; did you mean 'model'? (Claude Code ignores unknown "
+        "keys); 1 unknown key(s) Claude Code ignores: /someFutureKey")
+    assert out.observed == "valid, 1 warning(s)"
+
+
+def test_cfg01_passes_current_keys_without_findings():
+    out = cfg01(b'{"model": "claude-sonnet-4-6", "autoDreamEnabled": true, '
+                b'"policyHelper": {"path": "/p"}, "managedMcpServers": [], '
+                b'"teammateDefaultModel": null}')
+    assert (out.status, out.message, out.observed) == (
+        "pass", f"{USER} is valid (5 top-level key(s), model key set)", "valid")
+
+
+def test_cfg01_fails_on_errors_and_still_names_the_warnings():
+    out = cfg01(b'{"model": "claude-sonnet-4-6", "cleanupPeriodDays": "30", "permisions": {}}')
+    assert out.status == "fail", out
+    assert out.message == (
+        f"1 problem(s) in the service user's settings: {USER}: /cleanupPeriodDays: expected "
+        f"integer, got str; 1 warning(s): {USER}: /permisions: warning: unknown key "
+        "'permisions'; did you mean 'permissions'? (Claude Code ignores unknown keys)")
+
+
+def test_drifted_host_settings_fail_cfg01_and_carry_the_near_miss():
+    """make demo needs drifted to fail JADA-CFG-01; a near miss alone no longer does."""
+    root = Path(__file__).resolve().parent.parent / "sandbox/hosts/drifted/rootfs/root"
+    f = decode((root / ".claude/settings.json").read_bytes(), "s.json")
+    assert [p.render("s.json") for p in f.errors] == [
+        "s.json: /includeCoAuthoredBy: expected boolean, got str"]
+    assert [p.where for p in f.warnings] == ["/permisions"]

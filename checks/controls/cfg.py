@@ -36,13 +36,14 @@ from jada_checks.parsers.cfg_facts import (
     parse_files,
     parse_procs,
 )
-from jada_checks.parsers.settings import missing
+from jada_checks.parsers.settings import Problem, missing
 from jada_checks.parsers.systemd import parse_show
 
 cfg_probes.register()
 
 DOC_PERMS = "https://code.claude.com/docs/en/permission-modes"
 DOC_MANAGED = "https://code.claude.com/docs/en/settings#settings-files"
+DOC_REFERENCE = "https://code.claude.com/docs/en/settings-reference"
 
 
 # -- facts ------------------------------------------------------------------------------
@@ -126,11 +127,15 @@ def _policy_text(policy: dict[str, Any]) -> str:
 The agents run as the unit's User=, so their user settings are that user's
 ~/.claude/settings.json (home from the passwd database, not the SSH user's); it is where
 the expected default model is set ({DOC_SETTINGS}, "Settings files"). A file Claude Code
-cannot parse is skipped or refused, and unknown keys are ignored silently, so a typo such
-as "modle" drops the model. Checked: existence, size (≤ 1 MiB), UTF-8 without a byte-order
-mark (anthropics/claude-code#9906, #81355), strict JSON, an object at the top level,
-schemas/claude-settings.schema.json, near-miss keys, readability by the service user,
-and that a symlink does not resolve outside the home.
+cannot parse, or whose values the schema rejects, is skipped ({DOC_SETTINGS}, "Fix a broken
+settings file"). Fails on: missing, > 1 MiB, a byte-order mark (anthropics/claude-code#9906,
+#81355), not UTF-8, not strict JSON, not an object, a value of the wrong type
+(schemas/claude-settings.schema.json: every key of SchemaStore's claude-code-settings.json
+and {DOC_REFERENCE}), not readable by the service user, a symlink out of the home. Claude
+Code ignores unknown keys, so a near miss of a known key ("modle") or a key in the wrong
+object (defaultMode at the top level) silently drops a setting: passes with a *warning* in
+the message, since Claude Code still loads the file (JADA-CFG-02 and JADA-CFG-04 judge the
+model and the bypass that result). Other unknown keys are listed as notes.
 """,
     remediation="Write ~SVC_USER/.claude/settings.json as a UTF-8 JSON object (no BOM) with "
                 "\"model\": \"claude-sonnet-4-6\", readable by the service user; check it "
@@ -149,7 +154,7 @@ def user_settings_valid(ctx: CheckContext) -> Outcome:
         return failed(f"{path} does not exist: the agents of {svc!r} get no user settings "
                       "(and no model from them)", observed="missing",
                       expected="a valid settings file", source=path)
-    problems = [p.render(path) for p in user.settings.problems]
+    problems = [p.render(path) for p in user.settings.errors]
     if user.real and files.real_home and user.real != path \
             and not user.real.startswith(files.real_home.rstrip("/") + "/"):
         problems.append(f"{path}: is a symlink that resolves outside {files.home} "
@@ -157,14 +162,30 @@ def user_settings_valid(ctx: CheckContext) -> Outcome:
     if user.readable is False:
         problems.append(f"{path}: not readable by the service user {svc!r}; Claude Code "
                         "running as that user cannot load it")
+    warnings = [p.render(path) for p in user.settings.warnings]
+    after = _warnings_and_notes(warnings, user.settings.notes)
     if problems:
         return failed(f"{len(problems)} problem(s) in the service user's settings: "
-                      + "; ".join(problems[:10]), observed=f"{len(problems)} problem(s)",
-                      expected="valid settings", source=path)
+                      + "; ".join(problems[:10]) + after,
+                      observed=f"{len(problems)} problem(s)", expected="valid settings",
+                      source=path)
     data = user.settings.data or {}
     return passed(f"{path} is valid ({len(data)} top-level key(s), "
-                  f"model key {'set' if 'model' in data else 'not set'})",
-                  observed="valid", expected="valid settings", source=path)
+                  f"model key {'set' if 'model' in data else 'not set'}){after}",
+                  observed=f"valid, {len(warnings)} warning(s)" if warnings else "valid",
+                  expected="valid settings", source=path)
+
+
+def _warnings_and_notes(warnings: list[str], notes: list[Problem]) -> str:
+    """The message tail for what does not fail CFG-01: warnings in full, notes as key names."""
+    out = ""
+    if warnings:
+        out += f"; {len(warnings)} warning(s): " + "; ".join(warnings[:10])
+    if notes:
+        names = [p.where for p in notes]
+        out += (f"; {len(names)} unknown key(s) Claude Code ignores: " + ", ".join(names[:10])
+                + (f" (+{len(names) - 10} more)" if len(names) > 10 else ""))
+    return out
 
 
 # -- JADA-CFG-02 ------------------------------------------------------------------------

@@ -12,11 +12,17 @@ Decisions (see docs/settings.md):
 * Files over :data:`MAX_BYTES` are not parsed (the probe does not even transfer them).
 * JSON is parsed as strictly as JavaScript's ``JSON.parse``: no NaN/Infinity, no comments,
   no trailing commas; duplicate keys keep the last value, like ``JSON.parse``.
+* Findings have a level. *error*: Claude Code rejects or cannot read the file (syntax, schema
+  types). *warning*: Claude Code accepts the file but a setting silently does not apply as
+  written: a near miss of a known key (``modle``), a key in the wrong object
+  (``defaultMode`` at the top level), a hook event it does not know (it skips those hooks,
+  a "Settings Warning"), an ``env`` value that is not a string. *info*: an
+  unknown key that resembles nothing known (Claude Code ignores it; it may be newer than
+  the schema).
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,19 +34,34 @@ from jada_checks.inputs import describe_schema_error, load_schema, pointer
 SCHEMA = "claude-settings.schema.json"
 MAX_BYTES = 1024 * 1024
 BOM = b"\xef\xbb\xbf"
+LEVELS = ("error", "warning", "info")
+# Objects whose keys Claude Code knows, so a key found in the wrong one can be named.
+NESTED = ("permissions", "sandbox", "hooks")
+# Unknown keys with a known home elsewhere (said in the note instead of "may be newer").
+ELSEWHERE = {
+    "mcpServers": "MCP servers are configured in .mcp.json or ~/.claude.json; some versions "
+                  "rejected the whole file for this key, anthropics/claude-code#35203",
+}
 
 
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a settings file. ``where`` is ``line L column C`` or a pointer."""
 
-    kind: str  # missing, empty, too_big, bom, not_utf8, invalid_json, not_object,
-    #            schema, near_miss, unreadable
+    kind: str  # errors: missing, empty, too_big, bom, not_utf8, invalid_json, not_object,
+    #            schema, unreadable; warnings: near_miss, misplaced, unknown_hook_event,
+    #            env_not_string; info: unknown_key
     where: str
     message: str
+    level: str = "error"
+
+    def __post_init__(self) -> None:
+        if self.level not in LEVELS:
+            raise ValueError(f"unknown problem level {self.level!r}")
 
     def render(self, path: str) -> str:
-        return f"{path}: {self.where}: {self.message}" if self.where else f"{path}: {self.message}"
+        text = self.message if self.level == "error" else f"{self.level}: {self.message}"
+        return f"{path}: {self.where}: {text}" if self.where else f"{path}: {text}"
 
 
 @dataclass
@@ -65,8 +86,21 @@ class SettingsFile:
         return any(p.kind == "bom" for p in self.problems)
 
     @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "warning"]
+
+    @property
+    def notes(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "info"]
+
+    @property
     def ok(self) -> bool:
-        return self.data is not None and not self.problems
+        """Parsed and without errors (warnings and notes allowed)."""
+        return self.data is not None and not self.errors
 
 
 def _reject_constant(name: str) -> Any:
@@ -121,7 +155,7 @@ def decode(raw: bytes, path: str) -> SettingsFile:
         return out
     out.data = data
     out.problems.extend(schema_problems(data))
-    out.problems.extend(near_misses(data))
+    out.problems.extend(key_findings(data))
     return out
 
 
@@ -149,29 +183,133 @@ def schema_problems(data: Any) -> list[Problem]:
     return out
 
 
-def known_keys() -> list[str]:
-    return sorted(load_schema(SCHEMA)["properties"])
+def known_keys(parent: str | None = None) -> list[str]:
+    """Top-level keys of the schema, or the keys of one of its objects (``permissions``)."""
+    props = load_schema(SCHEMA)["properties"]
+    return sorted(props[parent]["properties"] if parent else props)
 
 
-def near_misses(data: dict[str, Any]) -> list[Problem]:
-    """Unknown top-level keys that look like a known one (``modle`` → ``model``).
+def _distance(a: str, b: str) -> int:
+    """Edit distance with adjacent transpositions (optimal string alignment)."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
 
-    Claude Code ignores unknown keys, so a typo silently drops the intended setting.
-    Keys are names, not values, so they may be printed.
+
+def near_miss(key: str, known: list[str]) -> str | None:
+    """The known key that ``key`` misspells, if any.
+
+    A near miss differs only in case, or by at most one edit (insertion, deletion,
+    substitution, swap of neighbours) for names up to 10 characters and two for longer
+    ones; names of 4 characters or fewer must match but for case. Distinct known keys are
+    at least 2 edits apart (requiredMinimumVersion/requiredMaximumVersion) and mostly 3 or
+    more, so a real new key is rarely taken for a typo (``autoDreamEnabled`` is 5 edits from
+    ``autoMemoryEnabled``).
     """
-    known = known_keys()
-    lowered = {k.lower(): k for k in known}
+    best: tuple[int, str] | None = None
+    low = key.lower()
+    for name in known:
+        longest = max(len(key), len(name))
+        allowed = 0 if longest <= 4 else 1 if longest <= 10 else 2
+        d = _distance(low, name.lower())
+        if d <= allowed and (best is None or d < best[0]):
+            best = (d, name)
+    return best[1] if best else None
+
+
+def _name(key: str) -> str:
+    """A key name for a message (names are not values; very long ones are cut)."""
+    return repr(key if len(key) <= 60 else key[:57] + "...")
+
+
+def key_findings(data: dict[str, Any]) -> list[Problem]:
+    """Warnings and notes about keys Claude Code accepts but does not apply as written.
+
+    Current Claude Code versions load a file with unknown keys and ignore them (v1.0.51
+    rejected it, anthropics/claude-code#3481), so a typo or a key in the wrong object
+    silently drops the setting. Unknown keys inside ``permissions`` are treated alike (the
+    schema lets them through; no documentation says Claude Code rejects them). Keys are
+    names, not values, so they may be printed; values never are.
+    """
+    top = known_keys()
+    inner = {parent: known_keys(parent) for parent in NESTED}
+    out = _top_level(data, top, inner)
+    perms, hooks, env = (data.get(k) for k in ("permissions", "hooks", "env"))
+    if isinstance(perms, dict):
+        out += _in_permissions(perms, top, inner["permissions"])
+    if isinstance(hooks, dict):
+        out += _in_hooks(hooks, inner["hooks"])
+    if isinstance(env, dict):
+        out += _in_env(env)
+    return sorted(out, key=lambda p: p.where)
+
+
+def _top_level(data: dict[str, Any], top: list[str],
+               inner: dict[str, list[str]]) -> list[Problem]:
     out = []
-    for key in data:
-        if key in known or not isinstance(key, str):
-            continue
-        match = lowered.get(key.lower()) or next(
-            iter(difflib.get_close_matches(key, known, n=1, cutoff=0.75)), None)
-        if match:
+    for key in (k for k in data if k not in top):
+        home = next((parent for parent in NESTED if key in inner[parent]), None)
+        if home:
+            out.append(Problem("misplaced", pointer([key]),
+                               f"key {_name(key)} belongs inside {home!r}; Claude Code ignores "
+                               "it at the top level", "warning"))
+        elif match := near_miss(key, top):
             out.append(Problem("near_miss", pointer([key]),
-                               f"unknown key {key!r}; did you mean {match!r}? "
-                               "(Claude Code ignores unknown keys)"))
+                               f"unknown key {_name(key)}; did you mean {match!r}? (Claude Code "
+                               "ignores unknown keys)", "warning"))
+        else:
+            why = ELSEWHERE.get(key, "it may be newer than the schema")
+            out.append(Problem("unknown_key", pointer([key]),
+                               f"unknown key {_name(key)} (Claude Code ignores unknown keys; "
+                               f"{why})", "info"))
     return out
+
+
+def _in_permissions(perms: dict[str, Any], top: list[str], known: list[str]) -> list[Problem]:
+    out = []
+    for key in (k for k in perms if k not in known):
+        where = pointer(["permissions", key])
+        if key in top:
+            out.append(Problem("misplaced", where,
+                               f"key {_name(key)} is a top-level key; Claude Code ignores it "
+                               "inside 'permissions'", "warning"))
+        elif match := near_miss(key, known):
+            out.append(Problem("near_miss", where,
+                               f"unknown key {_name(key)}; did you mean {match!r}? (Claude Code "
+                               "ignores unknown keys in 'permissions')", "warning"))
+        else:
+            out.append(Problem("unknown_key", where,
+                               f"unknown key {_name(key)} in 'permissions' (Claude Code "
+                               "ignores it)", "info"))
+    return out
+
+
+def _in_hooks(hooks: dict[str, Any], events: list[str]) -> list[Problem]:
+    """Claude Code skips the hooks of an event it does not know ("Settings Warning")."""
+    out = []
+    for key in (k for k in hooks if k not in events):
+        match = near_miss(key, events)
+        guess = f"did you mean {match!r}? " if match else ""
+        out.append(Problem("unknown_hook_event", pointer(["hooks", key]),
+                           f"unknown hook event {_name(key)}; {guess}Claude Code skips the "
+                           "hooks of an event it does not know", "warning"))
+    return out
+
+
+def _in_env(env: dict[str, Any]) -> list[Problem]:
+    """Numbers and booleans: coerced to strings by Claude Code, documented as strings."""
+    return [Problem("env_not_string", pointer(["env", key]),
+                    "a number or boolean where the documented type is string: Claude Code "
+                    "converts it to a string, but some versions failed on it "
+                    "(anthropics/claude-code#45494); quote the value", "warning")
+            for key, value in env.items() if isinstance(value, (bool, int, float))]
 
 
 def missing(path: str) -> SettingsFile:
