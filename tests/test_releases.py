@@ -17,7 +17,13 @@ import pytest
 from jada_checks.sandbox.bases import HOST_BASE
 from jada_checks.sandbox.sandbox import Sandbox
 from tests.sandbox_harness import HOSTS_DIR, SandboxHarness
-from tests.test_least_privilege import NEEDS_ROOT, REFUSALS, USER, as_audit_user, host_side
+from tests.test_least_privilege import (
+    NEEDS_ROOT,
+    REFUSALS,
+    as_audit_user,
+    assert_audit_user_sees_what_root_sees,
+    host_side,
+)
 
 pytestmark = pytest.mark.releases
 RELEASES = ("debian-11", HOST_BASE, "debian-13")
@@ -55,15 +61,7 @@ def test_compliant_as_root_passes_everything(release: tuple[str, SandboxHarness]
 
 def test_least_privilege_matches_root_control_by_control(
         release: tuple[str, SandboxHarness], tmp_path: Path) -> None:
-    _, sandbox = release
-    host = "least-privilege"
-    root = host_side(sandbox.run_suite([host]), host)
-    audit = host_side(sandbox.run_suite([], profile=as_audit_user(sandbox, host, tmp_path)),
-                      host)
-    assert {c: r["outcome"] for c, r in audit.items()} == \
-        {c: r["outcome"] for c, r in root.items()}
-    assert {c: r["message"] for c, r in audit.items() if r["outcome"] != "pass"} == {}
-    assert USER in audit["JADA-LIM-01"]["message"], audit["JADA-LIM-01"]
+    assert_audit_user_sees_what_root_sees(release[1], tmp_path)
 
 
 def test_no_sudo_errors_name_the_cause(release: tuple[str, SandboxHarness],
