@@ -170,6 +170,23 @@ def test_unrelated_project_pays_no_heavy_imports(wheel_env: WheelEnv, tmp_path: 
     assert sorted(tops & set(HEAVY)) == []
 
 
+def test_sandbox_says_in_one_line_what_only_a_checkout_has(wheel_env: WheelEnv,
+                                                           tmp_path: Path) -> None:
+    """From the wheel, host directories must be given (a checkout's work); the default
+    expectations file is the checkout's, so its absence is one clear line, before
+    anything is booted or claimed."""
+    res = wheel_env.run("jada-sandbox", "up", "--name", "wheel-check", "--host",
+                        f"x={REPO / 'sandbox' / 'hosts' / 'compliant'}", "--profile-out",
+                        str(tmp_path / "p.yaml"), env={"JADA_SANDBOX_DIR": str(tmp_path)})
+    assert res.returncode == 1, res.stdout + res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in res.stderr, res.stderr
+    assert lines[0].startswith("jada-sandbox: sandbox/expect.yaml is part of a jada-checks "
+                               "checkout, not of the installed package"), lines
+    assert "pass it explicitly" in lines[0]
+    assert not (tmp_path / "wheel-check").exists()
+
+
 @pytest.mark.sandbox
 def test_suite_from_the_wheel_matches_the_checkout(sandbox: SandboxHarness, wheel_env: WheelEnv,
                                                    tmp_path: Path) -> None:
