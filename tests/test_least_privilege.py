@@ -6,6 +6,7 @@ script's exact argument shapes."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,6 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
+from jada_checks.controls.cfg_probes import ENV_GREP
+from jada_checks.parsers.cfg_facts import ENV_NAMES
 from tests.sandbox_harness import REPO, Run, SandboxHarness
 
 pytestmark = pytest.mark.sandbox_hosts("least-privilege", "no-sudo", "lp-*")
@@ -103,6 +106,13 @@ def test_every_sudo_refusal_is_an_error_naming_its_cause(
     "grep -az ^ANTHROPIC_MODEL= /etc/shadow",
     "grep -az ^PATH= /proc/1/environ",
     "grep -az ^ -- /proc/1/environ",
+    "grep -az -e ^ANTHROPIC_MODEL= /proc/1/environ",  # a part of the one environment read
+    f"{ENV_GREP} /proc/1/environ /etc/shadow",
+    f"{ENV_GREP} /etc/shadow",
+    f"{ENV_GREP} -e ^ /proc/1/environ",
+    f"{ENV_GREP.replace('^HOME=', '^AWS_SECRET_ACCESS_KEY=')} /proc/1/environ",
+    f"{ENV_GREP.replace('-az', '-az -r')} /proc/1/environ",
+    f"{ENV_GREP} /proc/1/../1/environ",
     "readlink /proc/1/cwd /etc/shadow",
     "readlink /proc/1/cwd/../../etc",
     "ss -H -l -n -t -p -K",
@@ -139,11 +149,24 @@ def test_the_helper_admits_the_exact_reads(sandbox: SandboxHarness) -> None:
         sandbox.sandbox.address("least-privilege"),
         f"set -e; {r} version; {r} ls -U /proc/1/fd >/dev/null; {r} readlink /proc/1/ns/net;"
         f" {r} ss -H -l -n -t -p >/dev/null; {r} nsenter -t 1 -n cat "
-        "/proc/sys/net/core/somaxconn; id -nG", user=USER)
+        "/proc/sys/net/core/somaxconn; id -nG; p=$(systemctl show -p MainPID --value "
+        f"jada-agent.service); {r} {ENV_GREP} /proc/$p/environ | tr '\\0' '\\n'", user=USER)
     assert res.returncode == 0, res.stderr
-    assert res.stdout.startswith("jada-checks-read 1\n"), res.stdout
+    assert res.stdout.startswith("jada-checks-read 2\n"), res.stdout
     assert "net:[" in res.stdout and "systemd-journal" in res.stdout.split()
     assert "@@JADA-READ ran" in res.stderr  # the marker that tells a refusal from a "no"
+    # the agent's environment, filtered by the read itself: HOME and nothing else
+    assert "HOME=/home/jada" in res.stdout.split() and "PATH=" not in res.stdout
+
+
+def test_the_helpers_environment_read_is_exactly_the_scripts() -> None:
+    """The helper admits one environment read, the script's (cfg_probes.ENV_GREP): the same
+    variables, in the same order, each an exact ``-e ^NAME=``."""
+    text = HELPER.read_text()
+    m = re.search(r'^ENV_ALLOW="(.*?)"$', text, re.S | re.M)
+    assert m is not None
+    assert tuple(m.group(1).replace("\\\n", " ").split()) == ENV_NAMES
+    assert ENV_GREP == "grep -az " + " ".join(f"-e ^{n}=" for n in ENV_NAMES)
 
 
 def test_sudoers_file_parses_and_the_helper_is_clean_sh() -> None:

@@ -11,11 +11,13 @@ from hypothesis import strategies as st
 from jada_checks.model_resolution import (
     Inputs,
     Layer,
+    Reading,
     Source,
     is_alias,
     judge,
     judge_all,
     managed_layers,
+    parse_sources,
     resolve,
 )
 from jada_checks.parsers.settings import decode, missing
@@ -125,9 +127,10 @@ def test_unreadable_by_service_user_is_unresolved():
     assert resolve(Inputs(layers=layers)).unresolved
 
 
-def test_settings_flag_and_config_dir_are_unresolved():
-    assert resolve(Inputs(layers=chain(), settings_flag=True)).unresolved
-    assert resolve(Inputs(layers=chain(), config_dir=True)).unresolved
+def test_gathering_gaps_are_unresolved():
+    res = resolve(Inputs(layers=chain(user={"model": "claude-sonnet-4-6"}),
+                         unresolved=["/etc/x.json was not gathered on the target"]))
+    assert res.unresolved == ["/etc/x.json was not gathered on the target"]
 
 
 def test_nothing_set():
@@ -167,7 +170,7 @@ def test_judge_all_fails_if_any_reading_fails():
                                             "env": {"ANTHROPIC_MODEL": "claude-sonnet-4-6"}},
                                       managed={"model": "haiku"})))
     verdicts = judge_all(res, POLICY)
-    assert res.model == "claude-sonnet-4-6" and not all(v.ok for _, v in verdicts)
+    assert res.model == "claude-sonnet-4-6" and not all(j.verdict.ok for j in verdicts)
 
 
 # -- properties ---------------------------------------------------------------------------
@@ -203,7 +206,7 @@ def test_resolution_never_raises_and_never_passes_garbage(user, project, local, 
     if not usable:
         assert res.unresolved  # a file we cannot read is never treated as harmless
     verdicts = judge_all(res, POLICY)
-    if res.winner is not None and all(v.ok for _, v in verdicts) and not res.unresolved:
+    if res.winner is not None and all(j.verdict.ok for j in verdicts) and not res.unresolved:
         assert res.model == "claude-sonnet-4-6"
         assert all(s.value == "claude-sonnet-4-6" for s in res.alternatives)
 
@@ -219,4 +222,129 @@ def test_judge_never_passes_outside_allow_or_alias(model: str, aliases: bool):
 def test_bom_file_that_alone_sets_the_model_fails_the_other_reading():
     res = resolve(Inputs(layers=chain(user=b'\xef\xbb\xbf{"model": "claude-sonnet-4-6"}')))
     assert res.model == "claude-sonnet-4-6" and [s.kind for s in res.alternatives] == ["none"]
-    assert not all(v.ok for _, v in judge_all(res, POLICY))
+    assert not all(j.verdict.ok for j in judge_all(res, POLICY))
+
+
+# -- --settings, --setting-sources, alias pinning, subagents, project readings -------------
+
+FLAG = "/etc/x.json"
+ALIASES = {**POLICY, "allow_aliases": True}
+
+
+def flag(doc: object, pid: int = 123) -> Layer:
+    return Layer("flag", decode(json.dumps(doc).encode(), FLAG), name=f"--settings {FLAG}",
+                 suffix=f" of pid {pid}")
+
+
+def with_flag(layers: list[Layer], layer: Layer) -> list[Layer]:
+    i = next(k for k, la in enumerate(layers) if la.scope != "managed")
+    return layers[:i] + [layer] + layers[i:]
+
+
+def test_settings_flag_ranks_between_managed_and_local():
+    layers = with_flag(chain(user={"model": "claude-sonnet-4-6"},
+                             local={"model": "l"}), flag({"model": "claude-haiku-4-5"}))
+    res = resolve(Inputs(layers=layers))
+    assert res.model == "claude-haiku-4-5"
+    assert res.winner is not None and res.winner.label == f"--settings {FLAG} (/model) of pid 123"
+    assert [s.value for s in res.overridden] == ["l", "claude-sonnet-4-6"]
+    managed = with_flag(chain(managed={"model": "m"}), flag({"model": "f"}))
+    assert resolve(Inputs(layers=managed)).model == "m"
+
+
+def test_settings_flag_loads_whatever_setting_sources_say():
+    layers = with_flag(chain(user={"model": "u"}), flag({"model": "f"}))
+    assert resolve(Inputs(layers=layers, setting_sources=set())).model == "f"
+
+
+def test_empty_setting_sources_loads_no_user_model():
+    sources, unknown = parse_sources("")
+    assert sources == set() and not unknown
+    res = resolve(Inputs(layers=chain(user={"model": "claude-sonnet-4-6"}),
+                         setting_sources=sources, sources_label="--setting-sources '' of pid 7"))
+    assert res.winner is None
+    assert res.notes == [f"user settings {USER} (/model) = 'claude-sonnet-4-6' is not loaded "
+                         "(--setting-sources '' of pid 7 loads none of user, project, local)"]
+
+
+def test_setting_sources_parsing():
+    assert parse_sources("user, project") == ({"user", "project"}, [])
+    assert parse_sources("user,global") == ({"user"}, ["global"])
+
+
+def pid_env(var: str, value: str, pid: int = 123) -> dict[str, Source]:
+    return {var: Source("process-env", f"{var} in the environment of pid {pid}", value)}
+
+
+def test_alias_pinned_to_a_denied_model_fails_and_names_the_variable():
+    res = resolve(Inputs(layers=chain(user={"model": "sonnet"}),
+                         env=pid_env("ANTHROPIC_DEFAULT_SONNET_MODEL", "claude-haiku-4-5")))
+    assert res.model == "sonnet"
+    judged = judge_all(res, ALIASES)
+    assert [j.role for j in judged] == ["pinned"] and not judged[0].verdict.ok
+    assert judged[0].describe() == (
+        "'sonnet' resolves to 'claude-haiku-4-5' through ANTHROPIC_DEFAULT_SONNET_MODEL in "
+        "the environment of pid 123: 'claude-haiku-4-5' matches the deny-list entry 'haiku'")
+    # without the variable the same alias passes under allow_aliases
+    plain = resolve(Inputs(layers=chain(user={"model": "sonnet"})))
+    assert all(j.verdict.ok for j in judge_all(plain, ALIASES))
+
+
+def test_a_pinned_alias_is_judged_as_its_pinned_model():
+    res = resolve(Inputs(layers=chain(user={"model": "sonnet"}),
+                         env=pid_env("ANTHROPIC_DEFAULT_SONNET_MODEL", "claude-sonnet-4-6")))
+    assert all(j.verdict.ok for j in judge_all(res, POLICY))  # pinned: no floating alias
+
+
+@pytest.mark.parametrize("alias, var", [
+    ("opus", "ANTHROPIC_DEFAULT_OPUS_MODEL"), ("best", "ANTHROPIC_DEFAULT_OPUS_MODEL"),
+    ("haiku", "ANTHROPIC_DEFAULT_HAIKU_MODEL"), ("sonnet[1m]", "ANTHROPIC_DEFAULT_SONNET_MODEL"),
+    ("opusplan", "ANTHROPIC_DEFAULT_SONNET_MODEL"), ("opusplan", "ANTHROPIC_DEFAULT_OPUS_MODEL"),
+    ("default", "ANTHROPIC_DEFAULT_OPUS_MODEL"), ("default", "ANTHROPIC_DEFAULT_SONNET_MODEL"),
+])
+def test_every_alias_follows_its_pinning_variable(alias: str, var: str):
+    res = resolve(Inputs([alias], layers=chain(), env=pid_env(var, "claude-haiku-4-5")))
+    assert any(j.role == "pinned" and not j.verdict.ok for j in judge_all(res, ALIASES))
+
+
+def test_pinning_variable_in_settings_env_and_process_env_both_judged():
+    res = resolve(Inputs(
+        layers=chain(user={"model": "sonnet",
+                           "env": {"ANTHROPIC_DEFAULT_SONNET_MODEL": "claude-sonnet-4-6"}}),
+        env=pid_env("ANTHROPIC_DEFAULT_SONNET_MODEL", "claude-haiku-4-5")))
+    assert any("ANTHROPIC_DEFAULT_SONNET_MODEL is set both" in a for a in res.ambiguities)
+    values = {j.source.value: j.verdict.ok for j in judge_all(res, ALIASES)}
+    assert values == {"claude-sonnet-4-6": True, "claude-haiku-4-5": False}
+
+
+def test_subagent_model_is_reported_and_judged():
+    res = resolve(Inputs(layers=chain(user={"model": "claude-sonnet-4-6"}),
+                         env=pid_env("CLAUDE_CODE_SUBAGENT_MODEL", "claude-haiku-4-5")))
+    judged = judge_all(res, POLICY)
+    assert [j.role for j in judged] == ["winner", "subagent"] and not judged[1].verdict.ok
+    assert judged[1].describe().startswith(
+        "subagents (CLAUDE_CODE_SUBAGENT_MODEL in the environment of pid 123): ")
+    inherit = resolve(Inputs(layers=chain(user={"model": "claude-sonnet-4-6"}),
+                             env=pid_env("CLAUDE_CODE_SUBAGENT_MODEL", "inherit")))
+    assert not inherit.subagent
+
+
+def test_another_project_reading_is_an_ambiguity_that_must_pass_too():
+    root_local = Layer("local", decode(b'{"model": "claude-haiku-4-5"}',
+                                       "/srv/.claude/settings.local.json"))
+    cwd_chain = chain(user={"model": "claude-sonnet-4-6"})
+    main = [la if la.scope != "local" else root_local for la in cwd_chain]
+    res = resolve(Inputs(layers=main, readings=[Reading("git root question", cwd_chain)]))
+    assert res.model == "claude-haiku-4-5"
+    assert res.ambiguities == ["git root question"]
+    assert [s.value for s in res.alternatives] == ["claude-sonnet-4-6"]
+    # the same files in both readings: no question raised
+    same = resolve(Inputs(layers=cwd_chain, readings=[Reading("q", cwd_chain)]))
+    assert not same.ambiguities and not same.alternatives
+
+
+def test_a_reading_without_any_model_fails_the_policy():
+    res = resolve(Inputs(layers=chain(), readings=[Reading(
+        "q", [Layer("local", decode(b'{"model": "claude-sonnet-4-6"}', LOCAL))])]))
+    assert res.winner is not None and res.winner.kind == "none"
+    assert not all(j.verdict.ok for j in judge_all(res, POLICY))

@@ -21,6 +21,7 @@ from jada_checks.parsers.cfg_facts import (
     parse_exec,
     parse_files,
     parse_procs,
+    shell_word,
     unquote_env_file_value,
 )
 from jada_checks.parsers.settings import MAX_BYTES, decode, known_keys, near_miss
@@ -299,15 +300,29 @@ def test_parse_env_precedence_and_quoting():
     text = "\n".join([
         "E\tdefault\t" + json.dumps("ANTHROPIC_MODEL=from-manager"),
         "E\tunit\t" + json.dumps("ANTHROPIC_MODEL=from-unit"),
+        "E\tunit\t" + json.dumps("HOME=/srv/home"),
         "EF\t" + b("/etc/jada/env") + "\t0\tok",
         "EV\t" + b("/etc/jada/env") + "\t" + b('ANTHROPIC_MODEL="claude-haiku-4-5"'),
-        "M\t" + b("ANTHROPIC_MODEL=from-unit"),
+        "EV\t" + b("/etc/jada/env") + "\t" + b("ANTHROPIC_DEFAULT_SONNET_MODEL=x"),
+        "MS",
+        "M\tANTHROPIC_MODEL\t" + b("from-unit"),
+        "M\tHOME\t" + b("/srv/home"),
     ])
     env = parse_env(text)
     last = env.last("ANTHROPIC_MODEL")
     assert last is not None and last.value == "claude-haiku-4-5"
     assert last.where == "EnvironmentFile=/etc/jada/env"
-    assert env.main_pid_model == "from-unit"
+    assert env.last("HOME").value == "/srv/home"
+    assert env.last("ANTHROPIC_DEFAULT_SONNET_MODEL").value == "x"
+    assert env.main_pid_seen and env.main_pid_model == "from-unit"
+    assert env.main_pid_env["HOME"] == "/srv/home"
+
+
+def test_parse_env_never_takes_other_variables():
+    text = "E\tunit\t" + json.dumps("ANTHROPIC_API_KEY=" + SECRET)
+    assert parse_env(text).assignments == []
+    with pytest.raises(FactError, match="not gathered"):
+        parse_env("M\tANTHROPIC_API_KEY\t" + b(SECRET))
 
 
 def test_env_file_unquoting():
@@ -316,24 +331,80 @@ def test_env_file_unquoting():
     assert unquote_env_file_value("plain") == "plain"
 
 
+def x_rec(kind: str, value: str = "", extra: str = "") -> str:
+    return "\t".join(["X", kind, b(value), b(extra)])
+
+
 def test_parse_exec_forms():
-    text = "\n".join(['X\t"--model","haiku"', 'X\t"--model=opus"',
-                      'X\t"--dangerously-skip-permissions"', 'X\t"--settings"',
-                      'X\t"--setting-sources","user,project"',
-                      'X\t"--permission-mode=bypassPermissions"'])
+    text = "\n".join([x_rec("model", "haiku"), x_rec("model", "opus"), x_rec("skip"),
+                      x_rec("settings-file", "x.json", "/srv/jada/x.json"),
+                      x_rec("setting-sources", "user,project"),
+                      x_rec("permission-mode", "bypassPermissions"),
+                      "\t".join(["W", b("/usr/bin/env"), "set", "ANTHROPIC_MODEL", b("m")]),
+                      "\t".join(["W", b("/bin/sh -c"), "sh", "HOME", b("'/srv/h'")]),
+                      "\t".join(["W", b("/usr/bin/env"), "clear", "-", ""])])
     ex = parse_exec(text)
-    assert ex.models == ["haiku", "opus"] and ex.skip_permissions and ex.settings_flag
-    assert ex.setting_sources == {"user", "project"}
+    assert ex.models == ["haiku", "opus"] and ex.skip_permissions
+    assert ex.setting_sources == "user,project"
     assert ex.permission_mode == "bypassPermissions"
+    assert ex.settings is not None and ex.settings.path == "/srv/jada/x.json"
+    assert ex.settings.given == "x.json"
+    assert [(w.program, w.action, w.name, w.value) for w in ex.wrappers] == [
+        ("/usr/bin/env", "set", "ANTHROPIC_MODEL", "m"), ("/bin/sh -c", "sh", "HOME", "'/srv/h'"),
+        ("/usr/bin/env", "clear", "-", "")]
+
+
+def test_inline_settings_are_parsed_like_a_file():
+    doc = json.dumps({"model": "claude-haiku-4-5", "env": {"ANTHROPIC_API_KEY": SECRET}})
+    ex = parse_exec("\t".join(["X", "settings-inline", b(doc), "ok"]))
+    assert ex.settings is not None and ex.settings.inline is not None
+    assert ex.settings.inline.data["model"] == "claude-haiku-4-5"
+    big = parse_exec("\t".join(["X", "settings-inline", "", "toobig"]))
+    assert big.settings.inline.problems[0].kind == "too_big"
+
+
+@pytest.mark.parametrize("raw, value", [
+    ("plain", "plain"), ("'a b'", "a b"), ('"a \\"b\\""', 'a "b"'), ("a\\ b", "a b"),
+    ("'x'\"y\"z", "xyz"), ("$HOME", None), ('"$X"', None), ("'$X'", "$X"), ("`id`", None),
+    ('"\\$X"', "$X"), ("", ""),
+])
+def test_shell_words(raw: str, value: str | None):
+    assert shell_word(raw) == value
 
 
 def test_parse_procs():
-    text = "C\t4\n" + "\t".join(["P", "42", b("/srv/jada"), b("haiku"), "1",
-                                 b("ANTHROPIC_MODEL=x"), "1", b("")])
+    text = "\n".join([
+        "C\t4",
+        "\t".join(["P", "42", b("/srv/jada"), "990", b("/home/jada"), "ok"]),
+        "\t".join(["V", "42", "ANTHROPIC_MODEL", b("x")]),
+        "\t".join(["V", "42", "ANTHROPIC_DEFAULT_SONNET_MODEL", b("claude-haiku-4-5")]),
+        "\t".join(["A", "42", "model", b("haiku"), ""]),
+        "\t".join(["A", "42", "skip", "", ""]),
+        "\t".join(["A", "42", "setting-sources", "", ""]),
+        "\t".join(["A", "42", "settings-file", b("/etc/x.json"), b("/etc/x.json")]),
+        "\t".join(["R", b("/srv/jada"), b(""), "none"]),
+    ])
     procs = parse_procs(text)
-    assert procs.scanned == 4
+    assert procs.scanned == 4 and procs.roots["/srv/jada"].state == "none"
     p = procs.claude[0]
     assert (p.pid, p.model, p.env_model, p.skip_permissions) == (42, "haiku", "x", True)
+    assert (p.cwd, p.euid, p.passwd_home) == ("/srv/jada", 990, "/home/jada")
+    assert p.setting_sources == "" and p.settings is not None
+    assert p.settings.path == "/etc/x.json"
+    assert p.env["ANTHROPIC_DEFAULT_SONNET_MODEL"] == "claude-haiku-4-5"
+
+
+@pytest.mark.parametrize("text", [
+    "\t".join(["V", "42", "HOME", b("/x")]),  # a process that was not announced
+    "\t".join(["P", "42", b("/"), "0", b("/root"), "ok"]) + "\n"
+    + "\t".join(["V", "42", "AWS_SECRET_ACCESS_KEY", b(SECRET)]),
+    "\t".join(["P", "42", b("/"), "0", b("/root"), "ok"]) + "\n"
+    + "\t".join(["A", "42", "append-system-prompt", b(SECRET), ""]),
+    "\t".join(["R", b("/srv"), b(""), "maybe"]),
+])
+def test_parse_procs_rejects_what_is_never_gathered(text: str):
+    with pytest.raises(FactError):
+        parse_procs(text)
 
 
 @settings(max_examples=300, deadline=None)
@@ -347,7 +418,7 @@ def test_fact_parsers_fail_cleanly(text: str):
 
 
 def test_unreadable_process_environment_is_flagged():
-    text = "\t".join(["P", "7", b("/"), b(""), "0", "-", "0", b("")])
+    text = "\t".join(["P", "7", b("/"), "-", b(""), "-"])
     assert parse_procs(text).claude[0].env_readable is False
 
 
@@ -364,6 +435,8 @@ def cfg01(content: bytes) -> Outcome:
         "\t".join(["H", b("/home/jada"), b("/home/jada"), b("/srv/jada")]),
         file_rec("user", "/home/jada/.claude/settings.json", content=content)])
     sections = {"cfg_files": Section("cfg_files", 0, files, ""),
+                "cfg_env": Section("cfg_env", 0, "", ""),
+                "cfg_exec": Section("cfg_exec", 0, "", ""),
                 "unit_show": Section("unit_show", 0, "User=jada\n", "")}
     return REGISTRY["JADA-CFG-01"].check(FakeCtx({}, HostFacts(sections)))  # type: ignore[arg-type]
 
@@ -405,3 +478,12 @@ def test_drifted_host_settings_fail_cfg01_and_carry_the_near_miss():
     assert [p.render("s.json") for p in f.errors] == [
         "s.json: /includeCoAuthoredBy: expected boolean, got str"]
     assert [p.where for p in f.warnings] == ["/permisions"]
+
+
+def test_a_file_behind_an_unsearchable_directory_is_never_missing():
+    f = parse_files("\n".join([
+        "\t".join(["H", b("/home/jada"), b("/home/jada"), b("/srv/jada")]),
+        file_rec("user", "/home/jada/.claude/settings.json", "unsearchable")]))
+    user = f.role("user")[0]
+    assert user.exists and not user.settings.usable
+    assert "cannot be searched" in user.settings.problems[0].message

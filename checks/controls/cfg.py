@@ -11,18 +11,17 @@ from typing import Any
 
 from jada_checks.context import CheckContext
 from jada_checks.controls import cfg_probes
+from jada_checks.controls.cfg_inputs import Facts, config_inputs, process_inputs
 from jada_checks.model import CheckError, Outcome, control, errored, failed, passed, skipped
 from jada_checks.model_resolution import (
+    DOC_CLI,
     DOC_ENV,
     DOC_MODEL,
     DOC_SETTINGS,
-    ENV_VAR,
-    Inputs,
+    Judged,
     Layer,
     Resolution,
-    Source,
     judge_all,
-    managed_layers,
     resolve,
 )
 from jada_checks.parsers.cfg_facts import (
@@ -36,7 +35,7 @@ from jada_checks.parsers.cfg_facts import (
     parse_files,
     parse_procs,
 )
-from jada_checks.parsers.settings import Problem, missing
+from jada_checks.parsers.settings import Problem
 from jada_checks.parsers.systemd import parse_show
 
 cfg_probes.register()
@@ -72,35 +71,22 @@ def procs_fact(ctx: CheckContext) -> ProcsFact:
     return _parsed(ctx, "cfg_procs", parse_procs)
 
 
+def unit_user(ctx: CheckContext) -> str:
+    """The unit's User= ("" when none: the service runs as root)."""
+    return parse_show(ctx.host.section("unit_show").require_ok().out).get("User") or ""
+
+
 def service_user(ctx: CheckContext) -> str:
-    return parse_show(ctx.host.section("unit_show").require_ok().out).get("User") or "root"
+    return unit_user(ctx) or "root"
 
 
-def layers(files: FilesFact) -> list[Layer]:
-    """The settings chain, highest precedence first."""
-    def one(role: str) -> Layer:
-        facts = files.role(role)
-        if not facts:
-            return Layer(role, missing(f"({role} settings)"))
-        return Layer(role, facts[0].settings, facts[0].readable)
-
-    base = files.role("managed")
-    managed = managed_layers(base[0].settings if base else missing("(managed settings)"),
-                             [f.settings for f in files.role("managed.d")])
-    return managed + [one("local"), one("project"), one("user")]
+def facts(ctx: CheckContext, *, procs: bool = False) -> Facts:
+    return Facts(files_fact(ctx), env_fact(ctx), exec_fact(ctx), unit_user(ctx),
+                 procs_fact(ctx) if procs else None)
 
 
-def config_inputs(ctx: CheckContext, files: FilesFact | None = None) -> Inputs:
-    """What the unit's configuration feeds Claude Code: argv, environment, files."""
-    ex, env = exec_fact(ctx), env_fact(ctx)
-    var = env.last(ENV_VAR)
-    process_env = Source("process-env", f"{var.where} {ENV_VAR}", var.value) if var else None
-    return Inputs(ex.models, "ExecStart --model", process_env, layers(files or files_fact(ctx)),
-                  ex.setting_sources, ex.settings_flag, env.last("CLAUDE_CONFIG_DIR") is not None)
-
-
-def describe(res: Resolution) -> str:
-    """The winner, every overridden source and every open question, in one message."""
+def describe(res: Resolution, notes: list[str] | None = None) -> str:
+    """Every overridden source, open question, other reading, subagent model and note."""
     parts = []
     if res.overridden:
         parts.append("overrides " + "; ".join(str(s) for s in res.overridden))
@@ -108,7 +94,14 @@ def describe(res: Resolution) -> str:
         parts.append("ambiguous: " + " / ".join(res.ambiguities))
     if res.alternatives:
         parts.append("other readings give " + "; ".join(str(s) for s in res.alternatives))
+    if res.subagent:
+        parts.append("subagents run " + "; ".join(str(s) for s in res.subagent))
+    parts += res.notes + (notes or [])
     return (" — " + " — ".join(parts)) if parts else ""
+
+
+def _reasons(judged: list[Judged]) -> str:
+    return "; ".join(j.describe() for j in judged)
 
 
 def _policy_text(policy: dict[str, Any]) -> str:
@@ -143,8 +136,15 @@ model and the bypass that result). Other unknown keys are listed as notes.
 )
 def user_settings_valid(ctx: CheckContext) -> Outcome:
     files = files_fact(ctx)
-    user = files.role("user")[0]
+    passwd = files.role("user")[0]
     svc = service_user(ctx)
+    f = facts(ctx)
+    built = config_inputs(f)
+    user = f.table.get(built.user_file) if built.user_file else None
+    if user is None and passwd.state != "nohome":
+        return errored("cannot tell which user settings file the agents read: "
+                       + "; ".join(built.inputs.unresolved))
+    user = user or passwd
     if user.state == "nohome":
         return failed(f"service user {svc!r} has no home directory in the passwd database",
                       observed="no home", expected="a home with .claude/settings.json",
@@ -155,7 +155,7 @@ def user_settings_valid(ctx: CheckContext) -> Outcome:
                       "(and no model from them)", observed="missing",
                       expected="a valid settings file", source=path)
     problems = [p.render(path) for p in user.settings.errors]
-    if user.real and files.real_home and user.real != path \
+    if user.real and files.real_home and user.real != path and path == passwd.path \
             and not user.real.startswith(files.real_home.rstrip("/") + "/"):
         problems.append(f"{path}: is a symlink that resolves outside {files.home} "
                         f"(to {user.real}); whoever controls that file controls the agents")
@@ -199,43 +199,51 @@ def _warnings_and_notes(warnings: list[str], notes: list[Problem]) -> str:
 Resolves the model Claude Code starts with, as documented: --model beats ANTHROPIC_MODEL,
 which beats the settings key "model" ({DOC_MODEL}, "Setting your model"; {DOC_ENV});
 settings rank managed (/etc/claude-code/managed-settings.json, then
-managed-settings.d/*.json in name order) > local project > shared project > user
-({DOC_SETTINGS}, "Settings precedence"; {DOC_MANAGED}). Inputs: ExecStart's argv,
-ANTHROPIC_MODEL from Environment=/EnvironmentFile=/DefaultEnvironment= (filtered on the
-target), the managed, project (WorkingDirectory) and user files. Where the documentation
-leaves the order open the message says so and every reading must pass. An alias (sonnet,
-opus, haiku, opusplan, default, best, ...[1m]) floats with releases and passes only if
-expect.model.allow_aliases.
+managed-settings.d/*.json in name order) > --settings FILE-or-JSON > local project > shared
+project > user ({DOC_SETTINGS}, "Settings precedence"; {DOC_MANAGED}); --setting-sources
+selects which of user, project, local load ({DOC_CLI}). An alias resolves to the model
+ANTHROPIC_DEFAULT_{{OPUS,SONNET,HAIKU}}_MODEL names, which is then what is judged
+({DOC_MODEL}, "Environment variables"). Inputs: ExecStart's argv (also behind env(1) and
+sh -c wrappers), the service environment (DefaultEnvironment= < the HOME systemd sets for
+User= < Environment= < EnvironmentFile= < the wrappers; systemd.exec(5)), filtered on the
+target to the model variables, HOME and CLAUDE_CONFIG_DIR; the user settings under
+$CLAUDE_CONFIG_DIR, else $HOME/.claude, else the passwd home (a DynamicUser= service: /);
+the managed and project files (WorkingDirectory, and the git root's settings.local.json).
+Where the documentation leaves the order open the message says so and every reading must
+pass. An alias (sonnet, opus, haiku, opusplan, default, best, ...[1m]) that no variable
+pins floats with releases and passes only if expect.model.allow_aliases.
 """,
     remediation="Set \"model\": \"claude-sonnet-4-6\" in the service user's settings and "
-                "remove the overriding source named in the message (a --model argument, "
-                "an ANTHROPIC_MODEL assignment or a higher-precedence settings file).",
+                "remove the overriding source named in the message (a --model or --settings "
+                "argument, an ANTHROPIC_MODEL or ANTHROPIC_DEFAULT_*_MODEL assignment, a "
+                "wrapper in ExecStart or a higher-precedence settings file).",
 )
 def effective_model(ctx: CheckContext) -> Outcome:
     policy = ctx.expect["model"]
-    res = resolve(config_inputs(ctx))
+    f = facts(ctx)
+    built = config_inputs(f)
+    res = resolve(built.inputs)
     expected = _policy_text(policy)
     if res.unresolved:
         return errored("cannot resolve the effective model: " + "; ".join(res.unresolved),
                        observed=res.model, expected=expected)
     if res.winner is None:
         return failed("no source sets a model: Claude Code falls back to its default, which "
-                      "depends on the account type", observed="(none)", expected=expected,
+                      "depends on the account type" + describe(res, built.notes),
+                      observed="(none)", expected=expected,
                       source="argv, unit environment, settings files")
     verdicts = judge_all(res, policy)
-    bad = [(s, v) for s, v in verdicts if not v.ok]
-    env = env_fact(ctx)
+    bad = [j for j in verdicts if not j.verdict.ok]
     drift = ""
-    if env.main_pid_seen and res.winner.kind == "process-env" \
-            and env.main_pid_model != res.winner.value:
+    if f.env.main_pid_seen and res.winner.kind == "process-env" \
+            and f.env.main_pid_model != res.winner.value:
         drift = " — the running main process has a different ANTHROPIC_MODEL (restart pending)"
     head = f"effective model {res.model!r} from {res.winner.label}"
+    tail = f"{describe(res, built.notes)}{drift}"
     if bad:
-        why = "; ".join(v.reason if s is res.winner else f"another reading ({s.label}): "
-                        f"{v.reason}" for s, v in bad)
-        return failed(f"{head}: {why}{describe(res)}{drift}", observed=res.model,
+        return failed(f"{head}: {_reasons(bad)}{tail}", observed=res.model,
                       expected=expected, source=res.winner.label)
-    return passed(f"{head}: {verdicts[0][1].reason}{describe(res)}{drift}",
+    return passed(f"{head}: {verdicts[0].describe()}{tail}",
                   observed=res.model, expected=expected, source=res.winner.label)
 
 
@@ -247,17 +255,23 @@ def effective_model(ctx: CheckContext) -> Outcome:
     severity="high",
     side="host",
     rationale=f"""
-Configuration is what the next agent would get; the agents already running may differ: a
---model passed by the orchestrator, an ANTHROPIC_MODEL in their environment, or a process
-started before a configuration change. Every process in the unit's cgroup (main PID and
-descendants) whose argv runs claude is resolved like JADA-CFG-02 with its own --model and
-its own ANTHROPIC_MODEL (read from /proc/PID/environ on the target, that variable only)
-({DOC_MODEL}). No claude process running is *skipped*: nothing was observed, so a pass
-would claim more than was seen. Limitation: a process that rewrote its argv (process
-title) hides its flags.
+Configuration is what the next agent would get; the agents already running may differ: the
+orchestrator may pass --model, --settings or --setting-sources, give them another
+environment or start them elsewhere, or they started before a configuration change. Every
+process in the unit's cgroup (main PID and descendants) whose argv runs claude is resolved
+like JADA-CFG-02 from its own command line (/proc/PID/cmdline: --model, --settings FILE or
+inline JSON, --setting-sources), its own environment (/proc/PID/environ, read on the
+target for ANTHROPIC_MODEL, ANTHROPIC_DEFAULT_{{OPUS,SONNET,HAIKU}}_MODEL,
+CLAUDE_CODE_SUBAGENT_MODEL, CLAUDE_CONFIG_DIR and HOME only) and its own working directory
+(project settings, and the git root's settings.local.json:
+anthropics/claude-code#86187 vs #74023, both judged) ({DOC_MODEL}; {DOC_SETTINGS};
+{DOC_CLI}). No claude process running is *skipped*: nothing was observed, so a pass would
+claim more than was seen. Limitation: a process that rewrote its argv (process title)
+hides its flags.
 """,
     remediation="Restart the unit after fixing the configuration; make the orchestrator "
-                "pass no --model and no ANTHROPIC_MODEL that disagrees with the settings.",
+                "pass no --model, --settings or --setting-sources and no model variable that "
+                "disagrees with the settings.",
 )
 def running_model(ctx: CheckContext) -> Outcome:
     policy = ctx.expect["model"]
@@ -265,35 +279,33 @@ def running_model(ctx: CheckContext) -> Outcome:
     if not procs.claude:
         return skipped(f"no claude process under {ctx.expect['unit']} right now "
                        f"({procs.scanned} process(es) scanned); nothing to compare")
-    files = files_fact(ctx)
-    base = config_inputs(ctx, files)
-    configured = resolve(base)
+    f = facts(ctx, procs=True)
+    base = config_inputs(f)
+    configured = resolve(base.inputs)
     problems, unresolved, seen = [], [], []
     for p in procs.claude:
         if not p.env_readable:
             unresolved.append(f"pid {p.pid}: its environment is not readable (needs root)")
             continue
-        env = Source("process-env", f"/proc/{p.pid}/environ {ENV_VAR}", p.env_model) \
-            if p.env_model is not None else None
-        res = resolve(Inputs([p.model] if p.model is not None else [],
-                             f"claude pid {p.pid} --model", env, base.layers,
-                             base.setting_sources, base.settings_flag, base.config_dir))
+        built = process_inputs(f, p)
+        notes = [n for n in built.notes if built.user_file != base.user_file]
+        res = resolve(built.inputs)
         if res.unresolved:
             unresolved.append(f"pid {p.pid}: " + "; ".join(res.unresolved))
             continue
         if res.winner is None:
-            problems.append(f"pid {p.pid}: no model set (account default)")
+            problems.append(f"pid {p.pid}: no source sets a model (account default)"
+                            + describe(res, notes))
             continue
         seen.append(res.model)
-        for src, verdict in judge_all(res, policy):
-            if not verdict.ok:
-                problems.append(f"pid {p.pid}: {src.label}: {verdict.reason}")
+        bad = [j for j in judge_all(res, policy) if not j.verdict.ok]
+        if bad:
+            extra = f" — ambiguous: {' / '.join(res.ambiguities)}" if res.ambiguities else ""
+            problems.append(f"pid {p.pid} runs {res.model!r} from {res.winner.label}: "
+                            f"{_reasons(bad)}{extra}" + "".join(f" — {n}" for n in notes))
         if configured.model and res.model != configured.model:
             problems.append(f"pid {p.pid} runs {res.model!r} ({res.winner.label}) but the "
                             f"configuration resolves to {configured.model!r}")
-        if p.cwd and files.workdir and p.cwd.rstrip("/") != files.workdir.rstrip("/"):
-            problems.append(f"pid {p.pid} runs in {p.cwd}, not WorkingDirectory "
-                            f"{files.workdir}: its project settings were not read")
     observed = ", ".join(sorted(set(map(str, seen)))) or None
     source = f"{len(procs.claude)} claude process(es) under {ctx.expect['unit']}"
     if problems:
@@ -312,7 +324,7 @@ def _default_mode(chain: list[Layer]) -> tuple[str | None, str | None]:
     for layer in chain:
         perms = (layer.file.data or {}).get("permissions")
         if isinstance(perms, dict) and isinstance(perms.get("defaultMode"), str):
-            return perms["defaultMode"], f"{layer.scope} settings {layer.path}"
+            return perms["defaultMode"], f"{layer.title}{layer.suffix}"
     return None, None
 
 
@@ -337,24 +349,29 @@ not.
 )
 def permission_bypass(ctx: CheckContext) -> Outcome:
     policy = ctx.expect["permissions_bypass"]
-    ex, procs, files = exec_fact(ctx), procs_fact(ctx), files_fact(ctx)
-    base = config_inputs(ctx, files)
-    chain = [la for la in base.layers if la.file.usable]
-    unknown = [la.path for la in base.layers if la.file.exists and not la.file.usable]
+    f = facts(ctx, procs=True)
+    ex, procs = f.exec, f.procs or ProcsFact()
+    chains = [config_inputs(f).inputs.layers] + [
+        process_inputs(f, p).inputs.layers for p in procs.claude if p.env_readable]
+    chain = [la for la in chains[0] if la.file.usable]
+    unknown = sorted({la.path for c in chains for la in c
+                      if la.file.exists and not la.file.usable})
     requested = []
     if ex.skip_permissions:
         requested.append("ExecStart --dangerously-skip-permissions")
     if ex.permission_mode == "bypassPermissions":
         requested.append("ExecStart --permission-mode bypassPermissions")
-    mode, where = _default_mode(chain)
-    if mode == "bypassPermissions":
-        requested.append(f"{where} /permissions/defaultMode")
+    for c in chains:
+        mode, where = _default_mode([la for la in c if la.file.usable])
+        if mode == "bypassPermissions" and f"{where} /permissions/defaultMode" not in requested:
+            requested.append(f"{where} /permissions/defaultMode")
     running = [p.pid for p in procs.claude
                if p.skip_permissions or p.permission_mode == "bypassPermissions"]
     if running:
         requested.append(f"{len(running)} running claude process(es) with "
-                         "--dangerously-skip-permissions")
-    disabled = next((f"{la.scope} settings {la.path}" for la in chain if la.scope == "managed"
+                         "--dangerously-skip-permissions or --permission-mode "
+                         "bypassPermissions")
+    disabled = next((la.title for la in chain if la.scope == "managed"
                      and ((la.file.data or {}).get("permissions") or {}).get(
                          "disableBypassPermissionsMode") == "disable"), None)
     in_force = bool(requested) and disabled is None
@@ -394,11 +411,15 @@ files their own user owns.
                 "managed settings: root-owned only.",
 )
 def settings_permissions(ctx: CheckContext) -> Outcome:
-    files = files_fact(ctx)
+    table = facts(ctx, procs=True).table
     svc = service_user(ctx)
-    problems, checked = [], 0
-    for f in files.files:
+    problems, unknown, checked = [], [], 0
+    for f in table.values():
         if not f.exists:
+            continue
+        if f.state == "unsearchable":
+            unknown.append(f"{f.path}: a directory on its path cannot be searched by the "
+                           "checking user")
             continue
         if f.state == "dangling":
             problems.append(f"{f.path} is a dangling symlink")
@@ -424,6 +445,9 @@ def settings_permissions(ctx: CheckContext) -> Outcome:
         return failed("; ".join(problems[:10]), observed=f"{len(problems)} problem(s)",
                       expected="owner root or service user, no group/other write",
                       source=source)
+    if unknown:
+        return errored("cannot stat every settings file: " + "; ".join(unknown[:5]),
+                       source=source)
     return passed(f"{checked} settings file(s) and their directories have safe owners and "
                   "modes", observed=f"{checked} file(s)",
                   expected="owner root or service user, no group/other write", source=source)

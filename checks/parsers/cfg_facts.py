@@ -1,9 +1,12 @@
 """Parsers for the JADA-CFG probes' output (tab-separated records, free text base64'd).
 
-The probes (registered in ``jada_checks.controls.cfg``) filter on the target: only settings
-files, ``ANTHROPIC_MODEL``/``CLAUDE_CONFIG_DIR`` assignments and model-related arguments
-ever leave it. Every parser here is total: malformed input raises :class:`FactError`
-(the control then reports *error*), never an unhandled exception and never a pass.
+The probes (``jada_checks.controls.cfg_probes``) filter on the target: only settings files,
+assignments of :data:`ENV_NAMES` and model-related arguments ever leave it. Every parser
+here is total: malformed input raises :class:`FactError` (the control then reports
+*error*), never an unhandled exception and never a pass.
+
+Records shared by every CFG probe: ``F`` (a settings file, see :func:`parse_file_record`)
+and ``R`` (the git work tree root above a directory, for project settings).
 """
 
 from __future__ import annotations
@@ -16,7 +19,14 @@ from dataclasses import dataclass, field
 
 from jada_checks.parsers.settings import MAX_BYTES, SettingsFile, decode, missing, unusable
 
-ENV_NAMES = ("ANTHROPIC_MODEL", "CLAUDE_CONFIG_DIR")
+# The only environment variables whose names and values ever leave the target: the model
+# (model-config "Setting your model"), what the aliases resolve to and the subagent model
+# (model-config "Environment variables"), and where the user settings live
+# (env-vars CLAUDE_CONFIG_DIR; Node's os.homedir() reads $HOME first).
+ENV_NAMES = ("ANTHROPIC_MODEL", "ANTHROPIC_DEFAULT_OPUS_MODEL",
+             "ANTHROPIC_DEFAULT_SONNET_MODEL", "ANTHROPIC_DEFAULT_HAIKU_MODEL",
+             "CLAUDE_CODE_SUBAGENT_MODEL", "CLAUDE_CONFIG_DIR", "HOME")
+INLINE_PATH = "--settings inline JSON"
 
 
 class FactError(ValueError):
@@ -42,13 +52,26 @@ def _records(text: str) -> list[list[str]]:
     return [line.split("\t") for line in text.splitlines() if line.strip()]
 
 
-# -- settings files -------------------------------------------------------------------
+def _int(text: str, base: int = 10) -> int | None:
+    try:
+        return int(text, base) if text not in ("", "-") else None
+    except ValueError:
+        raise FactError(f"expected a number, got {text[:20]!r}") from None
+
+
+def _name(text: str) -> str:
+    if text not in ENV_NAMES:
+        raise FactError(f"an environment record names {text[:20]!r}, which is not gathered")
+    return text
+
+
+# -- settings files and git roots -------------------------------------------------------
 
 @dataclass
 class FileFact:
-    role: str  # user, local, project, managed, managed.d
+    role: str  # user, user.dynamic, user.env, local, local.root, project, managed, ...
     path: str
-    state: str  # ok, missing, dangling, notfile, unreadable, toobig, nohome
+    state: str  # ok, missing, dangling, notfile, unreadable, unsearchable, toobig, nohome
     size: int | None
     owner: str | None
     mode: int | None
@@ -63,24 +86,6 @@ class FileFact:
         return self.state not in ("missing", "nohome")
 
 
-@dataclass
-class FilesFact:
-    home: str = ""
-    real_home: str = ""
-    workdir: str = ""
-    files: list[FileFact] = field(default_factory=list)
-
-    def role(self, role: str) -> list[FileFact]:
-        return [f for f in self.files if f.role == role]
-
-
-def _int(text: str, base: int = 10) -> int | None:
-    try:
-        return int(text, base) if text not in ("", "-") else None
-    except ValueError:
-        raise FactError(f"expected a number, got {text[:20]!r}") from None
-
-
 def _settings_for(state: str, path: str, size: int | None, data: str) -> SettingsFile:
     if state == "ok":
         return decode(_b64_bytes(data), path)  # decode() re-checks the size cap
@@ -90,6 +95,8 @@ def _settings_for(state: str, path: str, size: int | None, data: str) -> Setting
         "dangling": "a symbolic link to a missing file",
         "notfile": "not a regular file",
         "unreadable": "cannot be read by the checking user",
+        "unsearchable": "a directory on its path cannot be searched by the checking user, "
+                        "so whether it exists is unknown",
         "toobig": f"larger than {MAX_BYTES} bytes ({size}); not transferred",
     }
     if state not in messages:
@@ -98,21 +105,69 @@ def _settings_for(state: str, path: str, size: int | None, data: str) -> Setting
     return unusable(path, kind, messages[state])
 
 
+def parse_file_record(rec: list[str]) -> FileFact:
+    """``F role path state size owner mode real dir_owner:dir_mode readable data``."""
+    if len(rec) != 11:
+        raise FactError(f"a file record has {len(rec)} fields")
+    _, role, path, state, size, owner, mode, real, dst, rd, data = rec
+    path, size_n = b64(path), _int(size)
+    d_owner, _, d_mode = dst.partition(":")
+    return FileFact(
+        role, path, state, size_n, None if owner == "-" else owner,
+        _int(mode, 8), b64(real), None if d_owner in ("", "-") else d_owner,
+        _int(d_mode, 8) if d_mode else None,
+        {"1": True, "0": False}.get(rd), _settings_for(state, path, size_n, data))
+
+
+@dataclass(frozen=True)
+class GitRoot:
+    """The nearest directory at or above ``start`` holding ``.git``; ``state`` is ``ok``,
+    ``none`` (not in a work tree) or ``unknown`` (a directory could not be searched)."""
+
+    start: str
+    root: str
+    state: str
+
+
+def _git_root(rec: list[str]) -> GitRoot:
+    if len(rec) != 4 or rec[3] not in ("ok", "none", "unknown"):
+        raise FactError("a git root record is malformed")
+    return GitRoot(b64(rec[1]), b64(rec[2]), rec[3])
+
+
+@dataclass
+class FilesFact:
+    home: str = ""  # the passwd home of the unit's User= (root without one)
+    real_home: str = ""
+    workdir: str = ""
+    dynamic_user: bool = False
+    roots: dict[str, GitRoot] = field(default_factory=dict)
+    files: list[FileFact] = field(default_factory=list)
+
+    def role(self, role: str) -> list[FileFact]:
+        return [f for f in self.files if f.role == role]
+
+
+def _common(rec: list[str], files: list[FileFact], roots: dict[str, GitRoot]) -> bool:
+    """Handle the records every CFG probe may write; False when ``rec`` is not one."""
+    if rec[0] == "F":
+        files.append(parse_file_record(rec))
+    elif rec[0] == "R":
+        root = _git_root(rec)
+        roots[root.start] = root
+    else:
+        return False
+    return True
+
+
 def parse_files(text: str) -> FilesFact:
     out = FilesFact()
     for rec in _records(text):
         if rec[0] == "H" and len(rec) == 4:
             out.home, out.real_home, out.workdir = b64(rec[1]), b64(rec[2]), b64(rec[3])
-        elif rec[0] == "F" and len(rec) == 11:
-            _, role, path, state, size, owner, mode, real, dst, rd, data = rec
-            path, size_n = b64(path), _int(size)
-            d_owner, _, d_mode = dst.partition(":")
-            out.files.append(FileFact(
-                role, path, state, size_n, None if owner == "-" else owner,
-                _int(mode, 8), b64(real), None if d_owner in ("", "-") else d_owner,
-                _int(d_mode, 8) if d_mode else None,
-                {"1": True, "0": False}.get(rd), _settings_for(state, path, size_n, data)))
-        else:
+        elif rec[0] == "D" and len(rec) == 2 and rec[1] in ("0", "1"):
+            out.dynamic_user = rec[1] == "1"
+        elif not _common(rec, out.files, out.roots):
             raise FactError(f"unexpected record {rec[0][:10]!r} with {len(rec)} fields")
     if not any(f.role == "user" for f in out.files):
         raise FactError("no user settings record in the answer")
@@ -125,18 +180,23 @@ def parse_files(text: str) -> FilesFact:
 class EnvAssignment:
     name: str
     value: str
-    where: str  # "unit Environment=", "EnvironmentFile=/etc/x", "manager environment"
+    where: str  # "unit Environment=", "EnvironmentFile=/etc/x", "ExecStart /usr/bin/env", ...
 
 
 @dataclass
 class EnvFact:
     assignments: list[EnvAssignment] = field(default_factory=list)  # lowest precedence first
-    main_pid_model: str | None = None
+    main_pid_env: dict[str, str] = field(default_factory=dict)
     main_pid_seen: bool = False
     problems: list[str] = field(default_factory=list)
+    files: list[FileFact] = field(default_factory=list)
 
     def last(self, name: str) -> EnvAssignment | None:
         return next((a for a in reversed(self.assignments) if a.name == name), None)
+
+    @property
+    def main_pid_model(self) -> str | None:
+        return self.main_pid_env.get("ANTHROPIC_MODEL")
 
 
 def unquote_env_file_value(raw: str) -> str:
@@ -155,11 +215,13 @@ def _split_assignment(text: str) -> tuple[str, str] | None:
 
 
 def parse_env(text: str) -> EnvFact:
-    """Records: ``E scope JSON``, ``EF path ignore status``, ``EV path line``, ``M value``."""
+    """Records: ``E scope JSON``, ``EF path ignore status``, ``EV path line``, ``MS``
+    (the main process's environment was read), ``M name value``, plus ``F``."""
     out = EnvFact()
     defaults: list[EnvAssignment] = []
     unit: list[EnvAssignment] = []
     files: list[EnvAssignment] = []
+    roots: dict[str, GitRoot] = {}
     for rec in _records(text):
         kind = rec[0]
         if kind == "E" and len(rec) == 3:
@@ -181,11 +243,11 @@ def parse_env(text: str) -> EnvFact:
             if pair:
                 files.append(EnvAssignment(pair[0], unquote_env_file_value(pair[1]),
                                            f"EnvironmentFile={b64(rec[1])}"))
-        elif kind == "M" and len(rec) == 2:
+        elif kind == "MS" and len(rec) == 1:
             out.main_pid_seen = True
-            value = b64(rec[1])
-            out.main_pid_model = value.partition("=")[2] if value else None
-        else:
+        elif kind == "M" and len(rec) == 3:
+            out.main_pid_env.setdefault(_name(rec[1]), b64(rec[2]))
+        elif not _common(rec, out.files, roots):
             raise FactError(f"unexpected record {kind[:10]!r} with {len(rec)} fields")
     # systemd.exec(5): EnvironmentFile= overrides Environment=, which overrides the
     # manager's own environment (DefaultEnvironment=, systemctl set-environment).
@@ -195,101 +257,199 @@ def parse_env(text: str) -> EnvFact:
 
 # -- ExecStart ------------------------------------------------------------------------
 
+ARG_KINDS = ("model", "permission-mode", "setting-sources", "skip", "allow-skip",
+             "settings-file", "settings-inline")
+
+
+@dataclass(frozen=True)
+class SettingsArg:
+    """A ``--settings`` value: a file (``given`` as written, ``path`` resolved against the
+    working directory) or inline JSON (``inline``, parsed like a settings file)."""
+
+    given: str
+    path: str | None = None
+    inline: SettingsFile | None = None
+
+
+@dataclass(frozen=True)
+class Arg:
+    kind: str  # one of ARG_KINDS
+    value: str
+    extra: str = ""
+
+
+def _arg(kind: str, value: str, extra: str) -> Arg:
+    if kind not in ARG_KINDS:
+        raise FactError(f"unknown argument kind {kind[:20]!r}")
+    if kind == "settings-inline":
+        if extra not in ("ok", "toobig"):
+            raise FactError("an inline --settings record has no state")
+        return Arg(kind, value, extra)
+    return Arg(kind, b64(value), b64(extra))
+
+
+class Args:
+    """Claude Code arguments in argv order; later ones win, as with any repeated option."""
+
+    args: list[Arg]
+
+    @property
+    def models(self) -> list[str]:
+        return [a.value for a in self.args if a.kind == "model"]
+
+    @property
+    def skip_permissions(self) -> bool:
+        return any(a.kind == "skip" for a in self.args)
+
+    @property
+    def allow_skip_permissions(self) -> bool:
+        return any(a.kind == "allow-skip" for a in self.args)
+
+    @property
+    def permission_mode(self) -> str | None:
+        return next((a.value for a in reversed(self.args) if a.kind == "permission-mode"),
+                    None)
+
+    @property
+    def setting_sources(self) -> str | None:
+        """The raw value of the last ``--setting-sources`` (``""`` loads none)."""
+        return next((a.value for a in reversed(self.args) if a.kind == "setting-sources"),
+                    None)
+
+    @property
+    def settings(self) -> SettingsArg | None:
+        last = next((a for a in reversed(self.args) if a.kind.startswith("settings-")), None)
+        if last is None:
+            return None
+        if last.kind == "settings-file":
+            return SettingsArg(last.value, last.extra or last.value)
+        if last.extra == "toobig":
+            return SettingsArg("", inline=unusable(
+                INLINE_PATH, "too_big", f"larger than {MAX_BYTES} bytes; not transferred"))
+        return SettingsArg("", inline=decode(_b64_bytes(last.value), INLINE_PATH))
+
+
+@dataclass(frozen=True)
+class WrapperOp:
+    """What an ``ExecStart=`` wrapper does to the environment before the command runs:
+    ``set`` (``env NAME=VALUE``), ``sh`` (``NAME=word`` in an ``sh -c`` script, value a raw
+    shell word), ``unset``, ``clear`` (``env -i``), ``chdir`` (``env -C``) or ``opaque``
+    (an ``env`` option the suite does not interpret)."""
+
+    program: str
+    action: str
+    name: str
+    value: str
+
+
 @dataclass
-class ExecFact:
-    models: list[str] = field(default_factory=list)
-    skip_permissions: bool = False
-    allow_skip_permissions: bool = False
-    permission_mode: str | None = None
-    settings_flag: bool = False
-    setting_sources: set[str] | None = None
-
-
-def _json_str(text: str) -> str:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
-        raise FactError("an ExecStart argument is not a JSON string") from None
-    if not isinstance(value, str):
-        raise FactError("an ExecStart argument is not a string")
-    return value
+class ExecFact(Args):
+    args: list[Arg] = field(default_factory=list)
+    wrappers: list[WrapperOp] = field(default_factory=list)
+    files: list[FileFact] = field(default_factory=list)
 
 
 def parse_exec(text: str) -> ExecFact:
-    """Records ``X <JSON fragment>``: ``"--model","v"``, ``"--model=v"``, flag names."""
+    """Records ``X kind value extra`` (an argument), ``W program action name value`` (a
+    wrapper's effect on the environment), plus ``F``."""
     out = ExecFact()
+    roots: dict[str, GitRoot] = {}
     for rec in _records(text):
-        if rec[0] != "X" or len(rec) != 2:
+        if rec[0] == "X" and len(rec) == 4:
+            out.args.append(_arg(rec[1], rec[2], rec[3]))
+        elif rec[0] == "W" and len(rec) == 5:
+            action = rec[2]
+            if action not in ("set", "sh", "unset", "clear", "chdir", "opaque"):
+                raise FactError(f"unknown wrapper action {action[:20]!r}")
+            name = rec[3] if action in ("clear", "chdir", "opaque") else _name(rec[3])
+            out.wrappers.append(WrapperOp(b64(rec[1]), action, name, b64(rec[4])))
+        elif not _common(rec, out.files, roots):
             raise FactError(f"unexpected record {rec[0][:10]!r} with {len(rec)} fields")
-        frag = rec[1]
-        if frag.startswith('"--dangerously-skip-permissions'):
-            out.skip_permissions = True
-            continue
-        if frag.startswith('"--allow-dangerously-skip-permissions'):
-            out.allow_skip_permissions = True
-            continue
-        if frag.startswith('"--settings'):
-            out.settings_flag = True
-            continue
-        first, comma, rest = _split_fragment(frag)
-        flag, eq, value = first.partition("=")
-        if not eq:
-            value = _json_str(rest) if comma else ""
-        if flag == "--model":
-            out.models.append(value)
-        elif flag == "--permission-mode":
-            out.permission_mode = value
-        elif flag == "--setting-sources":
-            out.setting_sources = {s.strip() for s in value.split(",") if s.strip()}
-        else:
-            raise FactError(f"unexpected ExecStart fragment for {flag[:20]!r}")
     return out
 
 
-def _split_fragment(frag: str) -> tuple[str, bool, str]:
-    """Split ``"a","b"`` into the first JSON string (decoded) and the raw rest."""
-    m = re.match(r'^("(?:[^"\\]|\\.)*")(,)?(.*)$', frag)
-    if not m:
-        raise FactError("an ExecStart fragment is not JSON")
-    return _json_str(m.group(1)), bool(m.group(2)), m.group(3)
+_SH_WORD = re.compile(r"'([^']*)'|\"((?:[^\"\\]|\\.)*)\"|\\(.)|([^'\"\\]+)", re.S)
+
+
+def shell_word(raw: str) -> str | None:
+    """The value of a POSIX shell word without expansions; None when the shell would
+    compute it (``$``, backquotes outside single quotes), which the suite does not do."""
+    out, pos = [], 0
+    for m in _SH_WORD.finditer(raw):
+        if m.start() != pos:
+            return None
+        pos = m.end()
+        single, double, escaped, plain = m.groups()
+        if single is not None:
+            out.append(single)
+        elif double is not None:
+            if re.search(r"(?<!\\)[$`]", double):
+                return None
+            out.append(re.sub(r"\\([\\\"$`])", r"\1", double.replace("\\\n", "")))
+        elif escaped is not None:
+            out.append(escaped)
+        else:
+            if "$" in plain or "`" in plain:
+                return None
+            out.append(plain)
+    return "".join(out) if pos == len(raw) else None
 
 
 # -- claude processes -----------------------------------------------------------------
 
-@dataclass(frozen=True)
-class ClaudeProcess:
+@dataclass
+class ClaudeProcess(Args):
     pid: int
     cwd: str
-    model: str | None  # the last --model value, if any
-    model_flags: int
-    env_model: str | None  # ANTHROPIC_MODEL from /proc/PID/environ, if set
-    skip_permissions: bool
-    permission_mode: str | None
+    euid: int | None
+    passwd_home: str  # home of the effective uid in the user database ("" if none)
     env_readable: bool = True  # False: the environment could not be read (not root)
+    env: dict[str, str] = field(default_factory=dict)  # ENV_NAMES only
+    args: list[Arg] = field(default_factory=list)
+
+    @property
+    def model(self) -> str | None:
+        return self.models[-1] if self.models else None
+
+    @property
+    def env_model(self) -> str | None:
+        return self.env.get("ANTHROPIC_MODEL")
 
 
 @dataclass
 class ProcsFact:
     scanned: int = 0
     claude: list[ClaudeProcess] = field(default_factory=list)
+    roots: dict[str, GitRoot] = field(default_factory=dict)
+    files: list[FileFact] = field(default_factory=list)
 
 
 def parse_procs(text: str) -> ProcsFact:
+    """Records ``C count``, ``P pid cwd euid home envstate``, ``A pid kind value extra``,
+    ``V pid name value``, plus ``F`` and ``R``."""
     out = ProcsFact()
+    by_pid: dict[int, ClaudeProcess] = {}
+
+    def proc(field_: str) -> ClaudeProcess:
+        pid = _int(field_)
+        if pid is None or pid not in by_pid:
+            raise FactError("a record names a process that was not announced")
+        return by_pid[pid]
+
     for rec in _records(text):
         if rec[0] == "C" and len(rec) == 2:
             out.scanned = _int(rec[1]) or 0
-        elif rec[0] == "P" and len(rec) == 8:
+        elif rec[0] == "P" and len(rec) == 6:
             pid = _int(rec[1])
-            if pid is None:
-                raise FactError("a process record has no pid")
-            readable = rec[5] != "-"
-            env = b64(rec[5]) if readable else ""
-            model = b64(rec[3])
-            out.claude.append(ClaudeProcess(
-                pid, b64(rec[2]), model if (_int(rec[4]) or 0) > 0 else None, _int(rec[4]) or 0,
-                env.partition("=")[2] if env else None, rec[6] == "1", b64(rec[7]) or None,
-                readable))
-        else:
+            if pid is None or rec[5] not in ("ok", "-"):
+                raise FactError("a process record is malformed")
+            p = ClaudeProcess(pid, b64(rec[2]), _int(rec[3]), b64(rec[4]), rec[5] == "ok")
+            by_pid[pid] = p
+            out.claude.append(p)
+        elif rec[0] == "A" and len(rec) == 5:
+            proc(rec[1]).args.append(_arg(rec[2], rec[3], rec[4]))
+        elif rec[0] == "V" and len(rec) == 4:
+            proc(rec[1]).env.setdefault(_name(rec[2]), b64(rec[3]))
+        elif not _common(rec, out.files, out.roots):
             raise FactError(f"unexpected record {rec[0][:10]!r} with {len(rec)} fields")
     return out
