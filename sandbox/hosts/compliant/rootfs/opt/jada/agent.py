@@ -7,9 +7,15 @@ starts `claude` child processes, and logs to the journal (stdout), including the
 Python prints it or as a Go orchestrator's net/http server does. A worker it starts
 can detach from it (so it is no descendant of the main process) and move itself into a
 child cgroup of the unit (Delegate=yes), as a supervisor with delegated cgroups would.
+
+``--children-file FILE`` starts more children, each as a JSON object describes it, the way
+a real orchestrator varies its agents: ``{"args": [...], "env": {NAME: VALUE},
+"unset": [NAME], "cwd": DIR}`` (extra arguments after the default ones, variables added to
+or removed from the inherited environment, the working directory).
 """
 
 import argparse
+import json
 import os
 import shlex
 import signal
@@ -93,6 +99,7 @@ def main() -> int:
                     help="keep this percentage of the soft nofile limit open")
     ap.add_argument("--children", type=int, default=0, help="claude child processes")
     ap.add_argument("--child-model", default="", help="pass --model to the children")
+    ap.add_argument("--children-file", default="", help="JSON list of child descriptions")
     ap.add_argument("--exhaust-fds", action="store_true",
                     help="open descriptors until EMFILE once, log the error, release them")
     ap.add_argument("--log-style", choices=("python", "go"), default="python",
@@ -129,6 +136,13 @@ def main() -> int:
     if args.child_model:
         argv += ["--model", args.child_model]
     kids = [subprocess.Popen(argv) for _ in range(args.children)]
+    if args.children_file:
+        with open(args.children_file) as f:
+            for spec in json.load(f):
+                env = {k: v for k, v in os.environ.items() if k not in spec.get("unset", [])}
+                env.update(spec.get("env", {}))
+                kids.append(subprocess.Popen(argv + spec.get("args", []), env=env,
+                                             cwd=spec.get("cwd")))
     print(f"started {len(kids)} agents", flush=True)
     if args.worker:
         starter = subprocess.Popen([sys.executable, os.path.abspath(__file__),
