@@ -24,7 +24,7 @@ USER = "/home/jada/.claude/settings.json"
 
 pytestmark = [
     pytest.mark.sandbox,
-    pytest.mark.sandbox_hosts("compliant", "cfg-*"),
+    pytest.mark.sandbox_hosts("compliant", "drifted", "cfg-*"),
 ]
 
 # host -> (control, outcome, text the message must contain)
@@ -89,7 +89,7 @@ UNRESOLVED = ("cfg-invalid", "cfg-empty", "cfg-binary", "cfg-huge", "cfg-unreada
 
 @pytest.fixture(scope="module")
 def cfg_run(sandbox):
-    hosts = {"compliant", CANARY_HOST, *FAULTS, *PROCESS_FAULTS, *SERVICE_FAULTS,
+    hosts = {"compliant", "drifted", CANARY_HOST, *FAULTS, *PROCESS_FAULTS, *SERVICE_FAULTS,
              *SERVICE_PASSES}
     return sandbox.run_suite(sorted(hosts), "-m", "area_cfg", "-n", "4")
 
@@ -179,3 +179,20 @@ def test_a_dynamic_user_reads_home_slash_not_roots_home(cfg_run):
     assert rec["outcome"] == "pass" and rec["observed"] == "claude-sonnet-4-6", rec
     assert cfg_run.record("JADA-CFG-01", "cfg-dynamic-stopped")["source"] == \
         "/.claude/settings.json"
+
+
+def test_drifted_names_its_wrapper_and_agent_faults(cfg_run):
+    """drifted fails CFG-02/03 as before (faults.yaml), and the messages name the faults of
+    issue 12: an ExecStart env(1) wrapper, an agent's --settings file, an agent's own
+    ANTHROPIC_DEFAULT_SONNET_MODEL (sandbox/hosts/drifted/FAULTS.md)."""
+    cfg02 = cfg_run.record("JADA-CFG-02", "drifted")
+    assert cfg02["outcome"] == "fail", cfg02
+    assert "from ExecStart /usr/bin/env ANTHROPIC_MODEL" in cfg02["message"], cfg02
+    assert "overrides user settings /root/.claude/settings.json (/model)" in cfg02["message"]
+    cfg03 = cfg_run.record("JADA-CFG-03", "drifted")
+    assert cfg03["outcome"] == "fail", cfg03
+    for text in ("from --settings /etc/jada/agent-settings.json (/model) of pid ",
+                 "'sonnet' resolves to 'claude-haiku-4-5' through "
+                 "ANTHROPIC_DEFAULT_SONNET_MODEL in the environment of pid ",
+                 "from --model of pid "):
+        assert text in cfg03["message"], (text, cfg03["message"])

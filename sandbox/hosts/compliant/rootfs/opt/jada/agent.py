@@ -10,8 +10,9 @@ child cgroup of the unit (Delegate=yes), as a supervisor with delegated cgroups 
 
 ``--children-file FILE`` starts more children, each as a JSON object describes it, the way
 a real orchestrator varies its agents: ``{"args": [...], "env": {NAME: VALUE},
-"unset": [NAME], "cwd": DIR}`` (extra arguments after the default ones, variables added to
-or removed from the inherited environment, the working directory).
+"unset": [NAME], "cwd": DIR}`` (arguments after ``--dangerously-skip-permissions``, not
+``--child-model``; variables added to or removed from the inherited environment; the
+working directory).
 """
 
 import argparse
@@ -141,7 +142,7 @@ def main() -> int:
             for spec in json.load(f):
                 env = {k: v for k, v in os.environ.items() if k not in spec.get("unset", [])}
                 env.update(spec.get("env", {}))
-                kids.append(subprocess.Popen(argv + spec.get("args", []), env=env,
+                kids.append(subprocess.Popen(argv[:2] + spec.get("args", []), env=env,
                                              cwd=spec.get("cwd")))
     print(f"started {len(kids)} agents", flush=True)
     if args.worker:
