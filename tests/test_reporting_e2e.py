@@ -108,10 +108,21 @@ def test_stale_waiver_is_reported(tmp_path: Path) -> None:
     (("--jada-fail-on", "severe"), "invalid choice"),
     (("--jada-retry-timeout", "soon"), "--jada-retry-timeout: 'soon' is not a duration"),
     (("--jada-shard", "3/2"), "--jada-shard: '3/2': need 1 <= I <= N"),
+    (("--jada-fail-on-drift",), "--jada-fail-on-drift needs --jada-baseline"),
+    (("--jada-retry-timeout", "2", "mins"), "'2' is followed by a stray argument 'mins'; "
+     "quote the whole duration (--jada-retry-timeout '2 mins')"),
 ])
 def test_usage_errors_exit_4(tmp_path: Path, args: tuple[str, ...], words: str) -> None:
     r = suite(tmp_path, profile(tmp_path), *args)
     assert r.code == 4 and words in r.out, r.out
+    assert "gate PASSED" not in r.out and not r.report, r.out
+
+
+def test_severity_is_case_insensitive_and_spelled_durations_run(tmp_path: Path) -> None:
+    r = suite(tmp_path, profile(tmp_path), "--jada-fail-on", "HIGH",
+              "--jada-retry-timeout", "1 sec", *ONLY_UNIT)
+    assert r.code == 1 and r.report["run"]["options"] == dict(
+        r.report["run"]["options"], fail_on="high", retry_timeout=1.0), r.out
 
 
 def test_bad_waivers_file_exits_4_naming_file_and_pointer(tmp_path: Path) -> None:
@@ -132,8 +143,13 @@ def test_report_option_without_profile_exits_4(tmp_path: Path) -> None:
     assert res.returncode == 4 and "--jada-baseline needs a profile" in res.stderr
 
 
-def test_nothing_selected_exits_5(tmp_path: Path) -> None:
-    assert suite(tmp_path, profile(tmp_path), "-k", "no-such-control").code == 5
+def test_nothing_selected_exits_5_and_says_so(tmp_path: Path) -> None:
+    md = tmp_path / "r.md"
+    r = suite(tmp_path, profile(tmp_path), "-k", "no-such-control", "--jada-report-md", str(md))
+    assert r.code == 5 and r.report["run"]["exit_status"] == 5
+    assert "gate PASSED" not in r.out + md.read_text(), r.out
+    assert "NOTHING SELECTED (exit 5): no control matched the selection" in r.out
+    assert document.schema_errors(r.report) == []
 
 
 def test_drift_and_fail_on_drift(tmp_path: Path) -> None:

@@ -89,7 +89,7 @@ def _drift(drift: dict[str, Any] | None) -> str:
 def render(doc: dict[str, Any]) -> str:
     gate, run, s = doc["gate"], doc["run"], doc["summary"]
     parts = [f"<h1>jada-checks report</h1><p class=\"{'gate-ok' if gate['passed'] else 'gate-bad'}"
-             f"\"><b>{escape(explain(gate))}</b></p>",
+             f"\"><b>{escape(explain(gate, run.get('exit_status')))}</b></p>",
              f"<p>{s['total']} results on {len(run['targets'])} target(s): {s['fail']} fail, "
              f"{s['error']} error, {s['waived']} waived, {s['skipped']} skipped, {s['pass']} "
              f"pass.<br><small>profile {escape(run['profile']['path'])} (sha256 "

@@ -93,7 +93,7 @@ def render(doc: dict[str, Any]) -> str:
     gate, s, run = doc["gate"], doc["summary"], doc["run"]
     icon = "✅" if gate["passed"] else "❌"
     out = ["# jada-checks report", "",
-           f"**{icon} {esc(explain(gate))}**", "",
+           f"**{icon} {esc(explain(gate, run.get('exit_status')))}**", "",
            f"{s['total']} results on {len(run['targets'])} target(s): {s['fail']} fail, "
            f"{s['error']} error, {s['waived']} waived, {s['skipped']} skipped, "
            f"{s['pass']} pass. Profile `{esc(run['profile']['path'])}` "

@@ -125,16 +125,19 @@ class ReportRun:
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         self.doc = doc = self.build(int(exitstatus))
+        final = int(exitstatus)
+        if exitstatus in (0, 1):
+            final = doc["gate"]["exit_code"]
+        elif exitstatus == EXIT_NOTHING_SELECTED and not self.targets:
+            final = 0  # an empty shard (more shards than targets) is fine
+        doc["run"]["exit_status"] = final
         try:
             self.write(doc)
         except OSError as exc:
             sys.stderr.write(f"jada-checks: cannot write a report: {exc}\n")
-            session.exitstatus = EXIT_INTERNAL_ERROR
+            session.exitstatus = doc["run"]["exit_status"] = EXIT_INTERNAL_ERROR
             return
-        if exitstatus in (0, 1):
-            session.exitstatus = doc["gate"]["exit_code"]
-        elif exitstatus == EXIT_NOTHING_SELECTED and not self.targets:
-            session.exitstatus = 0  # an empty shard (more shards than targets) is fine
+        session.exitstatus = final
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self.doc is not None:

@@ -84,8 +84,9 @@ def write_summary(tr: pytest.TerminalReporter, doc: dict[str, Any],
     for w in doc["waivers"]["stale"]:
         tr.write_line(f"waiver STALE: {w['control']} on {w['target']}: {w['reason']}",
                       yellow=True)
-    gate = doc["gate"]
-    tr.write_line(explain(gate), green=gate["passed"], red=not gate["passed"], bold=True)
+    gate, status = doc["gate"], doc["run"].get("exit_status")
+    ok = gate["passed"] and status in (None, 0)
+    tr.write_line(explain(gate, status), green=ok, red=not ok, bold=True)
     for path in written:
         tr.write_line(f"report written: {path}")
 
