@@ -47,6 +47,17 @@ def verdict(report: dict, faults: dict[str, str]) -> list[str]:
     return problems
 
 
+def drift_problems(report: dict) -> list[str]:
+    """The runtime change the demo makes (somaxconn 1536 -> 2048 on drifted, failing both
+    times) must appear in the final run's drift section as a changed value."""
+    for e in (report.get("drift") or {}).get("changed", []):
+        if (e["target"], e["control"]) == ("drifted", "JADA-NET-01") and \
+                "1536" in (e["observed_from"] or "") and "2048" in (e["observed_to"] or ""):
+            return []
+    return ["drift: the somaxconn change 1536 -> 2048 on drifted (JADA-NET-01) is not in "
+            "the report's drift section"]
+
+
 def summary(report: dict) -> str:
     rows = {}
     for rec in report["records"]:
@@ -77,13 +88,13 @@ def main() -> int:
         sb.down()
     report = json.loads((OUT / "report.json").read_text())
     print("\n" + summary(report))
-    problems = verdict(report, faults)
+    problems = verdict(report, faults) + drift_problems(report)
     print(f"\nreports: {OUT}")
     if problems:
         print("DEMO FAILED:\n  " + "\n  ".join(problems))
         return 1
     print(f"DEMO OK: compliant passed every control; drifted failed exactly its "
-          f"{len(faults)} documented faults")
+          f"{len(faults)} documented faults; drift shows somaxconn 1536 -> 2048")
     return 0
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from jada_checks.reporting.drift import changes as drift_changes
 from jada_checks.reporting.gate import explain, is_waived
 
 CELL = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "skipped": "SKIP"}
@@ -75,9 +76,9 @@ def write_summary(tr: pytest.TerminalReporter, doc: dict[str, Any],
         tr.write_line(f"drift vs {drift['baseline']['path']}: "
                       + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in n.items()),
                       yellow=any(n.values()))
-        for e in drift["changed"]:
-            tr.write_line(f"  {e['target']} {e['control']}: {e['observed_from']} -> "
-                          f"{e['observed_to']}")
+        for label, e, old, new in drift_changes(drift):
+            if e["outcome_from"] == e["outcome_to"]:
+                tr.write_line(f"  {label}: {e['target']} {e['control']}: {old} -> {new}")
     for w in doc["waivers"]["expired"]:
         tr.write_line(f"waiver EXPIRED {w['expires']}: {w['control']} on {w['target']} "
                       "no longer applies", yellow=True)
