@@ -58,6 +58,18 @@ def test_html_is_self_contained_and_filterable() -> None:
     assert "model &lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page
 
 
+def test_html_leads_to_the_failure() -> None:
+    """Targets with findings first, passes hidden until asked for, fixes copyable."""
+    page = html.render(sample())
+    assert 'value="pass"> pass' in page and 'value="fail" checked' in page
+    assert re.search(r'<tr class="pass" data-state="pass"[^>]* hidden>', page)
+    assert '<a href="#t-web-1-first">first finding</a>' in page
+    assert 'id="t-web-1-first" class="fail"' in page
+    assert '<button class="copy" type="button">copy</button><pre class="fix">fix it</pre>' in page
+    # web-2's one unreachable error is one "not checked" row naming the cause.
+    assert "1 controls not checked" in page
+
+
 class FakeTR:
     """The part of TerminalReporter the summary uses, over a real TerminalWriter."""
 
