@@ -17,15 +17,11 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
-from jada_checks.controls import catalogue
 from jada_checks.reporting import html
-from jada_checks.reporting.drift import compute
-from tests.test_reporting_support import doc, rec
+from tests.test_reporting_support import demo_like
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium")
@@ -49,30 +45,6 @@ MEASURE = """<script>
 </script>"""
 
 
-def demo_like() -> dict[str, Any]:
-    """What ``make demo`` reports, built from the real catalogue and drifted's faults."""
-    faults = yaml.safe_load((REPO / "sandbox/hosts/drifted/faults.yaml").read_text())["faults"]
-    records = []
-    for c in catalogue():
-        for target in ("alpha-compliant", "compliant"):
-            records.append(rec(control=c.id, target=target, outcome="pass",
-                               severity=c.severity, message=f"{c.title}: as expected",
-                               title=c.title, remediation=c.remediation))
-        outcome = faults.get(c.id, "pass")
-        observed = ("net.core.somaxconn = 2048" if c.id == "JADA-NET-01"
-                    else f"observed value of {c.id} " * 3)
-        records.append(rec(control=c.id, target="drifted", outcome=outcome,
-                           severity=c.severity, title=c.title, remediation=c.remediation,
-                           message=f"{c.title}: not as expected on drifted; " * 2,
-                           observed=observed, expected="the profile's value"))
-    base_recs = [dict(r, observed="net.core.somaxconn = 1536") if
-                 (r["target"], r["control"]) == ("drifted", "JADA-NET-01") else r
-                 for r in records]
-    targets = ["alpha-compliant", "compliant", "drifted"]
-    base = doc(base_recs, targets=targets)
-    return doc(records, targets=targets, drift=compute(base, records, targets, "baseline.json"))
-
-
 def chromium(*args: str) -> str:
     res = subprocess.run([CHROMIUM or "chromium", "--headless", "--no-sandbox", "--disable-gpu",
                           f"--window-size={WIDTH},{HEIGHT}", *args],
@@ -82,7 +54,7 @@ def chromium(*args: str) -> str:
 
 
 def test_first_failure_on_first_screen_without_sideways_scroll(tmp_path: Path) -> None:
-    page = html.render(demo_like())
+    page = html.render(demo_like(tmp_path))
     measured = tmp_path / "measured.html"
     measured.write_text(page.replace("</body>", MEASURE + "</body>"))
     dom = chromium("--dump-dom", measured.as_uri())
@@ -97,7 +69,7 @@ def test_first_failure_on_first_screen_without_sideways_scroll(tmp_path: Path) -
 def test_screenshot_of_the_first_screen(tmp_path: Path) -> None:
     """The README's picture; also proves the page renders without its own script failing."""
     page = tmp_path / "report.html"
-    page.write_text(html.render(demo_like()))
+    page.write_text(html.render(demo_like(tmp_path)))
     shot = tmp_path / "report.png"
     chromium("--hide-scrollbars", f"--screenshot={shot}", page.as_uri())
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000

@@ -72,6 +72,10 @@ def test_all_reports_written_and_valid(tmp_path: Path, xdist: tuple[str, ...]) -
     for rec in r.report["records"]:
         assert rec["outcome"] == "error" and rec["message"].startswith("unreachable:")
     assert "## Unreachable targets" in md.read_text()
+    # the cause's fix (the same ssh command, by hand) once per target, not per control
+    ssh = "ssh -p 1 -o BatchMode=yes -o ConnectTimeout=2"
+    assert r.out.count(ssh) == 2 and md.read_text().count(ssh) == 2, r.out
+    assert "60-jada.conf" not in r.out + md.read_text()
     assert "<script>" in page.read_text()
     for line in ("UNREACHABLE web-1: unreachable: root@127.0.0.1:1",
                  "UNREACHABLE web-2: unreachable: root@127.0.0.1:1"):

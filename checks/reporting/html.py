@@ -23,7 +23,7 @@ from typing import Any
 from jada_checks.model import SEVERITIES
 from jada_checks.reporting.drift import changes as drift_changes
 from jada_checks.reporting.gate import explain, is_waived
-from jada_checks.reporting.markdown import order
+from jada_checks.reporting.markdown import blocked_groups, order
 
 STATES = ("fail", "error", "waived", "skipped", "pass")
 SHOWN = ("fail", "error", "waived")  # filter boxes checked when the page opens
@@ -103,7 +103,7 @@ def _row(r: dict[str, Any], row_id: str | None = None) -> str:
 
 
 def _blocked_row(reason: str, recs: list[dict[str, Any]], row_id: str) -> str:
-    """An unreachable target's identical errors as one row: the cause once, not per control."""
+    """Errors of one cause (connection, credentials, sudo) as one row with its fix."""
     names = ", ".join(f"<code>{escape(r['control'])}</code>" for r in recs)
     fix = fix_block(recs[0]["remediation"])
     return (f'<tr id="{row_id}" class="error" data-state="error" '
@@ -174,12 +174,12 @@ def _summary(targets: list[tuple[str, list[dict[str, Any]]]], doc: dict[str, Any
             + "".join(rows) + "</table>" + more)
 
 
-def _section(target: str, recs: list[dict[str, Any]], reason: str | None) -> str:
-    blocked = [r for r in recs if reason and r["message"] == reason and not is_waived(r)]
-    rest = [r for r in recs if r not in blocked]
+def _section(target: str, recs: list[dict[str, Any]]) -> str:
+    groups = blocked_groups(recs)
+    rest = [r for r in recs if not any(r in g for g in groups.values())]
     rows, first = [], f"{anchor(target)}-first"
-    if blocked:
-        rows.append(_blocked_row(reason or "", blocked, first))
+    for why, group in groups.items():
+        rows.append(_blocked_row(why, group, first or f"{anchor(target)}-{len(rows)}"))
         first = ""
     for r in rest:
         is_first = first and state(r) in ("fail", "error")
@@ -207,8 +207,7 @@ def render(doc: dict[str, Any]) -> str:
         parts.append("<p><b>The run was interrupted; results are partial.</b></p>")
     counts = _target_counts(doc["records"])
     parts += [_summary(targets, doc), _filters(counts)]
-    unreachable = {u["target"]: u["reason"] for u in doc["unreachable"]}
-    parts += [_section(t, recs, unreachable.get(t)) for t, recs in targets]
+    parts += [_section(t, recs) for t, recs in targets]
     parts.append(_drift(doc.get("drift")))
     parts.append(_list("Unreachable targets", [
         f"<b>{escape(u['target'])}</b>: {escape(u['reason'])}" for u in doc["unreachable"]],
