@@ -206,7 +206,7 @@ class ControlItem(pytest.Item):
         self.add_marker(f"area_{control.area}")
         self.add_marker(pytest.mark.xdist_group(target.name))
         self.user_properties += [("control", control.id), ("severity", control.severity),
-                                 ("target", target.name)]
+                                 ("target", target.name), ("area", control.area)]
 
     def evaluate(self) -> Outcome:
         """Run the check; any failure to look becomes an error outcome, never a pass."""

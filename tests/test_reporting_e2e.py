@@ -80,7 +80,12 @@ def test_all_reports_written_and_valid(tmp_path: Path, xdist: tuple[str, ...]) -
     for line in ("UNREACHABLE web-1: unreachable: root@127.0.0.1:1",
                  "UNREACHABLE web-2: unreachable: root@127.0.0.1:1"):
         assert r.out.count(line) == 1, r.out
-    cases = ET.parse(junit).getroot().iter("testcase")
+    cases = list(ET.parse(junit).getroot().iter("testcase"))
+    assert {(c.get("classname"), c.get("name")) for c in cases} == {
+        ("unit", f"JADA-UNIT-0{i}[web-{n}]") for i in range(1, 6) for n in (1, 2)} | {
+        (a, c.get("name")) for c in cases for a in ("fd", "lim", "net", "cfg")
+        if c.get("name").startswith(f"JADA-{a.upper()}-")}
+    assert "@" not in r.out.replace("root@", "").replace("ops@", "")  # no xdist group suffix
     props = [{p.get("name"): p.get("value") for p in c.iter("property")} for c in cases]
     assert props and all({"control", "severity", "target", "outcome"} <= set(p) for p in props)
     assert {p["outcome"] for p in props} == {"error"}

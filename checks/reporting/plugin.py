@@ -45,13 +45,14 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):
         return  # xdist worker: the controller collects, decides and writes
     from jada_checks.inputs import InputError
-    from jada_checks.reporting.run import ReportRun
+    from jada_checks.reporting.run import JunitNames, ReportRun
 
     try:
         run = ReportRun(config, profile)
     except InputError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.pluginmanager.register(run, "jada-report-run")
+    config.pluginmanager.register(JunitNames(config), "jada-junit-names")
 
 
 def check_retry(config: pytest.Config) -> None:
