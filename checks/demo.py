@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from jada_checks.sandbox.sandbox import REPO, SANDBOX_AWS_ENV, Sandbox
+from jada_checks.sandbox.sandbox import REPO, Sandbox
 
 OUT = REPO / "build" / "demo"
 HOSTS = {"compliant": REPO / "sandbox/hosts/compliant", "drifted": REPO / "sandbox/hosts/drifted"}
@@ -24,8 +24,9 @@ HOSTS = {"compliant": REPO / "sandbox/hosts/compliant", "drifted": REPO / "sandb
 def pytest_run(profile: Path, *args: str) -> int:
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--jada-profile", str(profile),
            "-n", "2", *args]
-    env = {**os.environ, **SANDBOX_AWS_ENV}
-    env.pop("JADA_PROFILE", None)
+    # No AWS variables: the sandbox's profile carries its own (loopback-only) credentials.
+    env = {k: v for k, v in os.environ.items()
+           if k != "JADA_PROFILE" and not k.startswith("AWS_")}
     return subprocess.run(cmd, cwd=REPO, env=env).returncode
 
 
