@@ -10,7 +10,7 @@ finding, then each target's findings (most severe first). Passing and skipped ro
 rendered hidden and their filter boxes start unchecked, so the first failure is on the
 first screen; drift and waivers follow the results. The table has a fixed layout with
 wrapping cells and fits 1366 px without sideways scrolling; fixes are ``<pre>`` blocks
-with a copy button (copying takes the exact text, whatever the visual wrapping).
+that never wrap a command (a long line scrolls inside its block) with a copy button.
 ``tests/test_html_browser.py`` checks both in headless Chromium.
 """
 
@@ -36,12 +36,12 @@ h1{font-size:20px;margin:4px 0}h2{font-size:17px;margin:14px 0 4px}p{margin:4px 
 table{border-collapse:collapse;width:100%;table-layout:fixed;margin-bottom:10px}
 th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top;
 overflow-wrap:anywhere}
-th{background:#f3f3f3}.fail{background:#fde2e1}.error{background:#fff1d6}
+th{background:#f3f3f3;overflow-wrap:normal}.fail{background:#fde2e1}.error{background:#fff1d6}
 .waived{background:#e3f2fd}.skipped{color:#777}.pass{background:#eaf7ea}
 .gate-ok{color:#1a7f37}.gate-bad{color:#c62828}small{color:#555}
 fieldset{display:inline-block;margin:0 1em 4px 0;padding:2px 8px}code{font-size:13px}
-pre.fix{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f8fa;border:1px solid #ddd;
-margin:2px 0 0;padding:4px 6px;font-size:12px}
+pre.fix{white-space:pre;overflow-x:auto;max-width:100%;background:#f6f8fa;
+border:1px solid #ddd;margin:2px 0 0;padding:4px 6px;font-size:12px}
 button.copy{float:right;font-size:11px;margin-left:4px}
 table.summary td.n{text-align:right}table.summary{width:auto;min-width:50%}
 """
@@ -63,8 +63,8 @@ document.querySelectorAll('button.copy').forEach(b=>b.addEventListener('click', 
 applyFilters();
 """
 
-HEAD = ('<colgroup><col style="width:7%"><col style="width:17%"><col style="width:38%">'
-        '<col style="width:38%"></colgroup>'
+HEAD = ('<colgroup><col style="width:7%"><col style="width:15%"><col style="width:31%">'
+        '<col style="width:47%"></colgroup>'
         "<tr><th>Outcome</th><th>Control</th><th>Finding</th><th>Fix</th></tr>")
 
 
