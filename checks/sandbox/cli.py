@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from jada_checks.cli import plain
 from jada_checks.sandbox import bases, leases
 from jada_checks.sandbox.hostdir import HostDirError
 from jada_checks.sandbox.machines import SandboxError
@@ -32,7 +33,8 @@ def _host(spec: str) -> tuple[str, str]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="jada-sandbox", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="jada-sandbox",
+                                 description=plain(__doc__.split("\n")[0]))
     sub = ap.add_subparsers(dest="cmd", required=True)
     named = argparse.ArgumentParser(add_help=False)
     named.add_argument("--name", default=os.environ.get("JADA_SANDBOX_NAME", "default"),
