@@ -294,7 +294,8 @@ def item_fix(item: ControlItem) -> str:
             item.control.remediation
     facts = {} if status == "error" and remediation.cause(message) else fix_facts(item)
     return remediation.fix_for(item.control.id, item.control.remediation, item.target,
-                               status, message, facts)
+                               status, message, facts, o.observed if o else None,
+                               o.expected if o else None)
 
 
 def outcome_record(item: ControlItem) -> dict[str, Any]:

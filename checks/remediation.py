@@ -307,18 +307,31 @@ def cause(message: str) -> Callable[[Target, str], str] | None:
     return next((fn for pattern, fn in CAUSES if re.search(pattern, message)), None)
 
 
+def comment(label: str, value: object, limit: int = 200) -> str:
+    """One ``# label: value`` line; newlines in the value could otherwise end the comment
+    and turn the rest into a command."""
+    text = " ".join(str(value).split())
+    return f"# {label}: {text[:limit]}{'...' if len(text) > limit else ''}"
+
+
 def fix_for(control_id: str, prose: str, target: Target, outcome: str, message: str,
-            facts: dict[str, str] | None = None) -> str:
+            facts: dict[str, str] | None = None, observed: object = None,
+            expected: object = None) -> str:
     """The filled fix for one result: the cause's fix for a cause error, else the
-    control's (falling back to its prose as comments for a control without a table entry)."""
+    control's (falling back to its prose as comments for a control without a table entry),
+    headed by the current and wanted values of a failure."""
     if outcome == "error":
         maker = cause(message)
         if maker is not None:
             return maker(target, message)
     template = FIXES.get(control_id)
     if template is None:
-        return "\n".join("# " + line for line in prose.splitlines())
-    return fill(template, target_values(target, facts))
+        body = "\n".join("# " + line for line in prose.splitlines())
+    else:
+        body = fill(template, target_values(target, facts))
+    head = [comment(label, v) for label, v in (("now", observed), ("wanted", expected))
+            if outcome == "fail" and v is not None]
+    return "\n".join([*head, body])
 
 
 def needs_facts(control_id: str) -> bool:

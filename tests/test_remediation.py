@@ -122,6 +122,15 @@ def test_every_fix_in_the_demo_markdown_is_fenced_and_parses(tmp_path: Path) -> 
     assert "cat > /etc/sysctl.d/60-jada.conf" not in prose
 
 
+def test_a_failure_fix_starts_with_current_and_wanted_values(tmp_path: Path) -> None:
+    fix = fix_for("JADA-NET-01", "", demo_target(tmp_path), "fail", "x",
+                  observed="net.core.somaxconn = 1536\nrm -rf /",
+                  expected="net.core.somaxconn >= 4096")
+    assert fix.startswith("# now: net.core.somaxconn = 1536 rm -rf /\n"
+                          "# wanted: net.core.somaxconn >= 4096\n")
+    assert bash_n(fix) == ""
+
+
 def test_fill_leaves_foreign_braces_alone() -> None:
     assert fill("awk '{print $NF}' {unit} ${{X:?y}}", {"unit": "a.service"}) == \
         "awk '{print $NF}' a.service ${X:?y}"

@@ -85,7 +85,8 @@ def demo_like(tmp_path: Any) -> dict[str, Any]:
         records.append(rec(control=c.id, target="drifted", outcome=outcome, severity=c.severity,
                            title=c.title, message=f"{c.title}: not as expected on drifted; " * 2,
                            observed=observed, expected="the profile's value",
-                           remediation=fix_for(c.id, c.remediation, target, outcome, "", facts)))
+                           remediation=fix_for(c.id, c.remediation, target, outcome, "", facts,
+                                               observed, "the profile's value")))
     base_recs = [dict(r, observed="net.core.somaxconn = 1536") if
                  (r["target"], r["control"]) == ("drifted", "JADA-NET-01") else r
                  for r in records]
