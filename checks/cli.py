@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -91,15 +92,22 @@ def validate_settings(args: argparse.Namespace) -> int:
 
 # -- entry point ------------------------------------------------------------------------
 
+def plain(text: str) -> str:
+    """reST markup out of a docstring for --help: ``x``, :func:`x` and `x` become x."""
+    text = re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", text)
+    return re.sub(r"`{1,2}([^`]+)`{1,2}", r"\1", text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     for module in COMMAND_MODULES:
         importlib.import_module(module)
-    parser = argparse.ArgumentParser(prog="jada-checks", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="jada-checks",
+                                     description=plain(__doc__.split("\n")[0]))
     parser.add_argument("--version", action="version",
                         version=f"jada-checks {jada_checks.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for cmd in sorted(COMMANDS.values(), key=lambda c: c.name):
-        p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
+        p = sub.add_parser(cmd.name, help=plain(cmd.help), description=plain(cmd.help))
         cmd.add_arguments(p)
         p.set_defaults(_run=cmd.run)
     return parser

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from jada_checks.sandbox.sandbox import REPO, SANDBOX_AWS_ENV, Sandbox
+from jada_checks.sandbox.sandbox import REPO, Sandbox
 
 OUT = REPO / "build" / "demo"
 HOSTS = {"compliant": REPO / "sandbox/hosts/compliant", "drifted": REPO / "sandbox/hosts/drifted"}
@@ -24,8 +24,9 @@ HOSTS = {"compliant": REPO / "sandbox/hosts/compliant", "drifted": REPO / "sandb
 def pytest_run(profile: Path, *args: str) -> int:
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--jada-profile", str(profile),
            "-n", "2", *args]
-    env = {**os.environ, **SANDBOX_AWS_ENV}
-    env.pop("JADA_PROFILE", None)
+    # No AWS variables: the sandbox's profile carries its own (loopback-only) credentials.
+    env = {k: v for k, v in os.environ.items()
+           if k != "JADA_PROFILE" and not k.startswith("AWS_")}
     return subprocess.run(cmd, cwd=REPO, env=env).returncode
 
 
@@ -45,6 +46,17 @@ def verdict(report: dict, faults: dict[str, str]) -> list[str]:
     for control in sorted(set(faults) - set(got["drifted"])):
         problems.append(f"drifted: documented fault {control} was not checked")
     return problems
+
+
+def drift_problems(report: dict) -> list[str]:
+    """The runtime change the demo makes (somaxconn 1536 -> 2048 on drifted, failing both
+    times) must appear in the final run's drift section as a changed value."""
+    for e in (report.get("drift") or {}).get("changed", []):
+        if (e["target"], e["control"]) == ("drifted", "JADA-NET-01") and \
+                "1536" in (e["observed_from"] or "") and "2048" in (e["observed_to"] or ""):
+            return []
+    return ["drift: the somaxconn change 1536 -> 2048 on drifted (JADA-NET-01) is not in "
+            "the report's drift section"]
 
 
 def summary(report: dict) -> str:
@@ -77,13 +89,13 @@ def main() -> int:
         sb.down()
     report = json.loads((OUT / "report.json").read_text())
     print("\n" + summary(report))
-    problems = verdict(report, faults)
+    problems = verdict(report, faults) + drift_problems(report)
     print(f"\nreports: {OUT}")
     if problems:
         print("DEMO FAILED:\n  " + "\n  ".join(problems))
         return 1
     print(f"DEMO OK: compliant passed every control; drifted failed exactly its "
-          f"{len(faults)} documented faults")
+          f"{len(faults)} documented faults; drift shows somaxconn 1536 -> 2048")
     return 0
 
 

@@ -78,13 +78,13 @@ REPORTING = (
     Spec("report-html", "write the self-contained HTML report", "PATH", "path"),
     Spec("fail-on", "exit 1 only for non-waived fail/error at or above this severity "
          "(default: low)", "SEVERITY", choices=SEVERITIES, default="low"),
-    Spec("fail-on-drift", "with --jada-baseline: any drift fails the gate too", kind="flag",
+    Spec("fail-on-drift", "any drift fails the gate too; needs --jada-baseline", kind="flag",
          default=False),
     Spec("waivers", "waivers file (YAML, schemas/waivers.schema.json)", "FILE", "path"),
     Spec("baseline", "earlier JSON report of the same profile to report drift against",
          "PATH", "path"),
     Spec("retry-timeout", "re-check failing controls until they pass or this time is up "
-         "(e.g. 90s, 2m)", "DURATION"),
+         "(e.g. 90s, 2m, 1h30m, '2 mins')", "DURATION"),
 )
 
 SPECS = {s.dest: s for s in (*CORE, *REPORTING)}
@@ -101,7 +101,10 @@ def add_options(parser: pytest.Parser, specs: Iterable[Spec]) -> None:
         else:
             kw["metavar"] = s.metavar
         if s.choices:
+            # argparse applies type before checking choices: HIGH and High mean high.
             kw["choices"] = s.choices
+            kw["type"] = str.lower
+            kw["help"] = f"{s.help}; one of: {', '.join(s.choices)} (any case)"
         group.addoption(s.flag, **kw)
         if s.ini:
             where = "; a relative path is relative to the ini file" if s.kind == "path" else ""
@@ -121,6 +124,8 @@ def _ini(config: pytest.Config, s: Spec) -> tuple[Any, str] | None:
     if s.kind == "flag":
         return (bool(raw), where) if raw else None
     value = str(raw).strip()
+    if s.choices:
+        value = value.lower()
     if s.choices and value not in s.choices:
         raise pytest.UsageError(f"{where}: {value!r} is not one of "
                                 f"{', '.join(s.choices)}")

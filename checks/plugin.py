@@ -33,11 +33,47 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
         print_catalogue()
         return 0
     resolve(config, CORE)
+    keep_rootdir(config)
     if config.option.jada_profile and getattr(config.option, "numprocesses", None) and \
             getattr(config.option, "dist", "no") in ("no", "load"):
         # One worker per target (xdist_group marks): one connection and one gather each.
         config.option.dist = "loadgroup"
     return None
+
+
+def keep_rootdir(config: pytest.Config) -> None:
+    """``--jada-profile ../elsewhere/p.yaml`` must not move pytest's rootdir.
+
+    pytest picks the rootdir before plugins register their options, so it takes the
+    value of ``--jada-profile PATH`` for a test path and uses the common ancestor of the
+    cwd and the profile's directory: ``../`` in ids, a stray ``.pytest_cache`` up there.
+    Decide again without it; adopt the answer only if it finds the same ini file (the ini
+    values are already read), and never against an explicit ``--rootdir``.
+    """
+    if config.option.rootdir or setting(config, "jada_profile").source != "option":
+        return
+    from _pytest.config.findpaths import determine_setup
+
+    rootpath, inipath, *_ = determine_setup(
+        inifile=config.option.inifilename, override_ini=config.option.override_ini,
+        args=list(config.option.file_or_dir or []), rootdir_cmd_arg=None,
+        invocation_dir=config.invocation_params.dir)
+    if inipath == config.inipath and rootpath != config.rootpath:
+        config._rootpath = rootpath  # noqa: SLF001 - no public setter; set before any use
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int,
+                            config: pytest.Config) -> None:
+    """Nothing collected and no profile: say how to check targets, once. Projects with
+    their own tests (collected, or deselected by -k) never see this."""
+    if config.option.jada_profile or exitstatus != pytest.ExitCode.NO_TESTS_COLLECTED:
+        return
+    if getattr(terminalreporter, "_numcollected", 0):
+        return
+    terminalreporter.write_line(
+        "jada-checks: no tests collected and no profile given; to check targets run "
+        "pytest --jada-profile PROFILE.yaml (or set $JADA_PROFILE, or jada_profile in "
+        "pytest.ini)", yellow=True)
 
 
 def print_catalogue() -> None:

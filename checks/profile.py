@@ -82,5 +82,12 @@ def load_profile(path: str | os.PathLike[str]) -> Profile:
             ssh = dict(ssh, identity_file=_relative(path.parent, ssh["identity_file"]),
                        known_hosts=_relative(path.parent, ssh["known_hosts"]))
         targets.append(Target(filled["name"], ssh, filled.get("lightsail"), expect))
+    aws = full["aws"]
+    if aws.get("credentials") == "sandbox":
+        from jada_checks.aws.lightsail import sandbox_credentials_problem
+
+        problem = sandbox_credentials_problem(aws.get("endpoint_url"))
+        if problem:
+            raise InputError(f"profile {path}: /aws/credentials: {problem}")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return Profile(path.resolve(), digest, full["aws"], tuple(targets))

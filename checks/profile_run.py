@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 import jada_checks
+from jada_checks import remediation
 from jada_checks.context import CheckContext, FactStore
 from jada_checks.controls import catalogue
 from jada_checks.inputs import InputError
@@ -205,7 +206,7 @@ class ControlItem(pytest.Item):
         self.add_marker(f"area_{control.area}")
         self.add_marker(pytest.mark.xdist_group(target.name))
         self.user_properties += [("control", control.id), ("severity", control.severity),
-                                 ("target", target.name)]
+                                 ("target", target.name), ("area", control.area)]
 
     def evaluate(self) -> Outcome:
         """Run the check; any failure to look becomes an error outcome, never a pass."""
@@ -255,12 +256,46 @@ class ControlItem(pytest.Item):
             lines.append(f"  expected: {o.expected}")
         if o.source:
             lines.append(f"  source:   {o.source}")
-        if o.status in ("fail", "error"):
-            lines.append(f"  fix:      {self.control.remediation}")
+        if o.status == "error" and remediation.cause(o.message):
+            lines.append("  fix:      the cause's fix is printed once per target in the "
+                         "jada-checks summary")
+        elif o.status in ("fail", "error"):
+            lines.append("  fix:")
+            lines += ["      " + line for line in item_fix(self).splitlines()]
         return "\n".join(lines)
 
     def reportinfo(self) -> tuple[str, int | None, str]:
         return (f"{self.control.area}", None, f"{self.control.id}[{self.target.name}]")
+
+
+def fix_facts(item: ControlItem) -> dict[str, str]:
+    """The service user, home and settings path from facts already gathered (cached; no
+    new round trip), for fixes that name them; empty when they are not known."""
+    if item.control.side != "host" or not remediation.needs_facts(item.control.id):
+        return {}
+    from jada_checks.controls import cfg
+
+    ctx = CheckContext(item.target, item.config.stash[STORE_KEY])
+    try:
+        files = cfg.files_fact(ctx)
+        user_files = files.role("user")
+        return {"user": cfg.service_user(ctx), "home": files.home,
+                "settings": user_files[0].path if user_files else ""}
+    except Exception:  # noqa: BLE001 - unknown values become look-ups on the host
+        return {}
+
+
+def item_fix(item: ControlItem) -> str:
+    o = item.outcome
+    status, message = (o.status, o.message) if o else ("error", "not evaluated")
+    if status not in ("fail", "error"):
+        return remediation.fill(remediation.FIXES.get(item.control.id, ""),
+                                remediation.target_values(item.target)) or \
+            item.control.remediation
+    facts = {} if status == "error" and remediation.cause(message) else fix_facts(item)
+    return remediation.fix_for(item.control.id, item.control.remediation, item.target,
+                               status, message, facts, o.observed if o else None,
+                               o.expected if o else None)
 
 
 def outcome_record(item: ControlItem) -> dict[str, Any]:
@@ -275,7 +310,7 @@ def outcome_record(item: ControlItem) -> dict[str, Any]:
         "observed": None if o is None or o.observed is None else str(o.observed),
         "expected": None if o is None or o.expected is None else str(o.expected),
         "source": o.source if o else None,
-        "remediation": item.control.remediation,
+        "remediation": item_fix(item),
         "duration": round(item.duration, 4),
         "attempts": max(item.attempts, 1),
     }

@@ -152,3 +152,28 @@ def test_ini_report_settings_without_a_profile_leave_ordinary_runs_alone(tmp_pat
     res = pytest_in(sub)
     assert res.returncode == 0 and "1 passed" in res.stdout, res.stdout + res.stderr
     assert not (tmp_path / "r.json").exists()
+
+
+def test_profile_outside_the_cwd_does_not_move_the_rootdir(tmp_path: Path) -> None:
+    (tmp_path / "here").mkdir()
+    (tmp_path / "there").mkdir()
+    prof = profile(tmp_path / "there")
+    res = pytest_in(tmp_path / "here", "--jada-profile",
+                    os.path.relpath(prof, tmp_path / "here"), *ONLY_UNIT, "--jada-report-json",
+                    "r.json")
+    assert f"rootdir: {tmp_path / 'here'}" in res.stdout, res.stdout
+    assert "../" not in res.stdout, res.stdout
+    assert json.loads((tmp_path / "here" / "r.json").read_text())["records"]
+
+
+def test_empty_project_without_profile_gets_one_hint(tmp_path: Path) -> None:
+    res = pytest_in(tmp_path)
+    assert res.returncode == 5 and res.stdout.count("no profile given; to check targets run "
+                                                    "pytest --jada-profile PROFILE.yaml") == 1
+
+
+def test_project_with_its_own_tests_gets_no_hint(tmp_path: Path) -> None:
+    (tmp_path / "test_x.py").write_text("def test_x():\n    pass\n")
+    res = pytest_in(tmp_path, "-k", "nothing-matches")
+    assert res.returncode == 5 and "jada-profile" not in res.stdout
+    assert "jada-profile" not in pytest_in(tmp_path).stdout

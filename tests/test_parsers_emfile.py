@@ -91,4 +91,15 @@ def test_the_journal_probe_feeds_unit_04(tmp_path: Path) -> None:
     out = run_journal_probe(tmp_path, ["1700000080.1 orch python3[35]: listening", go])
     res = evaluate("JADA-UNIT-04", ctx({"hc_journal": out}))
     assert res.status == "fail", res
-    assert f"1 'Too many open files'/EMFILE lines in the last 60 min; latest: {go}" in res.message
+    shown = go.replace("1700000090.25", "2023-11-14T22:14:50.250000Z")  # ISO 8601, not epoch
+    assert f"1 'Too many open files'/EMFILE lines in the last 60 min; latest: {shown}" \
+        in res.message
+
+
+def test_journal_line_timestamp_becomes_iso_8601() -> None:
+    from jada_checks.parsers.emfile import iso_line
+
+    assert iso_line("1732700000.123456 web-1 agent[42]: EMFILE") == \
+        "2024-11-27T09:33:20.123456Z web-1 agent[42]: EMFILE"
+    assert iso_line("1732700000 h x: m") == "2024-11-27T09:33:20Z h x: m"
+    assert iso_line("not-a-time h x: m") == "not-a-time h x: m"

@@ -52,13 +52,14 @@ def test_no_retry_without_deadline_or_after_it() -> None:
 
 @pytest.mark.parametrize(("text", "seconds"), [
     ("90s", 90), ("2m", 120), ("1m30s", 90), ("45", 45), ("1h", 3600), ("1.5m", 90),
-    ("500ms", 0.5), (" 10S ", 10),
+    ("500ms", 0.5), (" 10S ", 10), ("1h30m", 5400), ("2 mins", 120), ("1m 30s", 90),
+    ("1 hour 30 minutes", 5400), ("90 sec", 90),
 ])
 def test_parse_duration(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "s", "ten", "10x", "-5s", "1m 30s"])
+@pytest.mark.parametrize("text", ["", "s", "ten", "10x", "-5s", "2 minx", "1m30", "m30"])
 def test_parse_duration_rejects(text: str) -> None:
     with pytest.raises(ValueError):
         parse_duration(text)

@@ -18,6 +18,7 @@ from tests.test_reporting_support import doc, rec
     (None, "fail", "newly_failing"), ("pass", "error", "newly_erroring"),
     ("fail", "error", "newly_erroring"), ("fail", "pass", "resolved"),
     ("error", "skipped", "resolved"), ("fail", "fail", None), ("pass", "pass", None),
+    ("error", "error", None),
     ("skipped", "pass", None), (None, "pass", None),
 ])
 def test_classify(before: str | None, now: str, kind: str | None) -> None:
@@ -36,6 +37,16 @@ def test_changed_observed_value_while_passing() -> None:
     assert not d["newly_failing"] and not d["resolved"] and not d["newly_erroring"]
     assert d["baseline"] == {"path": "base.json", "finished": base["run"]["finished"],
                              "suite_version": "0.1.0"}
+
+
+def test_changed_observed_value_while_still_failing() -> None:
+    """The demo's somaxconn 1536 -> 2048 on drifted: failing both times, value moved."""
+    base = doc([rec(control="JADA-NET-01", outcome="fail", observed="1536")])
+    now = [rec(control="JADA-NET-01", outcome="fail", observed="2048")]
+    d = compute(base, now, ["web-1"], "base.json")
+    assert [(e["outcome_from"], e["outcome_to"], e["observed_from"], e["observed_to"])
+            for e in d["changed"]] == [("fail", "fail", "1536", "2048")]
+    assert not d["newly_failing"]
 
 
 def test_only_targets_of_the_baseline_are_compared() -> None:
@@ -69,3 +80,20 @@ def test_read_refuses_invalid_and_broken_reports(tmp_path: Path) -> None:
     path.write_text("{not json")
     with pytest.raises(InputError, match="line 1: not valid JSON"):
         document.read(path, "baseline")
+
+
+def test_still_failing_change_in_every_report_and_the_demo_check() -> None:
+    """Markdown, HTML and the demo's own assertion see the somaxconn change on drifted."""
+    from jada_checks.demo import drift_problems
+    from jada_checks.reporting import html, markdown
+
+    base = doc([rec(control="JADA-NET-01", target="drifted", outcome="fail",
+                    observed="net.core.somaxconn = 1536")])
+    now = [rec(control="JADA-NET-01", target="drifted", outcome="fail",
+               observed="net.core.somaxconn = 2048")]
+    report = doc(now, drift=compute(base, now, ["drifted"], "base.json"))
+    assert "changed (still fail) | drifted | `JADA-NET-01`" in markdown.render(report)
+    assert "net.core.somaxconn = 1536 → net.core.somaxconn = 2048" in html.render(report)
+    assert drift_problems(report) == []
+    report["drift"]["changed"] = []
+    assert "somaxconn change 1536 -> 2048" in drift_problems(report)[0]

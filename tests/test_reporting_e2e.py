@@ -72,11 +72,20 @@ def test_all_reports_written_and_valid(tmp_path: Path, xdist: tuple[str, ...]) -
     for rec in r.report["records"]:
         assert rec["outcome"] == "error" and rec["message"].startswith("unreachable:")
     assert "## Unreachable targets" in md.read_text()
+    # the cause's fix (the same ssh command, by hand) once per target, not per control
+    ssh = "ssh -p 1 -o BatchMode=yes -o ConnectTimeout=2"
+    assert r.out.count(ssh) == 2 and md.read_text().count(ssh) == 2, r.out
+    assert "60-jada.conf" not in r.out + md.read_text()
     assert "<script>" in page.read_text()
     for line in ("UNREACHABLE web-1: unreachable: root@127.0.0.1:1",
                  "UNREACHABLE web-2: unreachable: root@127.0.0.1:1"):
         assert r.out.count(line) == 1, r.out
-    cases = ET.parse(junit).getroot().iter("testcase")
+    cases = list(ET.parse(junit).getroot().iter("testcase"))
+    assert {(c.get("classname"), c.get("name")) for c in cases} == {
+        ("unit", f"JADA-UNIT-0{i}[web-{n}]") for i in range(1, 6) for n in (1, 2)} | {
+        (a, c.get("name")) for c in cases for a in ("fd", "lim", "net", "cfg")
+        if c.get("name").startswith(f"JADA-{a.upper()}-")}
+    assert "@" not in r.out.replace("root@", "").replace("ops@", "")  # no xdist group suffix
     props = [{p.get("name"): p.get("value") for p in c.iter("property")} for c in cases]
     assert props and all({"control", "severity", "target", "outcome"} <= set(p) for p in props)
     assert {p["outcome"] for p in props} == {"error"}
@@ -108,10 +117,21 @@ def test_stale_waiver_is_reported(tmp_path: Path) -> None:
     (("--jada-fail-on", "severe"), "invalid choice"),
     (("--jada-retry-timeout", "soon"), "--jada-retry-timeout: 'soon' is not a duration"),
     (("--jada-shard", "3/2"), "--jada-shard: '3/2': need 1 <= I <= N"),
+    (("--jada-fail-on-drift",), "--jada-fail-on-drift needs --jada-baseline"),
+    (("--jada-retry-timeout", "2", "mins"), "'2' is followed by a stray argument 'mins'; "
+     "quote the whole duration (--jada-retry-timeout '2 mins')"),
 ])
 def test_usage_errors_exit_4(tmp_path: Path, args: tuple[str, ...], words: str) -> None:
     r = suite(tmp_path, profile(tmp_path), *args)
     assert r.code == 4 and words in r.out, r.out
+    assert "gate PASSED" not in r.out and not r.report, r.out
+
+
+def test_severity_is_case_insensitive_and_spelled_durations_run(tmp_path: Path) -> None:
+    r = suite(tmp_path, profile(tmp_path), "--jada-fail-on", "HIGH",
+              "--jada-retry-timeout", "1 sec", *ONLY_UNIT)
+    assert r.code == 1 and r.report["run"]["options"] == dict(
+        r.report["run"]["options"], fail_on="high", retry_timeout=1.0), r.out
 
 
 def test_bad_waivers_file_exits_4_naming_file_and_pointer(tmp_path: Path) -> None:
@@ -132,8 +152,13 @@ def test_report_option_without_profile_exits_4(tmp_path: Path) -> None:
     assert res.returncode == 4 and "--jada-baseline needs a profile" in res.stderr
 
 
-def test_nothing_selected_exits_5(tmp_path: Path) -> None:
-    assert suite(tmp_path, profile(tmp_path), "-k", "no-such-control").code == 5
+def test_nothing_selected_exits_5_and_says_so(tmp_path: Path) -> None:
+    md = tmp_path / "r.md"
+    r = suite(tmp_path, profile(tmp_path), "-k", "no-such-control", "--jada-report-md", str(md))
+    assert r.code == 5 and r.report["run"]["exit_status"] == 5
+    assert "gate PASSED" not in r.out + md.read_text(), r.out
+    assert "NOTHING SELECTED (exit 5): no control matched the selection" in r.out
+    assert document.schema_errors(r.report) == []
 
 
 def test_drift_and_fail_on_drift(tmp_path: Path) -> None:

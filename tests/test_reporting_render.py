@@ -58,6 +58,18 @@ def test_html_is_self_contained_and_filterable() -> None:
     assert "model &lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page
 
 
+def test_html_leads_to_the_failure() -> None:
+    """Targets with findings first, passes hidden until asked for, fixes copyable."""
+    page = html.render(sample())
+    assert 'value="pass"> pass' in page and 'value="fail" checked' in page
+    assert re.search(r'<tr class="pass" data-state="pass"[^>]* hidden>', page)
+    assert '<a href="#t-web-1-first">first finding</a>' in page
+    assert 'id="t-web-1-first" class="fail"' in page
+    assert '<button class="copy" type="button">copy</button><pre class="fix">fix it</pre>' in page
+    # web-2's one unreachable error is one "not checked" row naming the cause.
+    assert "1 controls not checked" in page
+
+
 class FakeTR:
     """The part of TerminalReporter the summary uses, over a real TerminalWriter."""
 
@@ -97,3 +109,21 @@ def test_terminal_summary_falls_back_to_counts_when_narrow() -> None:
     tr = FakeTR(False, width=24)
     write_summary(tr, sample(), [])  # type: ignore[arg-type]
     assert re.search(r"web-1\s+fail 1\s+error 0\s+waived 1", tr.buf.getvalue())
+
+
+def test_terminal_shows_each_cause_fix_once_per_target() -> None:
+    """Refused sudo and missing AWS credentials: one line per target, then that cause's fix
+    once (indented to paste), not one configuration fix per control."""
+    sudo = "a read that needs root was refused: sudo: a password is required"
+    aws = "no AWS credentials found for Lightsail GetInstance (standard chain)"
+    records = [rec(control=c, outcome="error", message=sudo, remediation="visudo -c")
+               for c in ("JADA-FD-01", "JADA-NET-01")]
+    records += [rec(control=c, outcome="error", message=aws, area="ls",
+                    remediation="aws configure --profile jada-checks")
+                for c in ("JADA-LS-01", "JADA-LS-02")]
+    tr = FakeTR(False)
+    write_summary(tr, doc(records), [])  # type: ignore[arg-type]
+    out = tr.buf.getvalue()
+    assert f"SUDO web-1: 2 controls errored, {sudo}\n  fix:\n      visudo -c\n" in out
+    assert f"AWS web-1: 2 controls errored, {aws}\n  fix:\n      aws configure" in out
+    assert out.count("visudo -c") == 1 and out.count("aws configure") == 1

@@ -56,11 +56,38 @@ class AwsSettings:
     read_timeout: float = 10
     max_attempts: int = 4
     retry_mode: str = "standard"
+    credentials: str = "chain"
 
     @classmethod
     def from_profile(cls, aws: dict[str, Any]) -> AwsSettings:
         names = cls.__dataclass_fields__
         return cls(**{k: v for k, v in aws.items() if k in names})
+
+
+# The local endpoint (checks/sandbox/lightsail_endpoint.py) accepts any signature; these
+# fixed, public strings only exist so botocore signs at all. Why a profile setting and not
+# environment variables: the sandbox's profile then works as written, with nothing to
+# export, and the real-AWS path is untouched (the standard chain). Why it is safe: the
+# setting is refused unless endpoint_url is http on a loopback address, so these strings
+# cannot reach AWS, and no real secret is ever written into a profile.
+SANDBOX_CREDENTIALS = ("sandbox", "sandbox-secret")
+
+
+def sandbox_credentials_problem(endpoint_url: str | None) -> str | None:
+    """Why ``credentials: sandbox`` cannot be used with ``endpoint_url``, or None."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    url = urlsplit(endpoint_url or "")
+    try:
+        loopback = url.hostname == "localhost" or ipaddress.ip_address(
+            url.hostname or "").is_loopback
+    except ValueError:
+        loopback = False
+    if url.scheme == "http" and loopback:
+        return None
+    return (f"aws.credentials 'sandbox' needs a loopback http endpoint_url (the sandbox's "
+            f"local endpoint), not {endpoint_url!r}; real AWS uses credentials 'chain'")
 
 
 _CLIENTS: dict[tuple[str, AwsSettings], Any] = {}
@@ -89,7 +116,15 @@ def _make_client(settings: AwsSettings, region: str) -> Any:
         retries={"mode": settings.retry_mode, "total_max_attempts": settings.max_attempts},
         user_agent_extra=f"jada-checks/{jada_checks.__version__}",
     )
-    session = boto3.Session(profile_name=settings.profile)
+    if settings.credentials == "sandbox":
+        # Checked at profile load too; here again so no code path signs for a real endpoint.
+        problem = sandbox_credentials_problem(settings.endpoint_url)
+        if problem:
+            raise CheckError(problem)
+        session = boto3.Session(aws_access_key_id=SANDBOX_CREDENTIALS[0],
+                                aws_secret_access_key=SANDBOX_CREDENTIALS[1])
+    else:
+        session = boto3.Session(profile_name=settings.profile)
     # endpoint_url=None leaves botocore's own resolution (AWS_ENDPOINT_URL_LIGHTSAIL, config).
     return session.client("lightsail", endpoint_url=settings.endpoint_url, config=config)
 

@@ -9,7 +9,7 @@ from jada_checks.context import CheckContext
 from jada_checks.controls import host_facts as hf
 from jada_checks.facts.probes import probe, unit_properties
 from jada_checks.model import CheckError, Outcome, control, failed, passed
-from jada_checks.parsers.emfile import EMFILE_ERE
+from jada_checks.parsers.emfile import EMFILE_ERE, iso_line
 from jada_checks.parsers.proc import parse_status_ids
 
 # Journal facts, never the journal: when the unit's processes last logged, EMFILE lines per
@@ -227,7 +227,7 @@ def journal_logging(ctx: CheckContext) -> Outcome:
                         f"(journalctl _SYSTEMD_UNIT={ctx.expect['unit']})")
     if count:
         problems.append(f"{count} 'Too many open files'/EMFILE lines in the last {window} min; "
-                        f"latest: {latest[:300]}")
+                        f"latest: {iso_line(latest)[:300]}")
     if problems:
         return failed("; ".join(problems), observed=observed, expected=expected, source=source)
     return passed(f"logs reach the journal (stdout->{out}, stderr->{err}); no EMFILE lines in "

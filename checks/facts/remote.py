@@ -9,8 +9,10 @@ one multiplexed connection per target for the whole run. Every remote command ru
 from __future__ import annotations
 
 import atexit
+import os
 import shlex
 import shutil
+import stat
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -72,6 +74,34 @@ def classify_ssh_error(stderr: str) -> str:
     # A multiplexed session whose master died (keepalives unanswered) ends with no message.
     return f"ssh failed: {last[-1][:200]}" if last else \
         "connection lost (the SSH session ended without a message)"
+
+
+def local_problem(ssh: dict[str, Any]) -> str | None:
+    """What is wrong on *this* side before ssh runs, named as it is.
+
+    OpenSSH reports a missing or unreadable identity file, or one it refuses because it
+    is group/world-accessible (sshkey_perm_ok: owned by the caller and mode & 077), only
+    as "Permission denied (publickey)", and a missing known_hosts file only as "host key
+    verification failed", which read like the target's fault. Same rules, checked here.
+    """
+    key = ssh.get("identity_file")
+    if key:
+        path = Path(key)
+        if not path.exists():
+            return f"identity file {key} does not exist (ssh.identity_file)"
+        if not path.is_file():
+            return f"identity file {key} is not a file (ssh.identity_file)"
+        if not os.access(path, os.R_OK):
+            return f"identity file {key} is not readable by uid {os.getuid()} (ssh.identity_file)"
+        st = path.stat()
+        if st.st_uid == os.getuid() and st.st_mode & 0o077:
+            return (f"identity file {key} has mode {stat.S_IMODE(st.st_mode):04o}; OpenSSH "
+                    "ignores a private key others can access (chmod 600 it)")
+    kh = ssh.get("known_hosts")
+    if kh and ssh.get("host_key_policy", "strict") == "strict" and not Path(kh).exists():
+        return (f"known_hosts file {kh} does not exist (ssh.known_hosts); with "
+                "host_key_policy strict the host key must already be in it")
+    return None
 
 
 @dataclass
@@ -143,6 +173,9 @@ class Connection:
         """Run one bash script on the target, as the SSH user, under a timeout; raise
         Unreachable on SSH trouble. Never ``sudo bash``: with ``ssh.sudo`` the script itself
         sudo's only its root reads (see probes.PRELUDE), so sudoers can stay least privilege."""
+        problem = local_problem(self.ssh)
+        if problem:
+            raise Unreachable(problem)
         host = self._testinfra_host()
         if not self._master_alive():
             self.counters.connections += 1

@@ -22,6 +22,7 @@ offene Dateien") is not recognised.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 # POSIX ERE over the lower-cased message; [^0-9a-z_] stands in for a word boundary.
@@ -39,3 +40,16 @@ def is_emfile(message: str) -> bool:
 def journal_message(line: str) -> str:
     """The message of a ``journalctl -o short-unix`` line (what the probe's awk matches)."""
     return _PREFIX.sub("", line, count=1)
+
+
+def iso_line(line: str) -> str:
+    """A ``short-unix`` line with its epoch timestamp as ISO 8601 UTC, for people:
+    ``1732700000.123456 host x[1]: m`` -> ``2024-11-27T09:33:20.123456Z host x[1]: m``."""
+    stamp, sep, rest = line.partition(" ")
+    try:
+        when = dt.datetime.fromtimestamp(float(stamp), dt.UTC)
+    except (ValueError, OverflowError, OSError):
+        return line
+    text = when.isoformat(timespec="microseconds" if "." in stamp else "seconds")
+    return text.replace("+00:00", "Z") + sep + rest
+

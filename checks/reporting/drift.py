@@ -1,9 +1,10 @@
 """Drift: what changed per target and control since a baseline report.
 
 Compared on raw outcomes (a waived failure is still a failure): newly failing, newly
-erroring, resolved (fail/error before, pass/skipped now), and *changed* — passing both
-times but the observed value differs (``4096 -> 8192``). Only targets this run checked
-are compared, so a shard can be compared with a full baseline.
+erroring, resolved (fail/error before, pass/skipped now), and *changed* — the same
+outcome both times but the observed value differs (``4096 -> 8192`` while passing, or
+``1536 -> 2048`` while still failing: a value moving is news even when the verdict is not).
+Only targets this run checked are compared, so a shard can be compared with a full baseline.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ def classify(rec: dict[str, Any], old: dict[str, Any] | None) -> str | None:
         return "newly_erroring"
     if before in ("fail", "error") and now in ("pass", "skipped"):
         return "resolved"
-    if before == now == "pass" and old is not None and old["observed"] != rec["observed"]:
-        return "changed"
+    if old is not None and before == now and old["observed"] != rec["observed"]:
+        return "changed"  # same outcome, other value: 1536 -> 2048 while still failing
     return None
 
 
@@ -60,9 +61,12 @@ def changes(drift: dict[str, Any]) -> list[tuple[str, dict[str, Any], str, str]]
     out = []
     for kind in ("newly_failing", "newly_erroring", "resolved", "changed"):
         for e in drift[kind]:
+            label = kind.replace("_", " ")
             if kind == "changed":
                 old, new = str(e["observed_from"]), str(e["observed_to"])
+                if e["outcome_to"] != "pass":
+                    label = f"changed (still {e['outcome_to']})"
             else:
                 old, new = e["outcome_from"] or "absent", e["outcome_to"]
-            out.append((kind.replace("_", " "), e, old, new))
+            out.append((label, e, old, new))
     return out

@@ -60,8 +60,22 @@ def decide(records: list[dict[str, Any]], fail_on: str, *, drift: dict[str, Any]
     }
 
 
-def explain(gate: dict[str, Any]) -> str:
-    """One line for humans: why the gate passed or failed."""
+NOT_DECIDED = {
+    EXIT_INTERRUPTED: "run INTERRUPTED (exit 2): results are partial; gate not decided",
+    EXIT_INTERNAL_ERROR: "INTERNAL ERROR (exit 3): see the traceback above; gate not decided",
+    EXIT_USAGE: "USAGE ERROR (exit 4): see the error above; nothing was checked",
+    EXIT_NOTHING_SELECTED: "NOTHING SELECTED (exit 5): no control matched the selection "
+                           "(-k, -m, --jada-shard); nothing was checked",
+}
+
+
+def explain(gate: dict[str, Any], exit_status: int | None = None) -> str:
+    """One line for humans: why the gate passed or failed, or, when the run ended with
+    another exit status, that status: "gate PASSED" is only ever said of an exit 0."""
+    if exit_status in NOT_DECIDED:
+        return NOT_DECIDED[exit_status]
+    if exit_status is not None and exit_status not in (EXIT_OK, EXIT_GATE_FAILED):
+        return f"exit {exit_status}: gate not decided"
     why = []
     if gate["blocking"]:
         why.append(f"{len(gate['blocking'])} finding(s) at or above {gate['fail_on']}")

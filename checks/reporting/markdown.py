@@ -1,14 +1,18 @@
 """The Markdown report, sized for ``$GITHUB_STEP_SUMMARY`` and GitLab job summaries.
 
-Findings lead: per target, failures and errors (most severe first) with their remediation,
-then waived findings, then skipped and passing controls folded into a ``<details>`` block.
+Findings lead: per target, errors whose cause is the connection, AWS credentials or sudo
+(once, with the cause's fix), failures and errors (most severe first), each fix as a fenced
+``sh`` block under the table, then waived findings, then skipped and passing controls
+folded into a ``<details>`` block.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from jada_checks.model import severity_rank
+from jada_checks.remediation import cause
 from jada_checks.reporting.drift import changes as drift_changes
 from jada_checks.reporting.gate import explain, is_waived
 
@@ -32,9 +36,32 @@ def order(rec: dict[str, Any]) -> tuple[int, int, str]:
     return (group, -severity_rank(rec["severity"]), rec["control"])
 
 
+def fence(text: str, lang: str = "sh") -> list[str]:
+    """A fenced code block that survives any backticks in ``text``."""
+    ticks = "`" * max(3, max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
+    return [ticks + lang, *text.splitlines(), ticks]
+
+
+def _fixes(recs: list[dict[str, Any]]) -> list[str]:
+    """Each finding's fix as a fenced shell block under the table (a table cell cannot
+    hold one); identical fixes (the NET controls share their drop-in) are shown once."""
+    out: list[str] = []
+    seen: dict[str, str] = {}
+    for r in recs:
+        fix = r["remediation"].strip()
+        if not fix:
+            continue
+        if fix in seen:
+            out += [f"**Fix for `{r['control']}`:** the same as `{seen[fix]}`.", ""]
+            continue
+        seen[fix] = r["control"]
+        out += [f"**Fix for `{r['control']}`:**", "", *fence(fix), ""]
+    return out
+
+
 def _finding_rows(recs: list[dict[str, Any]]) -> list[str]:
-    rows = ["| Outcome | Control | Severity | Finding | Observed | Expected | Remediation |",
-            "|---|---|---|---|---|---|---|"]
+    rows = ["| Outcome | Control | Severity | Finding | Observed | Expected |",
+            "|---|---|---|---|---|---|"]
     for r in recs:
         outcome = ICON[r["outcome"]]
         message = esc(r["message"])
@@ -46,23 +73,25 @@ def _finding_rows(recs: list[dict[str, Any]]) -> list[str]:
             else:
                 message += f"<br>**waiver expired {w['expires']}**"
         rows.append(f"| {outcome} | `{r['control']}` | {r['severity']} | {message} | "
-                    f"{esc(r['observed'])} | {esc(r['expected'])} | {esc(r['remediation'])} |")
+                    f"{esc(r['observed'])} | {esc(r['expected'])} |")
     return rows
 
 
-def _target(target: str, recs: list[dict[str, Any]], reason: str | None) -> list[str]:
+def _target(target: str, recs: list[dict[str, Any]]) -> list[str]:
     """One target's section; an unreachable target's identical errors become one line."""
     recs = sorted(recs, key=order)
-    blocked = [r for r in recs if reason and r["message"] == reason and not is_waived(r)]
+    groups = blocked_groups(recs)
+    blocked = [r for group in groups.values() for r in group]
     recs = [r for r in recs if r not in blocked]
     findings = [r for r in recs if order(r)[0] <= 1]
     rest = [r for r in recs if order(r)[0] > 1]
     out = [f"### {esc(target)}", ""]
-    if blocked:
-        out += [f"**Not checked — {esc(reason)}:** " + ", ".join(
-            f"`{r['control']}` ({r['severity']})" for r in blocked), ""]
+    for why, group in groups.items():
+        out += [f"**Not checked — {esc(why)}:** " + ", ".join(
+            f"`{r['control']}` ({r['severity']})" for r in group), "",
+            "**Fix:**", "", *fence(group[0]["remediation"].strip()), ""]
     if findings:
-        out += _finding_rows(findings) + [""]
+        out += _finding_rows(findings) + [""] + _fixes(findings)
     elif not blocked:
         out += ["No findings.", ""]
     if rest:
@@ -71,6 +100,16 @@ def _target(target: str, recs: list[dict[str, Any]], reason: str | None) -> list
         out += [f"| {ICON[r['outcome']]} | `{r['control']}` | {esc(r['title'])} | "
                 f"{esc(r['observed'])} |" for r in rest]
         out += ["", "</details>", ""]
+    return out
+
+
+def blocked_groups(recs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Unwaived errors whose cause is the connection, credentials or sudo, by message:
+    shown once with the cause's fix rather than once per control."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in recs:
+        if r["outcome"] == "error" and not is_waived(r) and cause(r["message"]):
+            out.setdefault(r["message"], []).append(r)
     return out
 
 
@@ -93,7 +132,7 @@ def render(doc: dict[str, Any]) -> str:
     gate, s, run = doc["gate"], doc["summary"], doc["run"]
     icon = "✅" if gate["passed"] else "❌"
     out = ["# jada-checks report", "",
-           f"**{icon} {esc(explain(gate))}**", "",
+           f"**{icon} {esc(explain(gate, run.get('exit_status')))}**", "",
            f"{s['total']} results on {len(run['targets'])} target(s): {s['fail']} fail, "
            f"{s['error']} error, {s['waived']} waived, {s['skipped']} skipped, "
            f"{s['pass']} pass. Profile `{esc(run['profile']['path'])}` "
@@ -116,9 +155,8 @@ def render(doc: dict[str, Any]) -> str:
                 for x in w["stale"]]
         out.append("")
     out += ["## Results by target", ""]
-    unreachable = {u["target"]: u["reason"] for u in doc["unreachable"]}
     for target in run["targets"]:
         recs = [r for r in doc["records"] if r["target"] == target]
         if recs:
-            out += _target(target, recs, unreachable.get(target))
+            out += _target(target, recs)
     return "\n".join(out).rstrip() + "\n"

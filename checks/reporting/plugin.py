@@ -15,7 +15,7 @@ import pytest
 from jada_checks.options import ENV_PROFILE, REPORTING, SPECS, add_options, resolve, setting
 from jada_checks.plugin import PROFILE_KEY
 from jada_checks.reporting.convergence import DEADLINE_KEY
-from jada_checks.reporting.duration import parse_duration
+from jada_checks.reporting.duration import UNIT_WORD, parse_duration
 
 RETRY_KEY = pytest.StashKey[float]()
 PROFILE_ONLY = ("jada_report_json", "jada_report_md", "jada_report_html", "jada_waivers",
@@ -37,23 +37,43 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"{SPECS[given[0]].flag} needs a profile (--jada-profile, "
                                     f"${ENV_PROFILE} or ini jada_profile)")
         return
-    retry = config.getoption("jada_retry_timeout")
-    if retry is not None:
-        try:
-            config.stash[RETRY_KEY] = parse_duration(retry)
-        except ValueError as exc:
-            raise pytest.UsageError(f"{setting(config, 'jada_retry_timeout').origin}: "
-                                    f"{exc}") from None
+    check_retry(config)
+    if config.getoption("jada_fail_on_drift") and not config.getoption("jada_baseline"):
+        raise pytest.UsageError(f"{setting(config, 'jada_fail_on_drift').origin} needs "
+                                "--jada-baseline (an earlier JSON report to compare with); "
+                                "without one there is no drift to fail on")
     if hasattr(config, "workerinput"):
         return  # xdist worker: the controller collects, decides and writes
     from jada_checks.inputs import InputError
-    from jada_checks.reporting.run import ReportRun
+    from jada_checks.reporting.run import JunitNames, ReportRun
 
     try:
         run = ReportRun(config, profile)
     except InputError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.pluginmanager.register(run, "jada-report-run")
+    config.pluginmanager.register(JunitNames(config), "jada-junit-names")
+
+
+def check_retry(config: pytest.Config) -> None:
+    """Parse --jada-retry-timeout before anything runs. An unquoted ``2 mins`` reaches us
+    as the value ``2`` and a stray argument ``mins`` (which pytest would later report as a
+    missing file, after the run): name that mistake instead."""
+    retry = config.getoption("jada_retry_timeout")
+    if retry is None:
+        return
+    origin = setting(config, "jada_retry_timeout").origin
+    stray = [a for a in config.args if UNIT_WORD.match(a)
+             and not (config.invocation_params.dir / a).exists()]
+    if stray and setting(config, "jada_retry_timeout").source == "option":
+        raise pytest.UsageError(f"{origin}: {retry!r} is followed by a stray argument "
+                                f"{stray[0]!r}; quote the whole duration "
+                                f"(--jada-retry-timeout '{retry} {stray[0]}') or write it "
+                                "without a space (e.g. 2m)")
+    try:
+        config.stash[RETRY_KEY] = parse_duration(retry)
+    except ValueError as exc:
+        raise pytest.UsageError(f"{origin}: {exc}") from None
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -45,6 +45,39 @@ def load_baseline(path: str, profile: Profile) -> dict[str, Any]:
     return base
 
 
+def user_id(nodeid: str) -> str:
+    """``JADA-CFG-01[drifted]`` for xdist's ``JADA-CFG-01[drifted]@drifted``: loadgroup
+    appends the group (our target) to every id it schedules; users, the terminal and JUnit
+    see the id without it. Rewritten on the controller only: the worker asserts its own
+    ids, and the scheduler tracks items by index, not by id."""
+    head, sep, group = nodeid.rpartition("@")
+    if sep and head.endswith(f"[{group}]"):
+        return head
+    return nodeid
+
+
+class JunitNames:
+    """JUnit ``classname`` = the control's area (``unit``, ``net``, ``ls``...) instead of
+    empty (our ids have no ``::``). junitxml keeps attributes set on its node reporter
+    across phases, so setting it once per test after junitxml opened it is enough."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        from _pytest.junitxml import xml_key
+
+        xml = self.config.stash.get(xml_key, None)
+        rec = getattr(report, "jada", None)
+        if xml is None or report.when == "teardown":
+            return
+        area = rec["area"] if rec else next(
+            (v for k, v in report.user_properties if k == "area"), None)
+        if area:
+            xml.node_reporter(report).attrs["classname"] = area
+
+
 class ReportRun:
     """The records of one session, and everything derived from them at its end."""
 
@@ -69,6 +102,7 @@ class ReportRun:
 
     @pytest.hookimpl(tryfirst=True)  # before junitxml reads the teardown report's properties
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        report.nodeid = user_id(report.nodeid)
         rec = getattr(report, "jada", None)
         if rec is not None:
             rec = dict(rec)
@@ -125,16 +159,19 @@ class ReportRun:
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         self.doc = doc = self.build(int(exitstatus))
+        final = int(exitstatus)
+        if exitstatus in (0, 1):
+            final = doc["gate"]["exit_code"]
+        elif exitstatus == EXIT_NOTHING_SELECTED and not self.targets:
+            final = 0  # an empty shard (more shards than targets) is fine
+        doc["run"]["exit_status"] = final
         try:
             self.write(doc)
         except OSError as exc:
             sys.stderr.write(f"jada-checks: cannot write a report: {exc}\n")
-            session.exitstatus = EXIT_INTERNAL_ERROR
+            session.exitstatus = doc["run"]["exit_status"] = EXIT_INTERNAL_ERROR
             return
-        if exitstatus in (0, 1):
-            session.exitstatus = doc["gate"]["exit_code"]
-        elif exitstatus == EXIT_NOTHING_SELECTED and not self.targets:
-            session.exitstatus = 0  # an empty shard (more shards than targets) is fine
+        session.exitstatus = final
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self.doc is not None:

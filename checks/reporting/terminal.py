@@ -6,10 +6,12 @@ Colour comes from pytest's terminal writer, which only marks up on a TTY (or wit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from jada_checks.reporting.drift import changes as drift_changes
 from jada_checks.reporting.gate import explain, is_waived
 
 CELL = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "skipped": "SKIP"}
@@ -65,9 +67,15 @@ def write_summary(tr: pytest.TerminalReporter, doc: dict[str, Any],
     for u in doc["unreachable"]:
         tr.write_line(f"UNREACHABLE {u['target']}: {u['reason']} "
                       f"({u['controls']} controls not checked)", red=True, bold=True)
+        _fix(tr, doc, u["target"], lambda m, r=u["reason"]: m == r)
     for target, msgs in _refused(doc).items():
         tr.write_line(f"SUDO {target}: {len(msgs)} controls errored, {msgs[0]}",
                       red=True, bold=True)
+        _fix(tr, doc, target, lambda m: m.startswith(REFUSED))
+    for target, msgs in _aws(doc).items():
+        tr.write_line(f"AWS {target}: {len(msgs)} controls errored, {msgs[0]}",
+                      red=True, bold=True)
+        _fix(tr, doc, target, lambda m: AWS in m)
     drift = doc.get("drift")
     if drift is not None:
         n = {k: len(drift[k]) for k in ("newly_failing", "newly_erroring", "resolved",
@@ -75,22 +83,44 @@ def write_summary(tr: pytest.TerminalReporter, doc: dict[str, Any],
         tr.write_line(f"drift vs {drift['baseline']['path']}: "
                       + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in n.items()),
                       yellow=any(n.values()))
-        for e in drift["changed"]:
-            tr.write_line(f"  {e['target']} {e['control']}: {e['observed_from']} -> "
-                          f"{e['observed_to']}")
+        for label, e, old, new in drift_changes(drift):
+            if e["outcome_from"] == e["outcome_to"]:
+                tr.write_line(f"  {label}: {e['target']} {e['control']}: {old} -> {new}")
     for w in doc["waivers"]["expired"]:
         tr.write_line(f"waiver EXPIRED {w['expires']}: {w['control']} on {w['target']} "
                       "no longer applies", yellow=True)
     for w in doc["waivers"]["stale"]:
         tr.write_line(f"waiver STALE: {w['control']} on {w['target']}: {w['reason']}",
                       yellow=True)
-    gate = doc["gate"]
-    tr.write_line(explain(gate), green=gate["passed"], red=not gate["passed"], bold=True)
+    gate, status = doc["gate"], doc["run"].get("exit_status")
+    ok = gate["passed"] and status in (None, 0)
+    tr.write_line(explain(gate, status), green=ok, red=not ok, bold=True)
     for path in written:
         tr.write_line(f"report written: {path}")
 
 
 REFUSED = "a read that needs root was refused"
+AWS = "AWS credentials"
+
+
+def _fix(tr: pytest.TerminalReporter, doc: dict[str, Any], target: str,
+         match: Callable[[str], bool]) -> None:
+    """The cause's fix, once per target, indented so it pastes as it is."""
+    rec = next((r for r in doc["records"] if r["target"] == target
+                and r["outcome"] == "error" and match(r["message"])), None)
+    if rec is not None:
+        tr.write_line("  fix:")
+        for line in rec["remediation"].splitlines():
+            tr.write_line("      " + line)
+
+
+def _aws(doc: dict[str, Any]) -> dict[str, list[str]]:
+    """Per target, the messages of Lightsail controls that had no usable credentials."""
+    out: dict[str, list[str]] = {}
+    for r in doc["records"]:
+        if r["outcome"] == "error" and AWS in r["message"]:
+            out.setdefault(r["target"], []).append(r["message"])
+    return dict(sorted(out.items()))
 
 
 def _refused(doc: dict[str, Any]) -> dict[str, list[str]]:

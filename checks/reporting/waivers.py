@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from jada_checks.inputs import InputError, read_yaml, validate
+from jada_checks.inputs import _line_of as line_of
 
 SCHEMA = "waivers.schema.json"
 NO_MATCH = "matches no control and target in this run"
@@ -60,13 +61,44 @@ def _dates_to_text(data: Any) -> Any:
     return data
 
 
+def bad_date(path: Path) -> str | None:
+    """JSON pointer and line of the first YAML date that is not a calendar date: PyYAML
+    fails such a scalar while constructing, without saying where; its node tree knows."""
+    import yaml
+
+    def walk(node: yaml.Node, parts: list[str]) -> str | None:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                found = walk(v, [*parts, str(k.value)])
+                if found:
+                    return found
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                found = walk(v, [*parts, str(i)])
+                if found:
+                    return found
+        elif node.tag == "tag:yaml.org,2002:timestamp":
+            try:
+                yaml.SafeLoader(node.value).construct_yaml_timestamp(node)
+            except ValueError:
+                return f"/{'/'.join(parts)} (line {node.start_mark.line + 1}): {node.value!r}"
+        return None
+
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, yaml.YAMLError):
+        return None
+    return walk(root, []) if root is not None else None
+
+
 def load_waivers(path: str | Path) -> list[Waiver]:
     """Read and validate a waivers file; InputError names the file and JSON pointer."""
     path = Path(path)
     try:
         data, node = read_yaml(path, "waivers")
     except ValueError as exc:  # YAML's own date parsing, e.g. 2025-02-30
-        raise InputError(f"waivers {path}: invalid date: {exc}") from None
+        raise InputError(f"waivers {path}: {bad_date(path) or 'invalid date'}: {exc} "
+                         "(a calendar date, YYYY-MM-DD)") from None
     data = _dates_to_text(data)
     validate(data, SCHEMA, path, "waivers", node)
     out = []
@@ -74,7 +106,8 @@ def load_waivers(path: str | Path) -> list[Waiver]:
         try:
             expires = dt.date.fromisoformat(w["expires"])
         except ValueError:
-            raise InputError(f"waivers {path}: /waivers/{i}/expires: "
+            line = line_of(node, ["waivers", i, "expires"])
+            raise InputError(f"waivers {path}: /waivers/{i}/expires (line {line}): "
                              f"{w['expires']!r} is not a calendar date (YYYY-MM-DD)") from None
         out.append(Waiver(w["control"], w["target"], w["justification"].strip(), expires,
                           w.get("ticket")))

@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from jada_checks.cli import plain
 from jada_checks.sandbox import bases, leases
 from jada_checks.sandbox.hostdir import HostDirError
 from jada_checks.sandbox.machines import SandboxError
@@ -32,15 +33,20 @@ def _host(spec: str) -> tuple[str, str]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="jada-sandbox", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="jada-sandbox",
+                                 description=plain(__doc__.split("\n")[0]))
     sub = ap.add_subparsers(dest="cmd", required=True)
     named = argparse.ArgumentParser(add_help=False)
     named.add_argument("--name", default=os.environ.get("JADA_SANDBOX_NAME", "default"),
                        help="which sandbox (default: $JADA_SANDBOX_NAME or 'default'); its "
                             "state lives in $JADA_SANDBOX_DIR/NAME (/var/tmp/jada-sandbox)")
     up = sub.add_parser("up", parents=[named], help="boot hosts into a new sandbox")
-    up.add_argument("--host", type=_host, action="append", required=True, metavar="NAME=DIR")
-    up.add_argument("--profile-out", type=Path, required=True, metavar="FILE")
+    up.add_argument("--host", type=_host, action="append", required=True, metavar="NAME=DIR",
+                    help="boot a host NAME from the host directory DIR (e.g. "
+                         "compliant=sandbox/hosts/compliant); repeat for more hosts")
+    up.add_argument("--profile-out", type=Path, required=True, metavar="FILE",
+                    help="write the profile that checks the booted hosts here (use it "
+                         "with pytest --jada-profile FILE)")
     up.add_argument("--expect", type=Path, metavar="FILE",
                     help="expectations for the profile (default: sandbox/expect.yaml of a "
                          "checkout)")
@@ -74,8 +80,13 @@ def main(argv: list[str] | None = None) -> int:
         elif args.all:
             _status_all()
         else:
-            for name, m in sb.machines().items():
+            machines = sb.machines()
+            for name, m in machines.items():
                 print(f"{name:<24} {m.address:<15} pid {m.init_pid}")
+            if not machines:
+                print(f"sandbox {sb.name!r}: no hosts running (jada-sandbox up --host "
+                      "NAME=DIR --profile-out FILE boots some; status --all lists "
+                      "every sandbox)")
     except (SandboxError, HostDirError, leases.LeaseError) as exc:
         print(f"jada-sandbox: {exc}", file=sys.stderr)
         return 1

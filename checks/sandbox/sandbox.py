@@ -284,7 +284,10 @@ class Sandbox:
             targets.append(t)
         profile: dict[str, Any] = {"version": 1, "expect": expect, "targets": targets}
         if records:
-            profile["aws"] = {"endpoint_url": records, "connect_timeout": 2,
+            # credentials "sandbox": the endpoint's dummy credentials, accepted only with
+            # this loopback endpoint_url; the profile works without exporting anything.
+            profile["aws"] = {"endpoint_url": records, "credentials": "sandbox",
+                              "connect_timeout": 2,
                               "read_timeout": 5, "max_attempts": 3}
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("# Written by jada-sandbox up; points at sandbox hosts only.\n"

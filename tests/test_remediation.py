@@ -1,0 +1,141 @@
+"""Fixes are code: filled in with the target's values, valid shell, and not clobbering.
+
+Every filled fix goes through ``bash -n``; the demo-like Markdown report must carry every
+fix in a fenced block; an error whose cause is the connection, credentials or sudo gets
+that cause's fix, shown once per target.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from jada_checks.controls import catalogue
+from jada_checks.remediation import FIXES, fill, fix_for, target_values
+from jada_checks.reporting import markdown
+from tests.test_reporting_support import demo_like, demo_target, doc, rec
+
+FACTS = {"user": "jada", "home": "/home/jada", "settings": "/home/jada/.claude/settings.json"}
+UNREACHABLE = "unreachable: ops@10.0.0.7:2222: authentication refused (key not accepted)"
+NO_CREDS = "no AWS credentials found for Lightsail GetInstance (standard chain)"
+SUDO = "a read that needs root was refused: sudo: a password is required"
+
+
+def bash_n(script: str) -> str:
+    """bash's syntax check; returns its complaint, empty when the script parses."""
+    res = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True,
+                         timeout=30)
+    return res.stderr
+
+
+def test_every_control_has_a_fix() -> None:
+    assert {c.id for c in catalogue()} <= set(FIXES)
+
+
+@pytest.mark.parametrize("facts", [FACTS, {}], ids=["known-user", "looked-up-user"])
+def test_every_fix_is_valid_shell_with_real_values(tmp_path: Path, facts: dict) -> None:
+    target = demo_target(tmp_path)
+    for c in catalogue():
+        fix = fix_for(c.id, c.remediation, target, "fail", "x", facts)
+        assert bash_n(fix) == "", (c.id, fix)
+        assert not re.search(r"<[a-z][^>]*>|~SVC_USER|\{[a-z_]+\}", fix), (c.id, fix)
+        if c.side == "lightsail":
+            assert "--instance-name jada-prod-1" in fix or "--resource-name jada-prod-1" in fix
+            assert "--region eu-west-2" in fix, (c.id, fix)
+    cfg = fix_for("JADA-CFG-01", "", target, "fail", "x", facts)
+    if facts:
+        assert "chown jada: /home/jada/.claude/settings.json" in cfg
+    else:
+        assert cfg.startswith("SVC_USER=$(systemctl show -p User --value jada-agent.service)")
+        assert 'chown "$SVC_USER": "$SVC_SETTINGS"' in cfg
+
+
+def test_listen_queue_sysctls_share_one_dropin_written_whole(tmp_path: Path) -> None:
+    target = demo_target(tmp_path)
+    fixes = {i: fix_for(i, "", target, "fail", "x") for i in FIXES}
+    net = [fixes[i] for i in ("JADA-NET-01", "JADA-NET-02", "JADA-NET-03")]
+    block = ("cat > /etc/sysctl.d/60-jada.conf <<'EOF'\nnet.core.somaxconn = 4096\n"
+             "net.ipv4.tcp_max_syn_backlog = ")
+    assert all(block in f for f in net), net
+    # nothing else writes that file, and nothing appends to a sysctl.d file
+    assert not [i for i, f in fixes.items() if "60-jada.conf" in f and "sysctl.d" in f
+                and not i.startswith("JADA-NET-0")]
+    assert not any(">> /etc/sysctl.d" in f for f in fixes.values())
+
+
+def test_no_command_is_wrapped(tmp_path: Path) -> None:
+    """A wrapped command (``-p MainPID`` / ``--value UNIT`` on the next line) parses but
+    runs two wrong commands: no line may start with an option or a bare argument unless
+    the line before continues it with a backslash."""
+    target = demo_target(tmp_path)
+    for i in FIXES:
+        prev = ""
+        for line in fix_for(i, "", target, "fail", "x", FACTS).splitlines():
+            if line.startswith("-"):
+                assert prev.endswith("\\"), (i, prev, line)
+            prev = line
+
+
+@pytest.mark.parametrize(("message", "words"), [
+    (UNREACHABLE, "ssh -p 2222 -o BatchMode=yes"),
+    (NO_CREDS, "aws configure --profile jada-checks"),
+    (SUDO, "'sudo -n -l'"),
+])
+def test_cause_errors_get_the_cause_fix(tmp_path: Path, message: str, words: str) -> None:
+    target = demo_target(tmp_path)
+    fix = fix_for("JADA-NET-01", "", target, "error", message)
+    assert words in fix and "60-jada.conf" not in fix and bash_n(fix) == ""
+
+
+def test_identity_file_and_known_hosts_are_named_in_the_connection_fix(tmp_path: Path) -> None:
+    fix = fix_for("JADA-UNIT-01", "", demo_target(tmp_path), "error", UNREACHABLE)
+    assert f"-i {tmp_path}/id_demo" in fix and f"ls -l {tmp_path}/id_demo" in fix
+    assert f"ssh-keygen -F 10.0.0.7 -f {tmp_path}/known_hosts" in fix
+
+
+def test_markdown_shows_a_cause_once_per_target(tmp_path: Path) -> None:
+    target = demo_target(tmp_path)
+    recs = [rec(control=i, target="drifted", outcome="error", message=UNREACHABLE,
+                remediation=fix_for(i, "", target, "error", UNREACHABLE))
+            for i in ("JADA-NET-01", "JADA-UNIT-01", "JADA-FD-01")]
+    md = markdown.render(doc(recs))
+    assert md.count("ssh -p 2222") == 1 and "60-jada.conf" not in md
+    assert "**Not checked — unreachable: ops@10.0.0.7:2222" in md
+
+
+def test_every_fix_in_the_demo_markdown_is_fenced_and_parses(tmp_path: Path) -> None:
+    report = demo_like(tmp_path)
+    md = markdown.render(report)
+    blocks = re.findall(r"^```sh\n(.*?)\n```$", md, re.S | re.M)
+    failing = [r for r in report["records"] if r["outcome"] in ("fail", "error")]
+    assert len(failing) == 29 and blocks
+    for r in failing:
+        assert r["remediation"].strip() in blocks or \
+            f"**Fix for `{r['control']}`:** the same as" in md, r["control"]
+    for b in blocks:
+        assert bash_n(b) == "", b
+    # outside fences, no line of a fix leaks into the prose
+    prose = re.sub(r"^```sh\n.*?\n```$", "", md, flags=re.S | re.M)
+    assert "cat > /etc/sysctl.d/60-jada.conf" not in prose
+
+
+def test_a_failure_fix_starts_with_current_and_wanted_values(tmp_path: Path) -> None:
+    fix = fix_for("JADA-NET-01", "", demo_target(tmp_path), "fail", "x",
+                  observed="net.core.somaxconn = 1536\nrm -rf /",
+                  expected="net.core.somaxconn >= 4096")
+    assert fix.startswith("# now: net.core.somaxconn = 1536 rm -rf /\n"
+                          "# wanted: net.core.somaxconn >= 4096\n")
+    assert bash_n(fix) == ""
+
+
+def test_fill_leaves_foreign_braces_alone() -> None:
+    assert fill("awk '{print $NF}' {unit} ${{X:?y}}", {"unit": "a.service"}) == \
+        "awk '{print $NF}' a.service ${X:?y}"
+
+
+def test_values_are_shell_quoted(tmp_path: Path) -> None:
+    target = demo_target(tmp_path)
+    assert target_values(target, {"home": "/home/my user"})["home"] == "'/home/my user'"
