@@ -7,13 +7,19 @@ when, blanks around it aside, it is ASCII digits only and fits the field. ``int(
 
 from __future__ import annotations
 
+import base64
 import math
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from jada_checks.facts.host import split_sections
 from jada_checks.model import CheckError
+from jada_checks.parsers.cfg_facts import FactError, parse_procs
+from jada_checks.parsers.cgroup import parse_cgroup_tree
+from jada_checks.parsers.limits import strtoul
+from jada_checks.parsers.nr_open import NR_OPEN_MIN, kernel_accepts
 from jada_checks.parsers.numbers import (
     INT_MAX,
     NR_OPEN_MAX,
@@ -29,6 +35,17 @@ from jada_checks.parsers.numbers import (
     whole,
     whole_or_none,
 )
+from jada_checks.parsers.proc import (
+    RLIM_INFINITY,
+    parse_fd_table,
+    parse_file_nr,
+    parse_int,
+    parse_limits,
+    parse_rlimit,
+    parse_status_ids,
+)
+from jada_checks.parsers.ss import parse_listeners
+from jada_checks.parsers.unitlimits import parse_nofile_lines, parse_value
 
 # What int()/float() accept and no kernel, systemd or ss ever prints, and what overflows.
 NASTY = ["inf", "INFINITY", "-inf", "Infinity", "nan", "NaN", "1e999", "1e3", "-1", "-0",
@@ -48,6 +65,11 @@ def nasty(test):  # type: ignore[no-untyped-def]
     for text in NASTY:
         test = example(text)(test)
     return test
+
+
+def inline(text: str) -> bool:
+    """True when ``text`` stays one line (str.splitlines() also breaks at \\x1e, \\x85...)."""
+    return len(f"a{text}b".splitlines()) == 1
 
 
 def plain(text: str, high: int, low: int = 0) -> int | None:
@@ -176,3 +198,126 @@ def test_messages_name_the_fact_the_text_and_the_expectation() -> None:
     assert str(err.value) == "fromPort is True (bool): expected a whole number -1..65535"
     # a NumberError is a CheckError: a control that meets one reports *error*
     assert issubclass(NumberError, CheckError) and issubclass(NumberError, ValueError)
+
+
+# -- every parser that feeds a number ---------------------------------------------------
+
+@nasty
+@given(NUMBERISH)
+def test_proc_parsers(text: str) -> None:
+    rl = plain(text, RLIM_INFINITY)
+    if text.strip() in ("unlimited", "infinity"):
+        rl = RLIM_INFINITY
+    assert parse_rlimit(text) == rl
+    assert parse_int(text) == plain(text, U64_MAX)
+    nr = parse_file_nr(f"{text}\t0\t9223372036854775807")
+    assert (nr is None) == (plain(text, U64_MAX) is None or len(text.split()) != 1)
+    row = parse_limits(f"Max open files            {text}           4096          files\n")
+    if "Max open files" in row:
+        assert row["Max open files"].soft == parse_rlimit(text.strip())
+    ids = parse_status_ids(f"Uid:\t{text}\t0\t0\t0\n")
+    if "Uid" in ids:
+        assert ids["Uid"][0] == plain(text, U32_MAX)
+    else:
+        assert plain(text, U32_MAX) is None or len(text.split()) != 1
+
+
+@nasty
+@given(NUMBERISH)
+def test_fd_table(text: str) -> None:
+    if " " in text or "\n" in text or "\r" in text or not text:
+        return  # the numbers are space-separated fields of one line
+    for line, field in ((f"P {text} 70 16384 python3", "pid"), (f"P 35 {text} 16384 python3",
+                                                                 "nfds"),
+                        (f"P 35 70 {text} python3", "soft")):
+        _, procs, bad = parse_fd_table(line)
+        if field == "pid":
+            ok = plain(text, PID_MAX, low=1) is not None
+        elif field == "nfds":
+            ok = text == "-" or plain(text, NR_OPEN_MAX) is not None
+        else:
+            ok = text == "-" or parse_rlimit(text) is not None
+        assert (len(procs), len(bad)) == ((1, 0) if ok else (0, 1)), (line, procs, bad)
+
+
+@nasty
+@given(NUMBERISH)
+def test_ss_queues_and_pids(text: str) -> None:
+    if not text or any(c.isspace() for c in text) or "," in text or ")" in text:
+        return
+    for line, high, low in (
+            (f'LISTEN {text} 128 0.0.0.0:1 0.0.0.0:* users:(("p",pid=7,fd=3))', U32_MAX, 0),
+            (f'LISTEN 0 {text} 0.0.0.0:1 0.0.0.0:* users:(("p",pid=7,fd=3))', U32_MAX, 0),
+            (f'LISTEN 0 128 0.0.0.0:1 0.0.0.0:* users:(("p",pid={text},fd=3))', PID_MAX, 1)):
+        listeners, bad = parse_listeners(line)
+        ok = plain(text, high, low) is not None
+        assert (len(listeners), len(bad)) == ((1, 0) if ok else (0, 1)), (line, bad)
+
+
+@nasty
+@given(NUMBERISH)
+def test_unit_limit_lines(text: str) -> None:
+    soft, hard, valid = parse_value(text)
+    want = RLIM_INFINITY if text.strip() == "infinity" else plain(text, RLIM_INFINITY)
+    assert soft == hard == want and valid == (want is not None)
+    if not text or any(c.isspace() for c in text) or not inline(text):
+        return  # the line number is the field after the path's blank (paths may hold blanks)
+    cfg = parse_nofile_lines(f"LINE unit /u.service {text}:LimitNOFILE=1\n")
+    number = plain(text, U32_MAX, low=1)
+    assert [s.line for s in cfg.unit] == ([] if number is None else [number])
+    assert len(cfg.malformed) == (number is None)
+
+
+@nasty
+@given(NUMBERISH)
+def test_cgroup_pids_and_boot_nr_open(text: str) -> None:
+    value = kernel_accepts(text)  # C base-0 syntax on purpose; never a huge int(), never raises
+    assert value is None or NR_OPEN_MIN <= value <= NR_OPEN_MAX
+    if not text or any(c.isspace() for c in text):
+        return  # pids are blank-separated fields of one line
+    tree = parse_cgroup_tree(f"source cgroup /x\nG {base64.b64encode(b'/x').decode()} {text}\n")
+    pid = plain(text, PID_MAX)
+    if pid is None:
+        assert tree.problems == ["/x: cgroup.procs is not a list of pids"] and not tree.members
+    elif pid == 0:
+        assert "PID namespace" in tree.problems[0] and not tree.members
+    else:
+        assert tree.members == {pid: "/x"} and not tree.problems
+
+
+@nasty
+@given(NUMBERISH)
+def test_limits_conf_values(text: str) -> None:
+    value, used = strtoul(text.encode("utf-8", "surrogateescape"))
+    assert 0 <= value <= U64_MAX and 0 <= used <= len(text.encode("utf-8", "surrogateescape"))
+
+
+@nasty
+@given(NUMBERISH)
+def test_probe_exit_status(text: str) -> None:
+    if "\n" in text or "\r" in text:
+        return
+    sections = split_sections(f"@@JADA-BEGIN a\nout\n@@JADA-END a {text}\n")
+    fields = text.split()
+    rc = plain(fields[0], 255) if fields else None
+    assert sections["a"].rc == (-1 if rc is None else rc)
+
+
+@nasty
+@given(NUMBERISH)
+def test_cfg_process_records(text: str) -> None:
+    if "\t" in text or not inline(text):
+        return
+    for record, field, low, high in ((f"C\t{text}\n", "scanned", 0, PID_MAX),
+                                     (f"P\t{text}\tL3RtcA==\t\t0\t-\t0\t\n", "pid", 1, PID_MAX),
+                                     (f"P\t5\tL3RtcA==\t\t{text}\t-\t0\t\n", "flags", 0, U32_MAX)):
+        want = None if text in ("", "-") else plain(text, high, low)
+        try:
+            fact = parse_procs(record)
+        except FactError as exc:
+            assert want is None and "expected a whole number" in str(exc) or \
+                (field == "pid" and text in ("", "-")), (record, exc)
+        else:
+            got = {"scanned": fact.scanned, "pid": fact.claude[0].pid if fact.claude else None,
+                   "flags": fact.claude[0].model_flags if fact.claude else None}[field]
+            assert got == (want or 0 if field != "pid" else want), (record, got)

@@ -27,7 +27,11 @@ SYSTEMD_DEFAULT = "systemd's built-in default (soft 1024, hard 524288 capped at 
 
 
 def nofile_config(ctx: CheckContext) -> NofileConfig:
-    return parse_nofile_lines(hf.section(ctx, "hc_nofile_lines").out)
+    cfg = parse_nofile_lines(hf.section(ctx, "hc_nofile_lines").out)
+    if cfg.malformed:
+        raise CheckError(f"cannot parse the LimitNOFILE= lines: {cfg.malformed[0]!r} is not "
+                         "'LINE <unit|manager> <path> <line number>:<text>'")
+    return cfg
 
 
 def configured_origin(cfg: NofileConfig) -> str:

@@ -178,7 +178,10 @@ def unit_processes(ctx: CheckContext) -> tuple[str, list[ProcFds], CgroupTree]:
     """(where they were found, the unit's processes, its cgroup subtree). A cgroup of the
     subtree that could not be read makes it an error: its processes would go unseen."""
     sec = root_section(ctx, "hc_unit_procs")
-    how, procs = parse_fd_table(sec.out)
+    how, procs, bad = parse_fd_table(sec.out)
+    if bad:
+        raise CheckError(f"cannot parse the unit's process table: {bad[0]!r} is not 'P <pid> "
+                         "<open fds|-> <soft nofile|-> <comm>'")
     tree = parse_cgroup_tree(sec.out)
     if tree.problems:
         raise CheckError("the unit's cgroup subtree could not be read completely, so some of "

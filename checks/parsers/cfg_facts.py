@@ -14,9 +14,11 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from jada_checks.parsers.numbers import PID_MAX, S64_MAX, U32_MAX, NumberError, whole
 from jada_checks.parsers.settings import MAX_BYTES, SettingsFile, decode, missing, unusable
 
 ENV_NAMES = ("ANTHROPIC_MODEL", "CLAUDE_CONFIG_DIR")
+MODE_MAX = 0o7777  # stat -c %a: permission, setuid, setgid and sticky bits
 
 
 class FactError(ValueError):
@@ -74,11 +76,14 @@ class FilesFact:
         return [f for f in self.files if f.role == role]
 
 
-def _int(text: str, base: int = 10) -> int | None:
+def _int(text: str, what: str, high: int, base: int = 10, low: int = 0) -> int | None:
+    """A numeric field (``-`` or empty: not known), else FactError naming the field."""
+    if text in ("", "-"):
+        return None
     try:
-        return int(text, base) if text not in ("", "-") else None
-    except ValueError:
-        raise FactError(f"expected a number, got {text[:20]!r}") from None
+        return whole(text, what, low=low, high=high, base=base)
+    except NumberError as exc:
+        raise FactError(str(exc)) from None
 
 
 def _settings_for(state: str, path: str, size: int | None, data: str) -> SettingsFile:
@@ -105,12 +110,13 @@ def parse_files(text: str) -> FilesFact:
             out.home, out.real_home, out.workdir = b64(rec[1]), b64(rec[2]), b64(rec[3])
         elif rec[0] == "F" and len(rec) == 11:
             _, role, path, state, size, owner, mode, real, dst, rd, data = rec
-            path, size_n = b64(path), _int(size)
+            path, size_n = b64(path), _int(size, "a settings file's size", S64_MAX)
             d_owner, _, d_mode = dst.partition(":")
             out.files.append(FileFact(
                 role, path, state, size_n, None if owner == "-" else owner,
-                _int(mode, 8), b64(real), None if d_owner in ("", "-") else d_owner,
-                _int(d_mode, 8) if d_mode else None,
+                _int(mode, "a settings file's mode", MODE_MAX, 8), b64(real),
+                None if d_owner in ("", "-") else d_owner,
+                _int(d_mode, "a settings directory's mode", MODE_MAX, 8) if d_mode else None,
                 {"1": True, "0": False}.get(rd), _settings_for(state, path, size_n, data)))
         else:
             raise FactError(f"unexpected record {rec[0][:10]!r} with {len(rec)} fields")
@@ -278,16 +284,17 @@ def parse_procs(text: str) -> ProcsFact:
     out = ProcsFact()
     for rec in _records(text):
         if rec[0] == "C" and len(rec) == 2:
-            out.scanned = _int(rec[1]) or 0
+            out.scanned = _int(rec[1], "the count of scanned processes", PID_MAX) or 0
         elif rec[0] == "P" and len(rec) == 8:
-            pid = _int(rec[1])
+            pid = _int(rec[1], "a process's pid", PID_MAX, low=1)
             if pid is None:
                 raise FactError("a process record has no pid")
             readable = rec[5] != "-"
             env = b64(rec[5]) if readable else ""
             model = b64(rec[3])
+            flags = _int(rec[4], "a process's count of --model flags", U32_MAX) or 0
             out.claude.append(ClaudeProcess(
-                pid, b64(rec[2]), model if (_int(rec[4]) or 0) > 0 else None, _int(rec[4]) or 0,
+                pid, b64(rec[2]), model if flags > 0 else None, flags,
                 env.partition("=")[2] if env else None, rec[6] == "1", b64(rec[7]) or None,
                 readable))
         else:
