@@ -14,6 +14,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from jada_checks.controls.host_facts import SYSCTL_MAX, sysctl_int
 from jada_checks.facts.host import split_sections
 from jada_checks.model import CheckError
 from jada_checks.parsers.cfg_facts import FactError, parse_procs
@@ -301,6 +302,18 @@ def test_probe_exit_status(text: str) -> None:
     fields = text.split()
     rc = plain(fields[0], 255) if fields else None
     assert sections["a"].rc == (-1 if rc is None else rc)
+
+
+@nasty
+@given(NUMBERISH)
+def test_sysctl_values(text: str) -> None:
+    for key, high in SYSCTL_MAX.items():
+        want = plain(text, high)
+        if want is None:
+            with pytest.raises(NumberError, match=f"^{key.replace('/', '.')} \\(/proc/sys/"):
+                sysctl_int(text, key, f"/proc/sys/{key}")
+        else:
+            assert sysctl_int(text, key, f"/proc/sys/{key}") == want
 
 
 @nasty

@@ -17,6 +17,7 @@ from jada_checks.facts.host import Section
 from jada_checks.model import CheckError
 from jada_checks.parsers.cgroup import CgroupTree, parse_cgroup_tree
 from jada_checks.parsers.dump import DUMP_FUNCTION, FileDump, parse_dump
+from jada_checks.parsers.numbers import INT_MAX, NR_OPEN_MAX, U64_MAX, whole
 from jada_checks.parsers.proc import Pair, ProcFds, parse_fd_table, parse_limits, parse_values
 from jada_checks.parsers.systemd import parse_show
 
@@ -142,6 +143,11 @@ true
 
 UPTIME = "cat /proc/uptime"
 
+# The largest value the kernel holds for the /proc/sys integers the controls read: C int
+# for the listen-queue sysctls (proc_dointvec), sysctl_nr_open_max for fs.nr_open.
+SYSCTL_MAX = {"fs/nr_open": NR_OPEN_MAX, "net/core/somaxconn": INT_MAX,
+              "net/ipv4/tcp_max_syn_backlog": INT_MAX}
+
 
 def section(ctx: CheckContext, name: str) -> Section:
     return ctx.host.section(name).require_ok()
@@ -213,6 +219,15 @@ def runtime_values(ctx: CheckContext, *, service: bool = False
                          "be read (needs root: run as root or with ssh.sudo)")
     own = ns.get("service", "?") not in ("?", "!unreadable", ns.get("host"))
     return parse_values(sec.out), own
+
+
+def sysctl_int(raw: str | None, key: str, where: str) -> int:
+    """A /proc/sys or sysctl.d integer: unreadable, or not a value the kernel can hold for
+    ``key``, is an error naming the key and where it was read."""
+    name = key.replace("/", ".")
+    if raw is None:
+        raise CheckError(f"{name} could not be read from {where}")
+    return whole(raw, f"{name} ({where})", high=SYSCTL_MAX.get(key, U64_MAX))
 
 
 def sysctl_listing(ctx: CheckContext) -> tuple[list[tuple[str, list[str]]],
