@@ -14,6 +14,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from jada_checks.aws.lightsail import metric_value
 from jada_checks.controls.host_facts import SYSCTL_MAX, sysctl_int
 from jada_checks.facts.host import split_sections
 from jada_checks.model import CheckError
@@ -334,3 +335,19 @@ def test_cfg_process_records(text: str) -> None:
             got = {"scanned": fact.scanned, "pid": fact.claude[0].pid if fact.claude else None,
                    "flags": fact.claude[0].model_flags if fact.claude else None}[field]
             assert got == (want or 0 if field != "pid" else want), (record, got)
+
+
+@given(st.one_of(st.floats(), st.integers(min_value=-(2**1100), max_value=2**1100),
+                 st.booleans(), st.text(max_size=5)), st.sampled_from(["Percent", "Count"]))
+@example(math.inf, "Percent")
+@example(-1, "Count")
+@example(101, "Percent")
+@example(10**400, "Count")
+def test_lightsail_datapoints(value: object, unit: str) -> None:
+    high = 100.0 if unit == "Percent" else 1e300
+    try:
+        got = metric_value(value, "BurstCapacityPercentage", "Average", unit)
+    except NumberError as exc:
+        assert str(exc).startswith(f"a BurstCapacityPercentage datapoint's Average ({unit}) is ")
+    else:
+        assert math.isfinite(got) and 0 <= got <= high
