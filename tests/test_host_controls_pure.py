@@ -144,6 +144,7 @@ def test_garbage_facts_never_raise(name: str, garbage: str) -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(st.text(max_size=300))
+@example(garbage="D ")  # a sysctl.d listing of directory '': NET-02 failed instead of erroring
 def test_garbage_in_the_deciding_fact_is_an_error(garbage: str) -> None:
     for control, name in PRIMARY.items():
         out = evaluate(control, ctx({name: garbage}))
@@ -341,3 +342,10 @@ def test_nofile_that_strtoull_saturates_becomes_nr_open() -> None:
     wraps = GOOD["hc_limits_files"] + dump("/etc/security/limits.d/70-x.conf",
                                            "* hard nofile -5\n")  # 2**64-5: not saturated
     assert evaluate("JADA-LIM-02", ctx({"hc_limits_files": wraps})).status == "fail"
+def test_corrupt_sysctl_listing_is_an_error() -> None:
+    out = evaluate("JADA-NET-02", ctx({"hc_sysctl_files": "D \n"}))
+    assert out.status == "error" and "unexpected directory ''" in out.message, out
+    misplaced = f"D {b64('/etc/sysctl.d')}\n" + dump("/usr/lib/sysctl.d/x.conf", "a = 1\n")
+    out = evaluate("JADA-NET-02", ctx({"hc_sysctl_files": misplaced}))
+    assert out.status == "error", out
+    assert "'/usr/lib/sysctl.d/x.conf' listed under /etc/sysctl.d" in out.message

@@ -19,6 +19,7 @@ from jada_checks.parsers.cgroup import CgroupTree, parse_cgroup_tree
 from jada_checks.parsers.dump import DUMP_FUNCTION, FileDump, parse_dump
 from jada_checks.parsers.numbers import INT_MAX, NR_OPEN_MAX, U64_MAX, whole
 from jada_checks.parsers.proc import Pair, ProcFds, parse_fd_table, parse_limits, parse_values
+from jada_checks.parsers.sysctl import SYSCTL_DIRS
 from jada_checks.parsers.systemd import parse_show
 
 NEED_PID = ('[ "${MAINPID:-0}" -gt 0 ] 2>/dev/null || '
@@ -242,6 +243,8 @@ def sysctl_listing(ctx: CheckContext) -> tuple[list[tuple[str, list[str]]],
                     "utf-8", "surrogateescape")
             except (binascii.Error, ValueError):
                 raise CheckError("sysctl.d listing is corrupt") from None
+            if d not in SYSCTL_DIRS:  # the probe lists exactly these: anything else is garbage
+                raise CheckError(f"sysctl.d listing is corrupt: unexpected directory {d[:80]!r}")
             listing.append((d, []))
             continue
         dumps = parse_dump(line)
@@ -249,6 +252,9 @@ def sysctl_listing(ctx: CheckContext) -> tuple[list[tuple[str, list[str]]],
             continue
         f: FileDump = dumps[0]
         directory, _, name = f.path.rpartition("/")
+        if directory != listing[-1][0]:
+            raise CheckError(f"sysctl.d listing is corrupt: {f.path[:120]!r} listed under "
+                             f"{listing[-1][0]}")
         listing[-1][1].append(name)
         if f.status == "ok":
             contents[f.path] = f.data
