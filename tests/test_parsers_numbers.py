@@ -39,6 +39,7 @@ from jada_checks.parsers.numbers import (
 )
 from jada_checks.parsers.proc import (
     RLIM_INFINITY,
+    Pair,
     parse_fd_table,
     parse_file_nr,
     parse_int,
@@ -206,22 +207,23 @@ def test_messages_name_the_fact_the_text_and_the_expectation() -> None:
 
 @nasty
 @given(NUMBERISH)
+@example("0\x85")  # found in a dev run: str.strip() took U+0085 (NEL) for a blank
 def test_proc_parsers(text: str) -> None:
-    rl = plain(text, RLIM_INFINITY)
-    if text.strip() in ("unlimited", "infinity"):
-        rl = RLIM_INFINITY
-    assert parse_rlimit(text) == rl
+    word = text.strip(" \t\r\n")
+    want = RLIM_INFINITY if word in ("unlimited", "infinity") else plain(text, RLIM_INFINITY)
+    assert parse_rlimit(text) == want
     assert parse_int(text) == plain(text, U64_MAX)
+    fields = text.split()  # the table parsers split fields like str.split()
+    one = fields[0] if len(fields) == 1 else None
     nr = parse_file_nr(f"{text}\t0\t9223372036854775807")
-    assert (nr is None) == (plain(text, U64_MAX) is None or len(text.split()) != 1)
-    row = parse_limits(f"Max open files            {text}           4096          files\n")
-    if "Max open files" in row:
-        assert row["Max open files"].soft == parse_rlimit(text.strip())
+    assert (nr is None) == (one is None or plain(one, U64_MAX) is None)
     ids = parse_status_ids(f"Uid:\t{text}\t0\t0\t0\n")
-    if "Uid" in ids:
-        assert ids["Uid"][0] == plain(text, U32_MAX)
-    else:
-        assert plain(text, U32_MAX) is None or len(text.split()) != 1
+    uid = plain(one, U32_MAX) if one is not None and inline(text) else None
+    assert ids.get("Uid", [None])[0] == uid
+    if one is not None:
+        row = parse_limits(f"Max open files            {one}           4096          files\n")
+        soft = parse_rlimit(one)
+        assert row.get("Max open files") == (None if soft is None else Pair(soft, 4096))
 
 
 @nasty
@@ -258,14 +260,22 @@ def test_ss_queues_and_pids(text: str) -> None:
 
 @nasty
 @given(NUMBERISH)
+@example("1:2")
 def test_unit_limit_lines(text: str) -> None:
-    soft, hard, valid = parse_value(text)
-    want = RLIM_INFINITY if text.strip() == "infinity" else plain(text, RLIM_INFINITY)
-    assert soft == hard == want and valid == (want is not None)
+    def one(v: str) -> int | None:
+        return RLIM_INFINITY if v.strip(" \t\r\n") == "infinity" else plain(v, RLIM_INFINITY)
+
+    soft_text, sep, hard_text = text.strip(" \t\r\n").partition(":")
+    soft = one(soft_text)
+    hard = one(hard_text) if sep else soft
+    valid = soft is not None and hard is not None and soft <= hard
+    assert parse_value(text) == (soft, hard, valid)
+    assert parse_value(f"{text}:{text}") == (one(text), one(text), one(text) is not None) \
+        or ":" in text
     if not text or any(c.isspace() for c in text) or not inline(text):
         return  # the line number is the field after the path's blank (paths may hold blanks)
     cfg = parse_nofile_lines(f"LINE unit /u.service {text}:LimitNOFILE=1\n")
-    number = plain(text, U32_MAX, low=1)
+    number = plain(text.partition(":")[0], U32_MAX, low=1)  # grep -n: up to the first ':'
     assert [s.line for s in cfg.unit] == ([] if number is None else [number])
     assert len(cfg.malformed) == (number is None)
 

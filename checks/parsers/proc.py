@@ -17,8 +17,10 @@ _LIMIT_LINE = re.compile(r"^(Max [a-z][a-z ]*?)\s{2,}(\S+)\s+(\S+)")
 
 
 def parse_rlimit(text: str) -> int | None:
-    """A limit value as /proc or ``systemctl show`` prints it: digits, unlimited, infinity."""
-    text = text.strip()
+    """A limit value as /proc or ``systemctl show`` prints it: digits, unlimited, infinity
+    (ASCII blanks around it allowed, as for every number: str.strip() would also take
+    U+0085 and U+2003 for blanks)."""
+    text = text.strip(" \t\r\n")
     if text in ("unlimited", "infinity"):
         return RLIM_INFINITY
     return whole_or_none(text, high=RLIM_INFINITY)

@@ -60,12 +60,12 @@ def parse_value(value: str) -> tuple[int | None, int | None, bool]:
     """``soft:hard`` / ``n`` / ``infinity`` -> (soft, hard, valid); systemd ignores invalid,
     a value beyond 64 bits included (safe_atou64() fails with ERANGE)."""
     def one(v: str) -> int | None:
-        v = v.strip()
+        v = v.strip(" \t\r\n")  # systemd's WHITESPACE
         if v == "infinity":
             return RLIM_INFINITY
         return whole_or_none(v, high=RLIM_INFINITY)
 
-    value = value.strip()
+    value = value.strip(" \t\r\n")
     soft_text, sep, hard_text = value.partition(":")
     soft = one(soft_text)
     hard = one(hard_text) if sep else soft
