@@ -1,4 +1,5 @@
-# jada-checks: `make demo` shows the suite on real sandbox hosts; `make test` runs the self-tests.
+# jada-checks: `make demo` shows the suite on real sandbox hosts; `make test` runs the self-tests;
+# `make test-fast` runs those that boot no sandbox host, plus ruff (the edit-test loop, < 60 s).
 PYTHON ?= python3
 APT_PACKAGES := systemd-container openssh-server openssh-client iproute2 procps sudo shellcheck rsync chromium
 # Runs the GitLab component's pipelines in the self-tests (its shell executor needs rsync).
@@ -6,7 +7,7 @@ APT_PACKAGES := systemd-container openssh-server openssh-client iproute2 procps 
 GITLAB_CI_LOCAL := 4.73.0
 STAMP := build/.installed
 
-.PHONY: install demo test test-releases lint bench clean down
+.PHONY: install demo test test-fast test-releases lint bench clean down
 
 $(STAMP): pyproject.toml Makefile
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -26,6 +27,12 @@ demo: install
 
 test: install
 	env -u JADA_PROFILE $(PYTHON) -m pytest tests -p no:cacheprovider -q -ra -m "not releases"
+	$(PYTHON) -m ruff check checks tests conftest.py
+
+# tests/conftest.py marks every test that uses the `sandbox` fixture with `sandbox`.
+test-fast: install
+	env -u JADA_PROFILE $(PYTHON) -m pytest tests -p no:cacheprovider -q -ra \
+	  -m "not sandbox and not releases"
 	$(PYTHON) -m ruff check checks tests conftest.py
 
 # Least privilege on Debian 11 and 13 besides this machine's 12: builds each release's tree

@@ -4,6 +4,9 @@
 hosts the selected tests declare (``pytest.mark.sandbox_hosts("compliant", "cfg-*")`` on a
 module; undeclared modules get every host). Tests that need no host run first, while the
 hosts boot in the background; the first test that needs them waits for the boot.
+
+Hypothesis profiles live here so every test module gets them: with ``CI`` set (CI runs
+with CI=true) the property tests are deterministic, elsewhere they explore.
 """
 
 from __future__ import annotations
@@ -14,9 +17,29 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from jada_checks.sandbox.sandbox import Sandbox
 from tests.sandbox_harness import SandboxHarness, all_host_dirs
+
+# CI: the same examples on every run and machine (derandomize seeds from each test's own
+# source), no example database read or written (a replayed local failure would make runs
+# differ), no deadline on a loaded shared runner, and the blob to reproduce any failure.
+# Both start from hypothesis' "default" profile, whatever it auto-loaded for $CI itself.
+settings.register_profile("jada-ci", settings.get_profile("default"), derandomize=True,
+                          database=None, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+# Development: random exploration, and the local database (.hypothesis/) replays what
+# failed before. Every failure found that way becomes an @example on its test.
+settings.register_profile("jada-dev", settings.get_profile("default"), deadline=None)
+
+
+def in_ci() -> bool:
+    """CI=true (any value but empty, 0, false or no) selects the deterministic profile."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+settings.load_profile("jada-ci" if in_ci() else "jada-dev")
 
 _BOOT: dict[str, object] = {}
 

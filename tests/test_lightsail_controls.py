@@ -232,6 +232,18 @@ CASES: dict[str, tuple[Any, str, str, list[str], list[str], list[str]]] = {
                     ["no StatusCheckFailed datapoints in the last 30 min"], [], []),
     "ls05-low": (_set("metrics.BurstCapacityPercentage.value", 12), "JADA-LS-05", "fail",
                  ["burst capacity 12% is below the minimum 20%"], ["12%"], [">= 20%"]),
+    # JSON numbers no CloudWatch statistic can be: an error naming the datapoint, never a
+    # pass (an infinite percentage is above any floor; a negative count cancels a failure)
+    "ls05-infinite": (_set("metrics.BurstCapacityPercentage.value", float("inf")),
+                      "JADA-LS-05", "error",
+                      ["to Lightsail GetInstanceMetricData: a BurstCapacityPercentage "
+                       "datapoint's Average (Percent) is inf: expected a finite number 0..100"],
+                      [], []),
+    "ls04-negative": (_set("metrics.StatusCheckFailed.spikes",
+                           [{"minutes_ago": 4, "value": 1}, {"minutes_ago": 3, "value": -1}]),
+                      "JADA-LS-04", "error",
+                      ["a StatusCheckFailed datapoint's Sum (Count) is -1.0: out of range, "
+                       "expected 0..1e+300"], [], []),
     "ls06-optional": (_set("instance.metadataOptions.httpTokens", "optional"), "JADA-LS-06",
                       "fail", ["IMDSv2 is not required (httpTokens=optional)"],
                       ["httpTokens=optional"], ["httpTokens=required"]),
@@ -301,7 +313,9 @@ def case_target(name: str) -> dict[str, Any]:
 def control_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, dict[str, int], int]:
     """One run over a compliant target and one target per fault (plus a missing one)."""
     tmp = tmp_path_factory.mktemp("controls")
-    records = {"compliant": record(name="compliant"), "ls08-unset": record(name="ls08-unset")}
+    records = {"compliant": record(name="compliant"), "ls08-unset": record(name="ls08-unset"),
+               "port-bool": record(_ports({"fromPort": True, "toPort": 22, "protocol": "tcp",
+                                           "cidrs": ["0.0.0.0/0"]}), "port-bool")}
     records.update({name: record(case[0], name) for name, case in CASES.items()})
     server, url = start_endpoint({REGION: records})
     try:
@@ -360,6 +374,13 @@ def test_missing_instance_and_unset_expectations(
             other = run("ls01-missing", control)
             assert other["outcome"] == "error", other
             assert "not found in region us-east-1" in other["message"]
+
+    # A port that is not a whole number (JSON true): both firewall controls error, naming it.
+    for control in ("JADA-LS-03", "JADA-LS-09"):
+        got = run("port-bool", control)
+        assert got["outcome"] == "error", got
+        assert ("instance.networking.ports[1].fromPort is True (bool): expected a "
+                "whole number -1..65535") in got["message"], got
 
     # One GetInstance per target, however many controls read it.
     assert calls["GetInstance"] == n_targets

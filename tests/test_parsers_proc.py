@@ -53,11 +53,12 @@ def test_file_nr_and_ints() -> None:
 
 
 def test_fd_table_and_values() -> None:
-    how, procs = parse_fd_table("source cgroup /system.slice/x\nP 12 70 16384 python3\n"
-                                "P 13 - 16384 claude code\nP x 1 2 y\ngarbage\n")
+    how, procs, bad = parse_fd_table("source cgroup /system.slice/x\nP 12 70 16384 python3\n"
+                                     "P 13 - 16384 claude code\nP x 1 2 y\ngarbage\n")
     assert how == "cgroup /system.slice/x"
     assert [(p.pid, p.open_fds, p.soft, p.comm) for p in procs] == [
         (12, 70, 16384, "python3"), (13, None, 16384, "claude code")]
+    assert bad == ["P x 1 2 y"]  # a process left out silently could hide the one near its limit
     vals = parse_values("V host fs/nr_open 1048576\nV host fs/file-nr 1\t0\t9\n"
                         "V service net/core/somaxconn !unreadable\nV bad\n")
     assert vals[("host", "fs/nr_open")] == "1048576"

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from jada_checks.model import CheckError
+from jada_checks.parsers.numbers import NumberError, finite
 
 if TYPE_CHECKING:
     from jada_checks.profile import Target
@@ -153,7 +154,9 @@ class LightsailApi:
             raise self._client_error(operation, exc, params) from None
         except BotoCoreError as exc:
             raise self._core_error(operation, exc) from None
-        except (ResponseParserError, AttributeError, TypeError, ValueError, KeyError) as exc:
+        except (ResponseParserError, AttributeError, TypeError, ValueError, KeyError,
+                OverflowError, RuntimeError) as exc:
+            # RuntimeError, OverflowError: botocore cannot place a timestamp such as 1e999
             raise self.malformed(operation, f"{type(exc).__name__}: {scrub(exc, 120)}") from None
         if not isinstance(answer, dict):
             raise self.malformed(operation, "the answer is not an object")
@@ -230,6 +233,20 @@ class Datapoint:
     value: float
 
 
+# CloudWatch statistics of the units the controls ask for: never negative (a negative count
+# would cancel a real failure in a sum), a percentage at most 100. JSON may carry NaN and
+# Infinity (Python's json accepts both) and integers beyond any float. VALUE_MAX keeps the
+# sum of a day of datapoints finite.
+UNIT_MAX = {"Percent": 100.0}
+VALUE_MAX = 1e300
+
+
+def metric_value(value: object, metric: str, statistic: str, unit: str) -> float:
+    """A datapoint's statistic as a finite float in the unit's range, else NumberError."""
+    return finite(value, f"a {metric} datapoint's {statistic} ({unit})", low=0.0,
+                  high=UNIT_MAX.get(unit, VALUE_MAX))
+
+
 class LightsailFacts:
     """One target's instance as the LS controls see it; every answer is asked for once.
 
@@ -284,10 +301,13 @@ class LightsailFacts:
             points = []
             for p in data:
                 ts, value = p.get("timestamp"), p.get(key)
-                if not isinstance(ts, datetime) or not isinstance(value, int | float):
+                if not isinstance(ts, datetime) or value is None:
                     raise self.api.malformed("GetInstanceMetricData",
                                              f"a {metric} datapoint lacks timestamp or {key}")
-                points.append(Datapoint(ts, float(value)))
+                try:
+                    points.append(Datapoint(ts, metric_value(value, metric, statistic, unit)))
+                except NumberError as exc:
+                    raise self.api.malformed("GetInstanceMetricData", str(exc)) from None
             return sorted(points, key=lambda d: d.timestamp)
 
         return self._once(("metric", metric, statistic, unit, period, window_minutes), make)

@@ -7,10 +7,11 @@ from jada_checks.controls import host_facts as hf
 from jada_checks.facts.probes import probe, unit_properties
 from jada_checks.model import CheckError, Outcome, control, failed, passed
 from jada_checks.parsers.nr_open import BootNrOpen, nr_open_at_boot
+from jada_checks.parsers.numbers import U64_MAX, shown
 from jada_checks.parsers.proc import (
     RLIM_INFINITY,
     parse_file_nr,
-    parse_int,
+    parse_rlimit,
     show_rlimit,
 )
 from jada_checks.parsers.sysctl import resolve
@@ -27,7 +28,11 @@ SYSTEMD_DEFAULT = "systemd's built-in default (soft 1024, hard 524288 capped at 
 
 
 def nofile_config(ctx: CheckContext) -> NofileConfig:
-    return parse_nofile_lines(hf.section(ctx, "hc_nofile_lines").out)
+    cfg = parse_nofile_lines(hf.section(ctx, "hc_nofile_lines").out)
+    if cfg.malformed:
+        raise CheckError(f"cannot parse the LimitNOFILE= lines: {cfg.malformed[0]!r} is not "
+                         "'LINE <unit|manager> <path> <line number>:<text>'")
+    return cfg
 
 
 def configured_origin(cfg: NofileConfig) -> str:
@@ -43,10 +48,8 @@ def configured_origin(cfg: NofileConfig) -> str:
 
 def nr_open(ctx: CheckContext) -> int:
     values, _ = hf.runtime_values(ctx)
-    value = parse_int(values.get(("host", "fs/nr_open")) or "")
-    if value is None:
-        raise CheckError("fs.nr_open could not be read from /proc/sys/fs/nr_open")
-    return value
+    return hf.sysctl_int(values.get(("host", "fs/nr_open")), "fs/nr_open",
+                         "/proc/sys/fs/nr_open")
 
 
 def boot_nr_open(ctx: CheckContext) -> BootNrOpen:
@@ -91,7 +94,7 @@ def nofile_effective(ctx: CheckContext) -> Outcome:
     configured = f"LimitNOFILE={conf_soft}:{conf_hard} ({configured_origin(cfg)})"
     notes = []
     for want, got, side in ((conf_soft, pair.soft, "soft"), (conf_hard, pair.hard, "hard")):
-        want_n = {"infinity": RLIM_INFINITY}.get(want) or (int(want) if want.isdigit() else None)
+        want_n = parse_rlimit(want)  # only annotates: the decision is /proc's
         if want_n is not None and want_n > got:
             notes.append(f"{side} clamped from {show_rlimit(want_n)} to {show_rlimit(got)}")
     observed = f"{pair} (soft:hard)"
@@ -186,9 +189,11 @@ def fd_system(ctx: CheckContext) -> Outcome:
     threshold = float(ctx.expect["thresholds"]["fd_usage_max_percent"])
     values, _ = hf.runtime_values(ctx)
     nr = nr_open(ctx)
-    file_nr = parse_file_nr(values.get(("host", "fs/file-nr")) or "")
+    raw_nr = values.get(("host", "fs/file-nr"))
+    file_nr = parse_file_nr(raw_nr or "")
     if file_nr is None:
-        raise CheckError("fs.file-nr could not be read from /proc/sys/fs/file-nr")
+        raise CheckError("fs.file-nr could not be read from /proc/sys/fs/file-nr" + (
+            f": {shown(raw_nr)} is not three whole numbers 0..{U64_MAX}" if raw_nr else ""))
     props = hf.unit_props(ctx)
     cfg = nofile_config(ctx)
     if cfg.unreadable:
@@ -199,10 +204,14 @@ def fd_system(ctx: CheckContext) -> Outcome:
             continue
         for v in sorted({s.soft, s.hard} - {None, RLIM_INFINITY}):  # type: ignore[type-var]
             checked.append((s.text, v, s.where))
-    hard = props.get("LimitNOFILE", "")
-    if hard.isdigit() and not any(v == int(hard) for _, v, _ in checked):
+    hard = props.get("LimitNOFILE")
+    hard_n = None if hard is None else parse_rlimit(hard)
+    if hard is not None and hard_n is None:
+        raise CheckError(f"unit property LimitNOFILE is {shown(hard)}: expected a whole number "
+                         f"0..{RLIM_INFINITY} or infinity (systemctl show LimitNOFILE)")
+    if hard_n is not None and hard_n != RLIM_INFINITY and all(v != hard_n for _, v, _ in checked):
         # set some other way (systemctl set-property, transient unit, default)
-        checked.append((f"LimitNOFILE={hard}", int(hard), "systemctl show LimitNOFILE"))
+        checked.append((f"LimitNOFILE={hard}", hard_n, "systemctl show LimitNOFILE"))
     boot = boot_nr_open(ctx)
     used = 100.0 * file_nr.allocated / file_nr.max if file_nr.max else 100.0
     # the system-wide count moves all the time: observed says which side of the threshold

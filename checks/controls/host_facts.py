@@ -17,7 +17,9 @@ from jada_checks.facts.host import Section
 from jada_checks.model import CheckError
 from jada_checks.parsers.cgroup import CgroupTree, parse_cgroup_tree
 from jada_checks.parsers.dump import DUMP_FUNCTION, FileDump, parse_dump
+from jada_checks.parsers.numbers import INT_MAX, NR_OPEN_MAX, U64_MAX, whole
 from jada_checks.parsers.proc import Pair, ProcFds, parse_fd_table, parse_limits, parse_values
+from jada_checks.parsers.sysctl import SYSCTL_DIRS
 from jada_checks.parsers.systemd import parse_show
 
 NEED_PID = ('[ "${MAINPID:-0}" -gt 0 ] 2>/dev/null || '
@@ -142,6 +144,11 @@ true
 
 UPTIME = "cat /proc/uptime"
 
+# The largest value the kernel holds for the /proc/sys integers the controls read: C int
+# for the listen-queue sysctls (proc_dointvec), sysctl_nr_open_max for fs.nr_open.
+SYSCTL_MAX = {"fs/nr_open": NR_OPEN_MAX, "net/core/somaxconn": INT_MAX,
+              "net/ipv4/tcp_max_syn_backlog": INT_MAX}
+
 
 def section(ctx: CheckContext, name: str) -> Section:
     return ctx.host.section(name).require_ok()
@@ -178,7 +185,10 @@ def unit_processes(ctx: CheckContext) -> tuple[str, list[ProcFds], CgroupTree]:
     """(where they were found, the unit's processes, its cgroup subtree). A cgroup of the
     subtree that could not be read makes it an error: its processes would go unseen."""
     sec = root_section(ctx, "hc_unit_procs")
-    how, procs = parse_fd_table(sec.out)
+    how, procs, bad = parse_fd_table(sec.out)
+    if bad:
+        raise CheckError(f"cannot parse the unit's process table: {bad[0]!r} is not 'P <pid> "
+                         "<open fds|-> <soft nofile|-> <comm>'")
     tree = parse_cgroup_tree(sec.out)
     if tree.problems:
         raise CheckError("the unit's cgroup subtree could not be read completely, so some of "
@@ -212,6 +222,15 @@ def runtime_values(ctx: CheckContext, *, service: bool = False
     return parse_values(sec.out), own
 
 
+def sysctl_int(raw: str | None, key: str, where: str) -> int:
+    """A /proc/sys or sysctl.d integer: unreadable, or not a value the kernel can hold for
+    ``key``, is an error naming the key and where it was read."""
+    name = key.replace("/", ".")
+    if raw is None:
+        raise CheckError(f"{name} could not be read from {where}")
+    return whole(raw, f"{name} ({where})", high=SYSCTL_MAX.get(key, U64_MAX))
+
+
 def sysctl_listing(ctx: CheckContext) -> tuple[list[tuple[str, list[str]]],
                                                dict[str, bytes | None]]:
     """The sysctl.d directories in priority order with their *.conf names, and contents."""
@@ -224,6 +243,8 @@ def sysctl_listing(ctx: CheckContext) -> tuple[list[tuple[str, list[str]]],
                     "utf-8", "surrogateescape")
             except (binascii.Error, ValueError):
                 raise CheckError("sysctl.d listing is corrupt") from None
+            if d not in SYSCTL_DIRS:  # the probe lists exactly these: anything else is garbage
+                raise CheckError(f"sysctl.d listing is corrupt: unexpected directory {d[:80]!r}")
             listing.append((d, []))
             continue
         dumps = parse_dump(line)
@@ -231,6 +252,9 @@ def sysctl_listing(ctx: CheckContext) -> tuple[list[tuple[str, list[str]]],
             continue
         f: FileDump = dumps[0]
         directory, _, name = f.path.rpartition("/")
+        if directory != listing[-1][0]:
+            raise CheckError(f"sysctl.d listing is corrupt: {f.path[:120]!r} listed under "
+                             f"{listing[-1][0]}")
         listing[-1][1].append(name)
         if f.status == "ok":
             contents[f.path] = f.data

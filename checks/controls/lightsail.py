@@ -17,6 +17,7 @@ from jada_checks.aws.lightsail import Datapoint, NotFound
 from jada_checks.context import CheckContext
 from jada_checks.hostnames import is_address, resolve
 from jada_checks.model import CheckError, Outcome, control, failed, passed, skipped
+from jada_checks.parsers.numbers import integer
 
 API = "https://docs.aws.amazon.com/lightsail/2016-11-28/api-reference/"
 # Bound on resolving a profile's DNS name when the target has no ssh.connect_timeout.
@@ -151,14 +152,18 @@ def inbound_rules(ctx: CheckContext) -> list[dict[str, Any]]:
 
 
 def indexed_inbound_rules(ctx: CheckContext) -> list[tuple[int, dict[str, Any]]]:
-    """(index in networking.ports, rule) of each inbound rule; CheckError on a bad entry."""
+    """(index in networking.ports, rule) of each inbound rule; CheckError on a bad entry.
+    Ports are whole numbers -1..65535 (InstancePortInfo: -1 is every ICMP type or code)."""
     rules = field(ctx.lightsail.instance(), "networking.ports", list)
     out = []
     for i, r in enumerate(rules):
-        if not isinstance(r, dict) or not isinstance(r.get("fromPort"), int) \
-                or not isinstance(r.get("toPort"), int) or not isinstance(r.get("protocol"), str):
+        if not isinstance(r, dict) or "fromPort" not in r or "toPort" not in r \
+                or not isinstance(r.get("protocol"), str):
             raise CheckError(f"the GetInstance answer's instance.networking.ports[{i}] lacks "
                              "fromPort/toPort/protocol")
+        for key in ("fromPort", "toPort"):  # NumberError is a CheckError
+            integer(r[key], f"the GetInstance answer's instance.networking.ports[{i}].{key}",
+                    low=-1, high=65535)
         if str(r.get("accessDirection", "inbound")).lower() == "inbound":
             out.append((i, r))
     return out

@@ -15,6 +15,7 @@ from jada_checks.parsers.limits import (
     evaluate,
     nofile_value,
 )
+from jada_checks.parsers.numbers import U32_MAX, NumberError, whole
 from jada_checks.parsers.proc import RLIM_INFINITY, parse_rlimit, show_rlimit
 
 probe("hc_limits_files", hf.LIMITS_FILES)
@@ -28,13 +29,18 @@ PAM_SRC = "linux-pam 1.5.2 modules/pam_limits/pam_limits.c + Debian patches 027/
 
 
 def identity(facts: dict[str, str]) -> Identity:
+    """The SSH user as pam_limits sees it; ids are uid_t/gid_t (32 bits)."""
     try:
         return Identity(
-            name=facts["user"], uid=int(facts["uid"]), gid=int(facts["gid"]),
-            gids=frozenset(int(g) for g in facts.get("gids", "").split()),
+            name=facts["user"], uid=whole(facts["uid"], "uid (id -u)", high=U32_MAX),
+            gid=whole(facts["gid"], "gid (id -g)", high=U32_MAX),
+            gids=frozenset(whole(g, "a group id (id -G)", high=U32_MAX)
+                           for g in facts.get("gids", "").split()),
             groups=frozenset(facts.get("groups", "").split()))
-    except (KeyError, ValueError):
+    except KeyError:
         raise CheckError("the SSH user's identity (id -u/-g/-G/-Gn) could not be read") from None
+    except NumberError as exc:
+        raise CheckError(f"the SSH user's identity could not be read: {exc}") from None
 
 
 def session_pair(facts: dict[str, str], key: str) -> tuple[int, int] | None:

@@ -6,7 +6,6 @@ from jada_checks.context import CheckContext
 from jada_checks.controls import host_facts as hf
 from jada_checks.facts.probes import probe
 from jada_checks.model import CheckError, Outcome, control, failed, passed, skipped
-from jada_checks.parsers.proc import parse_int
 from jada_checks.parsers.ss import Listener, parse_listeners
 from jada_checks.parsers.sysctl import resolve
 
@@ -35,12 +34,8 @@ def runtime_int(ctx: CheckContext, key: str) -> tuple[int, str]:
     """The value that applies to the service's sockets (its netns), and where it was read."""
     values, own_ns = hf.runtime_values(ctx, service=True)
     scope = "service" if own_ns else "host"
-    raw = values.get((scope, key))
     where = f"/proc/sys/{key}" + (" in the service's network namespace" if own_ns else "")
-    value = parse_int(raw or "")
-    if value is None:
-        raise CheckError(f"{where} could not be read ({raw!r})")
-    return value, where
+    return hf.sysctl_int(values.get((scope, key)), key, where), where
 
 
 def _minimum_check(ctx: CheckContext, key: str, minimum: int, effect: str) -> Outcome:
@@ -100,9 +95,7 @@ def sysctl_persist(ctx: CheckContext) -> Outcome:
     problems, observed = [], []
     for key in (SOMAXCONN, SYN_BACKLOG):
         name = dotted(key)
-        runtime = parse_int(values.get(("host", key)) or "")
-        if runtime is None:
-            raise CheckError(f"/proc/sys/{key} could not be read")
+        runtime = hf.sysctl_int(values.get(("host", key)), key, f"/proc/sys/{key}")
         boot = res.boot_value(key)
         if boot is None:
             observed.append(f"{name}: runtime {runtime}, boot not set")
@@ -110,9 +103,7 @@ def sysctl_persist(ctx: CheckContext) -> Outcome:
                             "lost on reboot (the kernel default applies)")
             continue
         assert boot.value is not None
-        boot_n = parse_int(boot.value)
-        if boot_n is None:
-            raise CheckError(f"{name} = {boot.value!r} at {boot.where} is not a number")
+        boot_n = hf.sysctl_int(boot.value, key, boot.where)  # the kernel refuses others
         observed.append(f"{name}: runtime {runtime}, boot {boot_n} ({boot.where})")
         if boot_n != runtime:
             problems.append(f"{name} is {runtime} at runtime but {boot_n} after reboot "

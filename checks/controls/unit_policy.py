@@ -10,6 +10,15 @@ from jada_checks.controls import host_facts as hf
 from jada_checks.facts.probes import probe, unit_properties
 from jada_checks.model import CheckError, Outcome, control, failed, passed
 from jada_checks.parsers.emfile import EMFILE_ERE, iso_line
+from jada_checks.parsers.numbers import (
+    S64_MAX,
+    U32_MAX,
+    U64_MAX,
+    decimal,
+    decimal_or_none,
+    whole,
+    whole_or_none,
+)
 from jada_checks.parsers.proc import parse_status_ids
 
 # Journal facts, never the journal: when the unit's processes last logged, EMFILE lines per
@@ -48,11 +57,14 @@ unit_properties("Restart", "NRestarts", "ExecMainStartTimestamp",
 
 GOOD_RESTART = ("on-failure", "always")
 TO_JOURNAL = ("journal", "journal+console", "kmsg", "kmsg+console", "syslog", "syslog+console")
-_EXPOSURE = re.compile(r"Overall exposure level for (\S+): (\d+(?:\.\d+)?)\s*(\S*)")
+_EXPOSURE = re.compile(r"Overall exposure level for (\S+): (\S+)\s*(\S*)")
+EXPOSURE_MAX = 10.0  # systemd-analyze security scores 0.0 (confined) .. 10.0 (exposed)
+UPTIME_MAX = float(U64_MAX // 10**6)  # CLOCK_BOOTTIME in usec_t, as seconds
+MINUTE_MAX = S64_MAX // 60  # a time_t, in minutes
 
 
-def _ago(seconds: float) -> str:
-    s = int(seconds)
+def _ago(s: int) -> str:
+    """A duration in whole seconds, rounded down for a message."""
     if s < 120:
         return f"{s} s"
     if s < 7200:
@@ -78,22 +90,10 @@ for a crash loop: journalctl -u jada-agent.service -b, fix the cause, systemctl 
 def restart_policy(ctx: CheckContext) -> Outcome:
     max_restarts = int(ctx.expect["thresholds"]["max_restarts"])
     p = hf.unit_props(ctx)
-    restart, n_raw = hf.prop(p, "Restart"), hf.prop(p, "NRestarts")
-    if not n_raw.isdigit():
-        raise CheckError(f"NRestarts={n_raw!r} is not a number")
-    restarts = int(n_raw)
-    since = ""
-    mono = p.get("ExecMainStartTimestampMonotonic", "0")
-    try:  # only decorates the message: an unknown uptime must not hide the policy
-        up = hf.section(ctx, "hc_uptime").out.split()
-    except CheckError:
-        up = []
-    if mono.isdigit() and int(mono) > 0 and up:
-        try:
-            since = f", main process started {_ago(float(up[0]) - int(mono) / 1e6)} ago " \
-                    f"({p.get('ExecMainStartTimestamp', '?')})"
-        except ValueError:
-            since = ""
+    restart = hf.prop(p, "Restart")
+    # D-Bus type u (org.freedesktop.systemd1(5)): a 32-bit count
+    restarts = whole(hf.prop(p, "NRestarts"), "unit property NRestarts", high=U32_MAX)
+    since = _started(ctx, p)
     observed = f"Restart={restart} NRestarts={restarts}"  # stable: no clock in it (drift)
     expected = f"Restart in {{{', '.join(GOOD_RESTART)}}}, NRestarts < {max_restarts}"
     source = "systemctl show Restart, NRestarts, ExecMainStartTimestamp"
@@ -156,6 +156,21 @@ def service_user(ctx: CheckContext) -> Outcome:
                   expected=expected, source=source)
 
 
+def _started(ctx: CheckContext, p: dict[str, str]) -> str:
+    """", main process started N ago (timestamp)", or "" when unknown. Only decorates the
+    message: an unknown or unreadable uptime must not hide the restart policy."""
+    mono = whole_or_none(p.get("ExecMainStartTimestampMonotonic", ""), high=U64_MAX)  # usec
+    try:
+        up = hf.section(ctx, "hc_uptime").out.split()
+    except CheckError:
+        return ""
+    uptime = decimal_or_none(up[0], high=UPTIME_MAX) if up else None
+    if not mono or uptime is None or uptime < mono / 1e6:
+        return ""
+    return (f", main process started {_ago(int(uptime - mono / 1e6))} ago "
+            f"({p.get('ExecMainStartTimestamp', '?')})")
+
+
 def _effective_stream(p: dict[str, str], name: str) -> str:
     """What a standard stream is connected to, following inherit (systemd.exec(5))."""
     value = hf.prop(p, name)
@@ -196,10 +211,12 @@ def journal_logging(ctx: CheckContext) -> Outcome:
     latest = ""
     for line in hf.section(ctx, "hc_journal").out.splitlines():
         key, _, rest = line.partition(" ")
-        if key == "M":
+        if key == "M":  # awk: M <minute since the epoch> <EMFILE lines in it>
             f = rest.split()
-            if len(f) == 2 and f[0].isdigit() and f[1].isdigit():
-                minutes[int(f[0])] = int(f[1])
+            if len(f) != 2:
+                raise CheckError(f"journal count line {line[:80]!r} is not 'M <minute> <count>'")
+            minute = whole(f[0], "a journal minute (M line)", high=MINUTE_MAX)
+            minutes[minute] = whole(f[1], "a journal EMFILE count (M line)", high=S64_MAX)
         elif key == "L":
             latest = rest
         elif key:
@@ -207,10 +224,10 @@ def journal_logging(ctx: CheckContext) -> Outcome:
     if facts.get("access") != "full":
         raise CheckError("the SSH user cannot read the system journal (needs root, adm or "
                          "systemd-journal)")
-    now = facts.get("now", "")
-    if not now.isdigit():
+    if "now" not in facts:
         raise CheckError("the target's clock (date +%s) could not be read")
-    start = int(now) // 60 - min(window, 1440)
+    now = whole(facts["now"], "the target's clock (date +%s)", high=S64_MAX)
+    start = now // 60 - min(window, 1440)
     count = sum(c for m, c in minutes.items() if m >= start)
     last = facts.get("last", "-")
     observed = (f"StandardOutput->{out} StandardError->{err}; entries from the unit's "
@@ -257,7 +274,8 @@ def hardening(ctx: CheckContext) -> Outcome:
     m = _EXPOSURE.search(sec.out)
     if not m:
         raise CheckError("systemd-analyze security printed no overall exposure level")
-    exposure = float(m.group(2))
+    exposure = decimal(m.group(2), "the overall exposure level (systemd-analyze security)",
+                       high=EXPOSURE_MAX)
     observed = f"{exposure:.1f} {m.group(3)}".strip()
     expected = f"<= {limit:g}"
     source = f"systemd-analyze security {ctx.expect['unit']}"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from jada_checks.facts.probes import BEGIN, END, ERR, REFUSED, build_script
 from jada_checks.facts.remote import Connection
 from jada_checks.model import CheckError
+from jada_checks.parsers.numbers import whole_or_none
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,10 @@ def split_sections(text: str) -> dict[str, Section]:
         elif line.startswith(END) and name is not None:
             fields = line[len(END):].split()
             if fields and fields[0] == name:
-                rc = int(fields[1]) if len(fields) > 1 and fields[1].lstrip("-").isdigit() else -1
-                sections[name] = Section(name, rc, "\n".join(out) + ("\n" if out else ""),
-                                         "\n".join(err))
+                # bash's $? is 0..255; anything else is unknown (-1), which require_ok refuses
+                rc = whole_or_none(fields[1], high=255) if len(fields) > 1 else None
+                sections[name] = Section(name, -1 if rc is None else rc,
+                                         "\n".join(out) + ("\n" if out else ""), "\n".join(err))
             name = None
         elif name is not None:
             if line.startswith(ERR):

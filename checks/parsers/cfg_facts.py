@@ -17,6 +17,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from jada_checks.parsers.numbers import PID_MAX, S64_MAX, U32_MAX, NumberError, whole
 from jada_checks.parsers.settings import MAX_BYTES, SettingsFile, decode, missing, unusable
 
 # The only environment variables whose names and values ever leave the target: the model
@@ -52,11 +53,17 @@ def _records(text: str) -> list[list[str]]:
     return [line.split("\t") for line in text.splitlines() if line.strip()]
 
 
-def _int(text: str, base: int = 10) -> int | None:
+MODE_MAX = 0o7777  # stat -c %a: permission, setuid, setgid and sticky bits
+
+
+def _int(text: str, what: str, high: int, base: int = 10, low: int = 0) -> int | None:
+    """A numeric field (``-`` or empty: not known), else FactError naming the field."""
+    if text in ("", "-"):
+        return None
     try:
-        return int(text, base) if text not in ("", "-") else None
-    except ValueError:
-        raise FactError(f"expected a number, got {text[:20]!r}") from None
+        return whole(text, what, low=low, high=high, base=base)
+    except NumberError as exc:
+        raise FactError(str(exc)) from None
 
 
 def _name(text: str) -> str:
@@ -110,12 +117,13 @@ def parse_file_record(rec: list[str]) -> FileFact:
     if len(rec) != 11:
         raise FactError(f"a file record has {len(rec)} fields")
     _, role, path, state, size, owner, mode, real, dst, rd, data = rec
-    path, size_n = b64(path), _int(size)
+    path, size_n = b64(path), _int(size, "a settings file's size", S64_MAX)
     d_owner, _, d_mode = dst.partition(":")
     return FileFact(
         role, path, state, size_n, None if owner == "-" else owner,
-        _int(mode, 8), b64(real), None if d_owner in ("", "-") else d_owner,
-        _int(d_mode, 8) if d_mode else None,
+        _int(mode, "a settings file's mode", MODE_MAX, 8), b64(real),
+        None if d_owner in ("", "-") else d_owner,
+        _int(d_mode, "a settings directory's mode", MODE_MAX, 8) if d_mode else None,
         {"1": True, "0": False}.get(rd), _settings_for(state, path, size_n, data))
 
 
@@ -431,19 +439,20 @@ def parse_procs(text: str) -> ProcsFact:
     by_pid: dict[int, ClaudeProcess] = {}
 
     def proc(field_: str) -> ClaudeProcess:
-        pid = _int(field_)
+        pid = _int(field_, "a process's pid", PID_MAX, low=1)
         if pid is None or pid not in by_pid:
             raise FactError("a record names a process that was not announced")
         return by_pid[pid]
 
     for rec in _records(text):
         if rec[0] == "C" and len(rec) == 2:
-            out.scanned = _int(rec[1]) or 0
+            out.scanned = _int(rec[1], "the count of scanned processes", PID_MAX) or 0
         elif rec[0] == "P" and len(rec) == 6:
-            pid = _int(rec[1])
+            pid = _int(rec[1], "a process's pid", PID_MAX, low=1)
             if pid is None or rec[5] not in ("ok", "-"):
                 raise FactError("a process record is malformed")
-            p = ClaudeProcess(pid, b64(rec[2]), _int(rec[3]), b64(rec[4]), rec[5] == "ok")
+            euid = _int(rec[3], "a process's euid", U32_MAX)
+            p = ClaudeProcess(pid, b64(rec[2]), euid, b64(rec[4]), rec[5] == "ok")
             by_pid[pid] = p
             out.claude.append(p)
         elif rec[0] == "A" and len(rec) == 5:

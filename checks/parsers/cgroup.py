@@ -18,6 +18,8 @@ import base64
 import binascii
 from dataclasses import dataclass, field
 
+from jada_checks.parsers.numbers import PID_MAX, whole_or_none
+
 
 @dataclass
 class CgroupTree:
@@ -61,17 +63,17 @@ def parse_cgroup_tree(text: str) -> CgroupTree:
                 tree.problems.append(f"{path}: {fields[1] if len(fields) > 1 else 'unreadable'}")
                 continue
             tree.cgroups.append(path)
-            pids = fields[1:]
-            if not all(p.isascii() and p.isdigit() for p in pids):
+            pids = [whole_or_none(p, high=PID_MAX) for p in fields[1:]]
+            if None in pids:
                 tree.problems.append(f"{path}: cgroup.procs is not a list of pids")
                 continue
-            hidden = sum(1 for p in pids if int(p) == 0)
+            hidden = pids.count(0)
             if hidden:
                 tree.problems.append(f"{path}: {hidden} process(es) in a PID namespace this "
                                      "session cannot see (cgroup.procs shows them as 0)")
-            for p in pids:
-                if int(p):
-                    tree.members[int(p)] = path
+            for pid in pids:
+                if pid:
+                    tree.members[pid] = path
     if tree.root is not None and not tree.cgroups and not tree.problems:
         tree.problems.append(f"{tree.root}: the probe read no cgroup of the subtree")
     return tree

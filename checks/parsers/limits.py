@@ -27,7 +27,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-RLIM_INFINITY = 2**64 - 1
+from jada_checks.parsers.numbers import U64_MAX, saturating
+
+RLIM_INFINITY = U64_MAX
 LINE_LENGTH = 1024
 SOURCE_USER, SOURCE_GROUP, SOURCE_DEFAULT, SOURCE_NONE = 0, 1, 4, 6
 _C_SPACE = b" \t\n\v\f\r"
@@ -126,8 +128,8 @@ def strtoul(text: bytes, bits: int = 64) -> tuple[int, int]:
         i += 1
     if i == start:
         return 0, 0
-    value = int(text[start:i])
     top = 2**bits - 1
+    value = saturating(text[start:i], top + 1)  # a 5000-digit value is ERANGE, not a crash
     if value > top:
         return top, i
     return ((-value) & top if neg else value), i

@@ -21,12 +21,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from jada_checks.parsers.numbers import NR_OPEN_MAX
 from jada_checks.parsers.sysctl import Resolution
 
 KEY = "fs/nr_open"
 KERNEL_DEFAULT = 1024 * 1024
 NR_OPEN_MIN = 64  # BITS_PER_LONG
-NR_OPEN_MAX = 2147483584  # min(INT_MAX, SIZE_MAX / sizeof(void *)) & -BITS_PER_LONG
+# NR_OPEN_MAX = 2147483584: min(INT_MAX, SIZE_MAX / sizeof(void *)) & -BITS_PER_LONG
 _NUMBER = re.compile(r"(-?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
 
 
@@ -37,7 +38,10 @@ def kernel_accepts(text: str) -> int | None:
     if m is None:
         return None
     sign, digits = m.groups()
-    if digits[:2].lower() == "0x":
+    hexadecimal = digits[:2].lower() == "0x"
+    if len((digits[2:] if hexadecimal else digits).lstrip("0")) > 22:
+        return None  # beyond 64 bits: the kernel's parser overflows (EINVAL); no huge int()
+    if hexadecimal:
         value = int(digits, 16)
     else:
         value = int(digits, 8 if digits.startswith("0") else 10)

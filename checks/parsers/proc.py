@@ -10,19 +10,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-RLIM_INFINITY = 2**64 - 1
+from jada_checks.parsers.numbers import NR_OPEN_MAX, PID_MAX, U32_MAX, U64_MAX, whole_or_none
+
+RLIM_INFINITY = U64_MAX
 _LIMIT_LINE = re.compile(r"^(Max [a-z][a-z ]*?)\s{2,}(\S+)\s+(\S+)")
 
 
 def parse_rlimit(text: str) -> int | None:
-    """A limit value as /proc or ``systemctl show`` prints it: digits, unlimited, infinity."""
-    text = text.strip()
+    """A limit value as /proc or ``systemctl show`` prints it: digits, unlimited, infinity
+    (ASCII blanks around it allowed, as for every number: str.strip() would also take
+    U+0085 and U+2003 for blanks)."""
+    text = text.strip(" \t\r\n")
     if text in ("unlimited", "infinity"):
         return RLIM_INFINITY
-    if text.isascii() and text.isdigit():
-        value = int(text)
-        return value if value <= RLIM_INFINITY else None
-    return None
+    return whole_or_none(text, high=RLIM_INFINITY)
 
 
 def show_rlimit(value: int | None) -> str:
@@ -57,10 +58,9 @@ def parse_limits(text: str) -> dict[str, Pair]:
     return out
 
 
-def parse_int(text: str) -> int | None:
-    """A single non-negative integer (a /proc/sys value), else None."""
-    text = text.strip()
-    return int(text) if text.isascii() and text.isdigit() else None
+def parse_int(text: str, high: int = U64_MAX) -> int | None:
+    """A single non-negative integer (a /proc/sys value) up to ``high``, else None."""
+    return whole_or_none(text, high=high)
 
 
 @dataclass(frozen=True)
@@ -73,9 +73,10 @@ class FileNr:
 def parse_file_nr(text: str) -> FileNr | None:
     """``/proc/sys/fs/file-nr``: allocated, allocated-but-unused (always 0 since 2.6), max."""
     fields = text.split()
-    if len(fields) != 3 or not all(f.isascii() and f.isdigit() for f in fields):
+    values = [v for v in (whole_or_none(f) for f in fields) if v is not None]  # C ulong
+    if len(fields) != 3 or len(values) != 3:
         return None
-    return FileNr(*(int(f) for f in fields))
+    return FileNr(*values)
 
 
 @dataclass(frozen=True)
@@ -86,20 +87,33 @@ class ProcFds:
     soft: int | None  # soft nofile from /proc/<pid>/limits
 
 
-def parse_fd_table(text: str) -> tuple[str | None, list[ProcFds]]:
-    """Lines ``P <pid> <nfds|-> <soft|-> <comm>`` plus ``source <how>``; bad lines dropped."""
-    source, procs = None, []
+def parse_fd_table(text: str) -> tuple[str | None, list[ProcFds], list[str]]:
+    """Lines ``P <pid> <nfds|-> <soft|-> <comm>`` plus ``source <how>``.
+
+    Returns (source, processes, bad ``P`` lines). ``-`` is the probe's "could not read";
+    anything else that is not a number a process can have is a bad line, kept for the
+    error message: a process left out silently could hide the one near its limit.
+    """
+    source, procs, bad = None, [], []
     for line in text.splitlines():
         if line.startswith("source "):
             source = line[7:].strip()
             continue
         fields = line.split(" ", 4)
-        if len(fields) < 4 or fields[0] != "P" or not fields[1].isdigit():
+        if fields[0] != "P":
             continue
-        nfds = int(fields[2]) if fields[2].isdigit() else None
-        soft = parse_rlimit(fields[3])
-        procs.append(ProcFds(int(fields[1]), fields[4] if len(fields) > 4 else "?", nfds, soft))
-    return source, procs
+        if len(fields) < 4:
+            bad.append(line[:200])
+            continue
+        pid = whole_or_none(fields[1], low=1, high=PID_MAX)
+        nfds = None if fields[2] == "-" else whole_or_none(fields[2], high=NR_OPEN_MAX)
+        soft = None if fields[3] == "-" else parse_rlimit(fields[3])
+        if pid is None or (nfds is None and fields[2] != "-") or \
+                (soft is None and fields[3] != "-"):
+            bad.append(line[:200])
+            continue
+        procs.append(ProcFds(pid, fields[4] if len(fields) > 4 else "?", nfds, soft))
+    return source, procs, bad
 
 
 def parse_values(text: str) -> dict[tuple[str, str], str | None]:
@@ -119,7 +133,8 @@ def parse_status_ids(text: str) -> dict[str, list[int]]:
     out = {}
     for line in text.splitlines():
         key, _, rest = line.partition(":")
-        nums = rest.split()
-        if key in ("Uid", "Gid") and len(nums) == 4 and all(n.isdigit() for n in nums):
-            out[key] = [int(n) for n in nums]
+        ids = [i for i in (whole_or_none(n, high=U32_MAX) for n in rest.split())
+               if i is not None]  # uid_t, gid_t
+        if key in ("Uid", "Gid") and len(ids) == 4 == len(rest.split()):
+            out[key] = ids
     return out

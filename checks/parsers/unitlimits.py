@@ -15,9 +15,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from jada_checks.parsers.numbers import U32_MAX, whole_or_none
 from jada_checks.parsers.proc import RLIM_INFINITY
 
-_LINE = re.compile(r"^LINE (unit|manager) (.+?) (\d+):(.*)$")
+_LINE = re.compile(r"^LINE (unit|manager) (.+?) ([0-9]+):(.*)$")
 _HEAD = re.compile(r"^(FILE|UNREADABLE) (unit|manager) (.+)$")
 _MANAGER_DIRS = ("/etc/systemd/system.conf.d", "/run/systemd/system.conf.d",
                  "/usr/local/lib/systemd/system.conf.d", "/usr/lib/systemd/system.conf.d")
@@ -43,6 +44,7 @@ class NofileConfig:
     manager: list[Setting] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
     manager_files: list[str] = field(default_factory=list)
+    malformed: list[str] = field(default_factory=list)  # LINE records that are not grep -n's
 
     def unit_effective(self) -> Setting | None:
         """The unit's winning LimitNOFILE= line (the last one systemd accepts), or None."""
@@ -55,14 +57,15 @@ class NofileConfig:
 
 
 def parse_value(value: str) -> tuple[int | None, int | None, bool]:
-    """``soft:hard`` / ``n`` / ``infinity`` -> (soft, hard, valid); systemd ignores invalid."""
+    """``soft:hard`` / ``n`` / ``infinity`` -> (soft, hard, valid); systemd ignores invalid,
+    a value beyond 64 bits included (safe_atou64() fails with ERANGE)."""
     def one(v: str) -> int | None:
-        v = v.strip()
+        v = v.strip(" \t\r\n")  # systemd's WHITESPACE
         if v == "infinity":
             return RLIM_INFINITY
-        return int(v) if v.isascii() and v.isdigit() else None
+        return whole_or_none(v, high=RLIM_INFINITY)
 
-    value = value.strip()
+    value = value.strip(" \t\r\n")
     soft_text, sep, hard_text = value.partition(":")
     soft = one(soft_text)
     hard = one(hard_text) if sep else soft
@@ -96,12 +99,15 @@ def parse_nofile_lines(text: str) -> NofileConfig:
                 manager_lines.setdefault(path, [])
             continue
         m = _LINE.match(line)
-        if not m:
+        number = whole_or_none(m.group(3), low=1, high=U32_MAX) if m else None
+        if m is None or number is None:
+            if line.startswith("LINE "):
+                cfg.malformed.append(line[:200])
             continue
-        scope, path, n, content = m.groups()
+        scope, path, _, content = m.groups()
         _, _, value = content.partition("=")
         soft, hard, valid = parse_value(value)
-        setting = Setting(path, int(n), content.strip(), soft, hard, valid)
+        setting = Setting(path, number, content.strip(), soft, hard, valid)
         if scope == "unit":
             cfg.unit.append(setting)
         else:

@@ -429,11 +429,16 @@ OPERATIONS = {
 }
 
 
+# How often serve_forever() looks for shutdown(); socketserver's 0.5 s default made every
+# stop() wait up to half a second: most of the time of a self-test that starts one.
+POLL_INTERVAL = 0.02
+
+
 def start_endpoint(records: dict[str, Any], port: int = 0) -> tuple[LightsailServer, str]:
     """Serve ``records`` from a daemon thread; stop with ``server.stop()``."""
     server = LightsailServer(records, port)
-    threading.Thread(target=server.serve_forever, name="lightsail-endpoint",
-                     daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": POLL_INTERVAL},
+                     name="lightsail-endpoint", daemon=True).start()
     return server, server.url
 
 
@@ -462,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.stop).start())
     print(f"lightsail endpoint listening on {server.url}", file=sys.stderr, flush=True)
     try:
-        server.serve_forever()
+        server.serve_forever(poll_interval=POLL_INTERVAL)
     except KeyboardInterrupt:
         pass
     return 0
