@@ -25,7 +25,7 @@ from tests.test_least_privilege import (
     host_side,
 )
 
-pytestmark = pytest.mark.releases
+pytestmark = [pytest.mark.releases, pytest.mark.sandbox]
 RELEASES = ("debian-11", HOST_BASE, "debian-13")
 HOSTS = ("compliant", "least-privilege", "no-sudo")
 

@@ -143,12 +143,12 @@ def authorize(root: Path, user: str, pubkey: str) -> None:
 
 def launch(m: Machine) -> None:
     """Start systemd-nspawn in the background and find the host's PID 1."""
-    log = open(Path(m.dir) / "console.log", "wb")  # noqa: SIM115 - kept by the child
-    proc = subprocess.Popen(
-        ["systemd-nspawn", "-D", str(m.root), "-b", "--register=no", "--keep-unit",
-         "--link-journal=no", "--private-network", "-M", m.name, "--console=read-only"],
-        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True)
+    with open(Path(m.dir) / "console.log", "wb") as log:  # the child keeps its own fd
+        proc = subprocess.Popen(
+            ["systemd-nspawn", "-D", str(m.root), "-b", "--register=no", "--keep-unit",
+             "--link-journal=no", "--private-network", "-M", m.name, "--console=read-only"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
     m.nspawn_pid = proc.pid
     deadline = time.monotonic() + 15
     own_netns = os.readlink("/proc/self/ns/net")

@@ -245,10 +245,11 @@ class Sandbox:
                 return
         port_file = self.base / "lightsail.port"
         port_file.unlink(missing_ok=True)
-        log = open(self.base / "lightsail.log", "wb")  # noqa: SIM115 - kept by the child
-        proc = subprocess.Popen(endpoint_command(records_file, port_file),
-                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True, cwd=self.base)
+        with open(self.base / "lightsail.log", "wb") as log:  # the child keeps its own fd
+            proc = subprocess.Popen(endpoint_command(records_file, port_file),
+                                    stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True,
+                                    cwd=self.base)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if port_file.exists() and port_file.read_text().strip():
