@@ -25,7 +25,7 @@ from jada_checks.controls import catalogue
 from jada_checks.inputs import InputError
 from jada_checks.model import CheckError, Control, Outcome, errored
 from jada_checks.options import ENV_PROFILE, Setting, setting
-from jada_checks.plugin import PROFILE_KEY
+from jada_checks.plugin import IGNORED_WORKERS_KEY, PROFILE_KEY
 from jada_checks.profile import Target, load_profile
 from jada_checks.reporting.convergence import converge, retry_deadline
 from jada_checks.reporting.shard import ShardError, selected
@@ -53,10 +53,26 @@ def start(config: pytest.Config, source: Setting) -> None:
     # Our own test dependency, useless in a profile run, and its terminal summary imports
     # all of hypothesis (about 0.5-1.5 s) at the end of every run.
     config.pluginmanager.set_blocked("hypothesispytest")
-    if getattr(config, "workerinput", {}).get("jada_loadgroup"):
-        config.option.loadgroup = True  # workers re-parse argv; xdist reads this flag
     config.stash[STATS_KEY] = []
     config.pluginmanager.register(sys.modules[__name__], "jada-profile-run")
+    if not narrowed(config):
+        # Nothing can drop a target or a side before collection: log in to every target
+        # now, while pytest is still starting up, instead of after collection.
+        sides = {c.side for c in catalogue()}
+        config.stash[STORE_KEY].prefetch([
+            (side, t) for t in selected(profile.targets, config.getoption("jada_shard"),
+                                        lambda t: t.name)
+            for side in sorted(sides) if applies_side(side, t)])
+
+
+def narrowed(config: pytest.Config) -> bool:
+    """Could pytest's own selection (-k, -m, --deselect, --lf, --sw, --collect-only) leave
+    a target or a side unchecked? Then facts wait for collection, so a selection that
+    needs no host facts opens no connection."""
+    o = config.option
+    return bool(o.keyword or o.markexpr or getattr(o, "deselect", None) or o.collectonly
+                or getattr(o, "lf", False) or getattr(o, "stepwise", False)
+                or getattr(o, "stepwise_skip", False))
 
 
 def header(config: pytest.Config) -> list[str]:
@@ -75,6 +91,10 @@ def header(config: pytest.Config) -> list[str]:
              f"{len(names)} target{'s' if len(names) != 1 else ''}: {shown}"]
     if source.source == "environment":
         lines.append(env_takeover(profile.path))
+    if IGNORED_WORKERS_KEY in config.stash:
+        lines.append(f"jada-checks: -n {config.stash[IGNORED_WORKERS_KEY]} ignored: every "
+                     "target is checked concurrently in this process (one SSH login and one "
+                     "command each); xdist workers would only add start-up and per-item cost")
     return lines
 
 
@@ -112,13 +132,6 @@ def worker_stats(config: pytest.Config) -> dict[str, Any]:
 
 
 @pytest.hookimpl(optionalhook=True)
-def pytest_configure_node(node: Any) -> None:
-    """Tell workers that targets are grouped (they do not see our choice of --dist)."""
-    if getattr(node.config.option, "dist", "no") == "loadgroup":
-        node.workerinput["jada_loadgroup"] = True
-
-
-@pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
     stats = getattr(node, "workeroutput", {}).get("jada_stats")
     if stats is not None and STATS_KEY in node.config.stash:
@@ -151,7 +164,11 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 
 def applies(control: Control, target: Target) -> bool:
-    return target.ssh is not None if control.side == "host" else target.lightsail is not None
+    return applies_side(control.side, target)
+
+
+def applies_side(side: str, target: Target) -> bool:
+    return target.ssh is not None if side == "host" else target.lightsail is not None
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -178,7 +195,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     config = session.config
     if STORE_KEY not in config.stash or hasattr(config, "workerinput"):
         return
-    if getattr(config.option, "dist", "no") != "no" or config.option.collectonly:
+    if config.option.collectonly:
         return
     wanted = {(i.control.side, i.target.name): i.target for i in session.items
               if isinstance(i, ControlItem)}
@@ -203,7 +220,6 @@ class ControlItem(pytest.Item):
         self.attempts = 0
         self.add_marker(f"severity_{control.severity}")
         self.add_marker(f"area_{control.area}")
-        self.add_marker(pytest.mark.xdist_group(target.name))
         self.user_properties += [("control", control.id), ("severity", control.severity),
                                  ("target", target.name)]
 

@@ -63,4 +63,20 @@ def test_probe_sees_the_imports_of_a_profile_run(tmp_path: Path) -> None:
                                      "    ssh: {host: 127.0.0.1, port: 1}\n")
     out = probe(tmp_path, "--co", "-q", env={"JADA_PROFILE": str(tmp_path / "p.yaml")})
     assert out["rc"] == 0, out
-    assert {"jsonschema", "yaml", "testinfra"} <= set(out["heavy"]), out
+    assert {"jsonschema", "yaml"} <= set(out["heavy"]), out
+    # The suite talks OpenSSH directly; Testinfra is only the bench's baseline.
+    assert "testinfra" not in out["heavy"], out
+
+
+def test_a_selection_that_needs_no_host_facts_opens_no_connection(tmp_path: Path) -> None:
+    """-m area_ls selects only Lightsail controls: no SSH login is even started."""
+    (tmp_path / "p.yaml").write_text(
+        "version: 1\naws: {endpoint_url: 'http://127.0.0.1:9', connect_timeout: 1, "
+        "max_attempts: 1}\ntargets:\n  - name: web\n    ssh: {host: 127.0.0.1, port: 1}\n"
+        "    lightsail: {instance: web, region: us-east-1}\n")
+    stats = tmp_path / "stats.json"
+    out = probe(tmp_path, "-q", "-m", "area_ls", "--jada-stats-json", str(stats),
+                env={"JADA_PROFILE": str(tmp_path / "p.yaml"), "AWS_ACCESS_KEY_ID": "x",
+                     "AWS_SECRET_ACCESS_KEY": "y", "AWS_EC2_METADATA_DISABLED": "true"})
+    assert out["rc"] == 1, out  # the endpoint is closed: LS controls error
+    assert json.loads(stats.read_text())["targets"] == {}, stats.read_text()
