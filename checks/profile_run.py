@@ -47,6 +47,10 @@ def start(config: pytest.Config, source: Setting) -> None:
         selected((), config.getoption("jada_shard", None), str)
     except ShardError as exc:
         raise pytest.UsageError(f"{setting(config, 'jada_shard').origin}: {exc}") from None
+    if profile.discover is not None:
+        from jada_checks.aws.discovery import expand
+
+        profile = expand(profile)
     config.stash[PROFILE_KEY] = profile
     config.stash[SOURCE_KEY] = source
     config.stash[STORE_KEY] = FactStore(profile)
@@ -91,6 +95,10 @@ def header(config: pytest.Config) -> list[str]:
              f"{len(names)} target{'s' if len(names) != 1 else ''}: {shown}"]
     if source.source == "environment":
         lines.append(env_takeover(profile.path))
+    if profile.discovery is not None:
+        from jada_checks.aws.discovery import summary
+
+        lines.append(f"jada-checks: {summary(profile.discovery)}")
     if IGNORED_WORKERS_KEY in config.stash:
         lines.append(f"jada-checks: -n {config.stash[IGNORED_WORKERS_KEY]} ignored: every "
                      "target is checked concurrently in this process (one SSH login and one "
@@ -112,6 +120,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
     """Also at the end, where ``-q`` runs and CI logs are read: the takeover by the env."""
     if config.stash[SOURCE_KEY].source == "environment":
         terminalreporter.write_line(env_takeover(config.stash[PROFILE_KEY].path), yellow=True)
+    discovery = config.stash[PROFILE_KEY].discovery
+    if discovery is not None:  # also at the end: -q hides the header
+        from jada_checks.aws.discovery import summary
+        from jada_checks.reporting.document import undiscovered
+
+        terminalreporter.write_line(f"jada-checks: {summary(discovery)}",
+                                    red=bool(undiscovered(discovery)))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -104,6 +104,8 @@ class ReportRun:
             "interrupted": exitstatus == EXIT_INTERRUPTED,
             "unrecorded": len(self.failed - set(self.records)),
         }
+        if self.profile.discovery is not None:
+            run["discovery"] = self.profile.discovery
         return document.finish({
             "report_version": document.REPORT_VERSION, "suite_version": jada_checks.__version__,
             "run": run, "records": records, "waivers": section, "drift": drift_section})
@@ -134,7 +136,9 @@ class ReportRun:
         if exitstatus in (0, 1):
             session.exitstatus = doc["gate"]["exit_code"]
         elif exitstatus == EXIT_NOTHING_SELECTED and not self.targets:
-            session.exitstatus = 0  # an empty shard (more shards than targets) is fine
+            # An empty shard (more shards than targets) is fine; a discovery that failed
+            # and so found nothing is not.
+            session.exitstatus = doc["gate"]["exit_code"]
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self.doc is not None:
