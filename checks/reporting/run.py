@@ -137,8 +137,11 @@ class ReportRun:
             session.exitstatus = doc["gate"]["exit_code"]
         elif exitstatus == EXIT_NOTHING_SELECTED and not self.targets:
             # An empty shard (more shards than targets) is fine; a discovery that failed
-            # and so found nothing is not.
-            session.exitstatus = doc["gate"]["exit_code"]
+            # is a failed gate, and one that found nothing stays "nothing selected".
+            if not doc["gate"]["passed"]:
+                session.exitstatus = doc["gate"]["exit_code"]
+            elif self.shard:
+                session.exitstatus = 0
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self.doc is not None:
