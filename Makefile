@@ -47,6 +47,7 @@ lint: install
 	$(PYTHON) -m ruff check checks tests conftest.py
 
 bench: install
+	$(PYTHON) -m pip install -q --disable-pip-version-check -e '.[test,bench]'
 	$(PYTHON) -m jada_checks.bench
 
 down:

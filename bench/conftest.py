@@ -4,18 +4,21 @@ SSH logins each host accepted from the host's own sshd journal)."""
 import json
 import os
 
+import testinfra.backend.paramiko as paramiko_backend
 import testinfra.backend.ssh as ssh_backend
 
 COUNTS = {"commands": 0}
-_run = ssh_backend.SshBackend.run
 
 
-def counted_run(self, command, *args, **kwargs):
-    COUNTS["commands"] += 1
-    return _run(self, command, *args, **kwargs)
+def counted(run):
+    def counted_run(self, command, *args, **kwargs):
+        COUNTS["commands"] += 1
+        return run(self, command, *args, **kwargs)
+    return counted_run
 
 
-ssh_backend.SshBackend.run = counted_run
+ssh_backend.SshBackend.run = counted(ssh_backend.SshBackend.run)
+paramiko_backend.ParamikoBackend.run = counted(paramiko_backend.ParamikoBackend.run)
 
 
 def pytest_sessionfinish(session):

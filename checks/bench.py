@@ -1,17 +1,24 @@
-"""``make bench``: wall time, round trips and memory of the suite against K sandbox hosts.
+"""``make bench``: wall time, runner CPU, round trips and memory of the suite against K hosts.
 
-For K = 1, 4, 8 copies of ``compliant`` it runs the whole built-in suite alone and with
-``-n 2`` (median of several runs) and, in the same run, the naive baseline
-(``bench/naive_checks.py``: one Testinfra command per fact). Commands and connections of
-the suite come from its own instrumentation (``--jada-stats-json``); the SSH logins each host
-actually accepted are read from the host's own sshd journal as a cross-check.
-Results: printed, and written to ``build/bench/results.json``.
+For K = 1, 8, 24 copies of ``compliant`` it runs the whole built-in suite alone and with
+``-n 2`` (median of several runs; a profile run checks every target in one process, so
+``-n 2`` must never be slower), and measures the runner's CPU (user + system of the pytest
+process and every ssh it started, from ``RUSAGE_CHILDREN``) apart from wall time. At
+K = 1 it also measures the physical limit (one SSH login plus the whole fact script, from
+this process, nothing else) and three Testinfra baselines of the same facts written the
+plain way (``bench/naive_checks.py``, one remote command per fact): OpenSSH with
+ControlPersist (Testinfra's default, the ``naive`` row), OpenSSH without it, and paramiko.
+The ControlPersist baseline also runs at K = 8 (once); at 24 hosts it would take minutes.
+Commands and connections of the suite come from its own instrumentation
+(``--jada-stats-json``); the SSH logins each host accepted are read from the host's own sshd
+journal as a cross-check. Results: printed, and written to ``build/bench/results.json``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -22,19 +29,59 @@ from typing import Any
 from jada_checks.sandbox.sandbox import REPO, SANDBOX_AWS_ENV, Sandbox
 
 OUT = REPO / "build" / "bench"
-SIZES = tuple(int(k) for k in os.environ.get("JADA_BENCH_SIZES", "1,4,8").split(","))
+SIZES = tuple(int(k) for k in os.environ.get("JADA_BENCH_SIZES", "1,8,24").split(","))
+NAIVE_MAX_HOSTS = int(os.environ.get("JADA_BENCH_NAIVE_MAX_HOSTS", "8"))
+# Testinfra's host spec per baseline (the ssh backend's ControlPersist defaults to 60 s).
+BASELINES = {"naive": "ssh://{h}", "naive_plain_ssh": "ssh://{h}?controlpersist=0",
+             "naive_paramiko": "paramiko://{h}"}
 REPEAT = int(os.environ.get("JADA_BENCH_REPEAT", "3"))
 ENV = {**os.environ, **SANDBOX_AWS_ENV}
 ENV.pop("JADA_PROFILE", None)
 
 
-def timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
-    start = time.monotonic()
+def children_cpu() -> float:
+    """User + system CPU of every reaped child process tree of this process so far."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def timed_cpu(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall seconds and the CPU seconds of the process tree (the runner: pytest and the ssh
+    clients it waits for; a daemonised ControlPersist master is not counted)."""
+    cpu0, start = children_cpu(), time.monotonic()
     res = subprocess.run(cmd, cwd=REPO, env=env or ENV, capture_output=True, text=True)
+    wall, cpu = time.monotonic() - start, children_cpu() - cpu0
     if res.returncode not in (0, 1):
         raise SystemExit(f"bench: {' '.join(cmd[:6])} exited {res.returncode}:\n"
                          f"{res.stdout[-2000:]}{res.stderr[-2000:]}")
-    return time.monotonic() - start
+    return wall, cpu
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
+    return timed_cpu(cmd, env)[0]
+
+
+def physical_limit(profile: Path, repeat: int) -> float:
+    """One SSH login plus the whole fact script, nothing else: the floor for one host."""
+    from jada_checks.controls import catalogue
+    from jada_checks.facts.probes import build_script
+    from jada_checks.facts.remote import Connection
+    from jada_checks.profile import load_profile
+
+    catalogue()  # the controls register the probes the script is built from
+    target = load_profile(profile).targets[0]
+    assert target.ssh is not None
+    script = build_script(target.expect["unit"], sudo=bool(target.ssh.get("sudo")))
+    times = []
+    for _ in range(repeat):
+        conn = Connection(target)
+        start = time.monotonic()
+        res = conn.run(script)
+        times.append(time.monotonic() - start)
+        conn.close()
+        if res.rc != 0:
+            raise SystemExit(f"bench: the fact script exited {res.rc}")
+    return round(statistics.median(times), 3)
 
 
 def accepted_logins(sb: Sandbox, hosts: list[str]) -> dict[str, int]:
@@ -49,22 +96,29 @@ def accepted_logins(sb: Sandbox, hosts: list[str]) -> dict[str, int]:
 def suite(sb: Sandbox, profile: Path, hosts: list[str], workers: int) -> dict[str, Any]:
     stats_file = OUT / "stats.json"
     base = ["-n", str(workers)] if workers else ["-p", "no:xdist"]
+    # This venv has pytest-testinfra for the baselines; a deployment's has not (the suite
+    # does not depend on it), so its plugin's import is not the suite's start-up.
+    base += ["-p", "no:pytest11.testinfra"]
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--jada-profile",
            str(profile), "--jada-stats-json", str(stats_file), *base]
-    times = []
+    times, cpus = [], []
     for _ in range(REPEAT):
         before = accepted_logins(sb, hosts)
-        times.append(timed(cmd))
+        wall, cpu = timed_cpu(cmd)
+        times.append(wall)
+        cpus.append(cpu)
         after = accepted_logins(sb, hosts)
     stats = json.loads(stats_file.read_text())
     return {"wall_s": round(statistics.median(times), 3), "runs": [round(t, 3) for t in times],
+            "runner_cpu_s": round(statistics.median(cpus), 3),
             "commands_per_host": max(t["commands"] for t in stats["targets"].values()),
             "connections_per_host": max(t["connections"] for t in stats["targets"].values()),
             "sshd_logins_per_host": max(after[h] - before[h] - 1 for h in hosts),
             "peak_rss_mib_per_worker": max(w["peak_rss_kib"] for w in stats["workers"]) // 1024}
 
 
-def naive(sb: Sandbox, hosts: list[str], repeat: int) -> dict[str, Any]:
+def naive(sb: Sandbox, hosts: list[str], repeat: int, spec: str = BASELINES["naive"]
+          ) -> dict[str, Any]:
     cfg = OUT / "naive_ssh_config"
     cfg.write_text("".join(
         f"Host {h}\n  HostName {sb.address(h)}\n  User root\n  IdentityFile {sb.key}\n"
@@ -72,16 +126,31 @@ def naive(sb: Sandbox, hosts: list[str], repeat: int) -> dict[str, Any]:
         f"  BatchMode yes\n" for h in hosts))
     counts = OUT / "naive_counts.json"
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-q",
-           "bench/naive_checks.py", f"--hosts={','.join('ssh://' + h for h in hosts)}",
+           "bench/naive_checks.py", f"--hosts={','.join(spec.format(h=h) for h in hosts)}",
            f"--ssh-config={cfg}"]
-    times = []
+    times, cpus = [], []
     for _ in range(repeat):
         before = accepted_logins(sb, hosts)
-        times.append(timed(cmd, {**ENV, "JADA_NAIVE_STATS": str(counts)}))
+        wall, cpu = timed_cpu(cmd, {**ENV, "JADA_NAIVE_STATS": str(counts)})
+        times.append(wall)
+        cpus.append(cpu)
         after = accepted_logins(sb, hosts)
     return {"wall_s": round(statistics.median(times), 3), "runs": [round(t, 3) for t in times],
+            "runner_cpu_s": round(statistics.median(cpus), 3),
             "commands_per_host": json.loads(counts.read_text())["commands"] // len(hosts),
             "sshd_logins_per_host": max(after[h] - before[h] - 1 for h in hosts)}
+
+
+def fleet_profile(path: Path) -> Path:
+    """The fleet setting the bench measures: ``ssh.post_quantum_kex: false`` (classical
+    key exchange first: most of the runner's CPU per host; README, Speed)."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text())
+    for target in data["targets"]:
+        target["ssh"]["post_quantum_kex"] = False
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
 
 
 def main() -> int:
@@ -91,23 +160,37 @@ def main() -> int:
     for k in SIZES:
         hosts = [f"h{i}" for i in range(1, k + 1)]
         try:
-            profile = sb.up({h: str(REPO / "sandbox/hosts/compliant") for h in hosts},
-                            OUT / f"profile-{k}.yaml")
+            profile = fleet_profile(sb.up({h: str(REPO / "sandbox/hosts/compliant")
+                                           for h in hosts}, OUT / f"profile-{k}.yaml"))
             row = {"alone": suite(sb, profile, hosts, 0),
-                   "n2": suite(sb, profile, hosts, 2),
-                   "naive": naive(sb, hosts, REPEAT if k == 1 else 1)}
+                   "n2": suite(sb, profile, hosts, 2)}
+            if k <= NAIVE_MAX_HOSTS:
+                row["naive"] = naive(sb, hosts, REPEAT if k == 1 else 1)
             if k == 1:
+                results["physical_limit_s"] = physical_limit(profile, max(REPEAT, 5))
+                for name, spec in BASELINES.items():
+                    if name != "naive":
+                        row[name] = naive(sb, hosts, REPEAT, spec)
                 results["collect_only_s"] = round(statistics.median(timed(
                     [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
                      "--collect-only", "--jada-profile", str(profile)]) for _ in range(REPEAT)), 3)
         finally:
             sb.down()
-        row["speedup_vs_naive"] = round(row["naive"]["wall_s"] / row["alone"]["wall_s"], 1)
+        for name in BASELINES:
+            if name in row:
+                key = "speedup_vs_naive" + name.removeprefix("naive")
+                row[key] = round(row[name]["wall_s"] / row["alone"]["wall_s"], 1)
         results["sizes"][str(k)] = row
-    one = results["sizes"].get("1", {}).get("alone", {}).get("wall_s")
-    eight = results["sizes"].get("8", {}).get("n2", {}).get("wall_s")
+    sizes = results["sizes"]
+    one = sizes.get("1", {}).get("alone", {}).get("wall_s")
+    eight = sizes.get("8", {}).get("n2", {}).get("wall_s")
     if one and eight:
         results["8_hosts_n2_over_1_host"] = round(eight / one, 2)
+    ks = sorted(int(k) for k in sizes)
+    if len(ks) > 1:
+        lo, hi = sizes[str(ks[0])]["alone"], sizes[str(ks[-1])]["alone"]
+        results["runner_cpu_per_added_host_s"] = round(
+            (hi["runner_cpu_s"] - lo["runner_cpu_s"]) / (ks[-1] - ks[0]), 3)
     (OUT / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
     print(f"\nwritten: {OUT / 'results.json'}")
@@ -115,17 +198,28 @@ def main() -> int:
 
 
 def table(r: dict[str, Any]) -> str:
-    head = (f"{'hosts':>5} {'mode':<6} {'wall s':>7} {'cmds/host':>9} {'conns/host':>10} "
-            f"{'sshd logins/host':>16} {'peak MiB/worker':>15}")
+    head = (f"{'hosts':>5} {'mode':<15} {'wall s':>7} {'cpu s':>6} {'cmds/host':>9} "
+            f"{'conns/host':>10} {'sshd logins/host':>16} {'peak MiB/worker':>15}")
     lines = [head, "-" * len(head)]
+    if "physical_limit_s" in r:
+        lines.append(f"{1:>5} {'physical limit':<15} {r['physical_limit_s']:>7.2f} "
+                     f"{'-':>6} {1:>9} {1:>10}  (one login + the fact script, nothing else)")
     for k, row in r["sizes"].items():
-        for mode in ("alone", "n2", "naive"):
+        for mode in ("alone", "n2", *BASELINES):
+            if mode not in row:
+                continue
             m = row[mode]
-            lines.append(f"{k:>5} {mode:<6} {m['wall_s']:>7.2f} {m['commands_per_host']:>9} "
+            lines.append(f"{k:>5} {mode:<15} {m['wall_s']:>7.2f} {m['runner_cpu_s']:>6.2f} "
+                         f"{m['commands_per_host']:>9} "
                          f"{m.get('connections_per_host', '-'):>10} "
                          f"{m['sshd_logins_per_host']:>16} "
                          f"{m.get('peak_rss_mib_per_worker', '-'):>15}")
-        lines.append(f"{'':>5} speedup vs naive: {row['speedup_vs_naive']}x")
+        speedups = [f"{key.removeprefix('speedup_vs_')} {v}x" for key, v in row.items()
+                    if key.startswith("speedup_vs_")]
+        if speedups:
+            lines.append(f"{'':>5} suite alone is faster than: {', '.join(speedups)}")
+    if "runner_cpu_per_added_host_s" in r:
+        lines.append(f"runner CPU per added host: {r['runner_cpu_per_added_host_s']:.3f} s")
     if "collect_only_s" in r:
         lines.append(f"pytest --collect-only: {r['collect_only_s']:.2f} s")
     if "8_hosts_n2_over_1_host" in r:

@@ -19,6 +19,8 @@ from jada_checks.facts.remote import Connection, Unreachable
 from jada_checks.model import CheckError
 from jada_checks.profile import Profile, Target
 
+PREFETCH_THREADS = 32
+
 
 @dataclass
 class FactStore:
@@ -61,13 +63,23 @@ class FactStore:
         """Start gathering (side, target) facts in the background, so the SSH round trip
         and the Lightsail calls of every target overlap with each other and with
         pytest's own start-up instead of running one after another."""
+        with self._lock:
+            wanted = [(s, t) for s, t in wanted if (s, t.name) not in self._cache]
         if not wanted:
             return
-        self._pool = ThreadPoolExecutor(max_workers=min(8, len(wanted)),
-                                        thread_name_prefix="jada-facts")
+        if self._pool is None:
+            # Threads only wait (on ssh, on HTTPS): a fleet's logins all start at once.
+            self._pool = ThreadPoolExecutor(max_workers=PREFETCH_THREADS,
+                                            thread_name_prefix="jada-facts")
         for side, target in wanted:
-            fetch = self.host_facts if side == "host" else self.lightsail_facts
+            if side == "host" and target.ssh is not None:
+                self.connection(target).start()  # the login begins before the script exists
+            fetch = self.host_facts if side == "host" else self._first_lightsail_call
             self._pool.submit(_quietly, fetch, target)
+
+    def _first_lightsail_call(self, target: Target) -> None:
+        """GetInstance, which every LS control needs first (and boto3's import with it)."""
+        self.lightsail_facts(target).instance()
 
     def lightsail_facts(self, target: Target) -> LightsailFacts:
         return self.cached("lightsail", target,

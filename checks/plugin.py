@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from jada_checks.profile import Profile
 
 PROFILE_KEY: pytest.StashKey[Profile] = pytest.StashKey()
+IGNORED_WORKERS_KEY: pytest.StashKey[str] = pytest.StashKey()
 AREAS = ("unit", "fd", "lim", "net", "cfg", "ls")
 
 
@@ -34,10 +35,6 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
         return 0
     resolve(config, CORE)
     keep_rootdir(config)
-    if config.option.jada_profile and getattr(config.option, "numprocesses", None) and \
-            getattr(config.option, "dist", "no") in ("no", "load"):
-        # One worker per target (xdist_group marks): one connection and one gather each.
-        config.option.dist = "loadgroup"
     return None
 
 
@@ -92,6 +89,27 @@ def pytest_configure(config: pytest.Config) -> None:
     resolve(config, CORE)
     if not config.option.jada_profile:
         return
+    in_process(config)
     from jada_checks import profile_run  # the heavy part: profile, facts, controls
 
     profile_run.start(config, setting(config, "jada_profile"))
+
+
+def in_process(config: pytest.Config) -> None:
+    """A profile run ignores ``-n``: it checks every target in this one process.
+
+    Why: the work is waiting on targets, and this process already gathers every target
+    concurrently (one SSH login and one command each, started as soon as the profile is
+    known), while the controls are pure functions of the facts that take microseconds.
+    xdist would add a second and third pytest start-up and its per-item cost (sending each
+    item's report to the controller) and, before this, one gather after another per
+    worker: measured 2.4x slower at 24 hosts (``make bench``; README "Speed"). Runs after
+    xdist's own option handling (this hook is tryfirst, xdist's pytest_configure trylast),
+    so xdist never starts a worker.
+    """
+    workers = getattr(config.option, "numprocesses", None)
+    if workers and getattr(config.option, "dist", "no") != "no":
+        config.stash[IGNORED_WORKERS_KEY] = str(workers)
+    if hasattr(config.option, "dist"):
+        config.option.dist = "no"
+        config.option.tx = []

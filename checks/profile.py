@@ -39,9 +39,30 @@ class Profile:
     digest: str
     aws: dict[str, Any]
     targets: tuple[Target, ...]
+    # targets_from.lightsail with defaults filled; None when every target is listed.
+    discover: dict[str, Any] | None = None
+    # What discovery found: {"regions": {region: {"instances": [...]} | {"error": ...}}}
+    discovery: dict[str, Any] | None = None
+    expect: dict[str, Any] = field(default_factory=dict)
 
     def target(self, name: str) -> Target:
         return next(t for t in self.targets if t.name == name)
+
+    def discovered_target(self, instance: str, region: str, public_ip: str) -> Target:
+        """The target for one discovered instance: its public IP as ssh.host, the
+        discovery's ssh settings and expectations, then that name's overrides."""
+        assert self.discover is not None
+        schema = load_schema(SCHEMA)
+        over = self.discover["overrides"].get(instance, {})
+        ssh = _deep_merge(self.discover["ssh"], over.get("ssh", {}))
+        ssh = fill_defaults(dict(ssh, host=public_ip), schema["$defs"]["ssh"], schema)
+        ssh = dict(ssh, identity_file=_relative(self.path.parent, ssh["identity_file"]),
+                   known_hosts=_relative(self.path.parent, ssh["known_hosts"]))
+        expect = _deep_merge(_deep_merge(self.expect, self.discover.get("expect", {})),
+                             over.get("expect", {}))
+        expect = fill_defaults(expect, schema["$defs"]["expect"], schema)
+        return Target(instance, ssh, {"instance": instance, "region": region,
+                                      "public_ip": None}, expect)
 
 
 def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -68,13 +89,13 @@ def load_profile(path: str | os.PathLike[str]) -> Profile:
     validate(data, SCHEMA, path, "profile", node)
     schema = load_schema(SCHEMA)
     full = fill_defaults(data, schema, schema)
-    names = [t["name"] for t in data["targets"]]
+    names = [t["name"] for t in data.get("targets", [])]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise InputError(f"profile {path}: /targets: target name {dupes[0]!r} is used twice")
     expect_schema = schema["$defs"]["expect"]
     targets = []
-    for raw, filled in zip(data["targets"], full["targets"], strict=True):
+    for raw, filled in zip(data.get("targets", []), full.get("targets", []), strict=True):
         expect = _deep_merge(full["expect"], raw.get("expect", {}))
         expect = fill_defaults(expect, expect_schema, schema)
         ssh = filled.get("ssh")
@@ -90,4 +111,6 @@ def load_profile(path: str | os.PathLike[str]) -> Profile:
         if problem:
             raise InputError(f"profile {path}: /aws/credentials: {problem}")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return Profile(path.resolve(), digest, full["aws"], tuple(targets))
+    discover = full.get("targets_from", {}).get("lightsail")
+    return Profile(path.resolve(), digest, full["aws"], tuple(targets), discover,
+                   expect=full["expect"])

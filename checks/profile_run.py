@@ -26,7 +26,7 @@ from jada_checks.controls import catalogue
 from jada_checks.inputs import InputError
 from jada_checks.model import CheckError, Control, Outcome, errored
 from jada_checks.options import ENV_PROFILE, Setting, setting
-from jada_checks.plugin import PROFILE_KEY
+from jada_checks.plugin import IGNORED_WORKERS_KEY, PROFILE_KEY
 from jada_checks.profile import Target, load_profile
 from jada_checks.reporting.convergence import converge, retry_deadline
 from jada_checks.reporting.shard import ShardError, selected
@@ -48,16 +48,36 @@ def start(config: pytest.Config, source: Setting) -> None:
         selected((), config.getoption("jada_shard", None), str)
     except ShardError as exc:
         raise pytest.UsageError(f"{setting(config, 'jada_shard').origin}: {exc}") from None
+    if profile.discover is not None:
+        from jada_checks.aws.discovery import expand
+
+        profile = expand(profile)
     config.stash[PROFILE_KEY] = profile
     config.stash[SOURCE_KEY] = source
     config.stash[STORE_KEY] = FactStore(profile)
     # Our own test dependency, useless in a profile run, and its terminal summary imports
     # all of hypothesis (about 0.5-1.5 s) at the end of every run.
     config.pluginmanager.set_blocked("hypothesispytest")
-    if getattr(config, "workerinput", {}).get("jada_loadgroup"):
-        config.option.loadgroup = True  # workers re-parse argv; xdist reads this flag
     config.stash[STATS_KEY] = []
     config.pluginmanager.register(sys.modules[__name__], "jada-profile-run")
+    if not narrowed(config):
+        # Nothing can drop a target or a side before collection: log in to every target
+        # now, while pytest is still starting up, instead of after collection.
+        sides = {c.side for c in catalogue()}
+        config.stash[STORE_KEY].prefetch([
+            (side, t) for t in selected(profile.targets, config.getoption("jada_shard"),
+                                        lambda t: t.name)
+            for side in sorted(sides) if applies_side(side, t)])
+
+
+def narrowed(config: pytest.Config) -> bool:
+    """Could pytest's own selection (-k, -m, --deselect, --lf, --sw, --collect-only) leave
+    a target or a side unchecked? Then facts wait for collection, so a selection that
+    needs no host facts opens no connection."""
+    o = config.option
+    return bool(o.keyword or o.markexpr or getattr(o, "deselect", None) or o.collectonly
+                or getattr(o, "lf", False) or getattr(o, "stepwise", False)
+                or getattr(o, "stepwise_skip", False))
 
 
 def header(config: pytest.Config) -> list[str]:
@@ -76,6 +96,14 @@ def header(config: pytest.Config) -> list[str]:
              f"{len(names)} target{'s' if len(names) != 1 else ''}: {shown}"]
     if source.source == "environment":
         lines.append(env_takeover(profile.path))
+    if profile.discovery is not None:
+        from jada_checks.aws.discovery import summary
+
+        lines.append(f"jada-checks: {summary(profile.discovery)}")
+    if IGNORED_WORKERS_KEY in config.stash:
+        lines.append(f"jada-checks: -n {config.stash[IGNORED_WORKERS_KEY]} ignored: every "
+                     "target is checked concurrently in this process (one SSH login and one "
+                     "command each); xdist workers would only add start-up and per-item cost")
     return lines
 
 
@@ -93,6 +121,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
     """Also at the end, where ``-q`` runs and CI logs are read: the takeover by the env."""
     if config.stash[SOURCE_KEY].source == "environment":
         terminalreporter.write_line(env_takeover(config.stash[PROFILE_KEY].path), yellow=True)
+    discovery = config.stash[PROFILE_KEY].discovery
+    if discovery is not None:  # also at the end: -q hides the header
+        from jada_checks.aws.discovery import summary
+        from jada_checks.reporting.document import undiscovered
+
+        terminalreporter.write_line(f"jada-checks: {summary(discovery)}",
+                                    red=bool(undiscovered(discovery)))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -110,13 +145,6 @@ def worker_stats(config: pytest.Config) -> dict[str, Any]:
             "targets": {name: {"connections": c.counters.connections,
                                "commands": c.counters.commands}
                         for name, c in store.connections.items()}}
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_configure_node(node: Any) -> None:
-    """Tell workers that targets are grouped (they do not see our choice of --dist)."""
-    if getattr(node.config.option, "dist", "no") == "loadgroup":
-        node.workerinput["jada_loadgroup"] = True
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -152,7 +180,11 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 
 def applies(control: Control, target: Target) -> bool:
-    return target.ssh is not None if control.side == "host" else target.lightsail is not None
+    return applies_side(control.side, target)
+
+
+def applies_side(side: str, target: Target) -> bool:
+    return target.ssh is not None if side == "host" else target.lightsail is not None
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -179,7 +211,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     config = session.config
     if STORE_KEY not in config.stash or hasattr(config, "workerinput"):
         return
-    if getattr(config.option, "dist", "no") != "no" or config.option.collectonly:
+    if config.option.collectonly:
         return
     wanted = {(i.control.side, i.target.name): i.target for i in session.items
               if isinstance(i, ControlItem)}
@@ -213,7 +245,6 @@ class ControlItem(pytest.Item):
         self.attempts = 0
         self.add_marker(f"severity_{control.severity}")
         self.add_marker(f"area_{control.area}")
-        self.add_marker(pytest.mark.xdist_group(target.name))
         self.user_properties += [("control", control.id), ("severity", control.severity),
                                  ("target", target.name), ("area", control.area)]
 
@@ -252,6 +283,16 @@ class ControlItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str:
         return self.describe()
+
+    def _repr_failure_py(self, excinfo: pytest.ExceptionInfo[BaseException],
+                         style: Any = None) -> Any:
+        """A setup-phase error (the control could not look) is reported as
+        :meth:`describe`, like a failure. Without this pytest first renders the full
+        traceback, parsing the source of every frame: about 0.25 s of CPU per errored
+        item, 5 s per unreachable host, for a text that is then replaced."""
+        if excinfo.errisinstance((ControlErrored, ControlFailed)):
+            return self.describe()
+        return super()._repr_failure_py(excinfo, style)
 
     def describe(self) -> str:
         """The user's message: outcome, values, source and remediation; no traceback."""

@@ -63,4 +63,50 @@ def test_probe_sees_the_imports_of_a_profile_run(tmp_path: Path) -> None:
                                      "    ssh: {host: 127.0.0.1, port: 1}\n")
     out = probe(tmp_path, "--co", "-q", env={"JADA_PROFILE": str(tmp_path / "p.yaml")})
     assert out["rc"] == 0, out
-    assert {"jsonschema", "yaml", "testinfra"} <= set(out["heavy"]), out
+    assert {"jsonschema", "yaml"} <= set(out["heavy"]), out
+    # The suite talks OpenSSH directly; Testinfra is only the bench's baseline.
+    assert "testinfra" not in out["heavy"], out
+
+
+def test_a_selection_that_needs_no_host_facts_opens_no_connection(tmp_path: Path) -> None:
+    """-m area_ls selects only Lightsail controls: no SSH login is even started."""
+    (tmp_path / "p.yaml").write_text(
+        "version: 1\naws: {endpoint_url: 'http://127.0.0.1:9', connect_timeout: 1, "
+        "max_attempts: 1}\ntargets:\n  - name: web\n    ssh: {host: 127.0.0.1, port: 1}\n"
+        "    lightsail: {instance: web, region: us-east-1}\n")
+    stats = tmp_path / "stats.json"
+    out = probe(tmp_path, "-q", "-m", "area_ls", "--jada-stats-json", str(stats),
+                env={"JADA_PROFILE": str(tmp_path / "p.yaml"), "AWS_ACCESS_KEY_ID": "x",
+                     "AWS_SECRET_ACCESS_KEY": "y", "AWS_EC2_METADATA_DISABLED": "true"})
+    assert out["rc"] == 1, out  # the endpoint is closed: LS controls error
+    assert json.loads(stats.read_text())["targets"] == {}, stats.read_text()
+
+
+COUNT_REPRS = """\
+import json, sys
+import pytest
+from _pytest._code.code import ExceptionInfo
+calls = {"n": 0}
+_getrepr = ExceptionInfo.getrepr
+def getrepr(self, *a, **k):
+    calls["n"] += 1
+    return _getrepr(self, *a, **k)
+ExceptionInfo.getrepr = getrepr
+rc = pytest.main(sys.argv[1:])
+print("PROBE " + json.dumps({"rc": int(rc), "getrepr": calls["n"]}))
+"""
+
+
+def test_an_unreachable_host_renders_no_tracebacks(tmp_path: Path) -> None:
+    """Its controls error in setup; pytest would render each one's traceback (parsing the
+    source of every frame, ~0.25 s of CPU per item) only to have the report replace it."""
+    (tmp_path / "p.yaml").write_text("version: 1\ntargets:\n  - name: web\n"
+                                     "    ssh: {host: 127.0.0.1, port: 1}\n")
+    base = {k: v for k, v in os.environ.items() if k not in ("JADA_PROFILE", "PYTEST_ADDOPTS")}
+    res = subprocess.run([sys.executable, "-c", COUNT_REPRS, "-p", "no:cacheprovider", "-q",
+                          "--jada-profile", str(tmp_path / "p.yaml")], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60, env=base)
+    line = next(x for x in res.stdout.splitlines() if x.startswith("PROBE "))
+    out = json.loads(line.removeprefix("PROBE "))
+    assert out["rc"] == 1 and "ERROR: unreachable: root@127.0.0.1:1" in res.stdout, res.stdout
+    assert out["getrepr"] == 0, out

@@ -467,3 +467,50 @@ def test_cli_reports_unreadable_records(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2 and "cannot read records" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# -- discovery: GetInstances pages and GetRegions ---------------------------------------
+
+def test_get_instances_pages_follow_botocores_shapes_and_paginator() -> None:
+    """25 instances: pages of 10, each body valid against GetInstancesResult, and boto3's
+    own paginator (pageToken -> nextPageToken, from botocore's paginators-1.json) reads
+    every instance exactly once."""
+    names = [f"web-{i:02d}" for i in range(25)]
+    srv, url = start_endpoint({"us-east-1": {n: sample("compliant", n) for n in names},
+                               "eu-west-2": {"solo": sample("compliant", "solo")}})
+    try:
+        status, body = raw(url, "GetInstances", {})
+        first = json.loads(body)
+        assert status == 200 and response_errors("GetInstances", status, body) == []
+        assert [i["name"] for i in first["instances"]] == names[:10]
+        assert isinstance(first["nextPageToken"], str)
+        status, body = raw(url, "GetInstances", {"pageToken": first["nextPageToken"]})
+        assert response_errors("GetInstances", status, body) == []
+        status, body = raw(url, "GetInstances", {"pageToken": "jada:us-east-1:9999"})
+        assert status == 400 and response_errors("GetInstances", status, body) == []
+        pages = list(client(url).get_paginator("get_instances").paginate())
+        assert [len(p["instances"]) for p in pages] == [10, 10, 5]
+        assert [i["name"] for p in pages for i in p["instances"]] == names
+        status, body = raw(url, "GetInstances", {}, region="eu-west-2")
+        assert [i["name"] for i in json.loads(body)["instances"]] == ["solo"]
+        assert "nextPageToken" not in json.loads(body)
+        status, body = raw(url, "GetRegions", {"includeAvailabilityZones": True})
+        assert status == 200 and response_errors("GetRegions", status, body) == []
+        regions = {r["name"] for r in json.loads(body)["regions"]}
+        assert {"us-east-1", "eu-west-2", "ap-south-1"} <= regions
+    finally:
+        srv.stop()
+
+
+def test_a_fault_can_hit_one_region_only() -> None:
+    srv, url = start_endpoint({"us-east-1": {"a": sample("compliant", "a")},
+                               "eu-west-2": {"b": sample("compliant", "b")}})
+    try:
+        assert control(url, "POST", "/_jada/faults", {"operation": "GetInstances",
+                                                      "fault": "access_denied",
+                                                      "region": "eu-west-2"})[0] == 200
+        assert raw(url, "GetInstances", {}, region="us-east-1")[0] == 200
+        status, body = raw(url, "GetInstances", {}, region="eu-west-2")
+        assert status == 400 and b"lightsail:GetInstances" in body
+    finally:
+        srv.stop()

@@ -7,7 +7,14 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jada_checks.parsers.sysctl import SYSCTL_DIRS, normalize, parse_file, read_lines, resolve
+from jada_checks.parsers.sysctl import (
+    SYSCTL_DIRS,
+    normalize,
+    parse_file,
+    read_lines,
+    read_lines_slowly,
+    resolve,
+)
 
 DATA = Path(__file__).parent / "data"
 DEBIAN_SYSCTL_CONF = (DATA / "sysctl.conf.debian12").read_bytes()
@@ -125,3 +132,8 @@ def test_result_is_from_the_last_applied_file(items: list[tuple[str, str, int]])
     assert got is not None
     assert got.value == files[path].decode().split("= ")[1].strip()  # type: ignore[union-attr]
     assert got.path == path or r.files.index(got.path) < r.files.index(path)
+
+
+@given(st.text(alphabet="ab=# \n\t"))
+def test_read_lines_fast_path_equals_the_reference(text: str) -> None:
+    assert read_lines(text) == read_lines_slowly(text)

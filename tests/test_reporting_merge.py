@@ -71,3 +71,14 @@ def test_merge_files_writes_and_exits_with_the_gate(tmp_path: Path) -> None:
     assert document.read(out, "merged")["run"]["targets"] == ["a", "b", "c"]
     assert "### c" in md.read_text()
     assert merge_files(str(out), [paths[0], paths[0]]) == 2
+
+
+def test_a_region_one_shard_could_not_discover_fails_the_merged_gate() -> None:
+    (n1, a), (n2, b) = shards()
+    ok = {"source": "lightsail", "tags": {}, "regions": {"us-east-1": {"instances": ["a"]}}}
+    bad = {**ok, "regions": {**ok["regions"], "eu-west-2": {"error": "AccessDenied"}}}
+    a["run"]["discovery"], b["run"]["discovery"] = ok, bad
+    m = merge([(n1, document.finish(a)), (n2, document.finish(b))])
+    assert document.schema_errors(m) == []
+    assert m["run"]["discovery"] == bad
+    assert not m["gate"]["passed"] and m["gate"]["undiscovered"] == ["eu-west-2: AccessDenied"]

@@ -257,13 +257,16 @@ class LightsailFacts:
     def __init__(self, api: LightsailApi, instance: str, region: str) -> None:
         self.api, self.name, self.region = api, instance, region
         self._memo: dict[tuple[Any, ...], Any] = {}
+        # The prefetch thread asks GetInstance while a control may ask too: once, not twice.
+        self._lock = threading.RLock()
 
     def _once(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
-        if key not in self._memo:
-            try:
-                self._memo[key] = make()
-            except CheckError as exc:
-                self._memo[key] = exc
+        with self._lock:
+            if key not in self._memo:
+                try:
+                    self._memo[key] = make()
+                except CheckError as exc:
+                    self._memo[key] = exc
         value = self._memo[key]
         if isinstance(value, CheckError):
             raise value

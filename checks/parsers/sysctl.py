@@ -54,6 +54,15 @@ def normalize(key: str) -> str:
 def read_lines(text: str) -> list[str]:
     """systemd's read_line(): \\n, \\r, \\0 and their combinations (\\r\\n, \\n\\r, ...) end
     a line; a marker seen twice, or anything after \\0, starts the next line."""
+    if "\r" not in text and "\0" not in text:
+        # Only \n: the same lines as the loop below, at C speed (a fleet parses these
+        # files once per host and control; the loop cost ~10 ms per host).
+        return (text[:-1] if text.endswith("\n") else text).split("\n") if text else []
+    return read_lines_slowly(text)
+
+
+def read_lines_slowly(text: str) -> list[str]:
+    """:func:`read_lines`, one character at a time: the reference for every input."""
     lines: list[str] = []
     cur: list[str] = []
     seen = 0

@@ -78,8 +78,19 @@ def finish(doc: dict[str, Any]) -> dict[str, Any]:
     opts = doc["run"]["options"]
     doc["gate"] = decide(doc["records"], opts["fail_on"], drift=doc.get("drift"),
                          fail_on_drift=opts["fail_on_drift"],
-                         unrecorded=doc["run"]["unrecorded"])
+                         unrecorded=doc["run"]["unrecorded"],
+                         undiscovered=undiscovered(doc["run"].get("discovery")))
     return doc
+
+
+def undiscovered(discovery: dict[str, Any] | None) -> list[str] | None:
+    """What Lightsail discovery could not look at (None without discovery)."""
+    if discovery is None:
+        return None
+    if "error" in discovery:
+        return [discovery["error"]]
+    out = [f"{r}: {g['error']}" for r, g in discovery["regions"].items() if "error" in g]
+    return out + [f"{n}: no public IP" for n in discovery.get("no_public_ip", [])]
 
 
 def schema_errors(doc: dict[str, Any]) -> list[str]:

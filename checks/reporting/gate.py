@@ -37,7 +37,8 @@ def drift_changes(drift: dict[str, Any] | None) -> int:
 
 
 def decide(records: list[dict[str, Any]], fail_on: str, *, drift: dict[str, Any] | None = None,
-           fail_on_drift: bool = False, unrecorded: int = 0) -> dict[str, Any]:
+           fail_on_drift: bool = False, unrecorded: int = 0,
+           undiscovered: list[str] | None = None) -> dict[str, Any]:
     """The gate section of a report; ``exit_code`` is 0 (passed) or 1 (failed)."""
     if fail_on not in SEVERITIES:
         raise ValueError(f"unknown severity {fail_on!r}")
@@ -45,8 +46,9 @@ def decide(records: list[dict[str, Any]], fail_on: str, *, drift: dict[str, Any]
     findings = [r for r in records if is_finding(r) and not is_waived(r)]
     blocking = [r for r in findings if severity_rank(r["severity"]) >= threshold]
     changes = drift_changes(drift)
-    passed = not blocking and not unrecorded and not (fail_on_drift and changes)
-    return {
+    passed = not blocking and not unrecorded and not (fail_on_drift and changes) \
+        and not undiscovered
+    gate = {
         "fail_on": fail_on,
         "fail_on_drift": fail_on_drift,
         "passed": passed,
@@ -58,6 +60,9 @@ def decide(records: list[dict[str, Any]], fail_on: str, *, drift: dict[str, Any]
         "drift_changes": changes,
         "unrecorded": unrecorded,
     }
+    if undiscovered is not None:
+        gate["undiscovered"] = list(undiscovered)
+    return gate
 
 
 NOT_DECIDED = {
@@ -83,6 +88,8 @@ def explain(gate: dict[str, Any], exit_status: int | None = None) -> str:
         why.append(f"{gate['drift_changes']} drift change(s) with --jada-fail-on-drift")
     if gate["unrecorded"]:
         why.append(f"{gate['unrecorded']} result(s) without a record (crashed worker?)")
+    if gate.get("undiscovered"):
+        why.append(f"Lightsail discovery failed ({'; '.join(gate['undiscovered'])[:300]})")
     extra = []
     if gate["below_threshold"]:
         extra.append(f"{gate['below_threshold']} below {gate['fail_on']} reported only")

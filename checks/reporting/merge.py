@@ -13,7 +13,7 @@ from typing import Any
 
 from jada_checks.inputs import InputError
 from jada_checks.reporting import html, markdown
-from jada_checks.reporting.document import REPORT_VERSION, finish, read, write
+from jada_checks.reporting.document import REPORT_VERSION, finish, read, undiscovered, write
 from jada_checks.reporting.gate import DRIFT_KINDS, explain
 from jada_checks.reporting.waivers import NO_MATCH
 
@@ -69,6 +69,13 @@ def merge(docs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
         "merged_from": [{"name": name, "shard": d["run"]["options"]["shard"],
                          "targets": d["run"]["targets"]} for name, d in docs],
     }
+    # Every shard discovers the same fleet; a region one of them could not read fails
+    # the merged gate too (document.finish reads run.discovery).
+    failing = [r["discovery"] for r in runs if "discovery" in r
+               and undiscovered(r["discovery"])]
+    found = failing or [r["discovery"] for r in runs if "discovery" in r]
+    if found:
+        run["discovery"] = found[0]
     waiver_sections = [d["waivers"] for _, d in docs]
     stale_sets = [{_key(w) for w in s["stale"]} for s in waiver_sections]
     stale_everywhere = set.intersection(*stale_sets)

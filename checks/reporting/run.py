@@ -138,6 +138,8 @@ class ReportRun:
             "interrupted": exitstatus == EXIT_INTERRUPTED,
             "unrecorded": len(self.failed - set(self.records)),
         }
+        if self.profile.discovery is not None:
+            run["discovery"] = self.profile.discovery
         return document.finish({
             "report_version": document.REPORT_VERSION, "suite_version": jada_checks.__version__,
             "run": run, "records": records, "waivers": section, "drift": drift_section})
@@ -163,7 +165,12 @@ class ReportRun:
         if exitstatus in (0, 1):
             final = doc["gate"]["exit_code"]
         elif exitstatus == EXIT_NOTHING_SELECTED and not self.targets:
-            final = 0  # an empty shard (more shards than targets) is fine
+            # An empty shard (more shards than targets) is fine; a discovery that failed
+            # is a failed gate, and one that found nothing stays "nothing selected".
+            if not doc["gate"]["passed"]:
+                final = doc["gate"]["exit_code"]
+            elif self.shard:
+                final = 0
         doc["run"]["exit_status"] = final
         try:
             self.write(doc)

@@ -34,6 +34,14 @@ CONTENT_TYPE = "application/x-amz-json-1.1"
 DOCS = "https://docs.aws.amazon.com/lightsail/2016-11-28/api-reference/"
 STATISTICS = ("Minimum", "Maximum", "Sum", "Average", "SampleCount")
 MAX_DATAPOINTS = 1440
+# GetInstances pages: small, so a dozen sandbox hosts in a region already take two pages.
+PAGE_SIZE = 10
+PAGE_TOKEN = re.compile(r"jada:([a-z0-9-]+):(\d+)")
+# Lightsail's regions (AWS General Reference, "Amazon Lightsail endpoints and quotas").
+LIGHTSAIL_REGIONS = ("us-east-1", "us-east-2", "us-west-2", "ca-central-1", "eu-west-1",
+                     "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1", "ap-south-1",
+                     "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-northeast-1",
+                     "ap-northeast-2")
 
 # fault -> (HTTP status, __type, message). Status codes follow the Lightsail API reference
 # "Common Errors" page (AccessDenied, Throttling: 400; InternalFailure: 500;
@@ -107,12 +115,15 @@ class LightsailServer(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://{HOST}:{self.server_address[1]}"
 
-    def take_fault(self, operation: str, instance: str) -> dict[str, Any] | None:
-        """The first rule matching operation and instance; a counted rule is used up."""
+    def take_fault(self, operation: str, instance: str,
+                   region: str = "") -> dict[str, Any] | None:
+        """The first rule matching operation, instance and region; a counted rule is used
+        up."""
         with self.lock:
             for rule in self.faults:
                 if rule["operation"] in (operation, "*") and \
-                        rule["instance"] in (instance, None):
+                        rule["instance"] in (instance, None) and \
+                        rule.get("region") in (region, None):
                     if rule["count"] is not None:
                         rule["count"] -= 1
                         if rule["count"] <= 0:
@@ -136,8 +147,12 @@ class LightsailServer(ThreadingHTTPServer):
         instance = spec.get("instance")
         if instance is not None and not isinstance(instance, str):
             raise ValueError("instance is an instance name or null (any)")
+        region = spec.get("region")
+        if region is not None and not isinstance(region, str):
+            raise ValueError("region is a region name or null (any)")
         rule = {"operation": str(spec.get("operation", "*")), "fault": fault,
-                "count": count, "delay": float(delay), "instance": instance}
+                "count": count, "delay": float(delay), "instance": instance,
+                "region": region}
         with self.lock:
             self.faults.append(rule)
         return rule
@@ -232,14 +247,16 @@ class Handler(BaseHTTPRequestHandler):
         with self.server.lock:
             self.server.calls[operation or "(none)"] += 1
             self.server.instance_calls[(operation or "(none)", instance)] += 1
-        status, body = self._answer(operation, instance, raw)
+        scope = CREDENTIAL_SCOPE.search(self.headers.get("Authorization", ""))
+        status, body = self._answer(operation, instance, raw, scope.group(1) if scope else "")
         with self.server.lock:
             self.server.exchanges.append((operation, status, body))
         self._send(status, body)
 
-    def _answer(self, operation: str, instance: str, raw: bytes) -> tuple[int, bytes]:
+    def _answer(self, operation: str, instance: str, raw: bytes,
+                region: str = "") -> tuple[int, bytes]:
         try:
-            fault = self.server.take_fault(operation, instance) if operation else None
+            fault = self.server.take_fault(operation, instance, region) if operation else None
             if fault and fault["fault"] == "slow":
                 self.server.stopping.wait(fault["delay"])
             if fault and fault["fault"] == "malformed":
@@ -279,7 +296,8 @@ class Handler(BaseHTTPRequestHandler):
                            f"operation {operation} is not served by the local endpoint")
         with self.server.lock:
             region_records = self.server.records.get(scope.group(1), {})
-        return handler(Region(scope.group(1), region_records), params, time.time())
+            regions = tuple(self.server.records)
+        return handler(Region(scope.group(1), region_records, regions), params, time.time())
 
 
 def subject(raw: bytes) -> str:
@@ -297,8 +315,9 @@ def subject(raw: bytes) -> str:
 class Region:
     """One region's records, rendered on demand."""
 
-    def __init__(self, name: str, records: dict[str, Any]) -> None:
-        self.name, self.records = name, records
+    def __init__(self, name: str, records: dict[str, Any],
+                 all_regions: tuple[str, ...] = ()) -> None:
+        self.name, self.records, self.all_regions = name, records, all_regions
 
     def record(self, params: dict[str, Any], key: str = "instanceName") -> tuple[str, dict]:
         name = params.get(key)
@@ -324,6 +343,37 @@ def instance_of(name: str, rec: dict[str, Any]) -> dict[str, Any]:
 
 def get_instance(region: Region, params: dict[str, Any], now: float) -> dict[str, Any]:
     return {"instance": region.instance(params)}
+
+
+def get_instances(region: Region, params: dict[str, Any], now: float) -> dict[str, Any]:
+    """One page of the region's instances, by name; ``nextPageToken`` while more remain
+    (GetInstances: request ``pageToken``, response ``instances`` and ``nextPageToken``)."""
+    names = sorted(region.records)
+    token = params.get("pageToken")
+    start = 0
+    if token is not None:
+        match = PAGE_TOKEN.fullmatch(token) if isinstance(token, str) else None
+        if match is None or match.group(1) != region.name or \
+                not 0 < int(match.group(2)) < len(names):
+            raise invalid(f"pageToken {str(token)[:60]!r} is not a token this endpoint gave")
+        start = int(match.group(2))
+    page = [region.instance({"instanceName": n}) for n in names[start:start + PAGE_SIZE]]
+    answer: dict[str, Any] = {"instances": page}
+    if start + PAGE_SIZE < len(names):
+        answer["nextPageToken"] = f"jada:{region.name}:{start + PAGE_SIZE}"
+    return answer
+
+
+def get_regions(region: Region, params: dict[str, Any], now: float) -> dict[str, Any]:
+    """Lightsail's regions, plus any region the records use (GetRegions is not paged)."""
+    names = sorted(set(LIGHTSAIL_REGIONS) | set(region.all_regions))
+    zones = bool(params.get("includeAvailabilityZones"))
+    return {"regions": [
+        {"continentCode": name.split("-")[0].upper()[:2], "description": f"sandbox {name}",
+         "displayName": name, "name": name,
+         "availabilityZones": ([{"zoneName": f"{name}a", "state": "available"}]
+                               if zones else []),
+         "relationalDatabaseAvailabilityZones": []} for name in names]}
 
 
 def get_instance_state(region: Region, params: dict[str, Any], now: float) -> dict[str, Any]:
@@ -426,6 +476,8 @@ OPERATIONS = {
     "GetInstanceMetricData": get_instance_metric_data,
     "GetAutoSnapshots": get_auto_snapshots,
     "GetStaticIps": get_static_ips,
+    "GetInstances": get_instances,
+    "GetRegions": get_regions,
 }
 
 

@@ -1,0 +1,30 @@
+"""The OpenSSH client configuration the suite writes per target (no connection made)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jada_checks.facts.remote import Connection
+from jada_checks.profile import load_profile
+
+
+def config_of(tmp_path: Path, ssh: str) -> str:
+    (tmp_path / "p.yaml").write_text(f"version: 1\ntargets:\n  - name: web\n    ssh: {ssh}\n")
+    conn = Connection(load_profile(tmp_path / "p.yaml").targets[0])
+    try:
+        return conn._config().read_text()
+    finally:
+        conn.close()
+
+
+def test_openssh_order_by_default(tmp_path: Path) -> None:
+    """Post-quantum key exchange stays first unless the profile opts out."""
+    text = config_of(tmp_path, "{host: 192.0.2.1}")
+    assert "KexAlgorithms" not in text
+    assert "StrictHostKeyChecking yes" in text and "ControlMaster no" in text
+
+
+def test_opting_out_of_post_quantum_puts_curve25519_first(tmp_path: Path) -> None:
+    text = config_of(tmp_path, "{host: 192.0.2.1, post_quantum_kex: false}")
+    # '^': placed at the head of OpenSSH's default set, nothing removed (ssh_config(5)).
+    assert "  KexAlgorithms ^curve25519-sha256,curve25519-sha256@libssh.org\n" in text
