@@ -1,5 +1,5 @@
 # jada-checks: `make demo` shows the suite on real sandbox hosts; `make test` runs the self-tests;
-# `make test-fast` runs those that boot no sandbox host, plus ruff (the edit-test loop, < 60 s).
+# `make test-fast` runs those that boot no sandbox host, plus ruff (the edit-test loop).
 PYTHON ?= python3
 APT_PACKAGES := systemd-container openssh-server openssh-client iproute2 procps sudo shellcheck rsync chromium
 # Runs the GitLab component's pipelines in the self-tests (its shell executor needs rsync).
@@ -29,10 +29,14 @@ test: install
 	env -u JADA_PROFILE $(PYTHON) -m pytest tests -p no:cacheprovider -q -ra -m "not releases"
 	$(PYTHON) -m ruff check checks tests conftest.py
 
-# tests/conftest.py marks every test that uses the `sandbox` fixture with `sandbox`.
+# tests/conftest.py marks every test that uses the `sandbox` fixture with `sandbox`. Most
+# of the time goes to subprocesses (suite runs, venvs, CI pipelines), so FAST_JOBS xdist
+# workers take a module each (--dist loadfile: module fixtures run once); FAST_JOBS=0 runs
+# everything in this process.
+FAST_JOBS ?= 2
 test-fast: install
 	env -u JADA_PROFILE $(PYTHON) -m pytest tests -p no:cacheprovider -q -ra \
-	  -m "not sandbox and not releases"
+	  -m "not sandbox and not releases" -n $(FAST_JOBS) --dist loadfile
 	$(PYTHON) -m ruff check checks tests conftest.py
 
 # Least privilege on Debian 11 and 13 besides this machine's 12: builds each release's tree
