@@ -12,6 +12,7 @@ import pytest
 
 from tests.action_runner import ActionRun, run_action
 from tests.ci_run import require_new_flags
+from tests.test_reporting_e2e import profile as closed_port_profile
 
 
 @pytest.fixture(scope="module")
@@ -34,18 +35,9 @@ def act(workdir: Path, runner_temp: Path, **inputs: str) -> ActionRun:
     return run_action(workdir, runner_temp, reinstall=False, python_version="", **inputs)
 
 
-def closed_port_profile(workdir: Path, names: tuple[str, ...] = ("web-1",)) -> Path:
-    (workdir / "known_hosts").touch()
-    body = "".join(f"  - name: {n}\n    ssh: {{host: 127.0.0.1, port: 1, "
-                   "known_hosts: known_hosts, connect_timeout: 2}\n" for n in names)
-    path = workdir / "profile.yaml"
-    path.write_text(f"version: 1\ntargets:\n{body}")
-    return path
-
-
 def test_suite_gate_failure_passes_through(tmp_path: Path, runner_temp: Path) -> None:
     require_new_flags()
-    closed_port_profile(tmp_path)
+    closed_port_profile(tmp_path, ("web-1",))
     run = act(tmp_path, runner_temp, profile="profile.yaml", fail_on="high")
     assert run.exitcode == 1 and run.outputs["exit-code"] == "1", run.log[-4000:]
     for name in ("report.json", "report.md", "report.html", "junit.xml"):
@@ -58,7 +50,7 @@ def test_suite_gate_failure_passes_through(tmp_path: Path, runner_temp: Path) ->
 def test_inputs_are_never_shell_code(tmp_path: Path, runner_temp: Path) -> None:
     """Shell syntax in inputs arrives as text: a waivers file of that name (exit 4)."""
     require_new_flags()
-    closed_port_profile(tmp_path)
+    closed_port_profile(tmp_path, ("web-1",))
     run = act(tmp_path, runner_temp, profile="profile.yaml",
               waivers="$(touch pwned-1); `touch pwned-2`",
               pytest_args="-k $(touch${IFS}pwned-3)")
