@@ -11,13 +11,16 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jada_checks.aws.lightsail import LightsailFacts, lightsail_facts
 from jada_checks.facts.host import HostFacts, gather
 from jada_checks.facts.remote import Connection, Unreachable
 from jada_checks.model import CheckError
 from jada_checks.profile import Profile, Target
+
+if TYPE_CHECKING:
+    from jada_checks.controls.http_facts import HttpFacts
 
 PREFETCH_THREADS = 32
 
@@ -74,7 +77,8 @@ class FactStore:
         for side, target in wanted:
             if side == "host" and target.ssh is not None:
                 self.connection(target).start()  # the login begins before the script exists
-            fetch = self.host_facts if side == "host" else self._first_lightsail_call
+            fetch = {"host": self.host_facts, "lightsail": self._first_lightsail_call,
+                     "http": self.http_facts}[side]
             self._pool.submit(_quietly, fetch, target)
 
     def _first_lightsail_call(self, target: Target) -> None:
@@ -84,6 +88,12 @@ class FactStore:
     def lightsail_facts(self, target: Target) -> LightsailFacts:
         return self.cached("lightsail", target,
                            lambda: lightsail_facts(self.profile.aws, target))
+
+    def http_facts(self, target: Target) -> HttpFacts:
+        """The target's service ports probed from here (imported only when asked)."""
+        from jada_checks.controls.http_facts import gather_http
+
+        return self.cached("http", target, lambda: gather_http(self, target))
 
     def host_facts(self, target: Target) -> HostFacts:
         if target.ssh is None:
@@ -129,6 +139,11 @@ class CheckContext:
     def host(self) -> HostFacts:
         """Facts of this target's host; raises CheckError if it could not be asked."""
         return self.store.host_facts(self.target)
+
+    @property
+    def http(self) -> HttpFacts:
+        """This target's service ports as its clients see them (JADA-HTTP)."""
+        return self.store.http_facts(self.target)
 
     @property
     def lightsail(self) -> LightsailFacts:

@@ -184,6 +184,9 @@ def applies(control: Control, target: Target) -> bool:
 
 
 def applies_side(side: str, target: Target) -> bool:
+    if side == "http":  # only where the profile names service ports, and an address
+        return bool(target.expect.get("http")) and (target.ssh is not None
+                                                     or target.lightsail is not None)
     return target.ssh is not None if side == "host" else target.lightsail is not None
 
 
