@@ -112,6 +112,10 @@ def _context(entry: dict[str, Any], verify: bool) -> ssl.SSLContext:
     if not verify:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
+    else:
+        # RFC 9525 (obsoleting RFC 6125's fallback, 6.4.4): only subjectAltName entries
+        # identify the service, never the subject's CN (Python falls back by default).
+        ctx.hostname_checks_common_name = False
     return ctx
 
 
