@@ -94,15 +94,14 @@ def probe(address: str, entry: dict[str, Any]) -> Probe:
         p.connect_detail = exc.strerror or str(exc)
         return p
     p.connect = "ok"
+    conn: socket.socket | None = _tls(sock, p, entry) if p.scheme == "https" else sock
+    if conn is None:  # _tls closed what it opened
+        return p
     try:
-        if p.scheme == "https":
-            sock = _tls(sock, p, entry)
-            if sock is None:
-                return p
-        sock.settimeout(entry["read_timeout"])
-        _get(sock, p, start)
+        conn.settimeout(entry["read_timeout"])
+        _get(conn, p, start)
     finally:
-        sock.close()
+        conn.close()
     return p
 
 
