@@ -4,7 +4,8 @@ For K = 1, 8, 24 copies of ``compliant`` it runs the whole built-in suite alone 
 ``-n 2`` (median of several runs; a profile run checks every target in one process, so
 ``-n 2`` must never be slower), and measures the runner's CPU (user + system of the pytest
 process and every ssh it started, from ``RUSAGE_CHILDREN``) apart from wall time. At
-K = 1 it also measures the physical limit (one SSH login plus the whole fact script, from
+K = 1 it also measures what the JADA-HTTP probes add (the same host with and without
+``expect.http``, 5 runs each), the physical limit (one SSH login plus the whole fact script, from
 this process, nothing else) and three Testinfra baselines of the same facts written the
 plain way (``bench/naive_checks.py``, one remote command per fact): OpenSSH with
 ControlPersist (Testinfra's default, the ``naive`` row), OpenSSH without it, and paramiko.
@@ -93,7 +94,8 @@ def accepted_logins(sb: Sandbox, hosts: list[str]) -> dict[str, int]:
     return out
 
 
-def suite(sb: Sandbox, profile: Path, hosts: list[str], workers: int) -> dict[str, Any]:
+def suite(sb: Sandbox, profile: Path, hosts: list[str], workers: int,
+          repeat: int = REPEAT) -> dict[str, Any]:
     stats_file = OUT / "stats.json"
     base = ["-n", str(workers)] if workers else ["-p", "no:xdist"]
     # This venv has pytest-testinfra for the baselines; a deployment's has not (the suite
@@ -102,7 +104,7 @@ def suite(sb: Sandbox, profile: Path, hosts: list[str], workers: int) -> dict[st
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--jada-profile",
            str(profile), "--jada-stats-json", str(stats_file), *base]
     times, cpus = [], []
-    for _ in range(REPEAT):
+    for _ in range(repeat):
         before = accepted_logins(sb, hosts)
         wall, cpu = timed_cpu(cmd)
         times.append(wall)
@@ -153,6 +155,19 @@ def fleet_profile(path: Path) -> Path:
     return path
 
 
+def without_http(path: Path) -> Path:
+    """The same profile without service ports (no JADA-HTTP control, nothing probed), to
+    measure what the HTTP checks add to a run."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text())
+    for expect in [data.get("expect", {}), *(t.get("expect", {}) for t in data["targets"])]:
+        expect.pop("http", None)
+    out = path.with_name(path.stem + "-without-http.yaml")
+    out.write_text(yaml.safe_dump(data, sort_keys=False))
+    return out
+
+
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"repeat": REPEAT, "sizes": {}}
@@ -167,6 +182,12 @@ def main() -> int:
             if k <= NAIVE_MAX_HOSTS:
                 row["naive"] = naive(sb, hosts, REPEAT if k == 1 else 1)
             if k == 1:
+                # HTTP probes run beside the SSH facts: what they add to one host's run
+                repeat = max(REPEAT, 5)
+                row["alone_http"] = suite(sb, profile, hosts, 0, repeat)
+                row["without_http"] = suite(sb, without_http(profile), hosts, 0, repeat)
+                results["http_added_s"] = round(row["alone_http"]["wall_s"]
+                                                - row["without_http"]["wall_s"], 3)
                 results["physical_limit_s"] = physical_limit(profile, max(REPEAT, 5))
                 for name, spec in BASELINES.items():
                     if name != "naive":
@@ -205,7 +226,7 @@ def table(r: dict[str, Any]) -> str:
         lines.append(f"{1:>5} {'physical limit':<15} {r['physical_limit_s']:>7.2f} "
                      f"{'-':>6} {1:>9} {1:>10}  (one login + the fact script, nothing else)")
     for k, row in r["sizes"].items():
-        for mode in ("alone", "n2", *BASELINES):
+        for mode in ("alone", "n2", "alone_http", "without_http", *BASELINES):
             if mode not in row:
                 continue
             m = row[mode]
@@ -222,6 +243,9 @@ def table(r: dict[str, Any]) -> str:
         lines.append(f"runner CPU per added host: {r['runner_cpu_per_added_host_s']:.3f} s")
     if "collect_only_s" in r:
         lines.append(f"pytest --collect-only: {r['collect_only_s']:.2f} s")
+    if "http_added_s" in r:
+        lines.append(f"JADA-HTTP adds to a 1-host run: {r['http_added_s']:+.3f} s "
+                     "(median of alone_http - median of without_http)")
     if "8_hosts_n2_over_1_host" in r:
         lines.append(f"8 hosts with -n 2 / 1 host alone: {r['8_hosts_n2_over_1_host']}x")
     return "\n".join(lines)
