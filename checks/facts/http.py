@@ -61,6 +61,7 @@ class Probe:
     status: int | None = None
     reason: str = ""
     elapsed_ms: float | None = None
+    started: float = 0.0  # monotonic start of the connect whose answer is timed
 
     @property
     def where(self) -> str:
@@ -79,7 +80,7 @@ def probe_all(address: str, entries: list[dict[str, Any]]) -> list[Probe]:
 def probe(address: str, entry: dict[str, Any]) -> Probe:
     name = entry.get("server_name") or address
     p = Probe(entry["port"], entry["scheme"], address, name, entry["path"])
-    start = time.monotonic()
+    p.started = time.monotonic()
     try:
         sock = socket.create_connection((address, p.port), timeout=entry["connect_timeout"])
     except ConnectionRefusedError:
@@ -99,7 +100,7 @@ def probe(address: str, entry: dict[str, Any]) -> Probe:
         return p
     try:
         conn.settimeout(entry["read_timeout"])
-        _get(conn, p, start)
+        _get(conn, p)
     finally:
         conn.close()
     return p
@@ -139,6 +140,7 @@ def _tls(sock: socket.socket, p: Probe, entry: dict[str, Any]) -> ssl.SSLSocket 
         sock.close()
         return None
     sock.close()
+    p.started = time.monotonic()  # availability is timed on the connection that answers
     try:
         raw = socket.create_connection((p.address, p.port), timeout=entry["connect_timeout"])
         tls = _context(entry, verify=False).wrap_socket(raw, server_hostname=p.server_name)
@@ -175,20 +177,20 @@ def decode_der(der: bytes | None) -> dict[str, Any]:
         os.unlink(name)
 
 
-def _get(sock: socket.socket, p: Probe, start: float) -> None:
+def _get(sock: socket.socket, p: Probe) -> None:
     conn = http.client.HTTPConnection(p.server_name, p.port)
     conn.sock = sock  # already connected (and TLS-wrapped): no second connect
     try:
         conn.request("GET", p.path, headers={"User-Agent": USER_AGENT, "Accept": "*/*",
                                              "Connection": "close"})
         resp = conn.getresponse()
-        p.elapsed_ms = (time.monotonic() - start) * 1000
+        p.elapsed_ms = (time.monotonic() - p.started) * 1000
         p.answer, p.status, p.reason = "ok", resp.status, resp.reason
         resp.close()
     except TimeoutError:
-        p.elapsed_ms = (time.monotonic() - start) * 1000
+        p.elapsed_ms = (time.monotonic() - p.started) * 1000
         p.answer = "timeout"
         p.answer_detail = f"no answer within the read timeout ({sock.gettimeout():g} s)"
     except (http.client.HTTPException, OSError) as exc:
-        p.elapsed_ms = (time.monotonic() - start) * 1000
+        p.elapsed_ms = (time.monotonic() - p.started) * 1000
         p.answer, p.answer_detail = "error", f"{type(exc).__name__}: {exc}"[:200]
