@@ -8,6 +8,7 @@ reason for every control of that host.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ class FactStore:
     _cache: dict[tuple[str, str], Future[Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _pool: ThreadPoolExecutor | None = None
+    # (kind, target) -> (start, end) of its gathering, monotonic seconds (--jada-stats-json)
+    timings: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
 
     def connection(self, target: Target) -> Connection:
         with self._lock:
@@ -50,10 +53,12 @@ class FactStore:
                 future = self._cache[key] = Future()
         assert future is not None
         if owner:
+            start = time.monotonic()
             try:
                 future.set_result(make())
             except BaseException as exc:  # noqa: BLE001 - handed to whoever asks
                 future.set_exception(exc)
+            self.timings[key] = (start, time.monotonic())
         return future.result()
 
     def invalidate(self, target: Target) -> None:
