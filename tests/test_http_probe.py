@@ -78,7 +78,7 @@ def serve(handler: type[http.server.BaseHTTPRequestHandler],
     server = http.server.ThreadingHTTPServer((LOOP, 0), handler)
     if context is not None:
         server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     return server, server.server_address[1]
 
 
