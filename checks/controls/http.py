@@ -22,7 +22,6 @@ from jada_checks.controls import net
 from jada_checks.facts.http import USER_AGENT, Probe
 from jada_checks.model import CheckError, Outcome, control, failed, passed, skipped
 
-RFC9110 = "RFC 9110 section 15 (status codes)"
 SHOWN_PORTS = 8
 
 
