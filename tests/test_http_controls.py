@@ -23,6 +23,7 @@ pytestmark = [pytest.mark.sandbox,
               pytest.mark.sandbox_hosts("compliant", "drifted", "http-*")]
 
 HTTP = [c.id for c in catalogue() if c.side == "http"]
+HOSTS = Path(__file__).resolve().parents[1] / "sandbox" / "hosts"
 REFUSED = "port 7070: connection refused (nothing listens on it, or a firewall rejects it)"
 # host -> {control: (outcome, words its message must contain)}; unnamed controls pass
 FAULTS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
@@ -32,6 +33,13 @@ FAULTS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
                                    "(connection refused)",)),
         "JADA-HTTP-03": ("fail", ("firewall opens 7070/tcp but no process of "
                                   "jada-agent.service listens on port 7070 from outside",)),
+    },
+    "http-01-filtered": {
+        "JADA-HTTP-01": ("fail", ("port 7070: connect timed out after 3 s (filtered: a "
+                                  "firewall drops the connection, while ssh.port 22 of this "
+                                  "address accepts connections)",)),
+        "JADA-HTTP-02": ("error", ("http: port 7070: no TLS session to look at "
+                                   "(connect timed out after 3 s)",)),
     },
     "http-01-status-500": {
         "JADA-HTTP-01": ("fail", ("port 7070: GET /healthz answered 500 Internal Server "
@@ -104,6 +112,10 @@ def test_fault_host_fails_exactly_its_http_control(run: Run, sandbox: SandboxHar
             assert word.format(ip=ip) in rec["message"], (word, rec["message"])
         if rec["outcome"] == "fail":
             assert rec["observed"] and rec["expected"] and rec["source"], rec
+    declared = HOSTS / host / "faults.yaml"
+    if declared.is_file():
+        faults = yaml.safe_load(declared.read_text())["faults"]
+        assert faults == {c: outcome for c, (outcome, _) in want.items()}, declared
     others = {r["control"]: r["message"] for r in run.records
               if r["target"] == host and r["control"] not in HTTP and r["outcome"] != "pass"}
     assert others == {}, f"{host} should break only HTTP controls"
@@ -122,8 +134,19 @@ def test_drifted_fails_http_03_on_its_firewall_and_answers_otherwise(run: Run) -
 
 
 def test_every_http_fault_dir_is_covered() -> None:
-    here = Path(__file__).resolve().parents[1] / "sandbox" / "hosts"
-    assert {d.name for d in here.iterdir() if d.name.startswith("http-")} == set(FAULTS)
+    assert {d.name for d in HOSTS.iterdir() if d.name.startswith("http-")} == set(FAULTS)
+
+
+def test_filtered_port_is_told_from_a_down_host_by_the_ssh_port(run: Run,
+                                                               sandbox: SandboxHarness) -> None:
+    """http-01-filtered drops SYNs to 7070 inside its own netns; sshd on 22 still answers,
+    so the timeout is a filtered port (fail), the reference is named as the source, and the
+    agent behind the filter still listens (HTTP-03 passes)."""
+    ip = sandbox.sandbox.address("http-01-filtered")
+    one = run.record("JADA-HTTP-01", "http-01-filtered")
+    assert one["source"].endswith(f"; TCP connect to {ip}:22 (ssh.port, closed at once) as "
+                                  "the reference"), one
+    assert run.record("JADA-HTTP-03", "http-01-filtered")["outcome"] == "pass"
 
 
 def test_unreachable_address_is_one_error_per_target_within_the_connect_timeout(
@@ -148,10 +171,12 @@ def test_unreachable_address_is_one_error_per_target_within_the_connect_timeout(
     ip = sandbox.sandbox.address(host)
     one = down.record("JADA-HTTP-01", host)
     assert one["outcome"] == "error", (one["message"], down.output[-2000:])
-    # a silent link times out; an ARP that gets no answer may end as "no route to host"
+    # a silent link times out; an ARP that gets no answer may end as "no route to host";
+    # the reference ssh.port 22 at the same address gets no answer either
+    head = f"http: {ip} is unreachable: connect to port(s) 7070, 7071 timed out (2 s), and "
     assert one["message"] in (
-        f"http: {ip} is unreachable: connect to port(s) 7070, 7071 timed out (2 s; the host "
-        "is down or every service port is filtered)",
+        head + "so did the reference ssh.port 22: the host is down or the path to it is cut",
+        head + "the reference ssh.port 22 did not answer either (No route to host)",
         f"http: {ip} is unreachable: No route to host"), one
     two = down.record("JADA-HTTP-02", host)
     assert (two["outcome"], two["message"]) == ("error", one["message"]), two

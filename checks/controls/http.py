@@ -36,15 +36,20 @@ def _source(probes: list[Probe]) -> str:
     return f"GET {where} from the runner (User-Agent {USER_AGENT})"
 
 
-def availability(p: Probe, entry: dict[str, Any]) -> tuple[bool, str]:
-    """(ok, one line) for one port: the outcomes HTTP-01 tells apart."""
+def availability(p: Probe, entry: dict[str, Any], witness: str | None = None
+                 ) -> tuple[bool, str]:
+    """(ok, one line) for one port: the outcomes HTTP-01 tells apart. ``witness`` says
+    what shows the address is up (HttpFacts.witness): without it a timeout is an error."""
     port, budget = p.port, entry["budget_ms"]
     if p.connect == "refused":
         return False, (f"port {port}: connection refused (nothing listens on it, or a "
                        "firewall rejects it)")
     if p.connect == "timeout":
+        if witness is None:
+            raise CheckError(f"http: port {port}: {p.connect_detail}, and nothing else at "
+                             "this address answered: filtered or down cannot be told")
         return False, (f"port {port}: {p.connect_detail} (filtered: a firewall drops the "
-                       "connection, while another port of this address answers)")
+                       f"connection, while {witness})")
     if p.connect != "ok":
         raise CheckError(f"http: port {port}: connect failed: {p.connect_detail}")
     if p.tls == "failed":
@@ -79,9 +84,14 @@ verification is JADA-HTTP-02's), and answer GET <path> with the expected status 
 (RFC 9110 section 15: a 5xx means the server failed to fulfil a valid request, 15.6)
 within budget_ms, from the start of the connect to the end of the response headers. The
 outcomes differ: connection refused (an RST: nothing listens, or a firewall rejects), connect
-timed out (filtered: dropped silently, while another port of the address answers), TLS
-handshake failure, wrong status, over budget. No route, or every port timing out, is an
-error: the address could not be reached at all (connect(2), tcp(7)).
+timed out (filtered: dropped silently, nft(8) "drop", while another port of the address
+answers), TLS handshake failure, wrong status, over budget. What shows the address is up
+is another service port, or the target's ssh.port at the same address, probed at the same
+time with a bare TCP connect closed at once: connected, or refused, since a TCP stack
+answers a SYN for no connection with a reset (RFC 9293 section 3.5.2), whereas a dropped
+SYN gets no answer at all and connect(2) ends in ETIMEDOUT. No route, or every service port
+and ssh.port timing out, is an error: the address could not be reached at all, and a host
+that is down looks the same (connect(2), tcp(7)).
 """,
     remediation="""
 On the host: systemctl status jada-agent; ss -lntp (is the port bound to a public
@@ -93,14 +103,21 @@ address?); curl -sv https://<address>:<port><path>. A 5xx: the service's own log
 def http_available(ctx: CheckContext) -> Outcome:
     probes = _probes(ctx)
     entries = ctx.expect["http"]
-    lines = [availability(p, e) for p, e in zip(probes, entries, strict=True)]
+    witness = ctx.http.witness()
+    lines = [availability(p, e, witness) for p, e in zip(probes, entries, strict=True)]
     bad = [text for ok, text in lines if not ok]
     observed = "; ".join(text for _, text in lines)
     expected = "; ".join(f"{e['port']}: GET {e['path']} -> {e['status']} within "
                          f"{e['budget_ms']:g} ms" for e in entries)
     if bad:
-        return failed("; ".join(bad), observed=observed, expected=expected,
-                      source=_source(probes))
+        source = _source(probes)
+        if witness and witness.startswith("ssh.port") and \
+                any(p.connect == "timeout" for p in probes):
+            ref = ctx.http.reference
+            assert ref is not None
+            source += f"; TCP connect to {ctx.http.address}:{ref.port} (ssh.port, closed " \
+                "at once) as the reference"
+        return failed("; ".join(bad), observed=observed, expected=expected, source=source)
     return passed(observed, observed=observed, expected=expected, source=_source(probes))
 
 

@@ -6,8 +6,10 @@ path with ``User-Agent: jada-checks/<version>``, and the time to the response he
 What happened is recorded, not judged: the controls in ``controls/http.py`` decide.
 
 Only the target's own address is ever connected to (the profile's lightsail.public_ip or
-ssh.host, else the instance's public IP), and only on the ports the profile names. Every
-port of a target is probed at once, so an unreachable target costs one connect timeout.
+ssh.host, else the instance's public IP), and only on the ports the profile names: the
+``expect.http`` ports, and ``ssh.port`` as a reference (a bare TCP connect, closed at once)
+that tells a filtered service port from a host that is down. Every port of a target is
+probed at once, so an unreachable target costs one connect timeout.
 Standard library only (``socket``, ``ssl``, ``http.client``): nothing to install on the
 runner, and the same OpenSSL the system's other clients use.
 """
@@ -69,6 +71,43 @@ class Probe:
         return f"{self.scheme}://{host}:{self.port}{self.path}"
 
 
+@dataclass(frozen=True)
+class Knock:
+    """A bare TCP connect to a port the target certainly has (its SSH port), closed at once:
+    no banner read, nothing sent. ``connect``: ok | refused | timeout | unreachable | error."""
+
+    port: int
+    connect: str
+    detail: str = ""
+
+    @property
+    def answered(self) -> bool:
+        """Connected, or refused: either way a TCP stack at the address answered the SYN
+        (RFC 9293 section 3.5.2: a segment for no connection is answered with a reset)."""
+        return self.connect in ("ok", "refused")
+
+
+def knock(address: str, port: int, timeout: float) -> Knock:
+    sock, state, detail = _connect(address, port, timeout)
+    if sock is not None:
+        sock.close()
+    return Knock(port, state, detail)
+
+
+def probe_target(address: str, entries: list[dict[str, Any]], reference: int | None
+                 ) -> tuple[list[Probe], Knock | None]:
+    """Every entry and the reference port at once, so the whole target still costs one
+    connect timeout (the longest of its entries, which the reference also gets)."""
+    if not entries:
+        return [], None
+    timeout = max(e["connect_timeout"] for e in entries)
+    with ThreadPoolExecutor(max_workers=len(entries) + 1,
+                            thread_name_prefix="jada-http") as pool:
+        ref = pool.submit(knock, address, reference, timeout) if reference else None
+        probes = list(pool.map(lambda e: probe(address, e), entries))
+        return probes, (ref.result() if ref is not None else None)
+
+
 def probe_all(address: str, entries: list[dict[str, Any]]) -> list[Probe]:
     """Probe every entry of one target at once (they share nothing but the address)."""
     if not entries:
@@ -81,20 +120,9 @@ def probe(address: str, entry: dict[str, Any]) -> Probe:
     name = entry.get("server_name") or address
     p = Probe(entry["port"], entry["scheme"], address, name, entry["path"])
     p.started = time.monotonic()
-    try:
-        sock = socket.create_connection((address, p.port), timeout=entry["connect_timeout"])
-    except ConnectionRefusedError:
-        p.connect, p.connect_detail = "refused", "connection refused"
+    sock, p.connect, p.connect_detail = _connect(address, p.port, entry["connect_timeout"])
+    if sock is None:
         return p
-    except TimeoutError:
-        p.connect = "timeout"
-        p.connect_detail = f"connect timed out after {entry['connect_timeout']:g} s"
-        return p
-    except OSError as exc:
-        p.connect = "unreachable" if exc.errno in UNREACHABLE_ERRNOS else "error"
-        p.connect_detail = exc.strerror or str(exc)
-        return p
-    p.connect = "ok"
     conn: socket.socket | None = _tls(sock, p, entry) if p.scheme == "https" else sock
     if conn is None:  # _tls closed what it opened
         return p
@@ -104,6 +132,20 @@ def probe(address: str, entry: dict[str, Any]) -> Probe:
     finally:
         conn.close()
     return p
+
+
+def _connect(address: str, port: int, timeout: float
+             ) -> tuple[socket.socket | None, str, str]:
+    """(socket or None, ok | refused | timeout | unreachable | error, detail)."""
+    try:
+        return socket.create_connection((address, port), timeout=timeout), "ok", ""
+    except ConnectionRefusedError:
+        return None, "refused", "connection refused"
+    except TimeoutError:
+        return None, "timeout", f"connect timed out after {timeout:g} s"
+    except OSError as exc:
+        state = "unreachable" if exc.errno in UNREACHABLE_ERRNOS else "error"
+        return None, state, exc.strerror or str(exc)
 
 
 def _context(entry: dict[str, Any], verify: bool) -> ssl.SSLContext:
