@@ -12,7 +12,9 @@ import http.server
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ import pytest
 import jada_checks
 from jada_checks.controls import catalogue
 from jada_checks.controls.http_facts import HttpFacts
-from jada_checks.facts.http import probe, probe_all
+from jada_checks.facts.http import Knock, Probe, knock, probe, probe_target
 from jada_checks.inputs import fill_defaults, load_schema
 from jada_checks.model import REGISTRY, CheckError, Outcome
 from jada_checks.sandbox import tls
@@ -46,8 +48,14 @@ class Ctx:
     expect: dict[str, Any]
 
 
-def judge(control: str, entries: list[dict[str, Any]], address: str = LOOP) -> Outcome:
-    facts = HttpFacts(address, tuple(probe_all(address, entries)))
+def judge(control: str, entries: list[dict[str, Any]], address: str = LOOP,
+          reference: int | None = None) -> Outcome:
+    """Probe ``entries`` (and ``reference``, the target's ssh.port) and judge them."""
+    probes, knocked = probe_target(address, entries, reference)
+    return decide(control, HttpFacts(address, tuple(probes), knocked), entries)
+
+
+def decide(control: str, facts: HttpFacts, entries: list[dict[str, Any]]) -> Outcome:
     try:
         return REGISTRY[control].check(Ctx(facts, {"http": entries}))  # type: ignore[arg-type]
     except CheckError as exc:
@@ -118,28 +126,132 @@ def test_refused_is_a_fail_naming_the_port() -> None:
                            "firewall rejects it)")
 
 
-def test_filtered_port_times_out_and_an_all_silent_address_is_one_error(
-        server: type[Recorder]) -> None:
-    """A full accept queue drops SYNs (tcp_conn_request), as a filtering firewall does."""
+@contextmanager
+def silent_port() -> Iterator[int]:
+    """A port whose SYNs get no answer: a full accept queue drops them (tcp_conn_request),
+    as a filtering firewall does."""
     full = socket.socket()
     full.bind((LOOP, 0))
     full.listen(0)
     first = socket.create_connection((LOOP, full.getsockname()[1]))  # fills the queue
     try:
-        silent = entry(full.getsockname()[1], connect_timeout=0.5)
-        both = judge("JADA-HTTP-01", [entry(server.port), silent])
-        assert both.status == "fail", both
-        assert f"port {silent['port']}: connect timed out after 0.5 s (filtered" in both.message
-        alone = judge("JADA-HTTP-01", [silent])
-        assert alone.status == "error", alone
-        assert alone.message == (f"http: {LOOP} is unreachable: connect to port(s) "
-                                 f"{silent['port']} timed out (0.5 s; the host is down or "
-                                 "every service port is filtered)")
-        cert = judge("JADA-HTTP-02", [dict(silent, scheme="https")])
-        assert (cert.status, cert.message) == ("error", alone.message)
+        yield full.getsockname()[1]
     finally:
         first.close()
         full.close()
+
+
+def test_filtered_port_times_out_and_an_all_silent_address_is_one_error(
+        server: type[Recorder]) -> None:
+    with silent_port() as port:
+        silent = entry(port, connect_timeout=0.5)
+        both = judge("JADA-HTTP-01", [entry(server.port), silent])
+        assert both.status == "fail", both
+        assert both.message == (f"port {port}: connect timed out after 0.5 s (filtered: a "
+                                f"firewall drops the connection, while port {server.port} "
+                                "of this address answers)")
+        alone = judge("JADA-HTTP-01", [silent])
+        assert alone.status == "error", alone
+        assert alone.message == (f"http: {LOOP} is unreachable: connect to port(s) {port} "
+                                 "timed out (0.5 s; the host is down or every service port "
+                                 "is filtered: the target has no ssh.port to tell which)")
+        cert = judge("JADA-HTTP-02", [dict(silent, scheme="https")])
+        assert (cert.status, cert.message) == ("error", alone.message)
+
+
+def test_a_lone_silent_port_is_filtered_when_the_ssh_port_answers(
+        server: type[Recorder]) -> None:
+    """The reference (ssh.port) connects, or is refused: a TCP stack at the address answers
+    (RFC 9293 3.5.2), so the service port's silence is a filter, a fail naming it."""
+    with silent_port() as port:
+        silent = entry(port, connect_timeout=0.5)
+        up = judge("JADA-HTTP-01", [silent], reference=server.port)
+        assert up.status == "fail", up
+        assert up.message == (f"port {port}: connect timed out after 0.5 s (filtered: a "
+                              f"firewall drops the connection, while ssh.port {server.port} "
+                              "of this address accepts connections)")
+        assert up.source.endswith(f"; TCP connect to {LOOP}:{server.port} (ssh.port, closed "
+                                  "at once) as the reference"), up.source
+        refused = judge("JADA-HTTP-01", [silent], reference=closed_port())
+        assert refused.status == "fail", refused
+        assert "(filtered: a firewall drops the connection, while ssh.port " in refused.message
+        assert refused.message.endswith(" of this address answers with a reset)"), refused
+        # no certificate behind a filter: HTTP-02 cannot look (error), never a pass
+        cert = judge("JADA-HTTP-02", [dict(silent, scheme="https")], reference=server.port)
+        assert (cert.status, cert.message) == (
+            "error", f"http: port {port}: no TLS session to look at (connect timed out after "
+                     "0.5 s)")
+    assert server.seen == []  # the reference is a bare connect: no request on it
+
+
+def test_a_silent_ssh_port_too_is_one_error_within_one_connect_timeout() -> None:
+    """Service port and reference are tried at the same time: a silent address costs one
+    connect timeout, not two, and is an error (a host that is down looks the same)."""
+    with silent_port() as port, silent_port() as ssh_port:
+        silent = entry(port, connect_timeout=0.5)
+        start = time.monotonic()
+        out = judge("JADA-HTTP-01", [silent, dict(silent, path="/other")], reference=ssh_port)
+        elapsed = time.monotonic() - start
+        assert out.status == "error", out
+        assert out.message == (f"http: {LOOP} is unreachable: connect to port(s) {port}, "
+                               f"{port} timed out (0.5 s), and so did the reference ssh.port "
+                               f"{ssh_port}: the host is down or the path to it is cut")
+        assert 0.5 <= elapsed < 0.9, elapsed
+
+
+def test_the_reference_is_a_bare_connect_closed_at_once() -> None:
+    """No banner is read and nothing is sent: the listener sees a connection, then EOF."""
+    listener = socket.create_server((LOOP, 0))
+    listener.settimeout(2)
+    port = listener.getsockname()[1]
+    try:
+        assert knock(LOOP, port, 1) == Knock(port, "ok", "")
+        conn, _ = listener.accept()
+        conn.settimeout(2)
+        with conn:
+            assert conn.recv(64) == b""
+    finally:
+        listener.close()
+    assert knock(LOOP, closed_port(), 1).connect == "refused"
+
+
+def timed_out(port: int) -> Probe:
+    p = Probe(port, "https", "198.51.100.7", "198.51.100.7", "/healthz")
+    p.connect, p.connect_detail = "timeout", "connect timed out after 3 s"
+    return p
+
+
+@pytest.mark.parametrize(("reference", "outcome", "message"), [
+    (Knock(22, "ok"), "fail", "port 7070: connect timed out after 3 s (filtered: a firewall "
+     "drops the connection, while ssh.port 22 of this address accepts connections)"),
+    (Knock(2222, "refused", "connection refused"), "fail", "port 7070: connect timed out "
+     "after 3 s (filtered: a firewall drops the connection, while ssh.port 2222 of this "
+     "address answers with a reset)"),
+    (Knock(22, "timeout", "connect timed out after 3 s"), "error", "http: 198.51.100.7 is "
+     "unreachable: connect to port(s) 7070 timed out (3 s), and so did the reference "
+     "ssh.port 22: the host is down or the path to it is cut"),
+    (Knock(22, "unreachable", "No route to host"), "error", "http: 198.51.100.7 is "
+     "unreachable: connect to port(s) 7070 timed out (3 s), and the reference ssh.port 22 "
+     "did not answer either (No route to host)"),
+    (Knock(22, "error", "Permission denied"), "error", "http: 198.51.100.7 is unreachable: "
+     "connect to port(s) 7070 timed out (3 s), and the reference ssh.port 22 did not answer "
+     "either (Permission denied)"),
+    (None, "error", "http: 198.51.100.7 is unreachable: connect to port(s) 7070 timed out "
+     "(3 s; the host is down or every service port is filtered: the target has no ssh.port "
+     "to tell which)"),
+])
+def test_the_decision_by_the_reference(reference: Knock | None, outcome: str,
+                                       message: str) -> None:
+    """Only an answer from the reference (connected or refused) makes a timeout a filtered
+    port; anything else is the target being unreachable, one error, never a pass."""
+    facts = HttpFacts("198.51.100.7", (timed_out(7070),), reference)
+    entries = [entry(7070, scheme="https", connect_timeout=3)]
+    out = decide("JADA-HTTP-01", facts, entries)
+    assert (out.status, out.message) == (outcome, message)
+    cert = decide("JADA-HTTP-02", facts, entries)
+    assert cert.status == "error"
+    if outcome == "error":
+        assert cert.message == message
 
 
 def test_plain_http_asked_for_tls_is_a_handshake_failure(server: type[Recorder]) -> None:
