@@ -1,7 +1,7 @@
 # jada-checks: `make demo` shows the suite on real sandbox hosts; `make test` runs the self-tests;
 # `make test-fast` runs those that boot no sandbox host, plus ruff (the edit-test loop).
 PYTHON ?= python3
-APT_PACKAGES := systemd-container openssh-server openssh-client iproute2 procps sudo shellcheck rsync chromium
+APT_PACKAGES := systemd-container openssh-server openssh-client iproute2 procps sudo shellcheck rsync chromium nftables
 # Runs the GitLab component's pipelines in the self-tests (its shell executor needs rsync).
 # 4.73.0 is the newest release that runs on Node 20 (4.74+ need Node 22).
 GITLAB_CI_LOCAL := 4.73.0

@@ -161,7 +161,10 @@ curl -sS -k -o /dev/null -D - --connect-timeout 3 {http_url}
 # on the host: is the unit up, and does it listen on a public address?
 systemctl status --no-pager {unit}
 ss -lntp
-journalctl -u {unit} -b -n 50 --no-pager""",
+journalctl -u {unit} -b -n 50 --no-pager
+# timed out while ssh.port answers (filtered): a host firewall drops it; also the
+# Lightsail firewall (aws lightsail get-instance-port-states)
+nft list ruleset""",
     "JADA-HTTP-02": """\
 # what the service presents (subject, issuer, dates, names)
 openssl s_client -connect {http_hostport} -servername {http_name} </dev/null 2>/dev/null \\

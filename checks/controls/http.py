@@ -97,7 +97,8 @@ that is down looks the same (connect(2), tcp(7)).
 On the host: systemctl status jada-agent; ss -lntp (is the port bound to a public
 address?); curl -sv https://<address>:<port><path>. A 5xx: the service's own log
 (journalctl -u jada-agent). Refused/filtered from outside only: the Lightsail firewall
-(aws lightsail get-instance-port-states) and any host firewall.
+(aws lightsail get-instance-port-states) and any host firewall (nft list ruleset;
+iptables -S).
 """,
 )
 def http_available(ctx: CheckContext) -> Outcome:
