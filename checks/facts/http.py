@@ -108,14 +108,6 @@ def probe_target(address: str, entries: list[dict[str, Any]], reference: int | N
         return probes, (ref.result() if ref is not None else None)
 
 
-def probe_all(address: str, entries: list[dict[str, Any]]) -> list[Probe]:
-    """Probe every entry of one target at once (they share nothing but the address)."""
-    if not entries:
-        return []
-    with ThreadPoolExecutor(max_workers=len(entries), thread_name_prefix="jada-http") as pool:
-        return list(pool.map(lambda e: probe(address, e), entries))
-
-
 def probe(address: str, entry: dict[str, Any]) -> Probe:
     name = entry.get("server_name") or address
     p = Probe(entry["port"], entry["scheme"], address, name, entry["path"])
