@@ -27,9 +27,9 @@ demo: install
 
 # The self-tests spend most of their time in subprocesses (suite runs, sandbox hosts, venvs,
 # CI pipelines), so JOBS xdist workers share them out by work unit (tests/conftest.py: a
-# module, the tests on the session's hosts, the tests that boot their own sandboxes), the
-# longest first; JOBS=0 runs everything in this process. tests/conftest.py marks every test
-# that uses the `sandbox` fixture with `sandbox`: test-fast runs the others.
+# module, or every test that boots sandbox hosts), the longest first; JOBS=0 runs
+# everything in this process. tests/conftest.py marks every test that uses the `sandbox`
+# fixture with `sandbox`: test-fast runs the others.
 JOBS ?= 2
 # Every suite run a self-test starts imports the project's modules again. Where
 # PYTHONDONTWRITEBYTECODE is set (this machine sets it) none of them is cached, and each run

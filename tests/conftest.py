@@ -66,21 +66,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 # xdist work units. A module's tests stay together: module fixtures build a venv, a wheel
-# or a pipeline once. The tests on the session's hosts are one unit, so one worker boots
-# them (the others boot nothing); the modules that boot sandboxes of their own are another.
+# or a pipeline once. Every test that boots hosts is in one unit, run by one worker: the
+# session's hosts boot there only, and two workers' sandboxes never compete for the cores
+# (a 30-host suite run beside the 24-host fleet ran out of its 20 s fact-script budget).
 # The Makefile turns xdist's reordering by test count off, so units start in this order
-# (measured, longest first) and the long ones never end up as the tail of a run.
-LONGEST_UNITS = ("session-hosts", "own-sandboxes", "tests/test_reporting_e2e.py",
-                 "tests/test_ci_action.py", "tests/test_ci_gitlab_local.py",
-                 "tests/test_wheel.py", "tests/test_lightsail_controls.py",
-                 "tests/test_options.py")
+# (measured, longest first) and a long one never ends up as the tail of a run.
+LONGEST_UNITS = ("sandbox-hosts", "tests/test_reporting_e2e.py", "tests/test_ci_action.py",
+                 "tests/test_ci_gitlab_local.py", "tests/test_wheel.py",
+                 "tests/test_lightsail_controls.py", "tests/test_options.py")
 
 
 def work_unit(item: pytest.Item) -> str:
-    if "sandbox" in getattr(item, "fixturenames", ()):
-        return "session-hosts"
     if item.get_closest_marker("sandbox") is not None:
-        return "own-sandboxes"
+        return "sandbox-hosts"
     return item.nodeid.split("::", 1)[0]
 
 

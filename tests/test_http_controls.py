@@ -47,7 +47,7 @@ FAULTS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
     },
     "http-01-slow": {
         "JADA-HTTP-01": ("fail", ("port 7070: GET /healthz answered 200 OK in ",
-                                  " ms, over the budget of 1000 ms")),
+                                  " ms, over the budget of 4000 ms")),
     },
     "http-02-expired": {
         "JADA-HTTP-02": ("fail", ("certificate has expired",
