@@ -14,6 +14,8 @@ from tests.action_runner import ActionRun, run_action
 from tests.ci_run import require_new_flags
 from tests.test_reporting_e2e import profile as closed_port_profile
 
+pytestmark = pytest.mark.packaging
+
 
 @pytest.fixture(scope="module")
 def runner_temp(tmp_path_factory: pytest.TempPathFactory) -> Path:

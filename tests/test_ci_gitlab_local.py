@@ -96,6 +96,7 @@ def test_all_examples_include_together(tmp_path: Path) -> None:
     assert {j["stage"] for j in jobs} <= set(GITLAB_DEFAULT_STAGES)
 
 
+@pytest.mark.packaging
 def test_deploy_gate_against_a_closed_port(tmp_path: Path) -> None:
     require_new_flags()
     key = tmp_path / "throwaway_key"  # a key made for this test, passed like a File variable

@@ -351,3 +351,23 @@ def test_probe_records_only_the_address_it_was_given(server: type[Recorder]) -> 
     p = probe(LOOP, entry(server.port, server_name="svc.example"))
     assert (p.address, p.server_name, p.connect, p.status) == (LOOP, "svc.example", "ok", 200)
     assert server.seen[0]["Host"] == f"svc.example:{server.port}"
+
+
+def test_observed_values_carry_no_times() -> None:
+    """Reports' drift sections compare observed values between runs: the time to answer
+    and the days a certificate has left belong in the message only (a drift run on an
+    unchanged host showed '53 ms -> 36 ms' as a change)."""
+    from jada_checks.controls.http import cert_summary, port_state, with_days
+
+    entry = {"budget_ms": 1000}
+    fast, slow = (Probe(7070, "https", "10.0.0.1", "x", "/healthz", connect="ok", tls="ok",
+                        answer="ok", status=200, reason="OK", elapsed_ms=ms)
+                  for ms in (53.0, 36.0))
+    assert port_state(fast, entry) == port_state(slow, entry) == "7070: 200 OK, within budget"
+    slow.elapsed_ms = 1500.0
+    assert port_state(slow, entry) == "7070: 200 OK, over budget"
+    cert = {"subject": ((("commonName", "x"),),), "issuer": ((("commonName", "ca"),),),
+            "notAfter": "Jan  1 00:00:00 2100 GMT"}
+    today, tomorrow = (cert_summary(cert, t)[0] for t in (time.time(), time.time() + 86400))
+    assert today == tomorrow and "days" not in today
+    assert "days left)" in with_days(*cert_summary(cert, time.time()))

@@ -31,7 +31,7 @@ SOURCES = ("pyproject.toml", "README.md", "checks", "schemas")
 NOT_SOURCES = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build")
 HEAVY = ("jsonschema", "yaml", "boto3", "botocore")
 # Only the sandbox test uses it: the session sandbox boots just this host for this module.
-pytestmark = pytest.mark.sandbox_hosts("compliant")
+pytestmark = [pytest.mark.sandbox_hosts("compliant"), pytest.mark.packaging]
 PROBE = """\
 import json, sys
 import pytest

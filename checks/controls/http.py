@@ -71,6 +71,19 @@ def availability(p: Probe, entry: dict[str, Any], witness: str | None = None
         f"(budget {budget:g} ms)"
 
 
+def port_state(p: Probe, entry: dict[str, Any]) -> str:
+    """What a port showed, without the times: the observed value that reports and the drift
+    section compare between runs (a time in it would be a change on every run)."""
+    if p.connect != "ok":
+        return f"{p.port}: connect {p.connect}"
+    if p.tls == "failed":
+        return f"{p.port}: TLS handshake failed"
+    if p.answer != "ok":
+        return f"{p.port}: no answer ({p.answer})"
+    within = "within" if (p.elapsed_ms or 0) <= entry["budget_ms"] else "over"
+    return f"{p.port}: {p.status} {p.reason}".strip() + f", {within} budget"
+
+
 @control(
     "JADA-HTTP-01",
     title="Every service port answers its health path in time, from outside",
@@ -107,7 +120,7 @@ def http_available(ctx: CheckContext) -> Outcome:
     witness = ctx.http.witness()
     lines = [availability(p, e, witness) for p, e in zip(probes, entries, strict=True)]
     bad = [text for ok, text in lines if not ok]
-    observed = "; ".join(text for _, text in lines)
+    observed = "; ".join(port_state(p, e) for p, e in zip(probes, entries, strict=True))
     expected = "; ".join(f"{e['port']}: GET {e['path']} -> {e['status']} within "
                          f"{e['budget_ms']:g} ms" for e in entries)
     if bad:
@@ -119,7 +132,8 @@ def http_available(ctx: CheckContext) -> Outcome:
             source += f"; TCP connect to {ctx.http.address}:{ref.port} (ssh.port, closed " \
                 "at once) as the reference"
         return failed("; ".join(bad), observed=observed, expected=expected, source=source)
-    return passed(observed, observed=observed, expected=expected, source=_source(probes))
+    return passed("; ".join(text for _, text in lines), observed=observed, expected=expected,
+                  source=_source(probes))
 
 
 def _name(rdn_seq: Any) -> str:
@@ -148,8 +162,15 @@ def cert_summary(cert: dict[str, Any], now: float) -> tuple[str, float | None]:
         return f"subject {subject}, issuer {issuer}, expiry unreadable", None
     days = (expiry - now) / 86400
     date = datetime.fromtimestamp(expiry, UTC).strftime("%Y-%m-%d %H:%M UTC")
-    left = f"{days:.0f} days left" if days >= 0 else f"expired {-days:.0f} days ago"
-    return f"subject {subject}, issuer {issuer}, expires {date} ({left})", days
+    return f"subject {subject}, issuer {issuer}, expires {date}", days
+
+
+def with_days(stable: str, days: float | None) -> str:
+    """The summary with the days left, for messages (they change every day)."""
+    if days is None:
+        return stable
+    return stable + (f" ({days:.0f} days left)" if days >= 0 else
+                     f" (expired {-days:.0f} days ago)")
 
 
 @control(
@@ -186,9 +207,11 @@ def http_certificate(ctx: CheckContext) -> Outcome:
             why = p.connect_detail if p.connect != "ok" else f"TLS handshake failed: " \
                 f"{p.tls_detail}"
             raise CheckError(f"http: port {p.port}: no TLS session to look at ({why})")
-        summary, days = cert_summary(p.cert, now)
+        stable, days = cert_summary(p.cert, now)
+        summary = with_days(stable, days)
         trust = f"the CA bundle {e['ca_bundle']}" if e.get("ca_bundle") else "the system CAs"
-        observed.append(f"{p.port}: {summary}")
+        # The days left change every day: the observed value keeps the date only.
+        observed.append(f"{p.port}: {stable}")
         if p.verify is not None:
             bad.append(f"port {p.port}: the certificate does not verify against {trust} for "
                        f"{p.server_name!r}: {p.verify}; {summary}")
