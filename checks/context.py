@@ -59,6 +59,11 @@ class FactStore:
             for key in [k for k in self._cache if k[1] == target.name]:
                 del self._cache[key]
 
+    def login(self, targets: list[Target]) -> None:
+        """Start the SSH logins of ``targets`` now; :meth:`prefetch` sends the script."""
+        for target in targets:
+            self.connection(target).start()
+
     def prefetch(self, wanted: list[tuple[str, Target]]) -> None:
         """Start gathering (side, target) facts in the background, so the SSH round trip
         and the Lightsail calls of every target overlap with each other and with

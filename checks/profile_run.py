@@ -9,6 +9,7 @@ error → pytest error (in setup), skipped → skipped.
 
 from __future__ import annotations
 
+import gc
 import json
 import resource
 import sys
@@ -62,12 +63,15 @@ def start(config: pytest.Config, source: Setting) -> None:
     config.pluginmanager.register(sys.modules[__name__], "jada-profile-run")
     if not narrowed(config):
         # Nothing can drop a target or a side before collection: log in to every target
-        # now, while pytest is still starting up, instead of after collection.
+        # now, while pytest is still starting up, instead of after collection. The logins
+        # start before the controls are imported (they only need the profile); the fact
+        # script, built from the controls' probes, follows on stdin.
+        store = config.stash[STORE_KEY]
+        targets = selected(profile.targets, config.getoption("jada_shard"), lambda t: t.name)
+        store.login([t for t in targets if t.ssh is not None])
         sides = {c.side for c in catalogue()}
-        config.stash[STORE_KEY].prefetch([
-            (side, t) for t in selected(profile.targets, config.getoption("jada_shard"),
-                                        lambda t: t.name)
-            for side in sorted(sides) if applies_side(side, t)])
+        store.prefetch([(side, t) for t in targets
+                        for side in sorted(sides) if applies_side(side, t)])
 
 
 def narrowed(config: pytest.Config) -> bool:
@@ -134,6 +138,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     store = config.stash.get(STORE_KEY, None)
     if store is not None:
         store.close()
+    # The run is over; what is alive now (the imported modules, botocore's service
+    # models, the items) lives until exit. Moving it to the collector's permanent
+    # generation (gc.freeze, https://docs.python.org/3/library/gc.html#gc.freeze) spares
+    # pytest's full collections at unconfigure and the interpreter's at exit from
+    # walking it again: about 0.25 s of a one-host run's wall time (README, Speed).
+    gc.freeze()
 
 
 def worker_stats(config: pytest.Config) -> dict[str, Any]:
