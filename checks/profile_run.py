@@ -26,22 +26,48 @@ from jada_checks.context import CheckContext, FactStore
 from jada_checks.controls import catalogue
 from jada_checks.inputs import InputError
 from jada_checks.model import CheckError, Control, Outcome, errored
-from jada_checks.options import ENV_PROFILE, Setting, setting
+from jada_checks.options import ENV_PROFILE, Setting, early_setting, setting
 from jada_checks.plugin import IGNORED_WORKERS_KEY, PROFILE_KEY
-from jada_checks.profile import Target, load_profile
+from jada_checks.profile import Profile, Target, load_profile
 from jada_checks.reporting.convergence import converge, retry_deadline
 from jada_checks.reporting.shard import ShardError, selected
 
 STATS_KEY = pytest.StashKey[list[dict[str, Any]]]()
 STORE_KEY = pytest.StashKey[FactStore]()
 SOURCE_KEY = pytest.StashKey[Setting]()
+EARLY_KEY = pytest.StashKey[tuple[str, Profile, FactStore]]()
 SHOWN_TARGETS = 5
+
+
+def login_early(config: pytest.Config, path: str) -> None:
+    """Before conftest files load: load the profile and start every target's SSH login,
+    for :func:`start` to take over. Only when nothing can change the targets later: no
+    discovery (it needs the Lightsail calls first), no selection that may need no facts
+    (:func:`narrowed`), a valid shard. Anything wrong is left for :func:`start` to report."""
+    ns = config.known_args_namespace
+    try:
+        profile = load_profile(path)
+        shard = early_setting(config, "jada_shard").value
+        targets = selected(profile.targets, shard, lambda t: t.name)
+    except (InputError, ShardError, pytest.UsageError):
+        return
+    if profile.discover is not None or narrowed(ns):
+        return
+    store = FactStore(profile)
+    store.login([t for t in targets if t.ssh is not None])
+    config.stash[EARLY_KEY] = (path, profile, store)
 
 
 def start(config: pytest.Config, source: Setting) -> None:
     """Load the profile named by ``source`` and turn this session into a profile run."""
+    early = config.stash.get(EARLY_KEY, None)
+    if early is not None:
+        del config.stash[EARLY_KEY]
+        if early[0] != str(source.value):  # cannot happen today; never check the wrong one
+            early[2].close()
+            early = None
     try:
-        profile = load_profile(source.value)
+        profile = early[1] if early else load_profile(source.value)
     except InputError as exc:
         why = f"\n(the profile was named by {source.origin})" if source.source != "option" else ""
         raise pytest.UsageError(f"{exc}{why}") from None
@@ -55,13 +81,13 @@ def start(config: pytest.Config, source: Setting) -> None:
         profile = expand(profile)
     config.stash[PROFILE_KEY] = profile
     config.stash[SOURCE_KEY] = source
-    config.stash[STORE_KEY] = FactStore(profile)
+    config.stash[STORE_KEY] = early[2] if early else FactStore(profile)
     # Our own test dependency, useless in a profile run, and its terminal summary imports
     # all of hypothesis (about 0.5-1.5 s) at the end of every run.
     config.pluginmanager.set_blocked("hypothesispytest")
     config.stash[STATS_KEY] = []
     config.pluginmanager.register(sys.modules[__name__], "jada-profile-run")
-    if not narrowed(config):
+    if not narrowed(config.option):
         # Nothing can drop a target or a side before collection: log in to every target
         # now, while pytest is still starting up, instead of after collection. The logins
         # start before the controls are imported (they only need the profile); the fact
@@ -74,11 +100,10 @@ def start(config: pytest.Config, source: Setting) -> None:
                         for side in sorted(sides) if applies_side(side, t)])
 
 
-def narrowed(config: pytest.Config) -> bool:
+def narrowed(o: Any) -> bool:
     """Could pytest's own selection (-k, -m, --deselect, --lf, --sw, --collect-only) leave
     a target or a side unchecked? Then facts wait for collection, so a selection that
-    needs no host facts opens no connection."""
-    o = config.option
+    needs no host facts opens no connection. ``o``: the parsed options."""
     return bool(o.keyword or o.markexpr or getattr(o, "deselect", None) or o.collectonly
                 or getattr(o, "lf", False) or getattr(o, "stepwise", False)
                 or getattr(o, "stepwise_skip", False))

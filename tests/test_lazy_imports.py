@@ -110,3 +110,42 @@ def test_an_unreachable_host_renders_no_tracebacks(tmp_path: Path) -> None:
     out = json.loads(line.removeprefix("PROBE "))
     assert out["rc"] == 1 and "ERROR: unreachable: root@127.0.0.1:1" in res.stdout, res.stdout
     assert out["getrepr"] == 0, out
+
+
+SEES_SSH = """\
+import json, os
+from pathlib import Path
+
+def ssh_children():
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        comm, rest = text.split("(", 1)[1].rsplit(")", 1)
+        if comm == "ssh" and int(rest.split()[1]) == os.getpid():
+            found.append(comm)
+    return found
+
+Path("seen.json").write_text(json.dumps(ssh_children()))
+"""
+
+
+@pytest.mark.parametrize("selection", [(), ("-k", "UNIT")], ids=["all", "k-selection"])
+def test_logins_start_before_conftest_files_load(tmp_path: Path,
+                                                 selection: tuple[str, ...]) -> None:
+    """A project's conftest.py (this repository's imports hypothesis) loads before
+    pytest_configure; the login must not wait for it. The conftest looks for this
+    process's ssh child (a zombie once ssh has given up on the closed port still counts).
+    A selection may need no host facts, so then no login has started yet."""
+    (tmp_path / "p.yaml").write_text("version: 1\ntargets:\n  - name: web\n"
+                                     "    ssh: {host: 127.0.0.1, port: 1}\n")
+    (tmp_path / "conftest.py").write_text(SEES_SSH)
+    base = {k: v for k, v in os.environ.items() if k not in ("JADA_PROFILE", "PYTEST_ADDOPTS")}
+    res = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                          "--jada-profile", "p.yaml", *selection], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60, env=base)
+    assert "unreachable: root@127.0.0.1:1" in res.stdout, res.stdout + res.stderr
+    seen = json.loads((tmp_path / "seen.json").read_text())
+    assert seen == ([] if selection else ["ssh"]), seen
