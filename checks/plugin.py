@@ -30,7 +30,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
-    """With a profile, start the SSH logins now, before pytest imports conftest files.
+    """With a profile, start every target's SSH login and fact script now, before pytest
+    imports conftest files.
 
     A project's conftest files (this repository's own import hypothesis: about 0.3 s) load
     before ``pytest_configure``; the logins need only the profile. Whatever this early
@@ -47,7 +48,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     if profile:
         from jada_checks import profile_run
 
-        profile_run.login_early(early_config, str(profile))
+        profile_run.start_early(early_config, str(profile))
 
 
 @pytest.hookimpl(tryfirst=True)

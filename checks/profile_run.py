@@ -39,23 +39,39 @@ EARLY_KEY = pytest.StashKey[tuple[str, Profile, FactStore]]()
 SHOWN_TARGETS = 5
 
 
-def login_early(config: pytest.Config, path: str) -> None:
-    """Before conftest files load: load the profile and start every target's SSH login,
-    for :func:`start` to take over. Only when nothing can change the targets later: no
-    discovery (it needs the Lightsail calls first), no selection that may need no facts
-    (:func:`narrowed`), a valid shard. Anything wrong is left for :func:`start` to report."""
+def start_early(config: pytest.Config, path: str) -> None:
+    """Before conftest files load: load the profile and start every target's fact
+    gathering (:func:`gather_now`), for :func:`start` to take over. Only when nothing can
+    change the targets later: no discovery (it needs the Lightsail calls first), no
+    selection that may need no facts (:func:`narrowed`), a valid shard. Anything wrong is
+    left for :func:`start` to report."""
     ns = config.known_args_namespace
     try:
         profile = load_profile(path)
         shard = early_setting(config, "jada_shard").value
-        targets = selected(profile.targets, shard, lambda t: t.name)
+        selected((), shard, str)
     except (InputError, ShardError, pytest.UsageError):
         return
     if profile.discover is not None or narrowed(ns):
         return
     store = FactStore(profile)
-    store.login([t for t in targets if t.ssh is not None])
     config.stash[EARLY_KEY] = (path, profile, store)
+    gather_now(store, profile, shard, ns)
+
+
+def gather_now(store: FactStore, profile: Profile, shard: str | None, options: Any) -> None:
+    """Unless pytest's selection could drop a target or a side (:func:`narrowed`), log in
+    to every target and gather its facts now, while pytest is still starting up, instead
+    of after collection. The logins start before the controls are imported (they need
+    only the profile); the fact script, built from the controls' probes, follows on
+    stdin. Idempotent."""
+    if narrowed(options):
+        return
+    targets = selected(profile.targets, shard, lambda t: t.name)
+    store.login([t for t in targets if t.ssh is not None])
+    sides = {c.side for c in catalogue()}
+    store.prefetch([(side, t) for t in targets for side in sorted(sides)
+                    if applies_side(side, t)])
 
 
 def start(config: pytest.Config, source: Setting) -> None:
@@ -87,17 +103,7 @@ def start(config: pytest.Config, source: Setting) -> None:
     config.pluginmanager.set_blocked("hypothesispytest")
     config.stash[STATS_KEY] = []
     config.pluginmanager.register(sys.modules[__name__], "jada-profile-run")
-    if not narrowed(config.option):
-        # Nothing can drop a target or a side before collection: log in to every target
-        # now, while pytest is still starting up, instead of after collection. The logins
-        # start before the controls are imported (they only need the profile); the fact
-        # script, built from the controls' probes, follows on stdin.
-        store = config.stash[STORE_KEY]
-        targets = selected(profile.targets, config.getoption("jada_shard"), lambda t: t.name)
-        store.login([t for t in targets if t.ssh is not None])
-        sides = {c.side for c in catalogue()}
-        store.prefetch([(side, t) for t in targets
-                        for side in sorted(sides) if applies_side(side, t)])
+    gather_now(config.stash[STORE_KEY], profile, config.getoption("jada_shard"), config.option)
 
 
 def narrowed(o: Any) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from importlib.metadata import entry_points
@@ -136,16 +137,24 @@ Path("seen.json").write_text(json.dumps(ssh_children()))
 def test_logins_start_before_conftest_files_load(tmp_path: Path,
                                                  selection: tuple[str, ...]) -> None:
     """A project's conftest.py (this repository's imports hypothesis) loads before
-    pytest_configure; the login must not wait for it. The conftest looks for this
-    process's ssh child (a zombie once ssh has given up on the closed port still counts).
-    A selection may need no host facts, so then no login has started yet."""
-    (tmp_path / "p.yaml").write_text("version: 1\ntargets:\n  - name: web\n"
-                                     "    ssh: {host: 127.0.0.1, port: 1}\n")
-    (tmp_path / "conftest.py").write_text(SEES_SSH)
-    base = {k: v for k, v in os.environ.items() if k not in ("JADA_PROFILE", "PYTEST_ADDOPTS")}
-    res = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
-                          "--jada-profile", "p.yaml", *selection], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=60, env=base)
-    assert "unreachable: root@127.0.0.1:1" in res.stdout, res.stdout + res.stderr
+    pytest_configure; the login must not wait for it. The target is a loopback port that
+    takes the TCP connection and never sends an SSH banner, so ssh is still waiting when
+    the conftest looks for this process's ssh child. A selection may need no host facts,
+    so then no login has started yet."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        (tmp_path / "p.yaml").write_text(
+            "version: 1\ntargets:\n  - name: web\n"
+            f"    ssh: {{host: 127.0.0.1, port: {port}, connect_timeout: 2}}\n")
+        (tmp_path / "conftest.py").write_text(SEES_SSH)
+        base = {k: v for k, v in os.environ.items()
+                if k not in ("JADA_PROFILE", "PYTEST_ADDOPTS")}
+        res = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                              "--jada-profile", "p.yaml", *selection], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=60, env=base)
+    assert f"unreachable: root@127.0.0.1:{port}: connection timed out" in res.stdout, \
+        res.stdout + res.stderr
     seen = json.loads((tmp_path / "seen.json").read_text())
     assert seen == ([] if selection else ["ssh"]), seen
