@@ -79,12 +79,24 @@ class FactStore:
         for side, target in wanted:
             if side == "host" and target.ssh is not None:
                 self.connection(target).start()  # the login begins before the script exists
-            fetch = self.host_facts if side == "host" else self._first_lightsail_call
+            fetch = self.host_facts if side == "host" else self._lightsail_calls
             self._pool.submit(_quietly, fetch, target)
 
-    def _first_lightsail_call(self, target: Target) -> None:
-        """GetInstance, which every LS control needs first (and boto3's import with it)."""
+    def _lightsail_calls(self, target: Target) -> None:
+        """Every Lightsail call the target's LS controls make (boto3's import first), made
+        here so they overlap the SSH round trip instead of following it one by one: the
+        controls run once here and their answers are kept (:class:`LightsailFacts` asks
+        each question once), so the items read them without a new call."""
         self.lightsail_facts(target).instance()
+        from jada_checks.controls import catalogue
+
+        ctx = CheckContext(target, self)
+        for c in catalogue():
+            if c.side == "lightsail":
+                try:
+                    c.check(ctx)
+                except Exception:  # noqa: BLE001, S112 - the item runs it again and reports
+                    continue
 
     def lightsail_facts(self, target: Target) -> LightsailFacts:
         return self.cached("lightsail", target,
