@@ -266,10 +266,11 @@ class ControlFailed(Exception):
 class ControlErrored(pytest.fail.Exception):
     """Raised in the setup phase when a control could not look; pytest reports *error*.
 
-    A ``pytest.fail`` exception without a Python traceback: pytest renders a setup error's
-    traceback (parsing the source of every frame, ~0.1 s each) before the report hook
-    replaces it with :meth:`ControlItem.describe`, which made a run with 100 errors
-    (an unreachable fleet) spend 10 s on output nobody sees.
+    A ``pytest.fail(..., pytrace=False)`` exception: pytest renders a setup error
+    (``Node._repr_failure_py``, not the item's ``repr_failure``) before the report hook
+    replaces it with :meth:`ControlItem.describe`; with ``pytrace=False`` that is the
+    message alone. With a traceback it parsed the source of every frame, about 0.25 s of
+    CPU per errored item (5 s per unreachable host) for a text nobody sees.
     """
 
     def __init__(self, message: str) -> None:
@@ -324,16 +325,6 @@ class ControlItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str:
         return self.describe()
-
-    def _repr_failure_py(self, excinfo: pytest.ExceptionInfo[BaseException],
-                         style: Any = None) -> Any:
-        """A setup-phase error (the control could not look) is reported as
-        :meth:`describe`, like a failure. Without this pytest first renders the full
-        traceback, parsing the source of every frame: about 0.25 s of CPU per errored
-        item, 5 s per unreachable host, for a text that is then replaced."""
-        if excinfo.errisinstance((ControlErrored, ControlFailed)):
-            return self.describe()
-        return super()._repr_failure_py(excinfo, style)
 
     def describe(self) -> str:
         """The user's message: outcome, values, source and remediation; no traceback."""
