@@ -64,7 +64,7 @@ def gather_now(store: FactStore, profile: Profile, shard: str | None, options: A
     to every target and gather its facts now, while pytest is still starting up, instead
     of after collection. The logins start before the controls are imported (they need
     only the profile); the fact script, built from the controls' probes, follows on
-    stdin. Idempotent."""
+    stdin."""
     if narrowed(options):
         return
     targets = selected(profile.targets, shard, lambda t: t.name)
@@ -103,7 +103,9 @@ def start(config: pytest.Config, source: Setting) -> None:
     config.pluginmanager.set_blocked("hypothesispytest")
     config.stash[STATS_KEY] = []
     config.pluginmanager.register(sys.modules[__name__], "jada-profile-run")
-    gather_now(config.stash[STORE_KEY], profile, config.getoption("jada_shard"), config.option)
+    if not early:
+        gather_now(config.stash[STORE_KEY], profile, config.getoption("jada_shard"),
+                   config.option)
 
 
 def narrowed(o: Any) -> bool:

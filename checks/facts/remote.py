@@ -164,9 +164,10 @@ class Connection:
 
     def start(self) -> None:
         """Open the SSH session now (login, host key, auth) without a command yet, so the
-        handshake runs while pytest is still starting; idempotent."""
+        handshake runs while pytest is still starting; idempotent: once a session was
+        opened (even if :meth:`run` has used it since), no second one."""
         with self._lock:
-            if self._proc is None and local_problem(self.ssh) is None:
+            if self.counters.connections == 0 and local_problem(self.ssh) is None:
                 self._proc = self._spawn()
 
     def _spawn(self) -> subprocess.Popen[bytes]:
