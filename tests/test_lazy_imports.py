@@ -67,6 +67,11 @@ def test_probe_sees_the_imports_of_a_profile_run(tmp_path: Path) -> None:
     assert {"jsonschema", "yaml"} <= set(out["heavy"]), out
     # The suite talks OpenSSH directly; Testinfra is only the bench's baseline.
     assert "testinfra" not in out["heavy"], out
+    # No Markdown or HTML report asked for: their renderers are not imported.
+    assert {"jada_checks.reporting.run", "jada_checks.reporting.document"} <= \
+        set(out["modules"]), out
+    assert not {"jada_checks.reporting.html", "jada_checks.reporting.markdown"} & \
+        set(out["modules"]), out
 
 
 def test_a_selection_that_needs_no_host_facts_opens_no_connection(tmp_path: Path) -> None:
