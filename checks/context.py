@@ -117,10 +117,12 @@ class FactStore:
         return self.cached("host", target, make)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-        for conn in self.connections.values():
+        """Stop every target's ssh first (one still running means the run ended before
+        it answered), then wait for the threads that waited on them; idempotent."""
+        for conn in list(self.connections.values()):
             conn.close()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _quietly(fetch: Callable[[Target], Any], target: Target) -> None:

@@ -56,6 +56,9 @@ def start_early(config: pytest.Config, path: str) -> None:
         return
     store = FactStore(profile)
     config.stash[EARLY_KEY] = (path, profile, store)
+    # pytest can still stop before configure (a usage error, a conftest that fails to
+    # import): then its cleanup stops the logins instead of exit waiting on them.
+    config.add_cleanup(store.close)
     gather_now(store, profile, shard, ns)
 
 

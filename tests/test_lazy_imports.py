@@ -5,6 +5,10 @@ none of jsonschema, yaml, boto3, botocore or testinfra (they cost ~150 ms togeth
 probe runs pytest in an empty directory with plugin autoloading off and exactly our two
 entry points loaded, then reports which of those modules ``sys.modules`` holds. It asserts
 imports, not times; a profile run is the control that shows the probe sees them.
+
+Also here: when a profile run's logins start (before conftest files load, unless a
+selection may need no facts), and that a usage error after that early start does not wait
+for them.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -165,3 +170,28 @@ def test_logins_start_before_conftest_files_load(tmp_path: Path,
         res.stdout + res.stderr
     seen = json.loads((tmp_path / "seen.json").read_text())
     assert seen == ([] if selection else ["ssh"]), seen
+
+
+def test_a_usage_error_after_the_early_start_does_not_wait_for_the_login(
+        tmp_path: Path) -> None:
+    """The logins start before pytest has parsed the whole command line; when it then
+    stops on a usage error, the cleanup stops them: the error comes at once, not after
+    the target's 20 s ConnectTimeout (the port takes the connection, never answers)."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        (tmp_path / "p.yaml").write_text(
+            "version: 1\ntargets:\n  - name: web\n"
+            f"    ssh: {{host: 127.0.0.1, port: {silent.getsockname()[1]}, "
+            "connect_timeout: 20}\n")
+        (tmp_path / "conftest.py").write_text(SEES_SSH)
+        base = {k: v for k, v in os.environ.items()
+                if k not in ("JADA_PROFILE", "PYTEST_ADDOPTS")}
+        start = time.monotonic()
+        res = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                              "--jada-profile", "p.yaml", "--no-such-option"], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=60, env=base)
+        elapsed = time.monotonic() - start
+    assert res.returncode == 4 and "--no-such-option" in res.stderr, res.stdout + res.stderr
+    assert json.loads((tmp_path / "seen.json").read_text()) == ["ssh"]  # it had started
+    assert elapsed < 15, elapsed

@@ -118,6 +118,8 @@ class Connection:
     counters: Counters = field(default_factory=Counters)
     _dir: Path | None = None
     _proc: subprocess.Popen[bytes] | None = None
+    _running: subprocess.Popen[bytes] | None = None  # the one run() is waiting on
+    _closed: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -167,7 +169,8 @@ class Connection:
         handshake runs while pytest is still starting; idempotent: once a session was
         opened (even if :meth:`run` has used it since), no second one."""
         with self._lock:
-            if self.counters.connections == 0 and local_problem(self.ssh) is None:
+            if self.counters.connections == 0 and not self._closed and \
+                    local_problem(self.ssh) is None:
                 self._proc = self._spawn()
 
     def _spawn(self) -> subprocess.Popen[bytes]:
@@ -181,6 +184,8 @@ class Connection:
     def _exchange(self, proc: subprocess.Popen[bytes], script: str) -> Result:
         s = self.ssh
         limit = s["connect_timeout"] + s["command_timeout"] + s["dead_link_timeout"] + 10
+        with self._lock:
+            self._running = proc
         try:
             out, err = proc.communicate(script.encode(), timeout=limit)
         except subprocess.TimeoutExpired:
@@ -188,6 +193,12 @@ class Connection:
             proc.communicate()
             raise Unreachable(f"no answer within {limit} s (connect, command and "
                               "keepalive timeouts all passed)") from None
+        finally:
+            with self._lock:
+                self._running = None
+        if proc.returncode < 0:  # killed by close(): the run ended first
+            raise Unreachable(f"ssh was stopped (signal {-proc.returncode}) before the "
+                              "target answered")
         return Result(proc.returncode, out, err)
 
     def run(self, script: str) -> Result:
@@ -198,6 +209,8 @@ class Connection:
         if problem:
             raise Unreachable(problem)
         with self._lock:
+            if self._closed:
+                raise Unreachable("the run ended before this target was asked")
             proc, self._proc = self._proc or self._spawn(), None
         self.counters.commands += 1
         res = self._exchange(proc, script)
@@ -208,6 +221,8 @@ class Connection:
             # A dropped connection (busy link) gets one fresh connection.
             self.counters.commands += 1
             with self._lock:
+                if self._closed:
+                    raise Unreachable(f"{reason}; the run ended before reconnecting")
                 again = self._spawn()
             res = self._exchange(again, script)
             if res.rc == 255:
@@ -219,8 +234,13 @@ class Connection:
         return res
 
     def close(self) -> None:
+        """Stop this target's ssh: one never used, and one :meth:`run` still waits on
+        (the run ended first: interrupted, or a usage error after the early start)."""
         with self._lock:
             proc, self._proc = self._proc, None
+            running, self._closed = self._running, True
+        if running is not None:
+            running.kill()  # run()'s communicate() reaps it and reports why
         if proc is not None:  # started but never used (e.g. the run was interrupted)
             proc.kill()
             proc.communicate()
