@@ -25,18 +25,26 @@ install: $(STAMP)
 demo: install
 	$(PYTHON) -m jada_checks.demo
 
+# The self-tests spend most of their time in subprocesses (suite runs, sandbox hosts, venvs,
+# CI pipelines), so JOBS xdist workers share them out by work unit (tests/conftest.py: a
+# module, the tests on the session's hosts, the tests that boot their own sandboxes), the
+# longest first; JOBS=0 runs everything in this process. tests/conftest.py marks every test
+# that uses the `sandbox` fixture with `sandbox`: test-fast runs the others.
+JOBS ?= 2
+# Every suite run a self-test starts imports the project's modules again. Where
+# PYTHONDONTWRITEBYTECODE is set (this machine sets it) none of them is cached, and each run
+# compiles them anew (about 70 ms); installed wheels are compiled at install time.
+PYC = $(PYTHON) -m compileall -q checks tests conftest.py >/dev/null
+XDIST = $(if $(filter 0,$(JOBS)),,-n $(JOBS) --dist loadgroup --no-loadscope-reorder)
 test: install
-	env -u JADA_PROFILE $(PYTHON) -m pytest tests -p no:cacheprovider -q -ra -m "not releases"
+	@$(PYC)
+	env -u JADA_PROFILE $(PYTHON) -m pytest tests -p no:cacheprovider -q -ra -m "not releases" $(XDIST)
 	$(PYTHON) -m ruff check checks tests conftest.py
 
-# tests/conftest.py marks every test that uses the `sandbox` fixture with `sandbox`. Most
-# of the time goes to subprocesses (suite runs, venvs, CI pipelines), so FAST_JOBS xdist
-# workers take a module each (--dist loadfile: module fixtures run once); FAST_JOBS=0 runs
-# everything in this process.
-FAST_JOBS ?= 2
 test-fast: install
+	@$(PYC)
 	env -u JADA_PROFILE $(PYTHON) -m pytest tests -p no:cacheprovider -q -ra \
-	  -m "not sandbox and not releases" -n $(FAST_JOBS) --dist loadfile
+	  -m "not sandbox and not releases" $(XDIST)
 	$(PYTHON) -m ruff check checks tests conftest.py
 
 # Least privilege on Debian 11 and 13 besides this machine's 12: builds each release's tree

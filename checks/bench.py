@@ -4,10 +4,12 @@ For K = 1, 8, 24 copies of ``compliant`` it runs the whole built-in suite alone 
 ``-n 2`` (median of several runs; a profile run checks every target in one process, so
 ``-n 2`` must never be slower), and measures the runner's CPU (user + system of the pytest
 process and every ssh it started, from ``RUSAGE_CHILDREN``) apart from wall time. At
-K = 1 it also measures the physical limit (one SSH login plus the whole fact script, from
-this process, nothing else) and three Testinfra baselines of the same facts written the
-plain way (``bench/naive_checks.py``, one remote command per fact): OpenSSH with
-ControlPersist (Testinfra's default, the ``naive`` row), OpenSSH without it, and paramiko.
+K = 1 it also measures what the JADA-HTTP probes add (the same host with and without
+``expect.http``, 5 runs each, interleaved), the physical limit (one SSH login plus the
+whole fact script, from this process, nothing else) and three Testinfra baselines of the
+same facts written the plain way (``bench/naive_checks.py``, one remote command per fact):
+OpenSSH with ControlPersist (Testinfra's default, the ``naive`` row), OpenSSH without it,
+and paramiko.
 The ControlPersist baseline also runs at K = 8 (once); at 24 hosts it would take minutes.
 Commands and connections of the suite come from its own instrumentation
 (``--jada-stats-json``); the SSH logins each host accepted are read from the host's own sshd
@@ -106,7 +108,8 @@ def deployment_dir() -> Path:
     return path
 
 
-def suite(sb: Sandbox, profile: Path, hosts: list[str], workers: int) -> dict[str, Any]:
+def suite(sb: Sandbox, profile: Path, hosts: list[str], workers: int,
+          repeat: int = REPEAT) -> dict[str, Any]:
     stats_file = OUT / "stats.json"
     base = ["-n", str(workers)] if workers else ["-p", "no:xdist"]
     # This venv has pytest-testinfra for the baselines; a deployment's has not (the suite
@@ -114,20 +117,33 @@ def suite(sb: Sandbox, profile: Path, hosts: list[str], workers: int) -> dict[st
     base += ["-p", "no:pytest11.testinfra"]
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--jada-profile",
            str(profile), "--jada-stats-json", str(stats_file), *base]
-    times, cpus = [], []
-    for _ in range(REPEAT):
+    times, cpus, lags = [], [], []
+    for _ in range(repeat):
         before = accepted_logins(sb, hosts)
         wall, cpu = timed_cpu(cmd, cwd=deployment_dir())
         times.append(wall)
         cpus.append(cpu)
         after = accepted_logins(sb, hosts)
+        lag = http_lag(json.loads(stats_file.read_text()))
+        if lag is not None:
+            lags.append(lag)
     stats = json.loads(stats_file.read_text())
-    return {"wall_s": round(statistics.median(times), 3), "runs": [round(t, 3) for t in times],
+    extra = {"http_after_ssh_facts_s": round(statistics.median(lags), 3)} if lags else {}
+    return {**extra, "wall_s": round(statistics.median(times), 3),
+            "runs": [round(t, 3) for t in times],
             "runner_cpu_s": round(statistics.median(cpus), 3),
             "commands_per_host": max(t["commands"] for t in stats["targets"].values()),
             "connections_per_host": max(t["connections"] for t in stats["targets"].values()),
             "sshd_logins_per_host": max(after[h] - before[h] - 1 for h in hosts),
             "peak_rss_mib_per_worker": max(w["peak_rss_kib"] for w in stats["workers"]) // 1024}
+
+
+def http_lag(stats: dict[str, Any]) -> float | None:
+    """How much later than its SSH facts a target's HTTP probes were done (0 when before),
+    the worst target: what the probes add to the run's critical path. None without HTTP."""
+    lags = [max(0.0, done["http"] - done["host"]) for w in stats["workers"]
+            for done in w.get("facts_done_s", {}).values() if "http" in done and "host" in done]
+    return max(lags) if lags else None
 
 
 def naive(sb: Sandbox, hosts: list[str], repeat: int, spec: str = BASELINES["naive"]
@@ -166,6 +182,40 @@ def fleet_profile(path: Path) -> Path:
     return path
 
 
+def without_http(path: Path) -> Path:
+    """The same profile without service ports (no JADA-HTTP control, nothing probed), to
+    measure what the HTTP checks add to a run."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text())
+    for expect in [data.get("expect", {}), *(t.get("expect", {}) for t in data["targets"])]:
+        expect.pop("http", None)
+    out = path.with_name(path.stem + "-without-http.yaml")
+    out.write_text(yaml.safe_dump(data, sort_keys=False))
+    return out
+
+
+def paired(sb: Sandbox, a: Path, b: Path, hosts: list[str], repeat: int
+           ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``suite`` of two profiles, their runs interleaved (a, b, a, b, ...) so a change in
+    the machine's load hits both alike; medians as in ``suite``."""
+    runs: dict[Path, list[dict[str, Any]]] = {a: [], b: []}
+    for _ in range(repeat):
+        for profile in (a, b):
+            runs[profile].append(suite(sb, profile, hosts, 0, 1))
+    out = []
+    for profile in (a, b):
+        rows = runs[profile]
+        walls = [r["wall_s"] for r in rows]
+        row = dict(rows[-1], wall_s=round(statistics.median(walls), 3), runs=walls,
+                   runner_cpu_s=round(statistics.median(r["runner_cpu_s"] for r in rows), 3))
+        if all("http_after_ssh_facts_s" in r for r in rows):
+            row["http_after_ssh_facts_s"] = round(statistics.median(
+                r["http_after_ssh_facts_s"] for r in rows), 3)
+        out.append(row)
+    return out[0], out[1]
+
+
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     # pip compiles an installed suite's bytecode at install time; this editable checkout,
@@ -184,6 +234,11 @@ def main() -> int:
             if k <= NAIVE_MAX_HOSTS:
                 row["naive"] = naive(sb, hosts, REPEAT if k == 1 else 1)
             if k == 1:
+                # HTTP probes run beside the SSH facts: what they add to one host's run
+                row["alone_http"], row["without_http"] = paired(
+                    sb, profile, without_http(profile), hosts, max(REPEAT, 5))
+                results["http_added_s"] = round(row["alone_http"]["wall_s"]
+                                                - row["without_http"]["wall_s"], 3)
                 results["physical_limit_s"] = physical_limit(profile, max(REPEAT, 5))
                 for name, spec in BASELINES.items():
                     if name != "naive":
@@ -223,7 +278,7 @@ def table(r: dict[str, Any]) -> str:
         lines.append(f"{1:>5} {'physical limit':<15} {r['physical_limit_s']:>7.2f} "
                      f"{'-':>6} {1:>9} {1:>10}  (one login + the fact script, nothing else)")
     for k, row in r["sizes"].items():
-        for mode in ("alone", "n2", *BASELINES):
+        for mode in ("alone", "n2", "alone_http", "without_http", *BASELINES):
             if mode not in row:
                 continue
             m = row[mode]
@@ -240,6 +295,11 @@ def table(r: dict[str, Any]) -> str:
         lines.append(f"runner CPU per added host: {r['runner_cpu_per_added_host_s']:.3f} s")
     if "collect_only_s" in r:
         lines.append(f"pytest --collect-only: {r['collect_only_s']:.2f} s")
+    if "http_added_s" in r:
+        lag = r["sizes"].get("1", {}).get("alone_http", {}).get("http_after_ssh_facts_s")
+        lines.append(f"JADA-HTTP adds to a 1-host run: {r['http_added_s']:+.3f} s wall "
+                     "(median alone_http - median without_http); its probes were done "
+                     f"{lag if lag is not None else '?'} s after the SSH facts (median)")
     if "8_hosts_n2_over_1_host" in r:
         lines.append(f"8 hosts with -n 2 / 1 host alone: {r['8_hosts_n2_over_1_host']}x")
     return "\n".join(lines)

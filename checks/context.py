@@ -8,16 +8,20 @@ reason for every control of that host.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jada_checks.aws.lightsail import LightsailFacts, lightsail_facts
 from jada_checks.facts.host import HostFacts, gather
 from jada_checks.facts.remote import Connection, Unreachable
 from jada_checks.model import CheckError
 from jada_checks.profile import Profile, Target
+
+if TYPE_CHECKING:
+    from jada_checks.controls.http_facts import HttpFacts
 
 PREFETCH_THREADS = 32
 
@@ -29,6 +33,8 @@ class FactStore:
     _cache: dict[tuple[str, str], Future[Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _pool: ThreadPoolExecutor | None = None
+    # (kind, target) -> (start, end) of its gathering, monotonic seconds (--jada-stats-json)
+    timings: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
 
     def connection(self, target: Target) -> Connection:
         with self._lock:
@@ -47,10 +53,12 @@ class FactStore:
                 future = self._cache[key] = Future()
         assert future is not None
         if owner:
+            start = time.monotonic()
             try:
                 future.set_result(make())
             except BaseException as exc:  # noqa: BLE001 - handed to whoever asks
                 future.set_exception(exc)
+            self.timings[key] = (start, time.monotonic())
         return future.result()
 
     def invalidate(self, target: Target) -> None:
@@ -79,7 +87,8 @@ class FactStore:
         for side, target in wanted:
             if side == "host" and target.ssh is not None:
                 self.connection(target).start()  # the login begins before the script exists
-            fetch = self.host_facts if side == "host" else self._lightsail_calls
+            fetch = {"host": self.host_facts, "lightsail": self._lightsail_calls,
+                     "http": self.http_facts}[side]
             self._pool.submit(_quietly, fetch, target)
 
     def _lightsail_calls(self, target: Target) -> None:
@@ -101,6 +110,12 @@ class FactStore:
     def lightsail_facts(self, target: Target) -> LightsailFacts:
         return self.cached("lightsail", target,
                            lambda: lightsail_facts(self.profile.aws, target))
+
+    def http_facts(self, target: Target) -> HttpFacts:
+        """The target's service ports probed from here (imported only when asked)."""
+        from jada_checks.controls.http_facts import gather_http
+
+        return self.cached("http", target, lambda: gather_http(self, target))
 
     def host_facts(self, target: Target) -> HostFacts:
         if target.ssh is None:
@@ -148,6 +163,11 @@ class CheckContext:
     def host(self) -> HostFacts:
         """Facts of this target's host; raises CheckError if it could not be asked."""
         return self.store.host_facts(self.target)
+
+    @property
+    def http(self) -> HttpFacts:
+        """This target's service ports as its clients see them (JADA-HTTP)."""
+        return self.store.http_facts(self.target)
 
     @property
     def lightsail(self) -> LightsailFacts:

@@ -74,7 +74,7 @@ class Control:
     title: str
     severity: str
     area: str
-    side: str  # "host" (over SSH) or "lightsail" (boto3)
+    side: str  # "host" (over SSH), "lightsail" (boto3) or "http" (from the runner)
     rationale: str
     remediation: str
     check: CheckFn = field(compare=False, repr=False)
@@ -84,7 +84,7 @@ class Control:
             raise ValueError(f"control ID {self.id!r} is not of the form JADA-AREA-NN")
         if self.severity not in SEVERITIES:
             raise ValueError(f"{self.id}: unknown severity {self.severity!r}")
-        if self.side not in ("host", "lightsail"):
+        if self.side not in ("host", "lightsail", "http"):
             raise ValueError(f"{self.id}: unknown side {self.side!r}")
 
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 PROFILE_KEY: pytest.StashKey[Profile] = pytest.StashKey()
 IGNORED_WORKERS_KEY: pytest.StashKey[str] = pytest.StashKey()
-AREAS = ("unit", "fd", "lim", "net", "cfg", "ls")
+AREAS = ("unit", "fd", "lim", "net", "cfg", "ls", "http")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -60,7 +60,8 @@ class Profile:
                    known_hosts=_relative(self.path.parent, ssh["known_hosts"]))
         expect = _deep_merge(_deep_merge(self.expect, self.discover.get("expect", {})),
                              over.get("expect", {}))
-        expect = fill_defaults(expect, schema["$defs"]["expect"], schema)
+        expect = _http_paths(fill_defaults(expect, schema["$defs"]["expect"], schema),
+                             self.path.parent)
         return Target(instance, ssh, {"instance": instance, "region": region,
                                       "public_ip": None}, expect)
 
@@ -82,6 +83,12 @@ def _relative(base: Path, value: str | None) -> str | None:
     return str(p if p.is_absolute() else (base / p).resolve())
 
 
+def _http_paths(expect: dict[str, Any], base: Path) -> dict[str, Any]:
+    """expect.http[].ca_bundle relative to the profile file, like the ssh paths."""
+    http = [dict(e, ca_bundle=_relative(base, e.get("ca_bundle"))) for e in expect["http"]]
+    return dict(expect, http=http)
+
+
 def load_profile(path: str | os.PathLike[str]) -> Profile:
     """Read, validate and complete a profile; raise InputError naming the bad field."""
     path = Path(path)
@@ -97,7 +104,7 @@ def load_profile(path: str | os.PathLike[str]) -> Profile:
     targets = []
     for raw, filled in zip(data.get("targets", []), full.get("targets", []), strict=True):
         expect = _deep_merge(full["expect"], raw.get("expect", {}))
-        expect = fill_defaults(expect, expect_schema, schema)
+        expect = _http_paths(fill_defaults(expect, expect_schema, schema), path.parent)
         ssh = filled.get("ssh")
         if ssh:
             ssh = dict(ssh, identity_file=_relative(path.parent, ssh["identity_file"]),

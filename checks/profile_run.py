@@ -32,6 +32,7 @@ from jada_checks.profile import Profile, Target, load_profile
 from jada_checks.reporting.convergence import converge, retry_deadline
 from jada_checks.reporting.shard import ShardError, selected
 
+T0 = time.monotonic()
 STATS_KEY = pytest.StashKey[list[dict[str, Any]]]()
 STORE_KEY = pytest.StashKey[FactStore]()
 SOURCE_KEY = pytest.StashKey[Setting]()
@@ -186,11 +187,18 @@ def worker_stats(config: pytest.Config) -> dict[str, Any]:
     """This process's instrumentation: what it really did to each target."""
     store = config.stash[STORE_KEY]
     worker = getattr(config, "workerinput", {}).get("workerid", "main")
+    done: dict[str, dict[str, float]] = {}
+    for (kind, name), (_, end) in store.timings.items():
+        done.setdefault(name, {})[kind] = round(end - T0, 3)
     return {"worker": worker,
             "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             "targets": {name: {"connections": c.counters.connections,
                                "commands": c.counters.commands}
-                        for name, c in store.connections.items()}}
+                        for name, c in store.connections.items()},
+            # per target: when each kind of facts (host, lightsail, http) was complete, in
+            # seconds since this module loaded (what an HTTP probe adds is how much later
+            # than the SSH facts it finishes)
+            "facts_done_s": done}
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -230,6 +238,9 @@ def applies(control: Control, target: Target) -> bool:
 
 
 def applies_side(side: str, target: Target) -> bool:
+    if side == "http":  # only where the profile names service ports, and an address
+        return bool(target.expect.get("http")) and (target.ssh is not None
+                                                     or target.lightsail is not None)
     return target.ssh is not None if side == "host" else target.lightsail is not None
 
 

@@ -154,6 +154,26 @@ aws lightsail put-instance-public-ports --instance-name {instance} --region {reg
 ADMIN_CIDR="${{ADMIN_CIDR:?set ADMIN_CIDR to your office or VPN range, e.g. 203.0.113.0/24}}"
 aws lightsail put-instance-public-ports --instance-name {instance} --region {region} \
 --port-infos {port_infos}""",
+    "JADA-HTTP-01": """\
+# from the runner, as a client: what answers, how fast
+# (-k: availability only; JADA-HTTP-02 judges the certificate)
+curl -sS -k -o /dev/null -D - --connect-timeout 3 {http_url}
+# on the host: is the unit up, and does it listen on a public address?
+systemctl status --no-pager {unit}
+ss -lntp
+journalctl -u {unit} -b -n 50 --no-pager""",
+    "JADA-HTTP-02": """\
+# what the service presents (subject, issuer, dates, names)
+openssl s_client -connect {http_hostport} -servername {http_name} </dev/null 2>/dev/null \\
+  | openssl x509 -noout -subject -issuer -dates -ext subjectAltName
+# renew or replace it with a subjectAltName for every name clients use, then
+systemctl reload-or-restart {unit}""",
+    "JADA-HTTP-03": """\
+# what the firewall opens, and what the unit listens on (on the host: ss -lntp)
+aws lightsail get-instance-port-states --instance-name {instance} --region {region}
+# close a port nothing serves (or start the unit's listener on it):
+# aws lightsail close-instance-public-ports --instance-name {instance} --region {region} \\
+#   --port-info fromPort=PORT,toPort=PORT,protocol=tcp""",
     "JADA-LS-04": """\
 # tell a host failure from a guest one, then reboot (or stop and start to move hosts)
 aws lightsail get-instance-metric-data --instance-name {instance} --region {region} \
@@ -221,6 +241,12 @@ def target_values(target: Target, facts: dict[str, str] | None = None) -> dict[s
     if target.lightsail:
         v.update(instance=target.lightsail["instance"], region=target.lightsail["region"],
                  port_infos=port_infos(target))
+    # The first service port (HTTP controls run only when the profile names one).
+    h = (e.get("http") or [{"scheme": "https", "port": "PORT", "path": "/healthz"}])[0]
+    host = target.expected_public_ip or "ADDRESS"
+    hostport = f"[{host}]:{h['port']}" if ":" in host else f"{host}:{h['port']}"
+    v.update(http_url=f"{h['scheme']}://{hostport}{h['path']}", http_hostport=hostport,
+             http_name=h.get("server_name") or host)
     out = {k: shlex.quote(str(x)) if k != "port_infos" else x for k, x in v.items()}
     for k, x in (facts or {}).items():
         if x:

@@ -51,11 +51,42 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark every test that needs booted hosts ``sandbox`` (so ``-m "not sandbox"`` is
-    exactly the tests that need none) and run those last."""
+    exactly the tests that need none). A serial run takes those last, so the boot overlaps
+    the rest; an xdist run (``--dist loadgroup``) gets its work units, longest first."""
     for item in items:
         if "sandbox" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.sandbox)
-    items.sort(key=lambda item: item.get_closest_marker("sandbox") is not None)
+    if _distributed(config):
+        for item in items:
+            item.add_marker(pytest.mark.xdist_group(work_unit(item)))
+        order = {unit: rank for rank, unit in enumerate(LONGEST_UNITS)}
+        items.sort(key=lambda item: order.get(work_unit(item), len(order)))
+    else:
+        items.sort(key=lambda item: item.get_closest_marker("sandbox") is not None)
+
+
+# xdist work units. A module's tests stay together: module fixtures build a venv, a wheel
+# or a pipeline once. The tests on the session's hosts are one unit, so one worker boots
+# them (the others boot nothing); the modules that boot sandboxes of their own are another.
+# The Makefile turns xdist's reordering by test count off, so units start in this order
+# (measured, longest first) and the long ones never end up as the tail of a run.
+LONGEST_UNITS = ("session-hosts", "own-sandboxes", "tests/test_reporting_e2e.py",
+                 "tests/test_ci_action.py", "tests/test_ci_gitlab_local.py",
+                 "tests/test_wheel.py", "tests/test_lightsail_controls.py",
+                 "tests/test_options.py")
+
+
+def work_unit(item: pytest.Item) -> str:
+    if "sandbox" in getattr(item, "fixturenames", ()):
+        return "session-hosts"
+    if item.get_closest_marker("sandbox") is not None:
+        return "own-sandboxes"
+    return item.nodeid.split("::", 1)[0]
+
+
+def _distributed(config: pytest.Config) -> bool:
+    """An xdist run that hands out work units (the controller, or one of its workers)."""
+    return getattr(config.option, "dist", "no") == "loadgroup"
 
 
 def wanted_hosts(items: list[pytest.Item]) -> list[str]:
@@ -75,12 +106,20 @@ def wanted_hosts(items: list[pytest.Item]) -> list[str]:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Start booting the session's hosts now, overlapping the tests that need none."""
+    """Start booting the session's hosts now, overlapping the tests that need none. An xdist
+    worker boots only when it is handed the session's hosts (the ``sandbox`` fixture)."""
     hosts = wanted_hosts(session.items)
     if not hosts or session.config.option.collectonly:
         return
-    sb = Sandbox(f"selftest-{os.getpid()}")
+    _BOOT.update(sandbox=Sandbox(f"selftest-{os.getpid()}"), hosts=hosts)
+    if not hasattr(session.config, "workerinput"):
+        _start_boot()
+
+
+def _start_boot() -> None:
+    sb: Sandbox = _BOOT["sandbox"]  # type: ignore[assignment]
     every = all_host_dirs()
+    hosts: list[str] = _BOOT["hosts"]  # type: ignore[assignment]
 
     def boot() -> None:
         try:
@@ -91,13 +130,15 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
     thread = threading.Thread(target=boot, name="sandbox-boot", daemon=True)
     thread.start()
-    _BOOT.update(sandbox=sb, thread=thread)
+    _BOOT["thread"] = thread
 
 
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHarness]:
     if "sandbox" not in _BOOT:
         pytest.fail("the session's sandbox was not started (no host declared?)")
+    if "thread" not in _BOOT:
+        _start_boot()
     sb: Sandbox = _BOOT["sandbox"]  # type: ignore[assignment]
     _BOOT["thread"].join()  # type: ignore[attr-defined]
     try:
@@ -111,6 +152,6 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHarness
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """A boot that no test waited for (all deselected, or an interrupt) is taken down."""
     sb = _BOOT.get("sandbox")
-    if isinstance(sb, Sandbox) and sb.machines():
+    if isinstance(sb, Sandbox) and "thread" in _BOOT and sb.machines():
         _BOOT["thread"].join()  # type: ignore[attr-defined]
         sb.down()

@@ -26,9 +26,10 @@ HELPER = REPO / "ci" / "libexec" / "jada-checks-read"
 READ = "/usr/local/libexec/jada-checks-read"
 USER = "jada-audit"
 # What needs root: descriptor counts, ss -p, the service's netns, process environments and
-# cwd, the service user's view of its settings (every CFG control reads those facts).
+# cwd, the service user's view of its settings (every CFG control reads those facts);
+# JADA-HTTP-03 compares the firewall with NET-04's listeners (ss -p).
 NEEDS_ROOT = {"JADA-FD-02", "JADA-NET-01", "JADA-NET-03", "JADA-NET-04", "JADA-CFG-01",
-              "JADA-CFG-02", "JADA-CFG-03", "JADA-CFG-04", "JADA-CFG-05"}
+              "JADA-CFG-02", "JADA-CFG-03", "JADA-CFG-04", "JADA-CFG-05", "JADA-HTTP-03"}
 
 
 def as_audit_user(sandbox: SandboxHarness, host: str, tmp_path: Path) -> Path:

@@ -514,3 +514,18 @@ def test_a_fault_can_hit_one_region_only() -> None:
         assert status == 400 and b"lightsail:GetInstances" in body
     finally:
         srv.stop()
+
+
+def test_endpoint_backlog_holds_a_whole_fleet_of_concurrent_calls() -> None:
+    """socketserver listens with a backlog of 5: a suite run's dozens of concurrent calls
+    overflowed it on a loaded machine, and a lost first attempt made the retry the only
+    call the endpoint saw (the flaky fault counts of tests/test_lightsail_controls.py)."""
+    srv, _ = start_endpoint({"us-east-1": {}})
+    try:
+        port = srv.server_address[1]
+        # ss shows a listening socket's backlog in Send-Q (ss(8)).
+        out = subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True,
+                             text=True, check=True).stdout.split()
+        assert int(out[2]) >= 128, out
+    finally:
+        srv.stop()

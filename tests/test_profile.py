@@ -51,7 +51,25 @@ def test_target_expectations_override_the_top_level(tmp_path: Path) -> None:
     assert t.expect["thresholds"]["fd_usage_max_percent"] == 80
 
 
+def test_http_entries_get_the_schema_defaults_and_a_ca_bundle_beside_the_profile(
+        tmp_path: Path) -> None:
+    text = GOOD + "    expect: {http: [{port: 7070, ca_bundle: certs/ca.pem}, {port: 80, " \
+        "scheme: http, budget_ms: 250}]}\n"
+    t = load_profile(write(tmp_path, text)).target("web")
+    https, plain = t.expect["http"]
+    assert https == {"port": 7070, "scheme": "https", "path": "/healthz", "status": 200,
+                     "budget_ms": 1000, "server_name": None,
+                     "ca_bundle": str(tmp_path / "certs/ca.pem"), "connect_timeout": 3,
+                     "read_timeout": 5, "expiry_warn_days": 21, "expiry_fail_days": 7}
+    assert (plain["scheme"], plain["budget_ms"], plain["ca_bundle"]) == ("http", 250, None)
+    assert load_profile(write(tmp_path, GOOD)).target("web").expect["http"] == []
+
+
 @pytest.mark.parametrize(("text", "pointer", "expected"), [
+    (GOOD + "    expect: {http: [{port: 7070, path: healthz}]}\n",
+     "/targets/0/expect/http/0/path", "does not match"),
+    (GOOD + "    expect: {http: [{scheme: https}]}\n", "/targets/0/expect/http/0",
+     "missing required key 'port'"),
     (GOOD + "    colour: blue\n", "/targets/0 (line 3)", "unknown key 'colour'"),
     (GOOD.replace("port: 2222", "port: twenty"), "/targets/0/ssh/port (line 4)",
      "expected integer, got str"),

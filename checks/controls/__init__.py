@@ -18,6 +18,7 @@ AREA_MODULES = (
     "jada_checks.controls.net",
     "jada_checks.controls.lightsail",
     "jada_checks.controls.cfg",
+    "jada_checks.controls.http",
 )
 
 

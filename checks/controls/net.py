@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from jada_checks.context import CheckContext
 from jada_checks.controls import host_facts as hf
 from jada_checks.facts.probes import probe
@@ -135,6 +137,22 @@ def syn_backlog(ctx: CheckContext) -> Outcome:
                           "connection bursts overflow the SYN queue")
 
 
+def unit_listeners(ctx: CheckContext) -> tuple[list[Listener], set[int], str, Any]:
+    """The unit's listening TCP sockets (ss, filtered by the pids of every process in the
+    unit's cgroup subtree), those pids, how they were found, and the cgroup tree.
+    Shared by JADA-NET-04 and JADA-HTTP-03."""
+    how, procs, tree = hf.unit_processes(ctx)
+    pids = {p.pid for p in procs} | set(tree.members)
+    text = hf.root_section(ctx, "hc_listen").out
+    listeners, bad = parse_listeners(text)
+    if bad:
+        raise CheckError(f"cannot parse ss output: {bad[0]!r}")
+    if listeners and not any(sock.pids for sock in listeners):
+        raise CheckError("ss shows no owning processes (needs root: run as root or with sudo)")
+    mine = sorted((sock for sock in listeners if pids & set(sock.pids)), key=lambda s: s.local)
+    return mine, pids, how, tree
+
+
 @control(
     "JADA-NET-04",
     title="The orchestrator's listening sockets really have the backlog they need",
@@ -154,15 +172,7 @@ at least as large, then: systemctl restart jada-agent.service; check: ss -lntp
 )
 def listen_backlog(ctx: CheckContext) -> Outcome:
     minimum = int(ctx.expect["listen_backlog_min"])
-    how, procs, tree = hf.unit_processes(ctx)
-    pids = {p.pid for p in procs} | set(tree.members)
-    text = hf.root_section(ctx, "hc_listen").out
-    listeners, bad = parse_listeners(text)
-    if bad:
-        raise CheckError(f"cannot parse ss output: {bad[0]!r}")
-    if listeners and not any(sock.pids for sock in listeners):
-        raise CheckError("ss shows no owning processes (needs root: run as root or with sudo)")
-    mine = sorted((sock for sock in listeners if pids & set(sock.pids)), key=lambda s: s.local)
+    mine, pids, how, tree = unit_listeners(ctx)
     source = (f"ss -H -l -n -t -p (Send-Q of LISTEN sockets), filtered by the pids of the "
               f"unit's {len(pids)} processes ({how})")
     expected = f"Send-Q (backlog) >= {minimum}"

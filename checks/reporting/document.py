@@ -48,10 +48,11 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def is_host_side(rec: dict[str, Any]) -> bool:
-    """Host (SSH) side: from the registry when loaded, else by area (Lightsail is ``ls``).
+    """Host (SSH) side: from the registry when loaded, else by area (Lightsail is ``ls``,
+    the runner's probes ``http``).
     No catalogue import, so merging reports works without loading the controls."""
     control = REGISTRY.get(rec["control"])
-    return control.side == "host" if control else rec["area"] != "ls"
+    return control.side == "host" if control else rec["area"] not in ("ls", "http")
 
 
 def unreachable(records: list[dict[str, Any]]) -> list[dict[str, str]]:

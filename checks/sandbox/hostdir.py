@@ -6,8 +6,9 @@ A host directory holds ``rootfs/`` (copied over the host's root before boot), op
 (per-target expectation overrides), ``prepare.sh`` (run before boot with the host's root
 as working directory, for modes, owners and links git cannot carry), ``ssh-users`` (one
 user name a line: non-root users, from the host's sysusers.d, that get the sandbox key,
-for least-privilege runs) and ``inherits`` (the relative path of a parent directory,
-applied first).
+for least-privilege runs), ``tls`` (which server certificate the host gets from the
+sandbox's CA: ``sandbox/tls.py``) and ``inherits`` (the relative path of a parent
+directory, applied first).
 """
 
 from __future__ import annotations

@@ -100,6 +100,12 @@ class LightsailServer(ThreadingHTTPServer):
     """The HTTP server plus the state the handlers share (records, faults, call counts)."""
 
     daemon_threads = True
+    # socketserver's default listen backlog is 5. A suite run asks for dozens of targets at
+    # once; on a loaded machine the accept queue overflows, the kernel drops the client's
+    # final ACK, the client's request is never read, and its retry is the only call the
+    # endpoint sees (a throttle-once target then "fails after 2 attempts"). listen(2) caps
+    # this at net.core.somaxconn.
+    request_queue_size = 1024
 
     def __init__(self, records: dict[str, Any], port: int = 0) -> None:
         super().__init__((HOST, port), Handler)

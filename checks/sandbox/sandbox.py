@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import yaml
 
-from jada_checks.sandbox import bases, leases, lightsail_records
+from jada_checks.sandbox import bases, leases, lightsail_records, tls
 from jada_checks.sandbox.hostdir import HostDir, load_hostdir
 from jada_checks.sandbox.lightsail_endpoint import endpoint_command
 from jada_checks.sandbox.machines import (
@@ -143,6 +143,7 @@ class Sandbox:
         run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"jada-sandbox-{self.name}",
              "-f", str(self.key)])
         self.known_hosts.write_text("")
+        tls.make_ca(self.base, self.name)
         self._save({}, base=base or bases.HOST_BASE)
 
     def add(self, hosts: dict[str, str | Path], _dirs: dict[str, HostDir] | None = None
@@ -189,6 +190,7 @@ class Sandbox:
         for hd in dirs.values():
             hd.runtime_sysctls()
             hd.expect()
+            tls.kind_of(hd.chain)
             lightsail_records.render(hd, hd.name)
         return dirs
 
@@ -197,6 +199,10 @@ class Sandbox:
         with ThreadPoolExecutor(max_workers=4) as pool:
             keys = dict(zip(new, pool.map(lambda n: prepare(new[n], dirs[n], pubkey), new),
                             strict=True))
+        for n, m in new.items():  # after prepare: the host's passwd names the key's owner
+            kind = tls.kind_of(dirs[n].chain)
+            if kind is not None:
+                tls.issue(self.base, m.root, n, m.address, kind)
         with open(self.known_hosts, "a") as kh:
             kh.write("".join(f"{m.address} ssh-ed25519 {keys[n]}\n" for n, m in new.items()))
         machines = self.machines()
@@ -283,6 +289,10 @@ class Sandbox:
             if hd.expect():
                 t["expect"] = hd.expect()
             targets.append(t)
+        ca = tls.ca_file(self.base)
+        for exp in [expect, *(t.get("expect", {}) for t in targets)]:
+            if ca.is_file():
+                _point_at_ca(exp, str(ca))
         profile: dict[str, Any] = {"version": 1, "expect": expect, "targets": targets}
         if records:
             # credentials "sandbox": the endpoint's dummy credentials, accepted only with
@@ -365,6 +375,13 @@ class Sandbox:
             raise SandboxError(f"{name}: {command!r} exited {res.returncode}: "
                                f"{res.stderr.strip()[-300:]}")
         return res.stdout
+
+
+def _point_at_ca(expect: dict[str, Any], ca: str) -> None:
+    """https service ports trust the sandbox's CA (unless the host names another)."""
+    for entry in expect.get("http") or []:
+        if entry.get("scheme", "https") == "https" and not entry.get("ca_bundle"):
+            entry["ca_bundle"] = ca
 
 
 def sweep_stale() -> list[str]:

@@ -8,6 +8,11 @@ Python prints it or as a Go orchestrator's net/http server does. A worker it sta
 can detach from it (so it is no descendant of the main process) and move itself into a
 child cgroup of the unit (Delegate=yes), as a supervisor with delegated cgroups would.
 
+``--health FILE`` (default /etc/jada/health.json, if it exists) answers HTTP(S) health
+requests on the listening socket: ``{"path": "/healthz", "status": 200, "delay_ms": 0,
+"tls": {"cert": PEM, "key": PEM}}`` (``status`` and ``delay_ms`` let a fault host answer
+500 or slowly; without ``tls`` it speaks plain HTTP). Without the file nothing accepts.
+
 ``--children-file FILE`` starts more children, each as a JSON object describes it, the way
 a real orchestrator varies its agents: ``{"args": [...], "env": {NAME: VALUE},
 "unset": [NAME], "cwd": DIR}`` (arguments after ``--dangerously-skip-permissions``, not
@@ -16,13 +21,17 @@ working directory).
 """
 
 import argparse
+import http.server
 import json
 import os
 import shlex
 import signal
 import socket
+import socketserver
+import ssl
 import subprocess
 import sys
+import threading
 import time
 
 
@@ -91,6 +100,68 @@ def exhaust(srv: socket.socket, port: int, style: str) -> None:
     client.close()
 
 
+def serve_health(srv: socket.socket, config_path: str) -> None:
+    """Answer GET <path> on the listening socket in threads (the agent's real work is
+    elsewhere); a config that cannot be used is logged, never fatal."""
+    try:
+        with open(config_path) as f:
+            cfg = json.load(f)
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError) as exc:
+        print(f"health: {config_path} unusable: {exc}", flush=True)
+        return
+    ctx = None
+    if cfg.get("tls"):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        try:
+            ctx.load_cert_chain(cfg["tls"]["cert"], cfg["tls"]["key"])
+        except (OSError, ssl.SSLError, KeyError) as exc:
+            print(f"health: TLS unusable, not serving: {exc}", flush=True)
+            return
+    path, status = cfg.get("path", "/healthz"), int(cfg.get("status", 200))
+    delay = float(cfg.get("delay_ms", 0)) / 1000
+
+    class Health(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802 - the http.server name
+            time.sleep(delay)
+            code = status if self.path == path else 404
+            body = json.dumps({"status": "ok" if code < 400 else "failing"}).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:  # not into the journal: UNIT-04 reads it
+            pass
+
+    class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+        daemon_threads = True
+
+        def finish_request(self, request, client_address) -> None:
+            if ctx is None:
+                return super().finish_request(request, client_address)
+            request.settimeout(10)
+            try:
+                conn = ctx.wrap_socket(request, server_side=True)
+            except (OSError, ssl.SSLError):
+                return
+            try:
+                super().finish_request(conn, client_address)
+            finally:
+                conn.close()
+
+    server = Server(srv.getsockname()[:2], Health, bind_and_activate=False)
+    server.socket.close()
+    server.socket = srv
+    threading.Thread(target=server.serve_forever, name="health", daemon=True).start()
+    print(f"health: {'https' if ctx else 'http'} on :{srv.getsockname()[1]}{path}", flush=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=7070)
@@ -111,6 +182,8 @@ def main() -> int:
                     help="fork and let the parent exit: the worker leaves the process tree")
     ap.add_argument("--join-cgroup", default="", help="move into this child cgroup")
     ap.add_argument("--exit-after", type=float, default=0.0, help="exit 1 after N seconds")
+    ap.add_argument("--health", default="/etc/jada/health.json",
+                    help="health endpoint config (JSON); absent: no health endpoint")
     args = ap.parse_args()
 
     if args.join_cgroup:  # before detaching, so a failure reaches the starter's exit code
@@ -126,6 +199,7 @@ def main() -> int:
 
     if args.exhaust_fds:
         exhaust(srv, args.port, args.log_style)
+    serve_health(srv, args.health)  # after exhaust(), which accepts its own connection
 
     import resource
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)

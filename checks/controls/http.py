@@ -1,0 +1,301 @@
+"""JADA-HTTP: the orchestrator's service ports, checked from the runner as clients see them.
+
+Everything else looks from inside (SSH) or at Lightsail's record; these controls ask the
+port itself (facts: ``controls/http_facts.py``, probes: ``facts/http.py``). HTTP-01 is
+availability (connect, TLS session, status, time), HTTP-02 the certificate (chain, name,
+expiry), HTTP-03 whether the Lightsail firewall and the unit's listeners agree.
+Outcomes, sources and the fail/error line: docs/http.md.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import ssl
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from jada_checks.aws.lightsail import NotFound
+from jada_checks.context import CheckContext
+from jada_checks.controls import lightsail as ls
+from jada_checks.controls import net
+from jada_checks.facts.http import USER_AGENT, Probe
+from jada_checks.model import CheckError, Outcome, control, failed, passed, skipped
+
+SHOWN_PORTS = 8
+
+
+def _probes(ctx: CheckContext) -> list[Probe]:
+    facts = ctx.http
+    facts.require_reachable()
+    return list(facts.probes)
+
+
+def _source(probes: list[Probe]) -> str:
+    where = ", ".join(p.where for p in probes)
+    return f"GET {where} from the runner (User-Agent {USER_AGENT})"
+
+
+def availability(p: Probe, entry: dict[str, Any]) -> tuple[bool, str]:
+    """(ok, one line) for one port: the outcomes HTTP-01 tells apart."""
+    port, budget = p.port, entry["budget_ms"]
+    if p.connect == "refused":
+        return False, (f"port {port}: connection refused (nothing listens on it, or a "
+                       "firewall rejects it)")
+    if p.connect == "timeout":
+        return False, (f"port {port}: {p.connect_detail} (filtered: a firewall drops the "
+                       "connection, while another port of this address answers)")
+    if p.connect != "ok":
+        raise CheckError(f"http: port {port}: connect failed: {p.connect_detail}")
+    if p.tls == "failed":
+        return False, f"port {port}: TLS handshake failed: {p.tls_detail}"
+    if p.answer == "timeout":
+        return False, (f"port {port}: connected, but {p.answer_detail}: over the budget "
+                       f"of {budget:g} ms")
+    if p.answer != "ok":
+        return False, f"port {port}: connected, but no HTTP answer: {p.answer_detail}"
+    assert p.elapsed_ms is not None
+    got = f"{p.status} {p.reason}".strip()
+    if p.status != entry["status"]:
+        return False, (f"port {port}: GET {p.path} answered {got}, expected "
+                       f"{entry['status']}")
+    if p.elapsed_ms > budget:
+        return False, (f"port {port}: GET {p.path} answered {got} in {p.elapsed_ms:.0f} ms, "
+                       f"over the budget of {budget:g} ms")
+    return True, f"port {port}: GET {p.path} answered {got} in {p.elapsed_ms:.0f} ms " \
+        f"(budget {budget:g} ms)"
+
+
+@control(
+    "JADA-HTTP-01",
+    title="Every service port answers its health path in time, from outside",
+    severity="critical",
+    side="http",
+    rationale="""
+A unit can be active (running) while clients cannot reach it or get errors. From the runner,
+at the address clients use (lightsail.public_ip, else ssh.host, else the instance's public
+IP), each expect.http port must accept a TCP connection, complete a TLS handshake (https;
+verification is JADA-HTTP-02's), and answer GET <path> with the expected status code
+(RFC 9110 section 15: a 5xx means the server failed to fulfil a valid request, 15.6)
+within budget_ms, from the start of the connect to the end of the response headers. The
+outcomes differ: connection refused (an RST: nothing listens, or a firewall rejects), connect
+timed out (filtered: dropped silently, while another port of the address answers), TLS
+handshake failure, wrong status, over budget. No route, or every port timing out, is an
+error: the address could not be reached at all (connect(2), tcp(7)).
+""",
+    remediation="""
+On the host: systemctl status jada-agent; ss -lntp (is the port bound to a public
+address?); curl -sv https://<address>:<port><path>. A 5xx: the service's own log
+(journalctl -u jada-agent). Refused/filtered from outside only: the Lightsail firewall
+(aws lightsail get-instance-port-states) and any host firewall.
+""",
+)
+def http_available(ctx: CheckContext) -> Outcome:
+    probes = _probes(ctx)
+    entries = ctx.expect["http"]
+    lines = [availability(p, e) for p, e in zip(probes, entries, strict=True)]
+    bad = [text for ok, text in lines if not ok]
+    observed = "; ".join(text for _, text in lines)
+    expected = "; ".join(f"{e['port']}: GET {e['path']} -> {e['status']} within "
+                         f"{e['budget_ms']:g} ms" for e in entries)
+    if bad:
+        return failed("; ".join(bad), observed=observed, expected=expected,
+                      source=_source(probes))
+    return passed(observed, observed=observed, expected=expected, source=_source(probes))
+
+
+def _name(rdn_seq: Any) -> str:
+    """A certificate name as ``CN=..., O=...`` from getpeercert()'s nested tuples."""
+    parts = []
+    for rdn in rdn_seq or ():
+        for key, value in rdn:
+            short = {"commonName": "CN", "organizationName": "O",
+                     "organizationalUnitName": "OU", "countryName": "C"}.get(key)
+            if short:
+                parts.append(f"{short}={value}")
+    return ", ".join(parts) or "(empty)"
+
+
+def cert_summary(cert: dict[str, Any], now: float) -> tuple[str, float | None]:
+    """'subject ..., issuer ..., expires YYYY-MM-DD (N days)' and the days left."""
+    if not cert:
+        return "certificate details unavailable", None
+    subject, issuer = _name(cert.get("subject")), _name(cert.get("issuer"))
+    not_after = cert.get("notAfter")
+    try:
+        expiry = ssl.cert_time_to_seconds(not_after) if not_after else None
+    except ValueError:
+        expiry = None
+    if expiry is None:
+        return f"subject {subject}, issuer {issuer}, expiry unreadable", None
+    days = (expiry - now) / 86400
+    date = datetime.fromtimestamp(expiry, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    left = f"{days:.0f} days left" if days >= 0 else f"expired {-days:.0f} days ago"
+    return f"subject {subject}, issuer {issuer}, expires {date} ({left})", days
+
+
+@control(
+    "JADA-HTTP-02",
+    title="The TLS certificate verifies, names the service, and is not about to expire",
+    severity="high",
+    side="http",
+    rationale="""
+Clients verify what the runner verifies here, with the same OpenSSL (Python ssl,
+create_default_context): the chain must validate against the system's CAs, or the
+expect.http ca_bundle; the certificate must be within its validity period (RFC 5280
+section 4.1.2.5); and it must name server_name (default: the address connected to) in a
+subjectAltName, DNS-ID or IP-ID, never the subject CN (RFC 9525 section 6, which obsoletes
+RFC 6125; an IP address matches only an iPAddress SAN). Days to notAfter below
+expiry_warn_days (21) pass with a warning, below expiry_fail_days (7) fail: a certificate
+can expire on a Sunday. The message names subject, issuer and expiry date. Plain-http
+ports are skipped; a port with no TLS session is an error (nothing to look at).
+""",
+    remediation="""
+Renew or replace the certificate (e.g. certbot renew, or your CA's issuance), with a
+subjectAltName for every name and address clients use, and the full chain; restart or
+reload the service; check: openssl s_client -connect <address>:<port> -servername <name>
+""",
+)
+def http_certificate(ctx: CheckContext) -> Outcome:
+    pairs = [(p, e) for p, e in zip(_probes(ctx), ctx.expect["http"], strict=True)
+             if e["scheme"] == "https"]
+    if not pairs:
+        return skipped("no https port in expect.http: no certificate to check")
+    now = time.time()
+    bad, warn, good, observed = [], [], [], []
+    for p, e in pairs:
+        if p.connect != "ok" or p.tls != "ok":
+            why = p.connect_detail if p.connect != "ok" else f"TLS handshake failed: " \
+                f"{p.tls_detail}"
+            raise CheckError(f"http: port {p.port}: no TLS session to look at ({why})")
+        summary, days = cert_summary(p.cert, now)
+        trust = f"the CA bundle {e['ca_bundle']}" if e.get("ca_bundle") else "the system CAs"
+        observed.append(f"{p.port}: {summary}")
+        if p.verify is not None:
+            bad.append(f"port {p.port}: the certificate does not verify against {trust} for "
+                       f"{p.server_name!r}: {p.verify}; {summary}")
+        elif days is None:
+            raise CheckError(f"http: port {p.port}: the certificate's notAfter is unreadable")
+        elif days < e["expiry_fail_days"]:
+            bad.append(f"port {p.port}: the certificate expires in {days:.1f} days "
+                       f"(< {e['expiry_fail_days']}); {summary}")
+        elif days < e["expiry_warn_days"]:
+            warn.append(f"warning: port {p.port}: the certificate expires in {days:.0f} days "
+                        f"(< {e['expiry_warn_days']}); {summary}")
+        else:
+            good.append(f"port {p.port}: verifies against {trust}, names "
+                        f"{p.server_name!r}; {summary}")
+    expected = "; ".join(f"{e['port']}: chain valid, names {p.server_name!r}, >= "
+                         f"{e['expiry_fail_days']} days left (warning below "
+                         f"{e['expiry_warn_days']})" for p, e in pairs)
+    source = "TLS handshake with " + ", ".join(f"{p.address}:{p.port} (SNI {p.server_name})"
+                                               for p, _ in pairs) + "; Python ssl, OpenSSL " \
+        f"{ssl.OPENSSL_VERSION.split()[1]}"
+    if bad:
+        return failed("; ".join(bad), observed="; ".join(observed), expected=expected,
+                      source=source)
+    return passed("; ".join(warn + good), observed="; ".join(observed), expected=expected,
+                  source=source)
+
+
+def _reachable_from_outside(local: str) -> bool:
+    """A listener bound to a loopback address cannot serve the firewall's port."""
+    host = local.rsplit(":", 1)[0].split("%", 1)[0].strip("[]")
+    if host in ("*", ""):
+        return True
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
+
+
+def _ranges(ports: list[int]) -> str:
+    out, start = [], None
+    for i, port in enumerate(ports):
+        if start is None:
+            start = port
+        if i + 1 == len(ports) or ports[i + 1] != port + 1:
+            out.append(str(start) if start == port else f"{start}-{port}")
+            start = None
+    text = ", ".join(out[:SHOWN_PORTS])
+    return text + (f" and {len(out) - SHOWN_PORTS} more" if len(out) > SHOWN_PORTS else "")
+
+
+@control(
+    "JADA-HTTP-03",
+    title="The Lightsail firewall and the unit's listeners agree",
+    severity="medium",
+    side="http",
+    rationale=f"""
+Lightsail shows a port as open whether or not anything listens behind it; an open port
+nothing serves is attack surface without a purpose, and a service port the firewall
+closes is an outage. Compares the inbound tcp (and all) rules of instance.networking.ports
+from GetInstance ({ls.API}API_InstancePortInfo.html) with the unit's listening sockets,
+the facts JADA-NET-04 gathers (ss -lntp filtered by the pids of the unit's cgroup
+subtree): every port the firewall opens, besides the admin ports
+(expect.lightsail.admin_ports) and ssh.port, must have a listener of the unit on a
+non-loopback address; every expect.http port must be open in the firewall. udp rules
+are not judged (the listeners read are TCP). Either side unreadable is an error.
+""",
+    remediation="""
+Close what nothing serves: aws lightsail close-instance-public-ports --instance-name
+<instance> --port-info fromPort=<port>,toPort=<port>,protocol=tcp; open a service port:
+aws lightsail open-instance-public-ports ... ; or start the unit's listener on a public
+address (ss -lntp on the host shows what listens where).
+""",
+)
+def http_firewall_listeners(ctx: CheckContext) -> Outcome:
+    target = ctx.target
+    if target.lightsail is None or target.ssh is None:
+        missing = "lightsail" if target.lightsail is None else "ssh"
+        return skipped(f"the target has no {missing} section: the "
+                       f"{'firewall' if missing == 'lightsail' else 'listeners'} cannot be read")
+    try:
+        rules = ls.indexed_inbound_rules(ctx)
+    except NotFound as exc:
+        raise CheckError(f"the firewall cannot be read: {exc}") from None
+    listeners, _, how, _ = net.unit_listeners(ctx)
+    unit = ctx.expect["unit"]
+    served = {int(s.port): s for s in listeners if s.port.isdigit()
+              and _reachable_from_outside(s.local)}
+    loopback = {int(s.port): s for s in listeners if s.port.isdigit()
+                and not _reachable_from_outside(s.local)}
+    exempt = set(ctx.expect["lightsail"]["admin_ports"]) | {int(target.ssh["port"])}
+    problems, seen_rules, udp = [], [], []
+    tcp_open: set[int] = set()
+    for _, r in rules:
+        proto = r["protocol"].lower()
+        key = ls.port_key(r["fromPort"], r["toPort"], proto)
+        if proto == "udp":
+            udp.append(ls.show_port(key))
+            continue
+        if proto not in ("tcp", "all"):
+            continue
+        lo, hi = (0, 65535) if proto == "all" else (r["fromPort"], r["toPort"])
+        seen_rules.append(ls.show_port(key))
+        ports = range(max(lo, 0), hi + 1)
+        tcp_open.update(ports)
+        idle = [p for p in ports if p not in exempt and p not in served]
+        if idle:
+            local_only = [p for p in idle if p in loopback]
+            what = (f"firewall opens {ls.show_port(key)} but no process of {unit} listens "
+                    f"on {'port' if len(idle) == 1 else 'ports'} {_ranges(idle)} from outside")
+            if local_only:
+                what += f" ({_ranges(local_only)} only on loopback)"
+            problems.append(what)
+    closed = sorted({e["port"] for e in ctx.expect["http"]} - tcp_open)
+    if closed:
+        problems.append(f"service port(s) {_ranges(closed)} (expect.http) not open in the "
+                        "Lightsail firewall")
+    listening = ", ".join(f"{s.local} ({s.process})" for s in listeners) or "none"
+    observed = (f"firewall tcp: {', '.join(seen_rules) or 'none'}; {unit} listens on "
+                f"{listening}" + (f"; udp rules not judged: {', '.join(udp)}" if udp else ""))
+    expected = (f"every firewall tcp port except {sorted(exempt)} served by {unit}; "
+                f"service ports {sorted({e['port'] for e in ctx.expect['http']})} open")
+    source = (ctx.lightsail.source("instance.networking.ports") + f"; ss -lntp filtered by "
+              f"the unit's processes ({how}, as JADA-NET-04)")
+    if problems:
+        return failed("; ".join(problems), observed=observed, expected=expected,
+                      source=source)
+    return passed(f"the firewall and {unit} agree: {observed}", observed=observed,
+                  expected=expected, source=source)
