@@ -47,3 +47,20 @@ def test_an_early_login_is_opened_once_even_after_it_was_used(tmp_path: Path) ->
         assert conn.counters.connections == 1 and conn._proc is None
     finally:
         conn.close()
+
+
+def test_no_ssh_client_is_a_clear_reason_not_a_traceback(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without ``ssh`` on PATH the early login stays quiet and the run names the cause."""
+    (tmp_path / "p.yaml").write_text("version: 1\ntargets:\n  - name: web\n"
+                                     "    ssh: {host: 127.0.0.1, port: 1}\n")
+    monkeypatch.setenv("PATH", str(tmp_path))  # an existing directory without ssh
+    conn = Connection(load_profile(tmp_path / "p.yaml").targets[0])
+    try:
+        conn.start()
+        with pytest.raises(Unreachable, match="cannot run the OpenSSH client 'ssh' on this "
+                           "machine: No such file or directory"):
+            conn.run("true")
+        assert conn.counters.connections == 0
+    finally:
+        conn.close()

@@ -171,15 +171,23 @@ class Connection:
         with self._lock:
             if self.counters.connections == 0 and not self._closed and \
                     local_problem(self.ssh) is None:
-                self._proc = self._spawn()
+                try:
+                    self._proc = self._spawn()
+                except Unreachable:
+                    pass  # run() tries again and reports the reason
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         cfg = self._config()
         remote = _REMOTE.format(limit=int(self.ssh["command_timeout"]))
+        try:
+            proc = subprocess.Popen(["ssh", "-F", str(cfg), "-T", "jada-target", remote],
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, start_new_session=True)
+        except OSError as exc:  # no ssh on PATH, or it cannot be executed
+            raise Unreachable(f"cannot run the OpenSSH client 'ssh' on this machine: "
+                              f"{exc.strerror} (install openssh-client)") from None
         self.counters.connections += 1
-        return subprocess.Popen(["ssh", "-F", str(cfg), "-T", "jada-target", remote],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, start_new_session=True)
+        return proc
 
     def _exchange(self, proc: subprocess.Popen[bytes], script: str) -> Result:
         s = self.ssh
