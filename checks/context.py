@@ -67,6 +67,11 @@ class FactStore:
             for key in [k for k in self._cache if k[1] == target.name]:
                 del self._cache[key]
 
+    def login(self, targets: list[Target]) -> None:
+        """Start the SSH logins of ``targets`` now; :meth:`prefetch` sends the script."""
+        for target in targets:
+            self.connection(target).start()
+
     def prefetch(self, wanted: list[tuple[str, Target]]) -> None:
         """Start gathering (side, target) facts in the background, so the SSH round trip
         and the Lightsail calls of every target overlap with each other and with
@@ -82,13 +87,25 @@ class FactStore:
         for side, target in wanted:
             if side == "host" and target.ssh is not None:
                 self.connection(target).start()  # the login begins before the script exists
-            fetch = {"host": self.host_facts, "lightsail": self._first_lightsail_call,
+            fetch = {"host": self.host_facts, "lightsail": self._lightsail_calls,
                      "http": self.http_facts}[side]
             self._pool.submit(_quietly, fetch, target)
 
-    def _first_lightsail_call(self, target: Target) -> None:
-        """GetInstance, which every LS control needs first (and boto3's import with it)."""
+    def _lightsail_calls(self, target: Target) -> None:
+        """Every Lightsail call the target's LS controls make (boto3's import first), made
+        here so they overlap the SSH round trip instead of following it one by one: the
+        controls run once here and their answers are kept (:class:`LightsailFacts` asks
+        each question once), so the items read them without a new call."""
         self.lightsail_facts(target).instance()
+        from jada_checks.controls import catalogue
+
+        ctx = CheckContext(target, self)
+        for c in catalogue():
+            if c.side == "lightsail":
+                try:
+                    c.check(ctx)
+                except Exception:  # noqa: BLE001, S112 - the item runs it again and reports
+                    continue
 
     def lightsail_facts(self, target: Target) -> LightsailFacts:
         return self.cached("lightsail", target,
@@ -115,10 +132,12 @@ class FactStore:
         return self.cached("host", target, make)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-        for conn in self.connections.values():
+        """Stop every target's ssh first (one still running means the run ended before
+        it answered), then wait for the threads that waited on them; idempotent."""
+        for conn in list(self.connections.values()):
             conn.close()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _quietly(fetch: Callable[[Target], Any], target: Target) -> None:

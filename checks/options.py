@@ -135,9 +135,9 @@ def _ini(config: pytest.Config, s: Spec) -> tuple[Any, str] | None:
     return value, where
 
 
-def _resolve(config: pytest.Config, s: Spec) -> Setting:
+def _resolve(config: pytest.Config, s: Spec, given_options: Any = None) -> Setting:
     places: list[tuple[Source, Any, str]] = []
-    given = getattr(config.option, s.dest, None)
+    given = getattr(config.option if given_options is None else given_options, s.dest, None)
     if given not in (None, False, ""):
         places.append(("option", given, s.flag))
     if s.dest == "jada_profile" and os.environ.get(ENV_PROFILE):
@@ -166,3 +166,10 @@ def setting(config: pytest.Config, dest: str) -> Setting:
     """Where ``dest``'s value came from; resolves it first if needed."""
     resolve(config, [SPECS[dest]])
     return config.stash[SETTINGS_KEY][dest]
+
+
+def early_setting(config: pytest.Config, dest: str) -> Setting:
+    """``dest`` as :func:`setting` will resolve it, but read before pytest has parsed the
+    command line for real (from its first pass, ``known_args_namespace``): for the logins
+    that start before conftest files load. Not cached; may raise ``pytest.UsageError``."""
+    return _resolve(config, SPECS[dest], config.known_args_namespace)

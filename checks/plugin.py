@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from jada_checks.model import SEVERITIES
-from jada_checks.options import CORE, add_options, resolve, setting
+from jada_checks.options import CORE, add_options, early_setting, resolve, setting
 
 if TYPE_CHECKING:
     from jada_checks.profile import Profile
@@ -26,6 +26,29 @@ AREAS = ("unit", "fd", "lim", "net", "cfg", "ls", "http")
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser, CORE)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """With a profile, start every target's SSH login and fact script now, before pytest
+    imports conftest files.
+
+    A project's conftest files (this repository's own import hypothesis: about 0.3 s) load
+    before ``pytest_configure``; the logins need only the profile. Whatever this early
+    attempt cannot do, :func:`jada_checks.profile_run.start` does again and reports.
+    """
+    ns = early_config.known_args_namespace
+    if getattr(ns, "help", False) or getattr(ns, "version", False) or \
+            getattr(ns, "jada_list_controls", False):
+        return
+    try:
+        profile = early_setting(early_config, "jada_profile").value
+    except pytest.UsageError:
+        return
+    if profile:
+        from jada_checks import profile_run
+
+        profile_run.start_early(early_config, str(profile))
 
 
 @pytest.hookimpl(tryfirst=True)

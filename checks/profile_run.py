@@ -9,6 +9,7 @@ error → pytest error (in setup), skipped → skipped.
 
 from __future__ import annotations
 
+import gc
 import json
 import resource
 import sys
@@ -25,9 +26,9 @@ from jada_checks.context import CheckContext, FactStore
 from jada_checks.controls import catalogue
 from jada_checks.inputs import InputError
 from jada_checks.model import CheckError, Control, Outcome, errored
-from jada_checks.options import ENV_PROFILE, Setting, setting
+from jada_checks.options import ENV_PROFILE, Setting, early_setting, setting
 from jada_checks.plugin import IGNORED_WORKERS_KEY, PROFILE_KEY
-from jada_checks.profile import Target, load_profile
+from jada_checks.profile import Profile, Target, load_profile
 from jada_checks.reporting.convergence import converge, retry_deadline
 from jada_checks.reporting.shard import ShardError, selected
 
@@ -35,13 +36,58 @@ T0 = time.monotonic()
 STATS_KEY = pytest.StashKey[list[dict[str, Any]]]()
 STORE_KEY = pytest.StashKey[FactStore]()
 SOURCE_KEY = pytest.StashKey[Setting]()
+EARLY_KEY = pytest.StashKey[tuple[str, Profile, FactStore]]()
 SHOWN_TARGETS = 5
+
+
+def start_early(config: pytest.Config, path: str) -> None:
+    """Before conftest files load: load the profile and start every target's fact
+    gathering (:func:`gather_now`), for :func:`start` to take over. Only when nothing can
+    change the targets later: no discovery (it needs the Lightsail calls first), no
+    selection that may need no facts (:func:`narrowed`), a valid shard. Anything wrong is
+    left for :func:`start` to report."""
+    ns = config.known_args_namespace
+    try:
+        profile = load_profile(path)
+        shard = early_setting(config, "jada_shard").value
+        selected((), shard, str)
+    except (InputError, ShardError, pytest.UsageError):
+        return
+    if profile.discover is not None or narrowed(ns):
+        return
+    store = FactStore(profile)
+    config.stash[EARLY_KEY] = (path, profile, store)
+    # pytest can still stop before configure (a usage error, a conftest that fails to
+    # import): then its cleanup stops the logins instead of exit waiting on them.
+    config.add_cleanup(store.close)
+    gather_now(store, profile, shard, ns)
+
+
+def gather_now(store: FactStore, profile: Profile, shard: str | None, options: Any) -> None:
+    """Unless pytest's selection could drop a target or a side (:func:`narrowed`), log in
+    to every target and gather its facts now, while pytest is still starting up, instead
+    of after collection. The logins start before the controls are imported (they need
+    only the profile); the fact script, built from the controls' probes, follows on
+    stdin."""
+    if narrowed(options):
+        return
+    targets = selected(profile.targets, shard, lambda t: t.name)
+    store.login([t for t in targets if t.ssh is not None])
+    sides = {c.side for c in catalogue()}
+    store.prefetch([(side, t) for t in targets for side in sorted(sides)
+                    if applies_side(side, t)])
 
 
 def start(config: pytest.Config, source: Setting) -> None:
     """Load the profile named by ``source`` and turn this session into a profile run."""
+    early = config.stash.get(EARLY_KEY, None)
+    if early is not None:
+        del config.stash[EARLY_KEY]
+        if early[0] != str(source.value):  # cannot happen today; never check the wrong one
+            early[2].close()
+            early = None
     try:
-        profile = load_profile(source.value)
+        profile = early[1] if early else load_profile(source.value)
     except InputError as exc:
         why = f"\n(the profile was named by {source.origin})" if source.source != "option" else ""
         raise pytest.UsageError(f"{exc}{why}") from None
@@ -55,27 +101,21 @@ def start(config: pytest.Config, source: Setting) -> None:
         profile = expand(profile)
     config.stash[PROFILE_KEY] = profile
     config.stash[SOURCE_KEY] = source
-    config.stash[STORE_KEY] = FactStore(profile)
+    config.stash[STORE_KEY] = early[2] if early else FactStore(profile)
     # Our own test dependency, useless in a profile run, and its terminal summary imports
     # all of hypothesis (about 0.5-1.5 s) at the end of every run.
     config.pluginmanager.set_blocked("hypothesispytest")
     config.stash[STATS_KEY] = []
     config.pluginmanager.register(sys.modules[__name__], "jada-profile-run")
-    if not narrowed(config):
-        # Nothing can drop a target or a side before collection: log in to every target
-        # now, while pytest is still starting up, instead of after collection.
-        sides = {c.side for c in catalogue()}
-        config.stash[STORE_KEY].prefetch([
-            (side, t) for t in selected(profile.targets, config.getoption("jada_shard"),
-                                        lambda t: t.name)
-            for side in sorted(sides) if applies_side(side, t)])
+    if not early:
+        gather_now(config.stash[STORE_KEY], profile, config.getoption("jada_shard"),
+                   config.option)
 
 
-def narrowed(config: pytest.Config) -> bool:
+def narrowed(o: Any) -> bool:
     """Could pytest's own selection (-k, -m, --deselect, --lf, --sw, --collect-only) leave
     a target or a side unchecked? Then facts wait for collection, so a selection that
-    needs no host facts opens no connection."""
-    o = config.option
+    needs no host facts opens no connection. ``o``: the parsed options."""
     return bool(o.keyword or o.markexpr or getattr(o, "deselect", None) or o.collectonly
                 or getattr(o, "lf", False) or getattr(o, "stepwise", False)
                 or getattr(o, "stepwise_skip", False))
@@ -135,6 +175,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     store = config.stash.get(STORE_KEY, None)
     if store is not None:
         store.close()
+    # The run is over; what is alive now (the imported modules, botocore's service
+    # models, the items) lives until exit. Moving it to the collector's permanent
+    # generation (gc.freeze, https://docs.python.org/3/library/gc.html#gc.freeze) spares
+    # pytest's full collections at unconfigure and the interpreter's at exit from
+    # walking it again: about 0.25 s of a one-host run's wall time (README, Speed).
+    gc.freeze()
 
 
 def worker_stats(config: pytest.Config) -> dict[str, Any]:
@@ -236,10 +282,11 @@ class ControlFailed(Exception):
 class ControlErrored(pytest.fail.Exception):
     """Raised in the setup phase when a control could not look; pytest reports *error*.
 
-    A ``pytest.fail`` exception without a Python traceback: pytest renders a setup error's
-    traceback (parsing the source of every frame, ~0.1 s each) before the report hook
-    replaces it with :meth:`ControlItem.describe`, which made a run with 100 errors
-    (an unreachable fleet) spend 10 s on output nobody sees.
+    A ``pytest.fail(..., pytrace=False)`` exception: pytest renders a setup error
+    (``Node._repr_failure_py``, not the item's ``repr_failure``) before the report hook
+    replaces it with :meth:`ControlItem.describe`; with ``pytrace=False`` that is the
+    message alone. With a traceback it parsed the source of every frame, about 0.25 s of
+    CPU per errored item (5 s per unreachable host) for a text nobody sees.
     """
 
     def __init__(self, message: str) -> None:
@@ -294,16 +341,6 @@ class ControlItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str:
         return self.describe()
-
-    def _repr_failure_py(self, excinfo: pytest.ExceptionInfo[BaseException],
-                         style: Any = None) -> Any:
-        """A setup-phase error (the control could not look) is reported as
-        :meth:`describe`, like a failure. Without this pytest first renders the full
-        traceback, parsing the source of every frame: about 0.25 s of CPU per errored
-        item, 5 s per unreachable host, for a text that is then replaced."""
-        if excinfo.errisinstance((ControlErrored, ControlFailed)):
-            return self.describe()
-        return super()._repr_failure_py(excinfo, style)
 
     def describe(self) -> str:
         """The user's message: outcome, values, source and remediation; no traceback."""

@@ -166,6 +166,26 @@ def test_action_installs_from_its_own_path() -> None:
             assert re.fullmatch(r"\$\{\{ [\w.-]+ \}\}", str(value)), value
 
 
+XDIST_WORKERS = re.compile(r"(?<![\w-])(-n|--numprocesses)(?![\w-])")
+
+
+def test_no_pipeline_passes_xdist_workers() -> None:
+    """A profile run ignores -n (it checks every target concurrently in one process;
+    README, Speed), so no example, template default or description may suggest it."""
+    given = [(where, str(step["with"]["pytest-args"])) for where, step in github_steps()
+             if "pytest-args" in (step.get("with") or {})]
+    given += [(f"{path.name}: inputs.{name}", str((decl or {}).get("default", "")))
+              for path in TEMPLATES for name, decl in spec_inputs(path).items()
+              if name == "pytest-args"]
+    bad = [(where, v) for where, v in given if XDIST_WORKERS.search(v)]
+    assert not bad, bad
+    texts = {"action.yml": load_yaml(ACTION)["inputs"]["pytest-args"]["description"]}
+    texts |= {p.name: (spec_inputs(p).get("pytest-args") or {}).get("description", "")
+              for p in TEMPLATES}
+    for name, text in texts.items():
+        assert not re.search(r"e\.g\.[^.]*(?<![\w-])-n\s+\d", text), (name, text)
+
+
 # -- GitLab -----------------------------------------------------------------------------
 
 def _template_jobs(path: Path) -> dict[str, Any]:

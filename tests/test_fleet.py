@@ -91,6 +91,8 @@ def test_24_hosts_discovered_in_two_regions_none_listed(fleet: SandboxHarness,
     regions = run.report["run"]["discovery"]["regions"]
     assert regions["us-east-1"] == {"instances": EAST}
     assert regions["eu-west-2"] == {"instances": WEST}
+    assert run.report["run"]["discovery"]["targets"] == EAST + WEST  # none listed by hand
+    assert "listed" not in run.report["run"]["discovery"]
     assert all(r == {"instances": []} for k, r in regions.items()
                if k not in ("us-east-1", "eu-west-2"))
     assert "discovered from Lightsail (app=jada-agent): " in run.output
@@ -122,6 +124,7 @@ def test_a_region_that_errors_is_reported_and_the_others_run(fleet: SandboxHarne
     assert "lightsail:GetInstances" in disc["eu-west-2"]["error"], disc
     assert "eu-west-2: ERROR " in run.output and "lightsail:GetInstances" in run.output
     assert sorted(run.report["run"]["targets"]) == EAST
+    assert run.report["run"]["discovery"]["targets"] == EAST
     assert {r["outcome"] for r in run.records} == {"pass"}, run.output[-2000:]
     gate = run.report["gate"]
     assert not gate["passed"] and gate["undiscovered"][0].startswith("eu-west-2: ")

@@ -5,14 +5,20 @@ none of jsonschema, yaml, boto3, botocore or testinfra (they cost ~150 ms togeth
 probe runs pytest in an empty directory with plugin autoloading off and exactly our two
 entry points loaded, then reports which of those modules ``sys.modules`` holds. It asserts
 imports, not times; a profile run is the control that shows the probe sees them.
+
+Also here: when a profile run's logins start (before conftest files load, unless a
+selection may need no facts), and that a usage error after that early start does not wait
+for them.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -66,6 +72,11 @@ def test_probe_sees_the_imports_of_a_profile_run(tmp_path: Path) -> None:
     assert {"jsonschema", "yaml"} <= set(out["heavy"]), out
     # The suite talks OpenSSH directly; Testinfra is only the bench's baseline.
     assert "testinfra" not in out["heavy"], out
+    # No Markdown or HTML report asked for: their renderers are not imported.
+    assert {"jada_checks.reporting.run", "jada_checks.reporting.document"} <= \
+        set(out["modules"]), out
+    assert not {"jada_checks.reporting.html", "jada_checks.reporting.markdown"} & \
+        set(out["modules"]), out
 
 
 def test_a_selection_that_needs_no_host_facts_opens_no_connection(tmp_path: Path) -> None:
@@ -89,7 +100,8 @@ from _pytest._code.code import ExceptionInfo
 calls = {"n": 0}
 _getrepr = ExceptionInfo.getrepr
 def getrepr(self, *a, **k):
-    calls["n"] += 1
+    if k.get("style") != "value":  # "value": the message alone, no frame's source read
+        calls["n"] += 1
     return _getrepr(self, *a, **k)
 ExceptionInfo.getrepr = getrepr
 rc = pytest.main(sys.argv[1:])
@@ -99,7 +111,8 @@ print("PROBE " + json.dumps({"rc": int(rc), "getrepr": calls["n"]}))
 
 def test_an_unreachable_host_renders_no_tracebacks(tmp_path: Path) -> None:
     """Its controls error in setup; pytest would render each one's traceback (parsing the
-    source of every frame, ~0.25 s of CPU per item) only to have the report replace it."""
+    source of every frame, ~0.25 s of CPU per item) only to have the report replace it.
+    Counted: renderings other than the message alone (style "value")."""
     (tmp_path / "p.yaml").write_text("version: 1\ntargets:\n  - name: web\n"
                                      "    ssh: {host: 127.0.0.1, port: 1}\n")
     base = {k: v for k, v in os.environ.items() if k not in ("JADA_PROFILE", "PYTEST_ADDOPTS")}
@@ -110,3 +123,75 @@ def test_an_unreachable_host_renders_no_tracebacks(tmp_path: Path) -> None:
     out = json.loads(line.removeprefix("PROBE "))
     assert out["rc"] == 1 and "ERROR: unreachable: root@127.0.0.1:1" in res.stdout, res.stdout
     assert out["getrepr"] == 0, out
+
+
+SEES_SSH = """\
+import json, os
+from pathlib import Path
+
+def ssh_children():
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        comm, rest = text.split("(", 1)[1].rsplit(")", 1)
+        if comm == "ssh" and int(rest.split()[1]) == os.getpid():
+            found.append(comm)
+    return found
+
+Path("seen.json").write_text(json.dumps(ssh_children()))
+"""
+
+
+@pytest.mark.parametrize("selection", [(), ("-k", "UNIT")], ids=["all", "k-selection"])
+def test_logins_start_before_conftest_files_load(tmp_path: Path,
+                                                 selection: tuple[str, ...]) -> None:
+    """A project's conftest.py (this repository's imports hypothesis) loads before
+    pytest_configure; the login must not wait for it. The target is a loopback port that
+    takes the TCP connection and never sends an SSH banner, so ssh is still waiting when
+    the conftest looks for this process's ssh child. A selection may need no host facts,
+    so then no login has started yet."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        (tmp_path / "p.yaml").write_text(
+            "version: 1\ntargets:\n  - name: web\n"
+            f"    ssh: {{host: 127.0.0.1, port: {port}, connect_timeout: 2}}\n")
+        (tmp_path / "conftest.py").write_text(SEES_SSH)
+        base = {k: v for k, v in os.environ.items()
+                if k not in ("JADA_PROFILE", "PYTEST_ADDOPTS")}
+        res = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                              "--jada-profile", "p.yaml", *selection], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=60, env=base)
+    assert f"unreachable: root@127.0.0.1:{port}: connection timed out" in res.stdout, \
+        res.stdout + res.stderr
+    seen = json.loads((tmp_path / "seen.json").read_text())
+    assert seen == ([] if selection else ["ssh"]), seen
+
+
+def test_a_usage_error_after_the_early_start_does_not_wait_for_the_login(
+        tmp_path: Path) -> None:
+    """The logins start before pytest has parsed the whole command line; when it then
+    stops on a usage error, the cleanup stops them: the error comes at once, not after
+    the target's 20 s ConnectTimeout (the port takes the connection, never answers)."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        (tmp_path / "p.yaml").write_text(
+            "version: 1\ntargets:\n  - name: web\n"
+            f"    ssh: {{host: 127.0.0.1, port: {silent.getsockname()[1]}, "
+            "connect_timeout: 20}\n")
+        (tmp_path / "conftest.py").write_text(SEES_SSH)
+        base = {k: v for k, v in os.environ.items()
+                if k not in ("JADA_PROFILE", "PYTEST_ADDOPTS")}
+        start = time.monotonic()
+        res = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                              "--jada-profile", "p.yaml", "--no-such-option"], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=60, env=base)
+        elapsed = time.monotonic() - start
+    assert res.returncode == 4 and "--no-such-option" in res.stderr, res.stdout + res.stderr
+    assert json.loads((tmp_path / "seen.json").read_text()) == ["ssh"]  # it had started
+    assert elapsed < 15, elapsed

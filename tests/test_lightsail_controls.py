@@ -561,3 +561,40 @@ def test_collecting_the_suite_does_not_import_boto3(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60)
     assert "JADA-LS-01[web]" in proc.stdout
     assert "IMPORTED []" in proc.stdout, proc.stdout[-2000:]
+
+
+# -- the Lightsail calls overlap the SSH round trip -----------------------------------------
+
+FIRST_REPORT = """\
+import json, urllib.request
+
+def pytest_runtest_logfinish(nodeid, location):
+    with open("first.json", "a+") as f:
+        f.seek(0)
+        if f.read():
+            return
+        with urllib.request.urlopen(URL + "/_jada/calls", timeout=5) as answer:
+            f.write(json.dumps({"first": nodeid, "calls": json.loads(answer.read())}))
+"""
+
+
+def test_lightsail_calls_overlap_the_ssh_wait(endpoint: LightsailServer, tmp_path: Path) -> None:
+    """Every LS control's calls are made while the target's SSH is still pending, not one
+    after another once the host's facts are in. The first item of the run is a host
+    control waiting on a loopback port that never sends an SSH banner (until the 2 s
+    ConnectTimeout); when it is reported, the endpoint has already answered the metric
+    and snapshot calls that only LS controls make."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        ssh = {"host": "127.0.0.1", "port": silent.getsockname()[1], "connect_timeout": 2}
+        (tmp_path / "conftest.py").write_text(f"URL = {endpoint.url!r}\n{FIRST_REPORT}")
+        run = run_suite(tmp_path, profile_for(endpoint.url, {"web": ls_target("web", ssh=ssh)}))
+    seen = json.loads((tmp_path / "first.json").read_text())
+    assert seen["first"].startswith("JADA-CFG-"), seen  # a host control: it waited on SSH
+    first = run("web", seen["first"].partition("[")[0])
+    assert first["message"].endswith("connection timed out"), first
+    assert seen["calls"].get("GetInstanceMetricData", 0) >= 1, seen
+    assert seen["calls"].get("GetAutoSnapshots", 0) == 1, seen
+    assert run("web", "JADA-LS-01")["outcome"] == "pass"
+    assert endpoint.calls["GetAutoSnapshots"] == 1  # asked once, read by the item

@@ -127,3 +127,62 @@ def test_terminal_shows_each_cause_fix_once_per_target() -> None:
     assert f"SUDO web-1: 2 controls errored, {sudo}\n  fix:\n      visudo -c\n" in out
     assert f"AWS web-1: 2 controls errored, {aws}\n  fix:\n      aws configure" in out
     assert out.count("visudo -c") == 1 and out.count("aws configure") == 1
+
+
+DISCOVERY = {"source": "lightsail", "tags": {"app": "jada-agent"},
+             "regions": {"us-east-1": {"instances": ["api", "noip", "web"]},
+                         "eu-west-2": {"error": "access denied: IAM action "
+                                                "lightsail:GetInstances in eu-west-2"}},
+             "no_public_ip": ["us-east-1/noip"], "targets": ["api"], "listed": ["web"]}
+
+
+def discovered() -> dict:
+    d = doc([rec(control="JADA-LS-01", outcome="pass", target="api"),
+             rec(control="JADA-LS-01", outcome="pass", target="web")], targets=["web", "api"])
+    d["run"]["discovery"] = DISCOVERY
+    return document.finish(d)
+
+
+def test_discovery_document_is_schema_valid_and_fails_the_gate() -> None:
+    d = discovered()
+    assert document.schema_errors(d) == []
+    assert not d["gate"]["passed"]
+    assert d["gate"]["undiscovered"] == [
+        "eu-west-2: access denied: IAM action lightsail:GetInstances in eu-west-2",
+        "us-east-1/noip: no public IP"]
+
+
+def test_markdown_shows_the_discovery_expansion() -> None:
+    md = markdown.render(discovered())
+    part = md.split("## Lightsail discovery")[1].split("## Results by target")[0]
+    assert "Instances tagged app=jada-agent." in part
+    assert "| us-east-1 | 3 | api, noip, web |" in part
+    assert ("| eu-west-2 | – | ⚠️ error: access denied: IAM action lightsail:GetInstances "
+            "in eu-west-2 |") in part
+    assert "2 region(s) asked, 3 matching instance(s); 1 target(s) from discovery: api." in part
+    assert "Also listed in the profile (its entry is checked): web." in part
+    assert "**⚠️ Without a public IP, not checked:** us-east-1/noip." in part
+    assert "## Lightsail discovery" not in markdown.render(sample())
+
+
+def test_markdown_discovery_that_could_not_list_regions() -> None:
+    d = discovered()
+    d["run"]["discovery"] = {"source": "lightsail", "tags": {}, "regions": {},
+                             "error": "GetRegions: access denied | x"}
+    md = markdown.render(document.finish(d))
+    assert "Instances tagged any tags." in md
+    assert "**⚠️ GetRegions failed, no region was asked:** GetRegions: access denied \\| x" in md
+
+
+def test_html_shows_the_discovery_expansion() -> None:
+    page = html.render(discovered())
+    part = page.split('<h2 id="discovery">Lightsail discovery</h2>')[1].split("<h2")[0]
+    assert "Instances tagged app=jada-agent." in part
+    assert ('<tr><td>us-east-1</td><td class="n">3</td><td>api, noip, web</td></tr>') in part
+    assert ('<tr class="error"><td>eu-west-2</td><td class="n">–</td><td><b>error:</b> '
+            "access denied: IAM action lightsail:GetInstances in eu-west-2</td></tr>") in part
+    assert "2 region(s) asked, 3 matching instance(s); 1 target(s) from discovery: api." in part
+    assert "Also listed in the profile (its entry is checked): web." in part
+    assert "<b>Without a public IP, not checked:</b> us-east-1/noip." in part
+    assert '<a href="#discovery">Lightsail discovery</a>' in page
+    assert 'id="discovery"' not in html.render(sample())

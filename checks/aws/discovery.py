@@ -79,7 +79,8 @@ def expand(profile: Profile) -> Profile:
     with ThreadPoolExecutor(max_workers=min(8, len(wanted))) as pool:
         answers = dict(zip(wanted, pool.map(lambda r: _region(settings, r), wanted),
                            strict=True))
-    listed = {t.name for t in profile.targets}
+    hand_written = {t.name for t in profile.targets}
+    listed = set(hand_written)
     found: list[Target] = []
     for region in sorted(answers):
         got = answers[region]
@@ -93,7 +94,9 @@ def expand(profile: Profile) -> Profile:
                 continue
             names.append(name)
             if name in listed:
-                continue  # the hand-written entry wins
+                if name in hand_written:  # the hand-written entry wins
+                    report.setdefault("listed", []).append(name)
+                continue
             if not isinstance(ip, str) or not ip:
                 report.setdefault("no_public_ip", []).append(f"{region}/{name}")
                 continue
@@ -101,6 +104,7 @@ def expand(profile: Profile) -> Profile:
             listed.add(name)
         report["regions"][region] = {"instances": names}
     found.sort(key=lambda t: t.name)
+    report["targets"] = [t.name for t in found]
     return replace(profile, targets=profile.targets + tuple(found), discovery=report)
 
 

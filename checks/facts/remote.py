@@ -118,6 +118,8 @@ class Connection:
     counters: Counters = field(default_factory=Counters)
     _dir: Path | None = None
     _proc: subprocess.Popen[bytes] | None = None
+    _running: subprocess.Popen[bytes] | None = None  # the one run() is waiting on
+    _closed: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -164,22 +166,34 @@ class Connection:
 
     def start(self) -> None:
         """Open the SSH session now (login, host key, auth) without a command yet, so the
-        handshake runs while pytest is still starting; idempotent."""
+        handshake runs while pytest is still starting; idempotent: once a session was
+        opened (even if :meth:`run` has used it since), no second one."""
         with self._lock:
-            if self._proc is None and local_problem(self.ssh) is None:
-                self._proc = self._spawn()
+            if self.counters.connections == 0 and not self._closed and \
+                    local_problem(self.ssh) is None:
+                try:
+                    self._proc = self._spawn()
+                except Unreachable:
+                    pass  # run() tries again and reports the reason
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         cfg = self._config()
         remote = _REMOTE.format(limit=int(self.ssh["command_timeout"]))
+        try:
+            proc = subprocess.Popen(["ssh", "-F", str(cfg), "-T", "jada-target", remote],
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, start_new_session=True)
+        except OSError as exc:  # no ssh on PATH, or it cannot be executed
+            raise Unreachable(f"cannot run the OpenSSH client 'ssh' on this machine: "
+                              f"{exc.strerror} (install openssh-client)") from None
         self.counters.connections += 1
-        return subprocess.Popen(["ssh", "-F", str(cfg), "-T", "jada-target", remote],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, start_new_session=True)
+        return proc
 
     def _exchange(self, proc: subprocess.Popen[bytes], script: str) -> Result:
         s = self.ssh
         limit = s["connect_timeout"] + s["command_timeout"] + s["dead_link_timeout"] + 10
+        with self._lock:
+            self._running = proc
         try:
             out, err = proc.communicate(script.encode(), timeout=limit)
         except subprocess.TimeoutExpired:
@@ -187,6 +201,12 @@ class Connection:
             proc.communicate()
             raise Unreachable(f"no answer within {limit} s (connect, command and "
                               "keepalive timeouts all passed)") from None
+        finally:
+            with self._lock:
+                self._running = None
+        if proc.returncode < 0:  # killed by close(): the run ended first
+            raise Unreachable(f"ssh was stopped (signal {-proc.returncode}) before the "
+                              "target answered")
         return Result(proc.returncode, out, err)
 
     def run(self, script: str) -> Result:
@@ -197,6 +217,8 @@ class Connection:
         if problem:
             raise Unreachable(problem)
         with self._lock:
+            if self._closed:
+                raise Unreachable("the run ended before this target was asked")
             proc, self._proc = self._proc or self._spawn(), None
         self.counters.commands += 1
         res = self._exchange(proc, script)
@@ -207,6 +229,8 @@ class Connection:
             # A dropped connection (busy link) gets one fresh connection.
             self.counters.commands += 1
             with self._lock:
+                if self._closed:
+                    raise Unreachable(f"{reason}; the run ended before reconnecting")
                 again = self._spawn()
             res = self._exchange(again, script)
             if res.rc == 255:
@@ -218,8 +242,13 @@ class Connection:
         return res
 
     def close(self) -> None:
+        """Stop this target's ssh: one never used, and one :meth:`run` still waits on
+        (the run ended first: interrupted, or a usage error after the early start)."""
         with self._lock:
             proc, self._proc = self._proc, None
+            running, self._closed = self._running, True
+        if running is not None:
+            running.kill()  # run()'s communicate() reaps it and reports why
         if proc is not None:  # started but never used (e.g. the run was interrupted)
             proc.kill()
             proc.communicate()

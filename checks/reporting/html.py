@@ -8,9 +8,10 @@ Layout, for the person opening it after a red pipeline: the gate line, then one 
 row per target (targets with findings first) linking to the target and to its first
 finding, then each target's findings (most severe first). Passing and skipped rows are
 rendered hidden and their filter boxes start unchecked, so the first failure is on the
-first screen; drift and waivers follow the results. The table has a fixed layout with
-wrapping cells and fits 1366 px without sideways scrolling; fixes are ``<pre>`` blocks
-that never wrap a command (a long line scrolls inside its block) with a copy button.
+first screen; Lightsail discovery, drift and waivers follow the results. The table has a
+fixed layout with wrapping cells and fits 1366 px without sideways scrolling; fixes are
+``<pre>`` blocks that never wrap a command (a long line scrolls inside its block) with a
+copy button.
 ``tests/test_html_browser.py`` checks both in headless Chromium.
 """
 
@@ -21,6 +22,7 @@ from html import escape
 from typing import Any
 
 from jada_checks.model import SEVERITIES
+from jada_checks.reporting.discovery import matched, view
 from jada_checks.reporting.drift import changes as drift_changes
 from jada_checks.reporting.gate import explain, is_waived
 from jada_checks.reporting.markdown import blocked_groups, order
@@ -138,6 +140,35 @@ def _drift(drift: dict[str, Any] | None) -> str:
     return _list(title, items, "drift") or f'<h2 id="drift">{escape(title)}</h2><p>No drift.</p>'
 
 
+def _discovery(discovery: dict[str, Any] | None) -> str:
+    """What Lightsail discovery asked and found; every failure named (each fails the gate)."""
+    if discovery is None:
+        return ""
+    v = view(discovery)
+    head = (f'<h2 id="discovery">Lightsail discovery</h2><p>Instances tagged '
+            f"{escape(v.tags)}.</p>")
+    if v.error:
+        return head + (f'<p class="error"><b>GetRegions failed, no region was asked:</b> '
+                       f"{escape(v.error)}</p>")
+    rows = "".join(
+        f'<tr class="error"><td>{escape(r.region)}</td><td class="n">–</td>'
+        f"<td><b>error:</b> {escape(r.error or '')}</td></tr>" if r.instances is None else
+        f'<tr><td>{escape(r.region)}</td><td class="n">{len(r.instances)}</td>'
+        f"<td>{escape(', '.join(r.instances))}</td></tr>" for r in v.regions)
+    parts = [head, '<table class="summary"><tr><th>Region</th><th>Matching instances</th>'
+             f"<th>Names</th></tr>{rows}</table>",
+             f"<p>{len(v.regions)} region(s) asked, {matched(v)} matching instance(s); "
+             f"{len(v.targets)} target(s) from discovery"
+             + (f": {escape(', '.join(v.targets))}" if v.targets else "") + ".</p>"]
+    if v.listed:
+        parts.append(f"<p>Also listed in the profile (its entry is checked): "
+                     f"{escape(', '.join(v.listed))}.</p>")
+    if v.no_public_ip:
+        parts.append(f'<p class="error"><b>Without a public IP, not checked:</b> '
+                     f"{escape(', '.join(v.no_public_ip))}.</p>")
+    return "".join(parts)
+
+
 def _target_counts(recs: list[dict[str, Any]]) -> dict[str, int]:
     counts = dict.fromkeys(STATES, 0)
     for r in recs:
@@ -164,6 +195,7 @@ def _summary(targets: list[tuple[str, list[dict[str, Any]]]], doc: dict[str, Any
                     + "".join(f'<td class="n">{c[s]}</td>' for s in STATES)
                     + f"<td>{first}</td></tr>")
     links = [f'<a href="#{i}">{label}</a>' for i, label, present in (
+        ("discovery", "Lightsail discovery", doc["run"].get("discovery") is not None),
         ("drift", "drift", doc.get("drift") is not None),
         ("unreachable", "unreachable targets", bool(doc["unreachable"])),
         ("waivers", "waivers needing attention",
@@ -208,6 +240,7 @@ def render(doc: dict[str, Any]) -> str:
     counts = _target_counts(doc["records"])
     parts += [_summary(targets, doc), _filters(counts)]
     parts += [_section(t, recs) for t, recs in targets]
+    parts.append(_discovery(run.get("discovery")))
     parts.append(_drift(doc.get("drift")))
     parts.append(_list("Unreachable targets", [
         f"<b>{escape(u['target'])}</b>: {escape(u['reason'])}" for u in doc["unreachable"]],

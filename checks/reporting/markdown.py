@@ -1,9 +1,10 @@
 """The Markdown report, sized for ``$GITHUB_STEP_SUMMARY`` and GitLab job summaries.
 
-Findings lead: per target, errors whose cause is the connection, AWS credentials or sudo
-(once, with the cause's fix), failures and errors (most severe first), each fix as a fenced
-``sh`` block under the table, then waived findings, then skipped and passing controls
-folded into a ``<details>`` block.
+Findings lead (after unreachable targets and what Lightsail discovery found): per target,
+errors whose cause is the connection, AWS credentials or sudo (once, with the cause's
+fix), failures and errors (most severe first), each fix as a fenced ``sh`` block under
+the table, then waived findings, then skipped and passing controls folded into a
+``<details>`` block.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from jada_checks.model import severity_rank
 from jada_checks.remediation import cause
+from jada_checks.reporting.discovery import matched, view
 from jada_checks.reporting.drift import changes as drift_changes
 from jada_checks.reporting.gate import explain, is_waived
 
@@ -128,6 +130,30 @@ def _drift(drift: dict[str, Any]) -> list[str]:
     return out + [""]
 
 
+def _discovery(discovery: dict[str, Any]) -> list[str]:
+    """What Lightsail discovery asked and found; every failure named (each fails the gate)."""
+    v = view(discovery)
+    out = ["## Lightsail discovery", "", f"Instances tagged {esc(v.tags)}."]
+    if v.error:
+        return out + ["", f"**⚠️ GetRegions failed, no region was asked:** {esc(v.error)}", ""]
+    out += ["", "| Region | Matching instances | |", "|---|---|---|"]
+    for r in v.regions:
+        if r.instances is None:
+            out.append(f"| {esc(r.region)} | – | ⚠️ error: {esc(r.error)} |")
+        else:
+            out.append(f"| {esc(r.region)} | {len(r.instances)} | "
+                       f"{esc(', '.join(r.instances))} |")
+    out += ["", f"{len(v.regions)} region(s) asked, {matched(v)} matching instance(s); "
+            f"{len(v.targets)} target(s) from discovery"
+            + (f": {esc(', '.join(v.targets))}." if v.targets else ".")]
+    if v.listed:
+        out.append(f"Also listed in the profile (its entry is checked): "
+                   f"{esc(', '.join(v.listed))}.")
+    if v.no_public_ip:
+        out.append(f"**⚠️ Without a public IP, not checked:** {esc(', '.join(v.no_public_ip))}.")
+    return out + [""]
+
+
 def render(doc: dict[str, Any]) -> str:
     gate, s, run = doc["gate"], doc["summary"], doc["run"]
     icon = "✅" if gate["passed"] else "❌"
@@ -144,6 +170,8 @@ def render(doc: dict[str, Any]) -> str:
         out += ["## Unreachable targets", ""]
         out += [f"- **{esc(u['target'])}**: {esc(u['reason'])} ({u['controls']} controls "
                 "not checked)" for u in doc["unreachable"]] + [""]
+    if run.get("discovery") is not None:
+        out += _discovery(run["discovery"])
     if doc.get("drift") is not None:
         out += _drift(doc["drift"])
     w = doc["waivers"]

@@ -11,6 +11,7 @@ exit status; the terminal summary is printed from the same document, so all outp
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import sys
 import time
 from pathlib import Path
@@ -21,7 +22,7 @@ import pytest
 import jada_checks
 from jada_checks.inputs import InputError
 from jada_checks.profile import Profile
-from jada_checks.reporting import document, drift, html, markdown, waivers
+from jada_checks.reporting import document, drift, waivers
 from jada_checks.reporting.gate import EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, EXIT_NOTHING_SELECTED
 from jada_checks.reporting.plugin import RETRY_KEY
 from jada_checks.reporting.shard import selected
@@ -146,14 +147,15 @@ class ReportRun:
 
     def write(self, doc: dict[str, Any]) -> None:
         opt = self.config.getoption
-        outputs = [(opt("jada_report_json"), None), (opt("jada_report_md"), markdown.render),
-                   (opt("jada_report_html"), html.render)]
-        for path, render in outputs:
+        outputs = [(opt("jada_report_json"), None), (opt("jada_report_md"), "markdown"),
+                   (opt("jada_report_html"), "html")]
+        for path, renderer in outputs:
             if not path:
                 continue
-            if render is None:
+            if renderer is None:
                 document.write(doc, path)
-            else:
+            else:  # a renderer is imported only when its report is asked for
+                render = importlib.import_module(f"jada_checks.reporting.{renderer}").render
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
                 Path(path).write_text(render(doc), encoding="utf-8")
             self.written.append(path)
