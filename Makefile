@@ -26,9 +26,9 @@ demo: install
 	$(PYTHON) -m jada_checks.demo
 
 # The self-tests spend most of their time in subprocesses (suite runs, sandbox hosts, venvs,
-# CI pipelines), so JOBS xdist workers share them out by work unit (tests/conftest.py: a
-# module, or every test that boots sandbox hosts), the longest first; JOBS=0 runs
-# everything in this process. tests/conftest.py marks every test that uses the `sandbox`
+# CI pipelines), so JOBS xdist workers share them out by work unit (tests/conftest.py: every
+# test that boots sandbox hosts is one, any other test is one), the longest first; JOBS=0
+# runs everything in this process. tests/conftest.py marks every test that uses the `sandbox`
 # fixture with `sandbox`: test-fast runs the others.
 JOBS ?= 2
 # Every suite run a self-test starts imports the project's modules again. Where

@@ -59,47 +59,62 @@ HOST_FREE_NICE = 10
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    if work_unit(item) == "sandbox-hosts" and os.getpriority(os.PRIO_PROCESS, 0) != 0 \
+    if work_unit(item) == SANDBOX_UNIT and os.getpriority(os.PRIO_PROCESS, 0) != 0 \
             and hasattr(item.config, "workerinput"):
         os.setpriority(os.PRIO_PROCESS, 0, 0)  # root may raise it again (setpriority(2))
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark every test that needs booted hosts ``sandbox`` (so ``-m "not sandbox"`` is
     exactly the tests that need none). A serial run takes those last, so the boot overlaps
-    the rest; an xdist run (``--dist loadgroup``) gets its work units, longest first."""
+    the rest; an xdist run (``--dist loadgroup``) gets its work units, longest first.
+    First of all hooks: xdist's worker names each test's group from its xdist_group mark
+    in its own hook (without tryfirst it ran first, every test was a unit of its own, and
+    both workers booted every host)."""
     for item in items:
         if "sandbox" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.sandbox)
     if _distributed(config):
         for item in items:
-            item.add_marker(pytest.mark.xdist_group(work_unit(item)))
-        order = {unit: rank for rank, unit in enumerate(LONGEST_UNITS)}
-        items.sort(key=lambda item: order.get(work_unit(item), len(order)))
+            if work_unit(item) == SANDBOX_UNIT:
+                item.add_marker(pytest.mark.xdist_group(SANDBOX_UNIT))
+        items.sort(key=start_rank)
     else:
         items.sort(key=lambda item: item.get_closest_marker("sandbox") is not None)
 
 
-# xdist work units. A module's tests stay together: module fixtures build a venv, a wheel
-# or a pipeline once. Every test that boots hosts is in one unit, run by one worker: the
+# xdist work units. Every test that boots hosts is in one unit, run by one worker: the
 # session's hosts boot there only, and two workers' sandboxes never compete for the cores
-# (a 30-host suite run beside the 24-host fleet ran out of its 20 s fact-script budget).
-# The Makefile turns xdist's reordering by test count off, so units start in this order
-# (measured, longest first) and a long one never ends up as the tail of a run.
-LONGEST_UNITS = ("sandbox-hosts", "tests/test_reporting_e2e.py", "tests/test_ci_action.py",
-                 "tests/test_ci_gitlab_local.py", "tests/test_wheel.py",
-                 "tests/test_lightsail_controls.py", "tests/test_options.py")
+# (two 65-host sandboxes at once timed fact scripts out). Every other test is a unit of its
+# own, so the other worker and then both share them out evenly. The Makefile turns xdist's
+# reordering by unit size off, so units start in collection order: the sandbox unit, then
+# the modules measured longest, so a long test never ends up as the tail of a run.
+SANDBOX_UNIT = "sandbox-hosts"
+LONGEST_MODULES = ("tests/test_reporting_e2e.py", "tests/test_ci_action.py",
+                   "tests/test_ci_gitlab_local.py", "tests/test_wheel.py",
+                   "tests/test_lightsail_controls.py", "tests/test_options.py")
 
 
 def work_unit(item: pytest.Item) -> str:
     if item.get_closest_marker("sandbox") is not None:
-        return "sandbox-hosts"
+        return SANDBOX_UNIT
     return item.nodeid.split("::", 1)[0]
 
 
+def start_rank(item: pytest.Item) -> int:
+    unit = work_unit(item)
+    if unit == SANDBOX_UNIT:
+        return 0
+    return 1 + (LONGEST_MODULES.index(unit) if unit in LONGEST_MODULES
+                else len(LONGEST_MODULES))
+
+
 def _distributed(config: pytest.Config) -> bool:
-    """An xdist run that hands out work units (the controller, or one of its workers)."""
-    return getattr(config.option, "dist", "no") == "loadgroup"
+    """An xdist run that hands out work units: the controller's --dist, or a worker's
+    ``loadgroup`` (xdist sets a worker's own --dist to "no", remote.setup_config)."""
+    return getattr(config.option, "dist", "no") == "loadgroup" or \
+        bool(getattr(config.option, "loadgroup", False))
 
 
 def wanted_hosts(items: list[pytest.Item]) -> list[str]:
