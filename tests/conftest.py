@@ -48,7 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sandbox_hosts(*patterns): the sandbox hosts (glob "
                             "patterns over sandbox/hosts and the scratch hosts) a module needs")
     if hasattr(config, "workerinput") and _distributed(config):
-        # Sandbox runs have time budgets (a fact script's 20 s); tests that need no host
+        # Sandbox runs have time budgets (a fact script, an HTTP answer); tests that need no host
         # have none. So every worker starts at a lower priority, and the one that is handed
         # the sandbox unit goes back to normal (pytest_runtest_setup): the host-free
         # modules fill the cores the sandbox leaves idle instead of starving its runs.
