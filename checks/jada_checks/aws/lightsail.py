@@ -65,7 +65,7 @@ class AwsSettings:
         return cls(**{k: v for k, v in aws.items() if k in names})
 
 
-# The local endpoint (checks/sandbox/lightsail_endpoint.py) accepts any signature; these
+# The local endpoint (checks/jada_checks/sandbox/lightsail_endpoint.py) accepts any signature; these
 # fixed, public strings only exist so botocore signs at all. Why a profile setting and not
 # environment variables: the sandbox's profile then works as written, with nothing to
 # export, and the real-AWS path is untouched (the standard chain). Why it is safe: the

@@ -42,7 +42,7 @@ from jada_checks.sandbox.machines import (
 
 DEFAULT_ROOT = "/var/tmp/jada-sandbox"
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 BOOT_TIMEOUT = 60.0
 BOOT_BATCH = 6
 

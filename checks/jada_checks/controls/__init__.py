@@ -1,7 +1,8 @@
 """The control catalogue: one module per area, each registering its controls on import.
 
-To add an area, write ``checks/controls/<area>.py`` using :func:`jada_checks.model.control`
-and add it to ``AREA_MODULES``; nothing else needs to change.
+To add an area, write ``checks/jada_checks/controls/<area>.py`` using
+:func:`jada_checks.model.control` and add it to ``AREA_MODULES``; nothing else needs to
+change.
 """
 
 from __future__ import annotations
