@@ -43,6 +43,12 @@ cfg_probes.register()
 DOC_PERMS = "https://code.claude.com/docs/en/permission-modes"
 DOC_MANAGED = "https://code.claude.com/docs/en/settings#settings-files"
 DOC_REFERENCE = "https://code.claude.com/docs/en/settings-reference"
+# What CFG-03 takes for an agent (cfg_probes.AGENT; docs/settings.md, "Which processes are
+# agents"), from @anthropic-ai/claude-code 2.1.332 and its platform package.
+RECOGNISED = ("the name claude, …/node_modules/@anthropic-ai/claude-code/bin/claude.exe, "
+              "…/@anthropic-ai/claude-code-<platform>/claude, …/claude/versions/<version> "
+              "(also through a symlink, by /proc/PID/exe), node or bun [options] "
+              "…/claude-code/cli.js or cli-wrapper.cjs")
 
 
 # -- facts ------------------------------------------------------------------------------
@@ -249,25 +255,38 @@ def effective_model(ctx: CheckContext) -> Outcome:
 
 # -- JADA-CFG-03 ------------------------------------------------------------------------
 
+def _scanned_text(procs: ProcsFact, limit: int = 8) -> str:
+    """Each process of the unit that is not Claude Code, with what it executes (never its
+    arguments): so a person sees what the scan did not recognise."""
+    others = procs.others
+    shown = "; ".join(q.describe() for q in others[:limit])
+    return shown + (f"; +{len(others) - limit} more" if len(others) > limit else "")
+
+
 @control(
     "JADA-CFG-03",
-    title="Running claude processes use the configured, allowed model",
+    title="Running Claude Code processes use the configured, allowed model",
     severity="high",
     side="host",
     rationale=f"""
 Configuration is what the next agent would get; the agents already running may differ: the
 orchestrator may pass --model, --settings or --setting-sources, give them another
 environment or start them elsewhere, or they started before a configuration change. Every
-process in the unit's cgroup (main PID and descendants) whose argv runs claude is resolved
-like JADA-CFG-02 from its own command line (/proc/PID/cmdline: --model, --settings FILE or
+process in the unit's cgroup (main PID and descendants) that executes Claude Code is
+resolved like JADA-CFG-02 from its own command line (/proc/PID/cmdline: --model, --settings FILE or
 inline JSON, --setting-sources), its own environment (/proc/PID/environ, read on the
 target for ANTHROPIC_MODEL, ANTHROPIC_DEFAULT_{{OPUS,SONNET,HAIKU}}_MODEL,
 CLAUDE_CODE_SUBAGENT_MODEL, CLAUDE_CONFIG_DIR and HOME only) and its own working directory
 (project settings, and the git root's settings.local.json:
 anthropics/claude-code#86187 vs #74023, both judged) ({DOC_MODEL}; {DOC_SETTINGS};
-{DOC_CLI}). No claude process running is *skipped*: nothing was observed, so a pass would
-claim more than was seen. Limitation: a process that rewrote its argv (process title)
-hides its flags.
+{DOC_CLI}). A process executes Claude Code when its argv[0], its /proc/PID/exe (read as
+root) or argv[0] through its symbolic links names the CLI as @anthropic-ai/claude-code
+2.1.332 installs it: {RECOGNISED} (npm pack of the package and of
+@anthropic-ai/claude-code-linux-x64; the native binary's installer code; releases up to
+2.1.112 ran cli.js under node; docs/settings.md). No Claude Code process running is
+*skipped*, naming every process scanned and what it executes: nothing was observed, so a
+pass would claim more than was seen. Limitation: a process that rewrote its argv (process
+title) hides its flags.
 """,
     remediation="Restart the unit after fixing the configuration; make the orchestrator "
                 "pass no --model, --settings or --setting-sources and no model variable that "
@@ -276,46 +295,52 @@ hides its flags.
 def running_model(ctx: CheckContext) -> Outcome:
     policy = ctx.expect["model"]
     procs = procs_fact(ctx)
+    unit = ctx.expect["unit"]
     if not procs.claude:
-        return skipped(f"no claude process under {ctx.expect['unit']} right now "
-                       f"({procs.scanned} process(es) scanned); nothing to compare")
+        scanned = f"{procs.scanned} process(es) scanned"
+        if procs.others:
+            scanned += ", none runs Claude Code: " + _scanned_text(procs)
+        return skipped(f"no Claude Code process under {unit} right now ({scanned}); "
+                       f"nothing to compare. Recognised: {RECOGNISED}")
     f = facts(ctx, procs=True)
     base = config_inputs(f)
     configured = resolve(base.inputs)
     problems, unresolved, seen = [], [], []
     for p in procs.claude:
         if not p.env_readable:
-            unresolved.append(f"pid {p.pid}: its environment is not readable (needs root)")
+            unresolved.append(f"{p.who}: its environment is not readable (needs root)")
             continue
         built = process_inputs(f, p)
         notes = [n for n in built.notes if built.user_file != base.user_file]
         res = resolve(built.inputs)
         if res.unresolved:
-            unresolved.append(f"pid {p.pid}: " + "; ".join(res.unresolved))
+            unresolved.append(f"{p.who}: " + "; ".join(res.unresolved))
             continue
         if res.winner is None:
-            problems.append(f"pid {p.pid}: no source sets a model (account default)"
+            problems.append(f"{p.who}: no source sets a model (account default)"
                             + describe(res, notes))
             continue
         seen.append(res.model)
         bad = [j for j in judge_all(res, policy) if not j.verdict.ok]
         if bad:
             extra = f" — ambiguous: {' / '.join(res.ambiguities)}" if res.ambiguities else ""
-            problems.append(f"pid {p.pid} runs {res.model!r} from {res.winner.label}: "
+            problems.append(f"{p.who} runs {res.model!r} from {res.winner.label}: "
                             f"{_reasons(bad)}{extra}" + "".join(f" — {n}" for n in notes))
         if configured.model and res.model != configured.model:
-            problems.append(f"pid {p.pid} runs {res.model!r} ({res.winner.label}) but the "
+            problems.append(f"{p.who} runs {res.model!r} ({res.winner.label}) but the "
                             f"configuration resolves to {configured.model!r}")
     observed = ", ".join(sorted(set(map(str, seen)))) or None
-    source = f"{len(procs.claude)} claude process(es) under {ctx.expect['unit']}"
+    source = f"{len(procs.claude)} Claude Code process(es) under {unit}"
     if problems:
         return failed("; ".join(problems[:10]), observed=observed,
                       expected=configured.model or _policy_text(policy), source=source)
     if unresolved:
         return errored("cannot resolve the running model: " + "; ".join(unresolved[:5]),
                        observed=observed, source=source)
-    return passed(f"{len(procs.claude)} claude process(es) run {observed}, as configured",
-                  observed=observed, expected=configured.model, source=source)
+    others = f"; not Claude Code: {_scanned_text(procs, 3)}" if procs.others else ""
+    return passed(f"{len(procs.claude)} Claude Code process(es) run {observed}, as "
+                  f"configured{others}", observed=observed, expected=configured.model,
+                  source=source)
 
 
 # -- JADA-CFG-04 ------------------------------------------------------------------------

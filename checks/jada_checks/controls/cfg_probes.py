@@ -305,7 +305,99 @@ done < <(printf '%s' "$j" | grep -oE '"([^"\\]|\\.)*"|\[|\]')
 for f in "${FLAG_FILES[@]}"; do emit flag "$f"; done
 """
 
-PROCS = _COMMON + r"""
+# node and bun options that take the next argument as their value (``--opt=value`` needs
+# no list): node(1) and bun's --help of the versions Claude Code supports.
+NODE_VALUE_OPTIONS = (
+    "-r --require --import --loader --experimental-loader -C --conditions --title "
+    "--env-file --env-file-if-exists --input-type --inspect-port --debug-port "
+    "--redirect-warnings --disable-warning --openssl-config --icu-data-dir --watch-path "
+    "--report-dir --report-directory --report-filename --report-signal --diagnostic-dir "
+    "--heapsnapshot-signal --unhandled-rejections --dns-result-order --secure-heap "
+    "--trace-event-categories --trace-event-file-pattern --stack-size "
+    "--max-old-space-size --preload --tsconfig-override --config --cwd")
+INTERPRETERS = "node|nodejs|node[0-9]*|bun|sh|bash|dash"
+
+# Which processes are Claude Code agents (docs/settings.md, "Which processes are agents";
+# @anthropic-ai/claude-code 2.1.332 and its platform package, read with npm pack). A
+# process is one when what it executes is Claude Code: its argv[0] as the orchestrator
+# typed it, the executable the kernel resolved (/proc/PID/exe, root only), or argv[0]
+# resolved through its symbolic links names
+#   claude                      the PATH name (npm's bin link, the native installer's
+#                               ~/.local/bin/claude, a platform package's binary);
+#   .../node_modules/@anthropic-ai/claude-code/bin/claude.exe  the package's bin, which
+#                               its postinstall (install.cjs) replaces by the native binary;
+#   .../claude/versions/X.Y.Z   the native installer's versioned binary
+#                               ($XDG_DATA_HOME/claude/versions, ~/.local/share/...);
+# or it runs node/bun [options] with .../claude-code/cli.js (releases up to 2.1.112),
+# .../claude-code/cli-wrapper.cjs (the package's fallback launcher, which starts the
+# native binary as its child with the same arguments) or a script named claude.
+
+AGENT = r"""
+VER_RE='^[0-9]+[.][0-9]+[.][0-9]+([-+][0-9A-Za-z.-]+)?$'
+cli_kind() {  # $1 a path or name: which Claude Code executable it is ('' if none)
+  local p=${1% (deleted)}  # an executable an update replaced reads "... (deleted)"
+  local b=${p##*/} d=${p%/*}
+  case $p in
+    */node_modules/@anthropic-ai/claude-code/bin/claude.exe) printf package-bin;;
+    */node_modules/@anthropic-ai/claude-code-*/claude) printf platform-bin;;
+    */claude-code/cli.js|*/claude-code/cli.mjs) printf cli.js;;
+    */claude-code/cli-wrapper.cjs) printf cli-wrapper;;
+    claude|*/claude) printf name;;
+    */*) if [[ $d == */claude/versions && $b =~ $VER_RE ]]; then printf native-version; fi;;
+  esac
+}
+NATIVE=' name package-bin platform-bin native-version '
+SCRIPT=' name cli.js cli-wrapper '
+NODE_VALUE=' """ + NODE_VALUE_OPTIONS + r""" '
+cwd_of() {  # the working directory of $AGENT_PID, read once (root)
+  [ -n "$CWD_READ" ] || { CWD=$(R readlink "/proc/$AGENT_PID/cwd" 2>/dev/null); CWD_READ=1; }
+}
+resolved() {  # $1 a path as a process gave it: what it names after every symbolic link
+  local r=$1
+  case $r in /*) ;; *) cwd_of; r=${CWD%/}/$r;; esac
+  readlink -f -- "$r" 2>/dev/null
+}
+agent_kind() {  # $1 exe ('' unknown), $2 comm, then argv: sets KIND VIA FROM OPERAND
+  local exe=$1 comm=$2
+  shift 2
+  local -a a=("$@")
+  local k i n=$#
+  KIND= VIA= FROM=1 OPERAND=
+  k=$(cli_kind "$exe")
+  if [ -n "$k" ] && [[ $NATIVE == *" $k "* ]]; then KIND=$k VIA=exe; return 0; fi
+  k=$(cli_kind "${a[0]}")
+  if [ -n "$k" ] && [[ $NATIVE == *" $k "* ]]; then KIND=$k VIA=argv0; return 0; fi
+  if [ -z "$exe" ]; then  # /proc/PID/exe not readable: argv[0]'s links, the kernel's name
+    if [[ ${a[0]} == */* ]]; then
+      k=$(cli_kind "$(resolved "${a[0]}")")
+      if [ -n "$k" ] && [[ $NATIVE == *" $k "* ]]; then KIND=$k VIA=argv0-link; return 0; fi
+    fi
+    case $comm in claude|claude.exe) KIND=name VIA=comm; return 0;; esac
+  fi
+  case ${exe##*/} in
+    """ + INTERPRETERS + r""") ;;
+    '') case ${a[0]##*/} in """ + INTERPRETERS + r""") ;; *) return 0;; esac;;
+    *) return 0;;
+  esac
+  for ((i = 1; i < n; i++)); do  # the interpreter's options, then its script
+    case ${a[i]} in
+      --) i=$((i + 1)); break;;
+      -e|--eval|-p|--print|-c|--check) return 0;;  # code on the command line: no script
+      --*=*) ;;
+      -?*) [[ $NODE_VALUE == *" ${a[i]} "* ]] && i=$((i + 1));;
+      *) break;;
+    esac
+  done
+  [ "$i" -lt "$n" ] || return 0
+  OPERAND=${a[i]}
+  k=$(cli_kind "$OPERAND")
+  [ -n "$k" ] && [[ $SCRIPT == *" $k "* ]] || k=$(cli_kind "$(resolved "$OPERAND")")
+  if [ -n "$k" ] && [[ $SCRIPT == *" $k "* ]]; then KIND=$k VIA=script FROM=$((i + 1)); fi
+  return 0
+}
+"""
+
+PROCS = _COMMON + AGENT + r"""
 TAB=$'\t'
 pids=
 cg=$(systemctl show -p ControlGroup --value -- "$UNIT" 2>/dev/null)
@@ -316,19 +408,26 @@ elif [ "${MAINPID:-0}" -gt 0 ]; then
     do { n=0; for (x in p) if (!(x in k) && (p[x] in k)) { k[x]=1; n++ } } while (n);
     for (x in k) print x }')
 fi
+exe_of() {  # /proc/PID/exe needs ptrace access: root (helper version 3 and later)
+  if [ "$(id -u)" = 0 ] || [ -z "$JADA_SUDO" ]; then readlink "/proc/$1/exe" 2>/dev/null
+  elif [ "${JADA_READ_VERSION:-0}" -ge 3 ]; then R readlink "/proc/$1/exe" 2>/dev/null
+  fi
+  return 0
+}
 printf 'C\t%s\n' "$(printf '%s\n' $pids | grep -c . || true)"
 for p in $pids; do
   mapfile -d '' -t a 2>/dev/null < "/proc/$p/cmdline" || continue
   [ ${#a[@]} -gt 0 ] || continue
-  is=0; i=1
-  case ${a[0]##*/} in
-    claude) is=1;;
-    sh|bash|dash|node|nodejs|bun|env)
-      case ${a[1]:-} in claude|*/claude|*/claude-code/cli.js|*/claude-code/cli.mjs) is=1; i=2;;
-      esac;;
-  esac
-  [ $is = 1 ] || continue
-  cwd=$(R readlink "/proc/$p/cwd" 2>/dev/null)
+  exe=$(exe_of "$p"); comm=$(cat "/proc/$p/comm" 2>/dev/null)
+  AGENT_PID=$p CWD= CWD_READ=
+  agent_kind "$exe" "$comm" "${a[@]}"
+  shown=  # an interpreter's script, named only when it is an existing file
+  [[ $OPERAND == /* ]] && [ -f "$OPERAND" ] && shown=$OPERAND
+  printf 'Q\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$p" "${KIND:--}" "${VIA:--}" "$(b "$exe")" \
+    "$(b "${a[0]}")" "$(b "$shown")" "$(b "$comm")"
+  [ -n "$KIND" ] || continue
+  i=$FROM
+  cwd_of; cwd=$CWD
   euid=$(awk '/^Uid:/ {print $3; exit}' "/proc/$p/status" 2>/dev/null)
   home=$( [ -n "$euid" ] && getent passwd "$euid" | cut -d: -f6)
   if procenv "$p" "V$TAB$p"; then st=ok; else st=-; fi

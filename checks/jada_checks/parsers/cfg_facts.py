@@ -405,6 +405,58 @@ def shell_word(raw: str) -> str | None:
 
 # -- claude processes -----------------------------------------------------------------
 
+# How a process was recognised as Claude Code (cfg_probes.AGENT): what names it and where.
+AGENT_KINDS = {
+    "name": "the name claude",
+    "package-bin": "@anthropic-ai/claude-code's bin/claude.exe",
+    "platform-bin": "a platform package's claude binary",
+    "native-version": "a native installer version",
+    "cli.js": "node with @anthropic-ai/claude-code's cli.js",
+    "cli-wrapper": "node with @anthropic-ai/claude-code's cli-wrapper.cjs",
+}
+AGENT_VIA = {"exe": "/proc/PID/exe", "argv0": "argv[0]",
+             "argv0-link": "argv[0] through its links", "comm": "the kernel's process name",
+             "script": "the interpreter's script"}
+LABEL_MAX = 160  # a path in a message
+
+
+def short(path: str, limit: int = LABEL_MAX) -> str:
+    """A path for a message: its end kept (the part that says what it is)."""
+    return path if len(path) <= limit else "…" + path[-(limit - 1):]
+
+
+@dataclass(frozen=True)
+class ScannedProcess:
+    """One process of the unit as the scan saw it: never its arguments beyond argv[0],
+    and an interpreter's script only when it names an existing file."""
+
+    pid: int
+    kind: str | None  # a key of AGENT_KINDS; None: not Claude Code
+    via: str | None  # a key of AGENT_VIA
+    exe: str  # /proc/PID/exe ("" when it could not be read: not root)
+    argv0: str
+    script: str
+    comm: str
+
+    def describe(self) -> str:
+        """``pid N /usr/bin/python3.11 (argv[0] python3, script /opt/x.py)``."""
+        what = short(self.exe) if self.exe else f"{self.comm or '?'} (/proc/PID/exe not read)"
+        extra = []
+        if self.argv0 and self.argv0 != self.exe:
+            extra.append(f"argv[0] {short(self.argv0)}")
+        if self.script:
+            extra.append(f"script {short(self.script)}")
+        return f"pid {self.pid} {what}" + (f" ({', '.join(extra)})" if extra else "")
+
+    @property
+    def label(self) -> str:
+        """What the agent executes, for a message: ``/usr/local/bin/claude``."""
+        if self.kind in ("cli.js", "cli-wrapper", "name") and self.script:
+            return f"{short(self.argv0 or self.exe)} {short(self.script)}"
+        return short(self.argv0 if self.argv0.startswith("/") or not self.exe
+                     else self.exe)
+
+
 @dataclass
 class ClaudeProcess(Args):
     pid: int
@@ -414,6 +466,7 @@ class ClaudeProcess(Args):
     env_readable: bool = True  # False: the environment could not be read (not root)
     env: dict[str, str] = field(default_factory=dict)  # ENV_NAMES only
     args: list[Arg] = field(default_factory=list)
+    scan: ScannedProcess | None = None
 
     @property
     def model(self) -> str | None:
@@ -423,6 +476,11 @@ class ClaudeProcess(Args):
     def env_model(self) -> str | None:
         return self.env.get("ANTHROPIC_MODEL")
 
+    @property
+    def who(self) -> str:
+        """``pid 12 (/usr/local/bin/claude)``: the process and what it executes."""
+        return f"pid {self.pid}" + (f" ({self.scan.label})" if self.scan else "")
+
 
 @dataclass
 class ProcsFact:
@@ -430,13 +488,31 @@ class ProcsFact:
     claude: list[ClaudeProcess] = field(default_factory=list)
     roots: dict[str, GitRoot] = field(default_factory=dict)
     files: list[FileFact] = field(default_factory=list)
+    processes: list[ScannedProcess] = field(default_factory=list)
+
+    @property
+    def others(self) -> list[ScannedProcess]:
+        """The unit's processes that are not Claude Code."""
+        return [q for q in self.processes if q.kind is None]
+
+
+def _scanned(rec: list[str]) -> ScannedProcess:
+    pid = _int(rec[1], "a process's pid", PID_MAX, low=1)
+    kind = None if rec[2] == "-" else rec[2]
+    via = None if rec[3] == "-" else rec[3]
+    if pid is None or (kind is not None and kind not in AGENT_KINDS) \
+            or (via is not None and via not in AGENT_VIA) or (kind is None) != (via is None):
+        raise FactError("a scanned-process record is malformed")
+    return ScannedProcess(pid, kind, via, *(b64(f) for f in rec[4:8]))
 
 
 def parse_procs(text: str) -> ProcsFact:
-    """Records ``C count``, ``P pid cwd euid home envstate``, ``A pid kind value extra``,
-    ``V pid name value``, plus ``F`` and ``R``."""
+    """Records ``C count``, ``Q pid kind via exe argv0 script comm`` (every process of the
+    unit), ``P pid cwd euid home envstate``, ``A pid kind value extra``, ``V pid name
+    value``, plus ``F`` and ``R``."""
     out = ProcsFact()
     by_pid: dict[int, ClaudeProcess] = {}
+    scans: dict[int, ScannedProcess] = {}
 
     def proc(field_: str) -> ClaudeProcess:
         pid = _int(field_, "a process's pid", PID_MAX, low=1)
@@ -447,12 +523,17 @@ def parse_procs(text: str) -> ProcsFact:
     for rec in _records(text):
         if rec[0] == "C" and len(rec) == 2:
             out.scanned = _int(rec[1], "the count of scanned processes", PID_MAX) or 0
+        elif rec[0] == "Q" and len(rec) == 8:
+            q = _scanned(rec)
+            scans[q.pid] = q
+            out.processes.append(q)
         elif rec[0] == "P" and len(rec) == 6:
             pid = _int(rec[1], "a process's pid", PID_MAX, low=1)
             if pid is None or rec[5] not in ("ok", "-"):
                 raise FactError("a process record is malformed")
             euid = _int(rec[3], "a process's euid", U32_MAX)
-            p = ClaudeProcess(pid, b64(rec[2]), euid, b64(rec[4]), rec[5] == "ok")
+            p = ClaudeProcess(pid, b64(rec[2]), euid, b64(rec[4]), rec[5] == "ok",
+                              scan=scans.get(pid))
             by_pid[pid] = p
             out.claude.append(p)
         elif rec[0] == "A" and len(rec) == 5:
