@@ -154,3 +154,22 @@ def test_parse_procs_keeps_every_scanned_process():
 def test_parse_procs_rejects_malformed_scans(bad: str):
     with pytest.raises(FactError):
         parse_procs(bad + "\n")
+
+
+def shown_script(exe: str, *argv: str) -> str:
+    script = AGENT + '\nscript_of "$@"\n'
+    return subprocess.run(["bash", "-c", script, "show", exe, *argv], capture_output=True,
+                          text=True, timeout=20, check=True).stdout
+
+
+def test_a_skip_names_an_interpreters_script_but_no_other_argument(tmp_path: Path):
+    prog = tmp_path / "agent.py"
+    prog.write_text("pass\n")
+    assert shown_script("/usr/bin/python3.11", "/usr/bin/python3", "-u", str(prog),
+                        "--token", "s3cret") == str(prog)
+    assert shown_script("", "python3", "-X", "dev", str(prog)) == str(prog)
+    # code on the command line, a module, a word that names no file: nothing is shown
+    assert shown_script("/usr/bin/bash", "bash", "-c", str(prog)) == ""
+    assert shown_script("/usr/bin/python3.11", "python3", "-m", "http.server") == ""
+    assert shown_script("/usr/bin/node", "node", "s3cret-token") == ""
+    assert shown_script("/usr/bin/sleep", "sleep", str(prog)) == ""

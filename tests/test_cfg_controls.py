@@ -10,6 +10,7 @@ any output. The cfg-proc-* hosts start an agent with its own arguments or enviro
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,20 @@ PROCESS_FAULTS = {
     "cfg-proc-alias-env": "'sonnet' resolves to 'claude-haiku-4-5' through "
                           "ANTHROPIC_DEFAULT_SONNET_MODEL in the environment of pid ",
 }
+# Claude Code as it is installed today and was before (issue 21 A2): each agent started
+# under another name than `claude` is found and named by what it executes (CFG-03 texts).
+PKG = "/usr/local/lib/node_modules/@anthropic-ai/claude-code"
+LAYOUT_FAULTS = {
+    "cfg-agent-layouts": [
+        f"({PKG}/bin/claude.exe) runs 'claude-haiku-4-5' from --model of pid ",
+        "(/home/jada/.local/share/claude/versions/2.1.332) runs 'claude-opus-4-6' from "
+        "--model of pid ",
+        # started as /usr/local/bin/agent-cli (a symlink) with argv[0] worker-7: by its exe
+        "(/home/jada/.local/share/claude/versions/2.1.332) runs 'claude-opus-4-1' from "
+        "--model of pid ",
+    ],
+    "cfg-cli-js": [f"(node {PKG}/cli.js) runs 'claude-haiku-4-5' from --model of pid "],
+}
 # The service environment (A3) and project settings below a git root (A4): CFG-02 texts.
 SERVICE_FAULTS = {
     "cfg-home-env": ["from user settings /srv/jada-home/.claude/settings.json (/model)",
@@ -90,7 +105,7 @@ UNRESOLVED = ("cfg-invalid", "cfg-empty", "cfg-binary", "cfg-huge", "cfg-unreada
 @pytest.fixture(scope="module")
 def cfg_run(sandbox):
     hosts = {"compliant", "drifted", CANARY_HOST, *FAULTS, *PROCESS_FAULTS, *SERVICE_FAULTS,
-             *SERVICE_PASSES}
+             *SERVICE_PASSES, *LAYOUT_FAULTS, "cfg-unrecognised"}
     return sandbox.run_suite(sorted(hosts), "-m", "area_cfg", "-n", "4")
 
 
@@ -98,10 +113,47 @@ def test_compliant_passes_every_cfg_control(cfg_run):
     for host in ("compliant", CANARY_HOST):
         for cid in CFG:
             rec = cfg_run.record(cid, host)
-            assert rec["outcome"] in (("pass", "skipped") if cid == "JADA-CFG-03"
-                                      else ("pass",)), rec
+            assert rec["outcome"] == "pass", rec
     rec = cfg_run.record("JADA-CFG-02", "compliant")
     assert rec["observed"] == "claude-sonnet-4-6" and USER in rec["source"]
+
+
+def test_compliant_agents_are_the_native_stand_in(cfg_run):
+    """compliant's agents run the native stand-in through npm's bin link, and the one
+    process that is no agent (the orchestrator) is named with what it executes."""
+    rec = cfg_run.record("JADA-CFG-03", "compliant")
+    assert rec["outcome"] == "pass", rec
+    assert rec["message"].startswith("2 Claude Code process(es) run claude-sonnet-4-6, as "
+                                     "configured; not Claude Code: pid "), rec["message"]
+    assert re.search(r"/usr/bin/python3\.\d+ \(argv\[0\] /usr/bin/python3, script "
+                     r"/opt/jada/agent\.py\)", rec["message"]), rec["message"]
+
+
+@pytest.mark.parametrize("host", sorted(LAYOUT_FAULTS))
+def test_agents_are_found_by_what_they_execute(cfg_run, host):
+    rec = cfg_run.record("JADA-CFG-03", host)
+    assert rec["outcome"] == "fail", rec
+    for text in LAYOUT_FAULTS[host]:
+        assert text in rec["message"], (text, rec["message"])
+    # the agents started as `claude` run the configured model: they are no problem
+    assert "(/usr/local/bin/claude) runs" not in rec["message"], rec["message"]
+    assert cfg_run.record("JADA-CFG-02", host)["outcome"] == "pass"
+
+
+def test_a_skip_names_every_process_scanned(cfg_run):
+    """No Claude Code runs: the skip names each process with what it executes, and none of
+    their arguments (the worker's carries a canary)."""
+    rec = cfg_run.record("JADA-CFG-03", "cfg-unrecognised")
+    assert rec["outcome"] == "skipped", rec
+    msg = rec["message"]
+    assert msg.startswith("no Claude Code process under jada-agent.service right now "
+                          "(2 process(es) scanned, none runs Claude Code: pid "), msg
+    assert re.search(r"pid \d+ /usr/bin/python3\.\d+ \(argv\[0\] /usr/bin/python3, script "
+                     r"/opt/jada/agent\.py\)[;)]", msg), msg
+    assert re.search(r"pid \d+ /opt/agents/runner[;)]", msg), msg
+    assert "Recognised: the name claude, …/node_modules/@anthropic-ai/claude-code/bin/" \
+        "claude.exe" in msg, msg
+    assert "CANARY-ARGV-UNRECOGNISED" not in json.dumps(cfg_run.report) + cfg_run.output
 
 
 @pytest.mark.parametrize("host", sorted(FAULTS))
@@ -194,5 +246,8 @@ def test_drifted_names_its_wrapper_and_agent_faults(cfg_run):
     for text in ("from --settings /etc/jada/agent-settings.json (/model) of pid ",
                  "'sonnet' resolves to 'claude-haiku-4-5' through "
                  "ANTHROPIC_DEFAULT_SONNET_MODEL in the environment of pid ",
-                 "from --model of pid "):
+                 "from --model of pid ",
+                 # issue 21 A2: a native installer version started by its full path
+                 "(/root/.local/share/claude/versions/2.1.332) runs 'claude-opus-4-6' from "
+                 "--model of pid "):
         assert text in cfg03["message"], (text, cfg03["message"])

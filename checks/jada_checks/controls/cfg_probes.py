@@ -395,6 +395,24 @@ agent_kind() {  # $1 exe ('' unknown), $2 comm, then argv: sets KIND VIA FROM OP
   if [ -n "$k" ] && [[ $SCRIPT == *" $k "* ]]; then KIND=$k VIA=script FROM=$((i + 1)); fi
   return 0
 }
+script_of() {  # $1 exe, then argv: an interpreter's script, for a person to read (or '')
+  local exe=$1 i
+  shift
+  local -a a=("$@")
+  case ${exe##*/}/${a[0]##*/} in
+    */node*|*/bun|*/python*|*/perl*|*/ruby*|*/sh|*/bash|*/dash) ;;
+    node*/*|bun/*|python*/*|perl*/*|ruby*/*|sh/*|bash/*|dash/*) ;;
+    *) return 0;;
+  esac
+  for ((i = 1; i < $#; i++)); do
+    case ${a[i]} in
+      -W|-X|-r|--require|--import) i=$((i + 1));;
+      -m|-c|-e|--eval|-p|--print|--) return 0;;
+      -*) ;;
+      *) [[ ${a[i]} == /* ]] && [ -f "${a[i]}" ] && printf '%s' "${a[i]}"; return 0;;
+    esac
+  done
+}
 """
 
 PROCS = _COMMON + AGENT + r"""
@@ -422,7 +440,8 @@ for p in $pids; do
   AGENT_PID=$p CWD= CWD_READ=
   agent_kind "$exe" "$comm" "${a[@]}"
   shown=  # an interpreter's script, named only when it is an existing file
-  [[ $OPERAND == /* ]] && [ -f "$OPERAND" ] && shown=$OPERAND
+  if [[ $OPERAND == /* ]] && [ -f "$OPERAND" ]; then shown=$OPERAND
+  elif [ -z "$KIND" ]; then shown=$(script_of "$exe" "${a[@]}"); fi
   printf 'Q\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$p" "${KIND:--}" "${VIA:--}" "$(b "$exe")" \
     "$(b "${a[0]}")" "$(b "$shown")" "$(b "$comm")"
   [ -n "$KIND" ] || continue

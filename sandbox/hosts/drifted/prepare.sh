@@ -3,3 +3,8 @@ chmod 666 root/.claude/settings.json
 # drifted: jada-agent.service is disabled (no wants/ link) yet running, started by hand.
 rm -f etc/systemd/system/multi-user.target.wants/jada-agent.service
 ln -sf /etc/systemd/system/jada-kick.service etc/systemd/system/multi-user.target.wants/jada-kick.service
+# drifted: a native installer version (claude install, as root: the unit has no User=),
+# which /etc/jada/children.json starts by its full path with --model claude-opus-4-6.
+mkdir -p root/.local/share/claude/versions
+cp usr/local/lib/node_modules/@anthropic-ai/claude-code/bin/claude.exe \
+  root/.local/share/claude/versions/2.1.332

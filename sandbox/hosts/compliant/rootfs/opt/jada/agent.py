@@ -15,9 +15,14 @@ requests on the listening socket: ``{"path": "/healthz", "status": 200, "delay_m
 
 ``--children-file FILE`` starts more children, each as a JSON object describes it, the way
 a real orchestrator varies its agents: ``{"args": [...], "env": {NAME: VALUE},
-"unset": [NAME], "cwd": DIR}`` (arguments after ``--dangerously-skip-permissions``, not
-``--child-model``; variables added to or removed from the inherited environment; the
-working directory).
+"unset": [NAME], "cwd": DIR, "exec": [...], "argv0": NAME}`` (arguments after
+``--dangerously-skip-permissions``, not ``--child-model``; variables added to or removed
+from the inherited environment; the working directory; the program and its interpreter's
+options instead of ``/usr/local/bin/claude``, e.g. ``["node", "--max-old-space-size=256",
+".../cli.js"]``; the argv[0] the program sees instead of its path).
+
+``--api-sink PORT`` listens on 127.0.0.1:PORT, accepts every connection and never answers:
+the API endpoint (``ANTHROPIC_BASE_URL``) a real Claude Code agent waits on in the sandbox.
 """
 
 import argparse
@@ -162,6 +167,22 @@ def serve_health(srv: socket.socket, config_path: str) -> None:
     print(f"health: {'https' if ctx else 'http'} on :{srv.getsockname()[1]}{path}", flush=True)
 
 
+def api_sink(port: int) -> None:
+    """Accept on 127.0.0.1:port and never answer: the agents' requests wait for ever."""
+    sink = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sink.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sink.bind(("127.0.0.1", port))
+    sink.listen(64)
+    held = []
+
+    def accept() -> None:
+        while True:
+            held.append(sink.accept()[0])
+
+    threading.Thread(target=accept, name="api-sink", daemon=True).start()
+    print(f"api sink on 127.0.0.1:{port}", flush=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=7070)
@@ -182,6 +203,8 @@ def main() -> int:
                     help="fork and let the parent exit: the worker leaves the process tree")
     ap.add_argument("--join-cgroup", default="", help="move into this child cgroup")
     ap.add_argument("--exit-after", type=float, default=0.0, help="exit 1 after N seconds")
+    ap.add_argument("--api-sink", type=int, default=0,
+                    help="accept connections on 127.0.0.1:PORT and never answer")
     ap.add_argument("--health", default="/etc/jada/health.json",
                     help="health endpoint config (JSON); absent: no health endpoint")
     args = ap.parse_args()
@@ -207,6 +230,8 @@ def main() -> int:
     held = [os.open("/dev/null", os.O_RDONLY) for _ in range(max(0, want - 8))]
     print(f"holding {len(held)} descriptors (soft limit {soft})", flush=True)
 
+    if args.api_sink:
+        api_sink(args.api_sink)
     argv = ["/usr/local/bin/claude", "--dangerously-skip-permissions"]
     if args.child_model:
         argv += ["--model", args.child_model]
@@ -216,7 +241,11 @@ def main() -> int:
             for spec in json.load(f):
                 env = {k: v for k, v in os.environ.items() if k not in spec.get("unset", [])}
                 env.update(spec.get("env", {}))
-                kids.append(subprocess.Popen(argv[:2] + spec.get("args", []), env=env,
+                program = spec.get("exec", argv[:1])
+                cmd = program + argv[1:2] + spec.get("args", [])
+                if "argv0" in spec:  # the program by its path, argv[0] as the spec says
+                    cmd[0] = spec["argv0"]
+                kids.append(subprocess.Popen(cmd, executable=program[0], env=env,
                                              cwd=spec.get("cwd")))
     print(f"started {len(kids)} agents", flush=True)
     if args.worker:
