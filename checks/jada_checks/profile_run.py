@@ -15,6 +15,7 @@ import resource
 import sys
 import time
 import traceback
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -213,7 +214,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if STORE_KEY not in config.stash:
         return
     if hasattr(config, "workerinput"):
-        config.workeroutput["jada_stats"] = worker_stats(config)
+        config.workeroutput["jada_stats"] = worker_stats(config)  # type: ignore[attr-defined]
         return
     path = config.getoption("jada_stats_json", None)
     if path:
@@ -279,7 +280,7 @@ class ControlFailed(Exception):
     """Raised in the call phase for a failing control; reported without a traceback."""
 
 
-class ControlErrored(pytest.fail.Exception):
+class ControlErrored(pytest.fail.Exception):  # type: ignore[name-defined]
     """Raised in the setup phase when a control could not look; pytest reports *error*.
 
     A ``pytest.fail(..., pytrace=False)`` exception: pytest renders a setup error
@@ -415,7 +416,8 @@ def outcome_record(item: ControlItem) -> dict[str, Any]:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Generator[None, Any, None]:
     result = yield
     if not isinstance(item, ControlItem):
         return

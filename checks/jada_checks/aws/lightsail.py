@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from jada_checks.model import CheckError
 from jada_checks.parsers.numbers import NumberError, finite
@@ -114,7 +114,8 @@ def _make_client(settings: AwsSettings, region: str) -> Any:
         region_name=region,
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
-        retries={"mode": settings.retry_mode, "total_max_attempts": settings.max_attempts},
+        retries=cast(Any, {"mode": settings.retry_mode,  # a str the schema keeps to the modes
+                           "total_max_attempts": settings.max_attempts}),
         user_agent_extra=f"jada-checks/{jada_checks.__version__}",
     )
     if settings.credentials == "sandbox":

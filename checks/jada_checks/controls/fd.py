@@ -202,7 +202,7 @@ def fd_system(ctx: CheckContext) -> Outcome:
     for s in cfg.unit + cfg.manager:
         if not s.valid:  # systemd ignores it too (config_parse_rlimit)
             continue
-        for v in sorted({s.soft, s.hard} - {None, RLIM_INFINITY}):  # type: ignore[type-var]
+        for v in sorted({x for x in (s.soft, s.hard) if x is not None} - {RLIM_INFINITY}):
             checked.append((s.text, v, s.where))
     hard = props.get("LimitNOFILE")
     hard_n = None if hard is None else parse_rlimit(hard)

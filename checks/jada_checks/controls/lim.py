@@ -109,7 +109,8 @@ def session_limits(ctx: CheckContext) -> Outcome:
                         f"session {show_rlimit(session[0])}:{show_rlimit(session[1])}")
         for i, side_name in enumerate(("soft", "hard")):
             side = getattr(limit, side_name)
-            effective = conf[i] if conf[i] is not None else session[i]
+            configured = conf[i]
+            effective: int = configured if configured is not None else session[i]
             origin = (f"{side.entry.where}" if side.entry else
                       "no limits.conf/limits.d entry: inherited default")
             if effective < want[item]:

@@ -73,7 +73,7 @@ class JunitNames:
         rec = getattr(report, "jada", None)
         if xml is None or report.when == "teardown":
             return
-        area = rec["area"] if rec else next(
+        area: Any = rec["area"] if rec else next(
             (v for k, v in report.user_properties if k == "area"), None)
         if area:
             xml.node_reporter(report).attrs["classname"] = area
