@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from jada_checks.context import CheckContext
-from jada_checks.controls import host_facts as hf
 from jada_checks.controls.fd import boot_nr_open, nr_open
+from jada_checks.facts import host_facts as hf
 from jada_checks.facts.probes import probe, unit_properties
 from jada_checks.model import CheckError, Outcome, control, failed, passed
 from jada_checks.parsers.limits import (
