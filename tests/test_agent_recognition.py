@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from jada_checks.controls.cfg_probes import AGENT
+from jada_checks.facts.cfg_probes import AGENT
 from jada_checks.parsers.cfg_facts import FactError, parse_procs
 
 PKG = "/usr/lib/node_modules/@anthropic-ai/claude-code"
