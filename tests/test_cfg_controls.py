@@ -75,6 +75,10 @@ LAYOUT_FAULTS = {
     ],
     "cfg-cli-js": [f"(node {PKG}/cli.js) runs 'claude-haiku-4-5' from --model of pid "],
 }
+# The real Claude Code (npm's @anthropic-ai/claude-code 2.1.332 and its linux platform
+# package, sandbox/claude_code.py) and its stand-in twin: same unit, same agents.
+TWIN, REAL = "cfg-native-twin", "cfg-real-claude"
+DUMMY_API_KEY = "sk-ant-api03-JADA-SANDBOX-DUMMY-KEY-7c41e0b9"
 # The service environment (A3) and project settings below a git root (A4): CFG-02 texts.
 SERVICE_FAULTS = {
     "cfg-home-env": ["from user settings /srv/jada-home/.claude/settings.json (/model)",
@@ -105,7 +109,7 @@ UNRESOLVED = ("cfg-invalid", "cfg-empty", "cfg-binary", "cfg-huge", "cfg-unreada
 @pytest.fixture(scope="module")
 def cfg_run(sandbox):
     hosts = {"compliant", "drifted", CANARY_HOST, *FAULTS, *PROCESS_FAULTS, *SERVICE_FAULTS,
-             *SERVICE_PASSES, *LAYOUT_FAULTS, "cfg-unrecognised"}
+             *SERVICE_PASSES, *LAYOUT_FAULTS, "cfg-unrecognised", TWIN, REAL}
     return sandbox.run_suite(sorted(hosts), "-m", "area_cfg", "-n", "4")
 
 
@@ -251,3 +255,29 @@ def test_drifted_names_its_wrapper_and_agent_faults(cfg_run):
                  "(/root/.local/share/claude/versions/2.1.332) runs 'claude-opus-4-6' from "
                  "--model of pid "):
         assert text in cfg03["message"], (text, cfg03["message"])
+
+
+def test_the_real_claude_code_is_judged_as_its_stand_in(sandbox, cfg_run):
+    """cfg-real-claude runs the real native Claude Code (waiting on the orchestrator's API
+    sink that never answers) where cfg-native-twin runs the stand-in: every CFG control
+    gives the same outcome and message (pids aside), and the dummy API key appears in no
+    output."""
+    unavailable = sandbox.ssh(REAL, "cat /etc/jada/claude-code.unavailable 2>/dev/null || :")
+    if unavailable.strip():
+        pytest.skip(unavailable.strip())
+    assert sandbox.ssh(REAL, "/usr/local/bin/claude --version").strip() == \
+        "2.1.332 (Claude Code)"
+    for cid in CFG:
+        twin, real = cfg_run.record(cid, TWIN), cfg_run.record(cid, REAL)
+        assert real["outcome"] == twin["outcome"], (real, twin)
+        assert re.sub(r"pid \d+", "pid N", real["message"]) == \
+            re.sub(r"pid \d+", "pid N", twin["message"]), (real, twin)
+    rec = cfg_run.record("JADA-CFG-03", REAL)
+    assert rec["outcome"] == "fail", rec
+    assert re.match(rf"pid (\d+) \({PKG}/bin/claude.exe\) runs 'claude-haiku-4-5' from "
+                    r"--model of pid \1: 'claude-haiku-4-5' matches the deny-list entry "
+                    r"'haiku'", rec["message"]), rec["message"]
+    verbose = sandbox.run_suite([REAL], "-k", "CFG", "-vv", "-rA")
+    assert verbose.records, verbose.output[-2000:]
+    for run in (cfg_run, verbose):
+        assert DUMMY_API_KEY not in run.output + json.dumps(run.report)

@@ -7,8 +7,9 @@ A host directory holds ``rootfs/`` (copied over the host's root before boot), op
 as working directory, for modes, owners and links git cannot carry), ``ssh-users`` (one
 user name a line: non-root users, from the host's sysusers.d, that get the sandbox key,
 for least-privilege runs), ``tls`` (which server certificate the host gets from the
-sandbox's CA: ``sandbox/tls.py``) and ``inherits`` (the relative path of a parent
-directory, applied first).
+sandbox's CA: ``sandbox/tls.py``), ``claude-code`` (a version: the host runs the real
+Claude Code of that version from the npm registry, ``sandbox/claude_code.py``) and
+``inherits`` (the relative path of a parent directory, applied first).
 """
 
 from __future__ import annotations
@@ -57,6 +58,18 @@ class HostDir:
                 if name not in users:
                     users.append(name)
         return users
+
+    @property
+    def claude_code(self) -> str | None:
+        """The real Claude Code version the host runs (nearest ``claude-code`` file)."""
+        path = self.nearest("claude-code")
+        if path is None:
+            return None
+        from jada_checks.sandbox.claude_code import read_version
+        try:
+            return read_version(path)
+        except ValueError as exc:
+            raise HostDirError(str(exc)) from None
 
     def nearest(self, filename: str) -> Path | None:
         for d in reversed(self.chain):

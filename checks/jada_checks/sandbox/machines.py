@@ -92,6 +92,9 @@ def prepare(m: Machine, hostdir: HostDir, pubkey: str) -> str:
         (units / unit).symlink_to("/dev/null")
     for layer in hostdir.rootfs_layers:
         run(["cp", "-a", "--no-preserve=ownership", f"{layer}/.", str(root)])
+    if hostdir.claude_code:  # the real CLI over the stand-in (or a note saying why not)
+        from jada_checks.sandbox import claude_code  # bases imports this module
+        claude_code.install(root, hostdir.claude_code)
     (root / "etc/hostname").write_text(m.name + "\n")
     # sudo resolves its own host name (and stalls or warns when it cannot).
     (root / "etc/hosts").write_text(f"127.0.0.1\tlocalhost\n127.0.1.1\t{m.name}\n"
