@@ -7,7 +7,7 @@ APT_PACKAGES := systemd-container openssh-server openssh-client iproute2 procps 
 GITLAB_CI_LOCAL := 4.73.0
 STAMP := build/.installed
 
-.PHONY: install demo test test-fast test-releases lint bench clean down
+.PHONY: install demo test test-fast test-releases lint bench clean down check-upstream
 
 $(STAMP): pyproject.toml Makefile
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -58,6 +58,14 @@ test-releases: install
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap; }
 	env -u JADA_PROFILE $(PYTHON) -m pytest tests/test_releases.py -p no:cacheprovider -q -ra \
 	  -m releases
+
+# Is what the suite knows of Claude Code still what is published? Compares the sandbox
+# stand-in's layout and the recognition rules with the newest @anthropic-ai/claude-code,
+# the settings schema's keys with SchemaStore's, and the known model ids with the newest
+# binary's; prints every difference, exit 1 when any (2: a part could not be compared).
+# Needs the npm registry, so it is not part of `make test`: run it when Claude Code releases.
+check-upstream: install
+	$(PYTHON) -m jada_checks.check_upstream
 
 lint: install
 	$(PYTHON) -m ruff check checks tests conftest.py
