@@ -334,16 +334,17 @@ INTERPRETERS = "node|nodejs|node[0-9]*|bun|sh|bash|dash"
 
 AGENT = r"""
 VER_RE='^[0-9]+[.][0-9]+[.][0-9]+([-+][0-9A-Za-z.-]+)?$'
-cli_kind() {  # $1 a path or name: which Claude Code executable it is ('' if none)
+cli_kind() {  # $1 a path or name: sets K to which Claude Code executable it is ('' if none)
   local p=${1% (deleted)}  # an executable an update replaced reads "... (deleted)"
   local b=${p##*/} d=${p%/*}
+  K=
   case $p in
-    */node_modules/@anthropic-ai/claude-code/bin/claude.exe) printf package-bin;;
-    */node_modules/@anthropic-ai/claude-code-*/claude) printf platform-bin;;
-    */claude-code/cli.js|*/claude-code/cli.mjs) printf cli.js;;
-    */claude-code/cli-wrapper.cjs) printf cli-wrapper;;
-    claude|*/claude) printf name;;
-    */*) if [[ $d == */claude/versions && $b =~ $VER_RE ]]; then printf native-version; fi;;
+    */node_modules/@anthropic-ai/claude-code/bin/claude.exe) K=package-bin;;
+    */node_modules/@anthropic-ai/claude-code-*/claude) K=platform-bin;;
+    */claude-code/cli.js|*/claude-code/cli.mjs) K=cli.js;;
+    */claude-code/cli-wrapper.cjs) K=cli-wrapper;;
+    claude|*/claude) K=name;;
+    */*) if [[ $d == */claude/versions && $b =~ $VER_RE ]]; then K=native-version; fi;;
   esac
 }
 NATIVE=' name package-bin platform-bin native-version '
@@ -361,16 +362,16 @@ agent_kind() {  # $1 exe ('' unknown), $2 comm, then argv: sets KIND VIA FROM OP
   local exe=$1 comm=$2
   shift 2
   local -a a=("$@")
-  local k i n=$#
+  local i n=$#
   KIND= VIA= FROM=1 OPERAND=
-  k=$(cli_kind "$exe")
-  if [ -n "$k" ] && [[ $NATIVE == *" $k "* ]]; then KIND=$k VIA=exe; return 0; fi
-  k=$(cli_kind "${a[0]}")
-  if [ -n "$k" ] && [[ $NATIVE == *" $k "* ]]; then KIND=$k VIA=argv0; return 0; fi
+  cli_kind "$exe"
+  if [ -n "$K" ] && [[ $NATIVE == *" $K "* ]]; then KIND=$K VIA=exe; return 0; fi
+  cli_kind "${a[0]}"
+  if [ -n "$K" ] && [[ $NATIVE == *" $K "* ]]; then KIND=$K VIA=argv0; return 0; fi
   if [ -z "$exe" ]; then  # /proc/PID/exe not readable: argv[0]'s links, the kernel's name
     if [[ ${a[0]} == */* ]]; then
-      k=$(cli_kind "$(resolved "${a[0]}")")
-      if [ -n "$k" ] && [[ $NATIVE == *" $k "* ]]; then KIND=$k VIA=argv0-link; return 0; fi
+      cli_kind "$(resolved "${a[0]}")"
+      if [ -n "$K" ] && [[ $NATIVE == *" $K "* ]]; then KIND=$K VIA=argv0-link; return 0; fi
     fi
     case $comm in claude|claude.exe) KIND=name VIA=comm; return 0;; esac
   fi
@@ -390,9 +391,9 @@ agent_kind() {  # $1 exe ('' unknown), $2 comm, then argv: sets KIND VIA FROM OP
   done
   [ "$i" -lt "$n" ] || return 0
   OPERAND=${a[i]}
-  k=$(cli_kind "$OPERAND")
-  [ -n "$k" ] && [[ $SCRIPT == *" $k "* ]] || k=$(cli_kind "$(resolved "$OPERAND")")
-  if [ -n "$k" ] && [[ $SCRIPT == *" $k "* ]]; then KIND=$k VIA=script FROM=$((i + 1)); fi
+  cli_kind "$OPERAND"
+  [ -n "$K" ] && [[ $SCRIPT == *" $K "* ]] || cli_kind "$(resolved "$OPERAND")"
+  if [ -n "$K" ] && [[ $SCRIPT == *" $K "* ]]; then KIND=$K VIA=script FROM=$((i + 1)); fi
   return 0
 }
 script_of() {  # $1 exe, then argv: an interpreter's script, for a person to read (or '')
