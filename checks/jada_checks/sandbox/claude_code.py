@@ -133,7 +133,7 @@ def install(host_root: Path, version: str) -> str | None:
     try:
         cached = tree(version) / SCOPE
         plat = platform_package().split("/")[1]
-    except Unavailable as exc:
+    except (Unavailable, OSError, tarfile.TarError) as exc:
         note = host_root / UNAVAILABLE
         note.parent.mkdir(parents=True, exist_ok=True)
         note.write_text(f"Claude Code {version} is not available: {exc}\n")
