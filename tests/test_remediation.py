@@ -16,7 +16,7 @@ import pytest
 from jada_checks.controls import catalogue
 from jada_checks.remediation import FIXES, fill, fix_for, target_values
 from jada_checks.reporting import markdown
-from tests.test_reporting_support import demo_like, demo_target, doc, rec
+from tests.support.reporting_support import demo_like, demo_target, doc, rec
 
 FACTS = {"user": "jada", "home": "/home/jada", "settings": "/home/jada/.claude/settings.json"}
 UNREACHABLE = "unreachable: ops@10.0.0.7:2222: authentication refused (key not accepted)"
