@@ -6,7 +6,6 @@ from jada_checks.context import CheckContext
 from jada_checks.facts import host_facts as hf
 from jada_checks.facts.probes import probe, unit_properties
 from jada_checks.model import CheckError, Outcome, control, failed, passed
-from jada_checks.parsers.nr_open import BootNrOpen, nr_open_at_boot
 from jada_checks.parsers.numbers import U64_MAX, shown
 from jada_checks.parsers.proc import (
     RLIM_INFINITY,
@@ -14,7 +13,6 @@ from jada_checks.parsers.proc import (
     parse_rlimit,
     show_rlimit,
 )
-from jada_checks.parsers.sysctl import resolve
 from jada_checks.parsers.unitlimits import NofileConfig, parse_nofile_lines
 
 probe("hc_main_limits", hf.MAIN_LIMITS)
@@ -44,22 +42,6 @@ def configured_origin(cfg: NofileConfig) -> str:
     if manager:
         return f"no LimitNOFILE in the unit; {manager.text} at {manager.where}"
     return f"no LimitNOFILE in the unit: {SYSTEMD_DEFAULT}"
-
-
-def nr_open(ctx: CheckContext) -> int:
-    values, _ = hf.runtime_values(ctx)
-    return hf.sysctl_int(values.get(("host", "fs/nr_open")), "fs/nr_open",
-                         "/proc/sys/fs/nr_open")
-
-
-def boot_nr_open(ctx: CheckContext) -> BootNrOpen:
-    """fs.nr_open after the next boot, from sysctl.d as systemd-sysctl applies it."""
-    listing, contents = hf.sysctl_listing(ctx)
-    res = resolve(listing, contents)
-    if res.unreadable:
-        raise CheckError(f"cannot read {', '.join(res.unreadable)}: fs.nr_open after the next "
-                         "boot is unknown")
-    return nr_open_at_boot(res)
 
 
 @control(
@@ -188,7 +170,7 @@ echo 'fs.nr_open = 2097152' > /etc/sysctl.d/60-nr-open.conf && sysctl --system
 def fd_system(ctx: CheckContext) -> Outcome:
     threshold = float(ctx.expect["thresholds"]["fd_usage_max_percent"])
     values, _ = hf.runtime_values(ctx)
-    nr = nr_open(ctx)
+    nr = hf.nr_open(ctx)
     raw_nr = values.get(("host", "fs/file-nr"))
     file_nr = parse_file_nr(raw_nr or "")
     if file_nr is None:
@@ -212,7 +194,7 @@ def fd_system(ctx: CheckContext) -> Outcome:
     if hard_n is not None and hard_n != RLIM_INFINITY and all(v != hard_n for _, v, _ in checked):
         # set some other way (systemctl set-property, transient unit, default)
         checked.append((f"LimitNOFILE={hard}", hard_n, "systemctl show LimitNOFILE"))
-    boot = boot_nr_open(ctx)
+    boot = hf.boot_nr_open(ctx)
     used = 100.0 * file_nr.allocated / file_nr.max if file_nr.max else 100.0
     # the system-wide count moves all the time: observed says which side of the threshold
     observed = (f"file handles {'<=' if used <= threshold else '>'} {threshold:g}% of "

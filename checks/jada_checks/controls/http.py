@@ -15,14 +15,17 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from jada_checks.aws import ports as ls
 from jada_checks.aws.lightsail import NotFound
 from jada_checks.context import CheckContext
-from jada_checks.controls import lightsail as ls
-from jada_checks.controls import net
 from jada_checks.facts.http import USER_AGENT, Probe
+from jada_checks.facts.listeners import register as register_listeners
+from jada_checks.facts.listeners import unit_listeners
 from jada_checks.model import CheckError, Outcome, control, failed, passed, skipped
 
 SHOWN_PORTS = 8
+
+register_listeners()  # HTTP-03 reads the unit's listeners (the same facts as NET-04)
 
 
 def _probes(ctx: CheckContext) -> list[Probe]:
@@ -292,10 +295,10 @@ def http_firewall_listeners(ctx: CheckContext) -> Outcome:
         return skipped(f"the target has no {missing} section: the "
                        f"{'firewall' if missing == 'lightsail' else 'listeners'} cannot be read")
     try:
-        rules = ls.indexed_inbound_rules(ctx)
+        rules = ls.indexed_inbound_rules(ctx.lightsail.instance())
     except NotFound as exc:
         raise CheckError(f"the firewall cannot be read: {exc}") from None
-    listeners, _, how, _ = net.unit_listeners(ctx)
+    listeners, _, how, _ = unit_listeners(ctx)
     unit = ctx.expect["unit"]
     served = {int(s.port): s for s in listeners if s.port.isdigit()
               and _reachable_from_outside(s.local)}

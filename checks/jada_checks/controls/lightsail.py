@@ -14,24 +14,21 @@ from typing import Any
 
 from jada_checks import ipspace
 from jada_checks.aws.lightsail import Datapoint, NotFound
+from jada_checks.aws.ports import (
+    API,
+    field,
+    inbound_rules,
+    indexed_inbound_rules,
+    port_key,
+    show_port,
+    show_ports,
+)
 from jada_checks.context import CheckContext
 from jada_checks.hostnames import is_address, resolve
 from jada_checks.model import CheckError, Outcome, control, failed, passed, skipped
-from jada_checks.parsers.numbers import integer
 
-API = "https://docs.aws.amazon.com/lightsail/2016-11-28/api-reference/"
 # Bound on resolving a profile's DNS name when the target has no ssh.connect_timeout.
 RESOLVE_TIMEOUT = 10.0
-
-
-def field(obj: Any, path: str, kind: type | tuple[type, ...]) -> Any:
-    """``obj[a][b]`` for path ``a.b``, or CheckError naming the missing GetInstance field."""
-    value = obj
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        raise CheckError(f"the GetInstance answer has no usable instance.{path}")
-    return value
 
 
 def hhmm(ts: datetime) -> str:
@@ -147,43 +144,6 @@ def instance_addresses(inst: dict[str, Any]) -> list[str]:
     return out
 
 
-def inbound_rules(ctx: CheckContext) -> list[dict[str, Any]]:
-    return [r for _, r in indexed_inbound_rules(ctx)]
-
-
-def indexed_inbound_rules(ctx: CheckContext) -> list[tuple[int, dict[str, Any]]]:
-    """(index in networking.ports, rule) of each inbound rule; CheckError on a bad entry.
-    Ports are whole numbers -1..65535 (InstancePortInfo: -1 is every ICMP type or code)."""
-    rules = field(ctx.lightsail.instance(), "networking.ports", list)
-    out = []
-    for i, r in enumerate(rules):
-        if not isinstance(r, dict) or "fromPort" not in r or "toPort" not in r \
-                or not isinstance(r.get("protocol"), str):
-            raise CheckError(f"the GetInstance answer's instance.networking.ports[{i}] lacks "
-                             "fromPort/toPort/protocol")
-        for key in ("fromPort", "toPort"):  # NumberError is a CheckError
-            integer(r[key], f"the GetInstance answer's instance.networking.ports[{i}].{key}",
-                    low=-1, high=65535)
-        if str(r.get("accessDirection", "inbound")).lower() == "inbound":
-            out.append((i, r))
-    return out
-
-
-def port_key(from_port: int, to_port: int, protocol: str) -> tuple[int, int, str]:
-    return from_port, to_port, protocol.lower()
-
-
-def show_port(key: tuple[int, int, str]) -> str:
-    lo, hi, proto = key
-    if proto == "all":
-        return "all"
-    return f"{lo}/{proto}" if lo == hi else f"{lo}-{hi}/{proto}"
-
-
-def show_ports(keys: set[tuple[int, int, str]]) -> str:
-    return ", ".join(show_port(k) for k in sorted(keys)) or "(none)"
-
-
 @control(
     "JADA-LS-03",
     title="The Lightsail firewall opens exactly the expected ports",
@@ -201,7 +161,7 @@ Who may reach an admin port is JADA-LS-09.
                 "(replaces the whole rule set)",
 )
 def ls_open_ports(ctx: CheckContext) -> Outcome:
-    rules = inbound_rules(ctx)
+    rules = inbound_rules(ctx.lightsail.instance())
     have = {port_key(r["fromPort"], r["toPort"], r["protocol"]) for r in rules}
     want = {port_key(p["from_port"], p.get("to_port", p["from_port"]), p["protocol"])
             for p in ctx.expect["lightsail"]["open_ports"]}
@@ -297,7 +257,7 @@ console's browser SSH) is not the Internet.
 )
 def ls_admin_exposure(ctx: CheckContext) -> Outcome:
     admin = sorted(set(ctx.expect["lightsail"]["admin_ports"]))
-    rules = [(i, r) for i, r in indexed_inbound_rules(ctx)
+    rules = [(i, r) for i, r in indexed_inbound_rules(ctx.lightsail.instance())
              if r["protocol"].lower() in ("tcp", "udp", "all")]  # icmp "ports" are types
     exposed = [line for port in admin for line in exposures(rules, port)]
     limit = "more than a /8 of public IPv4 or a /12 of public IPv6"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from jada_checks.context import CheckContext
-from jada_checks.controls.fd import boot_nr_open, nr_open
 from jada_checks.facts import host_facts as hf
 from jada_checks.facts.probes import probe, unit_properties
 from jada_checks.model import CheckError, Outcome, control, failed, passed
@@ -87,7 +86,7 @@ def session_limits(ctx: CheckContext) -> Outcome:
     files, problems = hf.limits_files(ctx)
     if problems:
         raise CheckError("; ".join(problems))
-    result = evaluate(files, who, nr_open(ctx), debian=hf.is_debian_family(facts))
+    result = evaluate(files, who, hf.nr_open(ctx), debian=hf.is_debian_family(facts))
     want = {"nofile": int(ctx.expect["nofile_min"]), "nproc": int(ctx.expect["nproc_min"])}
     source = f"{', '.join(result.files)} ({PAM_SRC}); ulimit -Sn/-Hn/-Su/-Hu in the session"
     expected = f"nofile >= {want['nofile']}, nproc >= {want['nproc']} (soft and hard)"
@@ -156,8 +155,8 @@ def limits_lockout(ctx: CheckContext) -> Outcome:
     files, problems = hf.limits_files(ctx)
     if problems:
         raise CheckError("; ".join(problems))
-    nr = nr_open(ctx)
-    boot = boot_nr_open(ctx)
+    nr = hf.nr_open(ctx)
+    boot = hf.boot_nr_open(ctx)
     seen, above, saturated = 0, [], []
     for e in entries(files):
         parsed = nofile_value(e)

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from jada_checks.context import CheckContext
 from jada_checks.facts import host_facts as hf
+from jada_checks.facts.listeners import register as register_listeners
+from jada_checks.facts.listeners import unit_listeners
 from jada_checks.facts.probes import probe
 from jada_checks.model import CheckError, Outcome, control, failed, passed, skipped
-from jada_checks.parsers.ss import Listener, parse_listeners
+from jada_checks.parsers.ss import Listener
 from jada_checks.parsers.sysctl import resolve
-
-# ss in the service's network namespace (nsenter when it has its own), with owning pids.
-LISTEN = r"""
-me=$(readlink /proc/self/ns/net)
-svc=""
-[ "${MAINPID:-0}" -gt 0 ] 2>/dev/null && svc=$(R readlink "/proc/$MAINPID/ns/net" 2>/dev/null)
-if [ -n "$svc" ] && [ "$svc" != "$me" ]; then R nsenter -t "$MAINPID" -n ss -H -l -n -t -p
-else R ss -H -l -n -t -p; fi
-""".strip()
 
 probe("hc_sysctl_runtime", hf.SYSCTL_RUNTIME)
 probe("hc_sysctl_files", hf.SYSCTL_FILES)
-probe("hc_unit_procs", hf.UNIT_PROCS)
-probe("hc_listen", LISTEN)
+register_listeners()
 
 SOMAXCONN, SYN_BACKLOG = "net/core/somaxconn", "net/ipv4/tcp_max_syn_backlog"
 
@@ -135,22 +125,6 @@ echo 'net.ipv4.tcp_max_syn_backlog = 8192' >> /etc/sysctl.d/60-jada.conf && sysc
 def syn_backlog(ctx: CheckContext) -> Outcome:
     return _minimum_check(ctx, SYN_BACKLOG, int(ctx.expect["tcp_max_syn_backlog_min"]),
                           "connection bursts overflow the SYN queue")
-
-
-def unit_listeners(ctx: CheckContext) -> tuple[list[Listener], set[int], str, Any]:
-    """The unit's listening TCP sockets (ss, filtered by the pids of every process in the
-    unit's cgroup subtree), those pids, how they were found, and the cgroup tree.
-    Shared by JADA-NET-04 and JADA-HTTP-03."""
-    how, procs, tree = hf.unit_processes(ctx)
-    pids = {p.pid for p in procs} | set(tree.members)
-    text = hf.root_section(ctx, "hc_listen").out
-    listeners, bad = parse_listeners(text)
-    if bad:
-        raise CheckError(f"cannot parse ss output: {bad[0]!r}")
-    if listeners and not any(sock.pids for sock in listeners):
-        raise CheckError("ss shows no owning processes (needs root: run as root or with sudo)")
-    mine = sorted((sock for sock in listeners if pids & set(sock.pids)), key=lambda s: s.local)
-    return mine, pids, how, tree
 
 
 @control(
