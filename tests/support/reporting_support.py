@@ -78,14 +78,14 @@ def demo_like(tmp_path: Any) -> dict[str, Any]:
         for name in ("alpha-compliant", "compliant"):
             records.append(rec(control=c.id, target=name, outcome="pass", severity=c.severity,
                                message=f"{c.title}: as expected", title=c.title,
-                               remediation=fix_for(c.id, c.remediation, target, "pass", "")))
+                               remediation=fix_for(c, target, "pass", "")))
         outcome = faults.get(c.id, "pass")
         observed = ("net.core.somaxconn = 2048" if c.id == "JADA-NET-01"
                     else f"observed value of {c.id} " * 3)
         records.append(rec(control=c.id, target="drifted", outcome=outcome, severity=c.severity,
                            title=c.title, message=f"{c.title}: not as expected on drifted; " * 2,
                            observed=observed, expected="the profile's value",
-                           remediation=fix_for(c.id, c.remediation, target, outcome, "", facts,
+                           remediation=fix_for(c, target, outcome, "", facts,
                                                observed, "the profile's value")))
     base_recs = [dict(r, observed="net.core.somaxconn = 1536") if
                  (r["target"], r["control"]) == ("drifted", "JADA-NET-01") else r

@@ -14,6 +14,7 @@ from jada_checks.parsers.proc import (
     show_rlimit,
 )
 from jada_checks.parsers.unitlimits import NofileConfig, parse_nofile_lines
+from jada_checks.remediation import dropin
 
 probe("hc_main_limits", hf.MAIN_LIMITS)
 probe("hc_unit_procs", hf.UNIT_PROCS)
@@ -61,6 +62,8 @@ systemctl edit jada-agent.service  ->  [Service] LimitNOFILE=65536:65536
 then: systemctl restart jada-agent.service; grep 'open files' /proc/$(systemctl show -p MainPID
 --value jada-agent.service)/limits
 """,
+    fix=dropin("60-nofile.conf", "LimitNOFILE={nofile}:{nofile}") + """
+grep 'open files' "/proc/$(systemctl show -p MainPID --value {unit})/limits\"""",
 )
 def nofile_effective(ctx: CheckContext) -> Outcome:
     minimum = int(ctx.expect["nofile_min"])
@@ -114,6 +117,10 @@ A cgroup that cannot be read is an error; without a cgroup, MainPID's descendant
 Raise the unit's limit (systemctl edit jada-agent.service -> [Service] LimitNOFILE=65536) or find
 the leak: ls -l /proc/<pid>/fd | awk '{print $NF}' | sort | uniq -c | sort -rn | head
 """,
+    fix="""\
+# raise the unit's limit (JADA-FD-01's fix) or find the leak: descriptors by target
+pid=$(systemctl show -p MainPID --value {unit})
+ls -l "/proc/$pid/fd" | awk '{print $NF}' | sort | uniq -c | sort -rn | head""",
 )
 def fd_headroom(ctx: CheckContext) -> Outcome:
     threshold = float(ctx.expect["thresholds"]["fd_usage_max_percent"])
@@ -166,6 +173,14 @@ default 1048576 (fs/file.c; Debian's PID 1 does not raise it). limits.conf value
 Lower the value to at most fs.nr_open (sysctl fs.nr_open), or raise fs.nr_open persistently:
 echo 'fs.nr_open = 2097152' > /etc/sysctl.d/60-nr-open.conf && sysctl --system
 """,
+    fix="""\
+# a limit above fs.nr_open cannot be applied: lower the limit named above to at most
+sysctl -n fs.nr_open
+# or raise fs.nr_open persistently (its own drop-in) before raising the limit:
+cat > /etc/sysctl.d/60-nr-open.conf <<'EOF'
+fs.nr_open = 2097152
+EOF
+sysctl -p /etc/sysctl.d/60-nr-open.conf""",
 )
 def fd_system(ctx: CheckContext) -> Outcome:
     threshold = float(ctx.expect["thresholds"]["fd_usage_max_percent"])

@@ -60,6 +60,9 @@ high byte is internal. A NotFoundException means the instance is not in that reg
 """,
     remediation="aws lightsail start-instance --instance-name <instance> --region <region>  "
                 "(state: aws lightsail get-instance-state --instance-name <instance>)",
+    fix="""\
+aws lightsail start-instance --instance-name {instance} --region {region}
+aws lightsail get-instance-state --instance-name {instance} --region {region}""",
 )
 def ls_running(ctx: CheckContext) -> Outcome:
     ls = ctx.lightsail
@@ -96,6 +99,11 @@ instance's public addresses; a name that does not resolve is an error naming it,
     remediation="aws lightsail allocate-static-ip --static-ip-name <instance>-ip && "
                 "aws lightsail attach-static-ip --static-ip-name <instance>-ip "
                 "--instance-name <instance>  (then point DNS and the profile at it)",
+    fix="""\
+aws lightsail allocate-static-ip --static-ip-name {instance}-ip --region {region}
+aws lightsail attach-static-ip --static-ip-name {instance}-ip --instance-name {instance} \
+--region {region}
+# then point DNS and the profile at the new address""",
 )
 def ls_static_ip(ctx: CheckContext) -> Outcome:
     ls = ctx.lightsail
@@ -159,6 +167,11 @@ Who may reach an admin port is JADA-LS-09.
     remediation="aws lightsail put-instance-public-ports --instance-name <instance> "
                 "--port-infos fromPort=22,toPort=22,protocol=tcp,cidrs=<admin CIDR>  "
                 "(replaces the whole rule set)",
+    fix="""\
+# replaces the whole rule set with the profile's ports; restrict admin ports to your range
+ADMIN_CIDR="${{ADMIN_CIDR:?set ADMIN_CIDR to your office or VPN range, e.g. 203.0.113.0/24}}"
+aws lightsail put-instance-public-ports --instance-name {instance} --region {region} \
+--port-infos {port_infos}""",
 )
 def ls_open_ports(ctx: CheckContext) -> Outcome:
     rules = inbound_rules(ctx.lightsail.instance())
@@ -254,6 +267,11 @@ console's browser SSH) is not the Internet.
     remediation="aws lightsail put-instance-public-ports --instance-name <instance> "
                 "--port-infos fromPort=22,toPort=22,protocol=tcp,cidrs=<admin CIDR>  "
                 "(or use Lightsail's browser SSH alias instead of 0.0.0.0/0)",
+    fix="""\
+# replaces the whole rule set: admin ports open to your range only
+ADMIN_CIDR="${{ADMIN_CIDR:?set ADMIN_CIDR to your office or VPN range, e.g. 203.0.113.0/24}}"
+aws lightsail put-instance-public-ports --instance-name {instance} --region {region} \
+--port-infos {port_infos}""",
 )
 def ls_admin_exposure(ctx: CheckContext) -> Outcome:
     admin = sorted(set(ctx.expect["lightsail"]["admin_ports"]))
@@ -285,6 +303,12 @@ granularity) from GetInstanceMetricData over expect.lightsail.metrics_window_min
     remediation="aws lightsail get-instance-metric-data --instance-name <instance> "
                 "--metric-name StatusCheckFailed_System (or _Instance) ...  to tell host from "
                 "guest; then aws lightsail reboot-instance, or stop-instance + start-instance",
+    fix="""\
+# tell a host failure from a guest one, then reboot (or stop and start to move hosts)
+aws lightsail get-instance-metric-data --instance-name {instance} --region {region} \
+--metric-name StatusCheckFailed_System --period 60 --statistics Sum --unit Count \
+--start-time "$(date -u -d '-1 hour' +%FT%TZ)" --end-time "$(date -u +%FT%TZ)"
+aws lightsail reboot-instance --instance-name {instance} --region {region}""",
 )
 def ls_status_checks(ctx: CheckContext) -> Outcome:
     points, minutes = window_points(ctx, "StatusCheckFailed", "Sum", "Count", 60)
@@ -316,6 +340,13 @@ baseline and the orchestrator slows to a crawl. Reads the latest BurstCapacityPe
     remediation="find the load: aws lightsail get-instance-metric-data --metric-name "
                 "CPUUtilization ...; or move to a larger bundle: aws lightsail "
                 "create-instance-snapshot, then create-instances-from-snapshot --bundle-id <id>",
+    fix="""\
+# find the load, or move to a larger bundle (snapshot, then a new instance from it)
+aws lightsail get-instance-metric-data --instance-name {instance} --region {region} \
+--metric-name CPUUtilization --period 300 --statistics Average --unit Percent \
+--start-time "$(date -u -d '-6 hours' +%FT%TZ)" --end-time "$(date -u +%FT%TZ)"
+aws lightsail create-instance-snapshot --instance-name {instance} --region {region} \
+--instance-snapshot-name {instance}-resize""",
 )
 def ls_burst(ctx: CheckContext) -> Outcome:
     points, _ = window_points(ctx, "BurstCapacityPercentage", "Average", "Percent", 300)
@@ -353,6 +384,12 @@ must be 0.
                 "--http-tokens required  (first find and update the IMDSv1 callers that "
                 "MetadataNoToken counts; then wait until get-instance shows "
                 "metadataOptions.state applied)",
+    fix="""\
+# first update the IMDSv1 callers that MetadataNoToken counts, then:
+aws lightsail update-instance-metadata-options --instance-name {instance} --region {region} \
+--http-tokens required
+aws lightsail get-instance --instance-name {instance} --region {region} \
+--query instance.metadataOptions""",
 )
 def ls_imdsv2(ctx: CheckContext) -> Outcome:
     ls = ctx.lightsail
@@ -406,6 +443,10 @@ older than expect.lightsail.snapshot_max_age_hours.
     remediation="aws lightsail enable-add-on --resource-name <instance> --add-on-request "
                 "'addOnType=AutoSnapshot,autoSnapshotAddOnRequest={snapshotTimeOfDay=06:00}'  "
                 "(history: aws lightsail get-auto-snapshots --resource-name <instance>)",
+    fix="""\
+aws lightsail enable-add-on --resource-name {instance} --region {region} \
+--add-on-request 'addOnType=AutoSnapshot,autoSnapshotAddOnRequest={snapshotTimeOfDay=06:00}'
+aws lightsail get-auto-snapshots --resource-name {instance} --region {region}""",
 )
 def ls_auto_snapshots(ctx: CheckContext) -> Outcome:
     ls = ctx.lightsail
@@ -454,6 +495,10 @@ profile names neither.
     remediation="bundle: aws lightsail create-instance-snapshot, then "
                 "create-instances-from-snapshot --bundle-id <bundle>; blueprint: rebuild with "
                 "aws lightsail create-instances --blueprint-id <blueprint>",
+    fix="""\
+# a bundle or blueprint cannot be changed in place: snapshot, then create a new instance
+aws lightsail create-instance-snapshot --instance-name {instance} --region {region} \
+--instance-snapshot-name {instance}-rebuild""",
 )
 def ls_bundle(ctx: CheckContext) -> Outcome:
     want = {k: ctx.expect["lightsail"][f"{k[:-2]}_id"] for k in ("bundleId", "blueprintId")}

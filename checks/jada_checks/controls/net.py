@@ -10,6 +10,7 @@ from jada_checks.facts.probes import probe
 from jada_checks.model import CheckError, Outcome, control, failed, passed, skipped
 from jada_checks.parsers.ss import Listener
 from jada_checks.parsers.sysctl import resolve
+from jada_checks.remediation import SYSCTL_DROPIN
 
 probe("hc_sysctl_runtime", hf.SYSCTL_RUNTIME)
 probe("hc_sysctl_files", hf.SYSCTL_FILES)
@@ -55,6 +56,7 @@ the accept queue is dropped or retried with SYN backoff (tcp(7)).
 echo 'net.core.somaxconn = 8192' > /etc/sysctl.d/60-jada.conf
 sysctl -p /etc/sysctl.d/60-jada.conf, then restart the service so its sockets listen() again.
 """,
+    fix=SYSCTL_DROPIN,
 )
 def somaxconn(ctx: CheckContext) -> Outcome:
     return _minimum_check(ctx, SOMAXCONN, int(ctx.expect["somaxconn_min"]),
@@ -77,6 +79,9 @@ src/sysctl/sysctl.c (systemd 252). /etc/sysctl.conf is read only through Debian/
 Persist the runtime value: echo 'net.core.somaxconn = <value>' > /etc/sysctl.d/60-jada.conf
 (and net.ipv4.tcp_max_syn_backlog); verify with /lib/systemd/systemd-sysctl --cat-config
 """,
+    fix=SYSCTL_DROPIN + """
+# what boot will apply, file by file:
+/lib/systemd/systemd-sysctl --cat-config | grep -E 'somaxconn|syn_backlog'""",
 )
 def sysctl_persist(ctx: CheckContext) -> Outcome:
     listing, contents = hf.sysctl_listing(ctx)
@@ -121,6 +126,7 @@ listener; beyond it, without syncookies, new SYNs are dropped (tcp(7), ip-sysctl
     remediation="""
 echo 'net.ipv4.tcp_max_syn_backlog = 8192' >> /etc/sysctl.d/60-jada.conf && sysctl --system
 """,
+    fix=SYSCTL_DROPIN,
 )
 def syn_backlog(ctx: CheckContext) -> Outcome:
     return _minimum_check(ctx, SYN_BACKLOG, int(ctx.expect["tcp_max_syn_backlog_min"]),
@@ -143,6 +149,12 @@ cgroup of its subtree (child cgroups made under Delegate= included, systemd.reso
 Start the agent with a larger backlog (e.g. --backlog 8192) and make sure net.core.somaxconn is
 at least as large, then: systemctl restart jada-agent.service; check: ss -lntp
 """,
+    fix="""\
+# start the agent with a larger listen backlog (e.g. --backlog {backlog});
+# net.core.somaxconn caps it, so it must be at least as large:
+sysctl -n net.core.somaxconn
+systemctl restart {unit}
+ss -lntp""",
 )
 def listen_backlog(ctx: CheckContext) -> Outcome:
     minimum = int(ctx.expect["listen_backlog_min"])
