@@ -24,7 +24,7 @@ import pytest
 import jada_checks
 from jada_checks import remediation
 from jada_checks.context import CheckContext, FactStore
-from jada_checks.controls import catalogue
+from jada_checks.controls import areas, catalogue
 from jada_checks.inputs import InputError
 from jada_checks.model import CheckError, Control, Outcome, errored
 from jada_checks.options import ENV_PROFILE, early_setting, setting
@@ -265,6 +265,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     profile = config.stash.get(PROFILE_KEY, None)
     if profile is None:
         return
+    for area in areas():  # derived from the registry: a new area needs no list entry
+        config.addinivalue_line("markers", f"area_{area}: controls of area JADA-{area.upper()}")
     for target in selected(profile.targets, config.getoption("jada_shard"), lambda t: t.name):
         for c in catalogue():
             if applies(c, target):
