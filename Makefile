@@ -65,7 +65,7 @@ test-releases: install
 # binary's; prints every difference, exit 1 when any (2: a part could not be compared).
 # Needs the npm registry, so it is not part of `make test`: run it when Claude Code releases.
 check-upstream: install
-	$(PYTHON) -m jada_checks.check_upstream
+	$(PYTHON) -m jada_checks.dev.check_upstream
 
 lint: install
 	$(PYTHON) -m ruff check checks tests conftest.py

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from jada_checks import claude_release as rel
-from jada_checks.check_upstream import (
+from jada_checks.dev.check_upstream import (
     Unavailable,
     Upstream,
     compare_keys,
@@ -71,8 +71,8 @@ def test_a_changed_layout_is_named():
 
 def test_the_stand_in_checked_in_matches_the_rules():
     """The committed stand-in package.json is what compare_layout reads."""
-    from jada_checks.check_upstream import REAL_HOST
-    from jada_checks.check_upstream import STANDIN as PATH
+    from jada_checks.dev.check_upstream import REAL_HOST
+    from jada_checks.dev.check_upstream import STANDIN as PATH
     assert compare_layout(json.loads(PATH.read_text()),
                           REAL_HOST.read_text().strip(), upstream()) == []
 

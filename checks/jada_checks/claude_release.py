@@ -1,6 +1,6 @@
 """The Claude Code release the suite's rules were checked against, and what it says.
 
-``make check-upstream`` (:mod:`jada_checks.check_upstream`) compares all of this with what
+``make check-upstream`` (:mod:`jada_checks.dev.check_upstream`) compares all of this with what
 the npm registry publishes now and prints every difference; update this module (and the
 rules it names) when a release changes one.
 

@@ -1,3 +1,4 @@
-"""Tools that run only from a checkout: `make demo` and `make bench`. They boot the
-checkout's sandbox/hosts and write build/, so the wheel does not ship them (pyproject.toml
-lists the packages it ships; README, "What the wheel ships")."""
+"""Tools that run only from a checkout: `make demo`, `make bench` and `make check-upstream`.
+They read the checkout's sandbox/hosts (demo and bench boot them and write build/), so the
+wheel does not ship them (pyproject.toml lists the packages it ships; README, "What the
+wheel ships")."""

@@ -37,7 +37,7 @@ from typing import Any
 
 from jada_checks import claude_release as rel
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 STANDIN = REPO / ("sandbox/hosts/compliant/rootfs/usr/local/lib/node_modules/"
                   "@anthropic-ai/claude-code/package.json")
 REAL_HOST = REPO / "sandbox/hosts/cfg-real-claude/claude-code"
