@@ -16,9 +16,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from jada_checks.sandbox.cache import CACHE
 from jada_checks.sandbox.machines import SandboxError
 
-CACHE = Path("/var/cache/jada-sandbox")
 HOST_BASE = "host"
 RELEASES = {"debian-11": "bullseye", "debian-12": "bookworm", "debian-13": "trixie"}
 PACKAGES = ("systemd", "systemd-sysv", "dbus", "libpam-systemd", "openssh-server", "sudo",

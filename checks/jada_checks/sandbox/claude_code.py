@@ -22,19 +22,17 @@ from __future__ import annotations
 import fcntl
 import os
 import platform
-import re
 import shutil
 import subprocess
 import tarfile
 import tempfile
 from pathlib import Path
 
-from jada_checks.sandbox.bases import CACHE
+from jada_checks.sandbox.cache import CACHE
 
 PACKAGE = "@anthropic-ai/claude-code"
 SCOPE = "lib/node_modules/@anthropic-ai"
 UNAVAILABLE = "etc/jada/claude-code.unavailable"
-VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 PACK_TIMEOUT = 600.0
 _COMPLETE = ".jada-complete"
 
@@ -49,14 +47,6 @@ def platform_package(machine: str | None = None) -> str:
     if arch is None:
         raise Unavailable(f"no Claude Code platform package for {machine or platform.machine()}")
     return f"{PACKAGE}-linux-{arch}"
-
-
-def read_version(path: Path) -> str:
-    """The version a host directory's ``claude-code`` file names."""
-    text = path.read_text().split("#", 1)[0].strip()
-    if not VERSION.match(text):
-        raise ValueError(f"{path}: expected a version such as 2.1.332, got {text[:40]!r}")
-    return text
 
 
 def tree(version: str) -> Path:

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 _USER_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+_VERSION = re.compile(r"\d+\.\d+\.\d+")
 
 
 class HostDirError(Exception):
@@ -65,11 +66,10 @@ class HostDir:
         path = self.nearest("claude-code")
         if path is None:
             return None
-        from jada_checks.sandbox.claude_code import read_version
-        try:
-            return read_version(path)
-        except ValueError as exc:
-            raise HostDirError(str(exc)) from None
+        text = path.read_text().split("#", 1)[0].strip()
+        if not _VERSION.fullmatch(text):
+            raise HostDirError(f"{path}: expected a version such as 2.1.332, got {text[:40]!r}")
+        return text
 
     def nearest(self, filename: str) -> Path | None:
         for d in reversed(self.chain):

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from jada_checks.sandbox import claude_code
 from jada_checks.sandbox.hostdir import HostDir
 
 # Units of this machine that a test host does not need: everything enabled in
@@ -93,7 +94,6 @@ def prepare(m: Machine, hostdir: HostDir, pubkey: str) -> str:
     for layer in hostdir.rootfs_layers:
         run(["cp", "-a", "--no-preserve=ownership", f"{layer}/.", str(root)])
     if hostdir.claude_code:  # the real CLI over the stand-in (or a note saying why not)
-        from jada_checks.sandbox import claude_code  # bases imports this module
         claude_code.install(root, hostdir.claude_code)
     (root / "etc/hostname").write_text(m.name + "\n")
     # sudo resolves its own host name (and stalls or warns when it cannot).
