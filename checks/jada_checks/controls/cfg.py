@@ -379,7 +379,7 @@ def _default_mode(chain: list[Layer]) -> tuple[str | None, str | None]:
     rationale=f"""
 bypassPermissions runs every tool without asking; it is meant for isolated containers and
 VMs ({DOC_PERMS}). It is requested by --dangerously-skip-permissions or --permission-mode
-bypassPermissions (in ExecStart or in a running claude process's argv) or by
+bypassPermissions (in ExecStart or in a running Claude Code process's argv) or by
 permissions.defaultMode = "bypassPermissions" in the highest-precedence settings file that
 sets it; permissions.disableBypassPermissionsMode = "disable" in managed settings forbids
 it ({DOC_SETTINGS}). Policy info reports, forbid fails when in force, require fails when
@@ -417,7 +417,7 @@ def permission_bypass(ctx: CheckContext) -> Outcome:
     running = [p.pid for p in procs.claude
                if p.skip_permissions or p.permission_mode == "bypassPermissions"]
     if running:
-        requested.append(f"{len(running)} running claude process(es) with "
+        requested.append(f"{len(running)} running Claude Code process(es) with "
                          "--dangerously-skip-permissions or --permission-mode "
                          "bypassPermissions")
     disabled = next((la.title for la in chain if la.scope == "managed"
