@@ -10,6 +10,7 @@ import pytest
 from jada_checks.controls.cfg_inputs import Facts, config_inputs, process_inputs
 from jada_checks.model_resolution import judge_all, resolve
 from jada_checks.parsers.cfg_facts import (
+    AgentDir,
     Arg,
     ClaudeProcess,
     EnvAssignment,
@@ -45,9 +46,23 @@ def facts(files: list[FileFact], *, home: str = "/home/jada", workdir: str = "/s
           roots: dict[str, GitRoot] | None = None, procs: list[ClaudeProcess] = ()) -> Facts:
     roots = roots if roots is not None else {workdir: GitRoot(workdir, "", "none")}
     fs = FilesFact(home, home, workdir, dynamic, dict(roots),
-                   [ff("/etc/claude-code/managed-settings.json", None, "managed")] + files)
+                   [ff("/etc/claude-code/managed-settings.json", None, "managed")] + files,
+                   no_agents(files, [workdir, *[p.cwd for p in procs]]))
     return Facts(fs, EnvFact(list(env)), ExecFact(list(args), list(wrappers)), user,
                  ProcsFact(len(procs), list(procs), dict(roots)) if procs else None)
+
+
+def no_agents(files: list[FileFact], starts: list[str]) -> dict[str, AgentDir]:
+    """Every subagent directory the probes would report, gathered and missing."""
+    dirs = {"/etc/claude-code/.claude/agents"}
+    dirs |= {f"{f.path.rsplit('/', 1)[0]}/agents" for f in files}
+    for start in starts:
+        d = start.rstrip("/")
+        while d:
+            dirs.add(f"{d}/.claude/agents")
+            d = d.rsplit("/", 1)[0]
+        dirs.add("/.claude/agents")
+    return {d: AgentDir("x", d, "missing") for d in dirs}
 
 
 def model(f: Facts) -> tuple[str | None, str]:
@@ -151,7 +166,9 @@ def test_an_ungathered_file_is_an_error():
     f = facts([*project("/srv/jada")],
               env=[EnvAssignment("HOME", "/srv/h", "unit Environment=")])
     res = resolve(config_inputs(f).inputs)
-    assert res.unresolved == ["/srv/h/.claude/settings.json was not gathered on the target"]
+    assert res.unresolved == ["/srv/h/.claude/settings.json was not gathered on the target",
+                              "the subagent directory /srv/h/.claude/agents was not gathered "
+                              "on the target"]
 
 
 # -- project settings below a git root -------------------------------------------------
