@@ -88,9 +88,8 @@ DOC_RULES = {
     # item 6: a managed model is a default, not a lock: ANTHROPIC_MODEL beats it
     "cfg-managed-default": ("pass", [
         "effective model 'claude-sonnet-4-6' from unit Environment= ANTHROPIC_MODEL: ",
-        "overrides user settings /home/jada/.claude/settings.json (/model) = "
-        "'claude-sonnet-4-6'; managed settings /etc/claude-code/managed-settings.json (/model)"
-        " = 'claude-opus-4-6'"]),
+        "overrides managed settings /etc/claude-code/managed-settings.json (/model) = "
+        f"'claude-opus-4-6'; user settings {USER} (/model) = 'claude-sonnet-4-6'"]),
     # item 7: a managed drop-in that is not JSON contributes nothing
     "cfg-managed-broken": ("pass", [
         f"effective model 'claude-sonnet-4-6' from user settings {USER} (/model)",
