@@ -1,4 +1,4 @@
-"""jada_checks.controls.cfg_inputs: from gathered facts to the files and environment Claude
+"""jada_checks.facts.cfg_inputs: from gathered facts to the files and environment Claude
 Code reads, for the unit's configuration and for each running process (pure, no host)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from jada_checks.controls.cfg_inputs import Facts, config_inputs, process_inputs
+from jada_checks.facts.cfg_inputs import Facts, config_inputs, process_inputs
 from jada_checks.model_resolution import judge_all, resolve
 from jada_checks.parsers.cfg_facts import (
     AgentDir,

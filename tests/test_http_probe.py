@@ -23,8 +23,8 @@ import pytest
 
 import jada_checks
 from jada_checks.controls import catalogue
-from jada_checks.controls.http_facts import HttpFacts
 from jada_checks.facts.http import Knock, Probe, knock, probe, probe_target
+from jada_checks.facts.http_facts import HttpFacts
 from jada_checks.inputs import fill_defaults, load_schema
 from jada_checks.model import REGISTRY, CheckError, Outcome
 from jada_checks.sandbox import tls

@@ -15,8 +15,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from jada_checks.aws.lightsail import metric_value
-from jada_checks.controls.host_facts import SYSCTL_MAX, sysctl_int
 from jada_checks.facts.host import split_sections
+from jada_checks.facts.host_facts import SYSCTL_MAX, sysctl_int
 from jada_checks.model import CheckError
 from jada_checks.parsers.cfg_facts import FactError, parse_procs
 from jada_checks.parsers.cgroup import parse_cgroup_tree

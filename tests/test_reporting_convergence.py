@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from jada_checks.model import errored, failed, passed
-from jada_checks.reporting.convergence import converge
-from jada_checks.reporting.duration import parse_duration
+from jada_checks.run.convergence import converge
+from jada_checks.run.duration import parse_duration
 
 
 class FakeTime:

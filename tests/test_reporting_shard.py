@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jada_checks.reporting.shard import ShardError, parse_shard, selected, shard_targets
+from jada_checks.run.shard import ShardError, parse_shard, selected, shard_targets
 
 
 @pytest.mark.parametrize("text", ["0/2", "3/2", "1/0", "a/b", "1", "-1/2", ""])

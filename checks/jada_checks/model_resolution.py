@@ -224,7 +224,8 @@ def layer_data(layer: Layer) -> dict[str, Any] | None:
 
 def _settings_sources(layers: list[Layer]) -> tuple[list[Source], list[Source]]:
     """Every settings ``model`` and ``env.ANTHROPIC_MODEL``, highest precedence first."""
-    models, envs = [], []
+    models: list[Source] = []
+    envs: list[Source] = []
     for layer in layers:
         data = layer_data(layer)
         for keys, out, kind, ptr in (

@@ -1,6 +1,6 @@
 """JADA-CFG: the Claude Code configuration the agents really run with.
 
-Facts come from four probes (``jada_checks.controls.cfg_probes``); the model is resolved by
+Facts come from four probes (``jada_checks.facts.cfg_probes``); the model is resolved by
 ``jada_checks.model_resolution``. Messages name files, JSON pointers, model names and the
 source that won, never a value from ``env``, ``apiKeyHelper`` or hooks.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from jada_checks.context import CheckContext
-from jada_checks.controls import cfg_probes
-from jada_checks.controls.cfg_inputs import Facts, config_inputs, process_inputs
+from jada_checks.facts import cfg_probes
+from jada_checks.facts.cfg_inputs import Facts, config_inputs, process_inputs
 from jada_checks.model import CheckError, Outcome, control, errored, failed, passed, skipped
 from jada_checks.model_resolution import (
     DOC_CLI,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jada_checks.context import CheckContext
-from jada_checks.controls import host_facts as hf
+from jada_checks.facts import host_facts as hf
 from jada_checks.facts.probes import probe, unit_properties
 from jada_checks.model import CheckError, Outcome, control, failed, passed
 from jada_checks.parsers.nr_open import BootNrOpen, nr_open_at_boot
@@ -202,7 +202,7 @@ def fd_system(ctx: CheckContext) -> Outcome:
     for s in cfg.unit + cfg.manager:
         if not s.valid:  # systemd ignores it too (config_parse_rlimit)
             continue
-        for v in sorted({s.soft, s.hard} - {None, RLIM_INFINITY}):  # type: ignore[type-var]
+        for v in sorted({x for x in (s.soft, s.hard) if x is not None} - {RLIM_INFINITY}):
             checked.append((s.text, v, s.where))
     hard = props.get("LimitNOFILE")
     hard_n = None if hard is None else parse_rlimit(hard)

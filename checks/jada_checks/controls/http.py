@@ -1,7 +1,7 @@
 """JADA-HTTP: the orchestrator's service ports, checked from the runner as clients see them.
 
 Everything else looks from inside (SSH) or at Lightsail's record; these controls ask the
-port itself (facts: ``controls/http_facts.py``, probes: ``facts/http.py``). HTTP-01 is
+port itself (facts: ``facts/http_facts.py``, probes: ``facts/http.py``). HTTP-01 is
 availability (connect, TLS session, status, time), HTTP-02 the certificate (chain, name,
 expiry), HTTP-03 whether the Lightsail firewall and the unit's listeners agree.
 Outcomes, sources and the fail/error line: docs/http.md.

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from jada_checks.context import CheckContext
-from jada_checks.controls import host_facts as hf
 from jada_checks.controls.fd import boot_nr_open, nr_open
+from jada_checks.facts import host_facts as hf
 from jada_checks.facts.probes import probe, unit_properties
 from jada_checks.model import CheckError, Outcome, control, failed, passed
 from jada_checks.parsers.limits import (
@@ -109,7 +109,8 @@ def session_limits(ctx: CheckContext) -> Outcome:
                         f"session {show_rlimit(session[0])}:{show_rlimit(session[1])}")
         for i, side_name in enumerate(("soft", "hard")):
             side = getattr(limit, side_name)
-            effective = conf[i] if conf[i] is not None else session[i]
+            configured = conf[i]
+            effective: int = configured if configured is not None else session[i]
             origin = (f"{side.entry.where}" if side.entry else
                       "no limits.conf/limits.d entry: inherited default")
             if effective < want[item]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from jada_checks.context import CheckContext
-from jada_checks.controls import host_facts as hf
+from jada_checks.facts import host_facts as hf
 from jada_checks.facts.probes import probe
 from jada_checks.model import CheckError, Outcome, control, failed, passed, skipped
 from jada_checks.parsers.ss import Listener, parse_listeners

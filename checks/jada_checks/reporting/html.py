@@ -209,7 +209,8 @@ def _summary(targets: list[tuple[str, list[dict[str, Any]]]], doc: dict[str, Any
 def _section(target: str, recs: list[dict[str, Any]]) -> str:
     groups = blocked_groups(recs)
     rest = [r for r in recs if not any(r in g for g in groups.values())]
-    rows, first = [], f"{anchor(target)}-first"
+    rows: list[str] = []
+    first = f"{anchor(target)}-first"
     for why, group in groups.items():
         rows.append(_blocked_row(why, group, first or f"{anchor(target)}-{len(rows)}"))
         first = ""

@@ -13,8 +13,8 @@ from collections.abc import Callable
 import pytest
 
 from jada_checks.model import Outcome
+from jada_checks.stash import DEADLINE_KEY
 
-DEADLINE_KEY = pytest.StashKey[float]()
 FIRST_DELAY = 1.0
 MAX_DELAY = 5.0
 

@@ -15,6 +15,7 @@ import resource
 import sys
 import time
 import traceback
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -26,18 +27,32 @@ from jada_checks.context import CheckContext, FactStore
 from jada_checks.controls import catalogue
 from jada_checks.inputs import InputError
 from jada_checks.model import CheckError, Control, Outcome, errored
-from jada_checks.options import ENV_PROFILE, Setting, early_setting, setting
-from jada_checks.plugin import IGNORED_WORKERS_KEY, PROFILE_KEY
+from jada_checks.options import ENV_PROFILE, early_setting, setting
 from jada_checks.profile import Profile, Target, load_profile
-from jada_checks.reporting.convergence import converge, retry_deadline
-from jada_checks.reporting.shard import ShardError, selected
+from jada_checks.run.convergence import converge, retry_deadline
+from jada_checks.run.shard import ShardError, selected
+from jada_checks.setting import Setting
+from jada_checks.stash import (
+    EARLY_KEY,
+    IGNORED_WORKERS_KEY,
+    PROFILE_KEY,
+    SOURCE_KEY,
+    STATS_KEY,
+    STORE_KEY,
+)
 
 T0 = time.monotonic()
-STATS_KEY = pytest.StashKey[list[dict[str, Any]]]()
-STORE_KEY = pytest.StashKey[FactStore]()
-SOURCE_KEY = pytest.StashKey[Setting]()
-EARLY_KEY = pytest.StashKey[tuple[str, Profile, FactStore]]()
 SHOWN_TARGETS = 5
+
+
+def lightsail_checks() -> list[Callable[[CheckContext], Any]]:
+    """The checks of the catalogue's Lightsail controls: the fact store runs them in its
+    prefetch thread, so their calls overlap the SSH round trip."""
+    return [c.check for c in catalogue() if c.side == "lightsail"]
+
+
+def new_store(profile: Profile) -> FactStore:
+    return FactStore(profile, lightsail_checks=lightsail_checks)
 
 
 def start_early(config: pytest.Config, path: str) -> None:
@@ -55,7 +70,7 @@ def start_early(config: pytest.Config, path: str) -> None:
         return
     if profile.discover is not None or narrowed(ns):
         return
-    store = FactStore(profile)
+    store = new_store(profile)
     config.stash[EARLY_KEY] = (path, profile, store)
     # pytest can still stop before configure (a usage error, a conftest that fails to
     # import): then its cleanup stops the logins instead of exit waiting on them.
@@ -101,7 +116,7 @@ def start(config: pytest.Config, source: Setting) -> None:
         profile = expand(profile)
     config.stash[PROFILE_KEY] = profile
     config.stash[SOURCE_KEY] = source
-    config.stash[STORE_KEY] = early[2] if early else FactStore(profile)
+    config.stash[STORE_KEY] = early[2] if early else new_store(profile)
     # Our own test dependency, useless in a profile run, and its terminal summary imports
     # all of hypothesis (about 0.5-1.5 s) at the end of every run.
     config.pluginmanager.set_blocked("hypothesispytest")
@@ -213,7 +228,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if STORE_KEY not in config.stash:
         return
     if hasattr(config, "workerinput"):
-        config.workeroutput["jada_stats"] = worker_stats(config)
+        config.workeroutput["jada_stats"] = worker_stats(config)  # type: ignore[attr-defined]
         return
     path = config.getoption("jada_stats_json", None)
     if path:
@@ -279,7 +294,7 @@ class ControlFailed(Exception):
     """Raised in the call phase for a failing control; reported without a traceback."""
 
 
-class ControlErrored(pytest.fail.Exception):
+class ControlErrored(pytest.fail.Exception):  # type: ignore[name-defined]
     """Raised in the setup phase when a control could not look; pytest reports *error*.
 
     A ``pytest.fail(..., pytrace=False)`` exception: pytest renders a setup error
@@ -415,7 +430,8 @@ def outcome_record(item: ControlItem) -> dict[str, Any]:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Generator[None, Any, None]:
     result = yield
     if not isinstance(item, ControlItem):
         return

@@ -17,16 +17,19 @@ a "filtered" that was not seen.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jada_checks.facts.http import Knock, Probe, probe_target
 from jada_checks.hostnames import is_address, resolve
 from jada_checks.model import CheckError
 
 if TYPE_CHECKING:
-    from jada_checks.context import FactStore
     from jada_checks.profile import Target
+
+# The target's GetInstance answer, asked only when the profile names no address.
+Instance = Callable[[], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -74,14 +77,14 @@ class HttpFacts:
         return None
 
 
-def client_address(store: FactStore, target: Target) -> tuple[str, str]:
+def client_address(instance: Instance, target: Target) -> tuple[str, str]:
     """(address to connect to, the name clients use) for ``target``."""
     profile_host = target.expected_public_ip
     if profile_host is None:
         if target.lightsail is None:
             raise CheckError("no address: the target has neither ssh.host, "
                              "lightsail.public_ip nor a Lightsail instance")
-        ip = store.lightsail_facts(target).instance().get("publicIpAddress")
+        ip = instance().get("publicIpAddress")
         if not isinstance(ip, str) or not ip:
             raise CheckError("no address: the GetInstance answer has no "
                              "instance.publicIpAddress and the profile names none")
@@ -93,8 +96,8 @@ def client_address(store: FactStore, target: Target) -> tuple[str, str]:
     return resolve(profile_host, timeout, what)[0], profile_host
 
 
-def gather_http(store: FactStore, target: Target) -> HttpFacts:
-    address, name = client_address(store, target)
+def gather_http(instance: Instance, target: Target) -> HttpFacts:
+    address, name = client_address(instance, target)
     entries = [dict(e, server_name=e.get("server_name") or name)
                for e in target.expect["http"]]
     reference = int(target.ssh["port"]) if target.ssh else None

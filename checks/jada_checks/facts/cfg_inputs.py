@@ -348,7 +348,8 @@ def process_inputs(f: Facts, p: ClaudeProcess) -> Built:
     user = _layer(f, path, "user", unresolved) if path else None
     if not p.cwd:
         unresolved.append(f"the working directory of {who} is unknown")
-        project, readings = [], []
+        project: list[Layer] = []
+        readings: list[Reading] = []
     else:
         project, readings = project_layers(f, p.cwd, unresolved)
     flag = flag_layer(f, p, unresolved, "", f" of {who}")
