@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from jada_checks.controls.cfg_probes import MANAGED_DIR
+from jada_checks.facts.cfg_probes import MANAGED_DIR
 from jada_checks.model_resolution import (
     DEFAULT_VAR,
     ENV_VAR,
