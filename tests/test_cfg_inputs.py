@@ -250,3 +250,68 @@ def test_a_process_pinning_variable_is_named():
     bad = [j for j in judge_all(res, {**POLICY, "allow_aliases": True}) if not j.verdict.ok]
     assert bad and bad[0].source.label == \
         "ANTHROPIC_DEFAULT_SONNET_MODEL in the environment of pid 123"
+
+
+# -- subagent definitions (issue 21 item 8) ----------------------------------------------
+
+def _b(text: str) -> str:
+    import base64
+    return base64.b64encode(text.encode()).decode()
+
+
+def test_agent_records_carry_only_name_model_and_key_names():
+    from jada_checks.parsers.cfg_facts import parse_procs, yaml_scalar
+    d = "/home/jada/.claude/agents"
+    fm = _b('name: reviewer\ndescription:\nmodel: "x" # c')
+    text = "\n".join([
+        f"T\t{_b(d)}\t{_b(d + '/r.md')}\tok\t{fm}",
+        f"T\t{_b(d)}\t{_b(d + '/doc.md')}\tnofm\t",
+        f"G\tagents.user\t{_b(d)}\tok"])
+    agents = parse_procs(text).agents[d]
+    assert agents.role == "agents.user" and agents.state == "ok"
+    assert agents.files[0].name == "reviewer" and agents.files[0].model == "x"
+    assert agents.files[0].keys == ("name", "description", "model")
+    assert yaml_scalar("'it''s'") == ("it's", "") and yaml_scalar("[a]")[0] is None
+
+
+def agent_facts(dirs: dict[str, list[tuple[str, str]]], state: str = "ok",
+                args: list[Arg] = ()) -> Facts:
+    """A service whose user settings name agent 'reviewer'; ``dirs``: path -> (file, front
+    matter lines)."""
+    from jada_checks.parsers.cfg_facts import _agent_file
+    f = facts([ff("/home/jada/.claude/settings.json", {**SONNET, "agent": "reviewer"}),
+               *project("/srv/jada")], args=args)
+    for path, files in dirs.items():
+        d = AgentDir("x", path, state)
+        for name, fm in files:
+            d.files.append(_agent_file(["T", _b(path), _b(f"{path}/{name}"), "ok", _b(fm)])[1])
+        f.agents[path] = d
+    return f
+
+
+def test_the_project_agent_beats_the_users_and_skipped_files_do_not_count():
+    f = agent_facts({
+        "/home/jada/.claude/agents": [("r.md", "name: reviewer\ndescription:\nmodel: m-user")],
+        "/srv/jada/.claude/agents": [
+            ("a.md", "name: reviewer\nmodel: no-description"),  # skipped: no description
+            ("b.md", "name: my:reviewer\ndescription:\nmodel: colon"),  # skipped
+            ("c.md", "name: reviewer\ndescription:\nmodel: claude-sonnet-4-6")]})
+    res = resolve(config_inputs(f).inputs)
+    assert not res.unresolved and res.model == "claude-sonnet-4-6"
+    assert res.winner is not None and res.winner.label.startswith(
+        "agent 'reviewer' in /srv/jada/.claude/agents/c.md (model)")
+
+
+def test_an_unreadable_agents_directory_is_an_error():
+    f = agent_facts({"/srv/jada/.claude/agents": []}, state="unreadable")
+    res = resolve(config_inputs(f).inputs)
+    assert "the subagent directory /srv/jada/.claude/agents cannot be listed by the checking " \
+        "user; the models of its subagents are unknown" in res.unresolved
+
+
+def test_execstart_agents_json_defines_subagents():
+    spec = json.dumps({"reviewer": {"description": "d", "prompt": "p", "model": "claude-x"}})
+    f = agent_facts({}, args=[Arg("agents-inline", _b(spec), "ok")])
+    res = resolve(config_inputs(f).inputs)
+    assert res.model == "claude-x" and res.winner is not None
+    assert res.winner.label.startswith("agent 'reviewer' in ExecStart --agents (model)")
