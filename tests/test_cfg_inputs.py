@@ -196,6 +196,28 @@ def test_the_git_roots_shared_settings_apply_in_neither_reading():
     assert res.model == "claude-sonnet-4-6" and not res.ambiguities
 
 
+def test_the_start_directorys_local_file_is_still_read_below_the_roots():
+    """settings v2.1.240: Claude Code "still reads a file an earlier version left there
+    alongside the root file; where both set the same key, the root's value applies"."""
+    root, wd = "/srv/repo", "/srv/repo/app"
+    f = facts([ff("/home/jada/.claude/settings.json", HAIKU), *project(wd, local=SONNET),
+               ff(f"{root}/.claude/settings.local.json", {"permissions": {}})],
+              workdir=wd, roots={wd: GitRoot(wd, root, "ok")})
+    res = resolve(config_inputs(f).inputs)
+    assert res.model == "claude-sonnet-4-6" and not res.ambiguities
+    assert res.winner is not None and res.winner.label == \
+        f"local settings {wd}/.claude/settings.local.json (/model)"
+
+
+def test_a_git_root_at_the_home_directory_keeps_the_local_file_in_the_start_directory():
+    home, wd = "/home/jada", "/home/jada/app"
+    f = facts([ff(f"{home}/.claude/settings.json", SONNET), *project(wd),
+               ff(f"{home}/.claude/settings.local.json", HAIKU)], home=home,
+              workdir=wd, roots={wd: GitRoot(wd, home, "ok")})
+    res = resolve(config_inputs(f).inputs)
+    assert res.model == "claude-sonnet-4-6" and not res.ambiguities
+
+
 def test_an_unsearchable_directory_hides_the_git_root():
     f = facts([ff("/home/jada/.claude/settings.json", SONNET), *project("/srv/jada")],
               roots={"/srv/jada": GitRoot("/srv/jada", "", "unknown")})

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from jada_checks.facts.cfg_probes import MANAGED_DIR
 from jada_checks.model_resolution import (
     DEFAULT_VAR,
+    DOC_SETTINGS,
     ENV_VAR,
     REMAP_VARS,
     SUBAGENT_VAR,
@@ -168,9 +169,16 @@ def _layer(f: Facts, path: str, scope: str, unresolved: list[str], name: str = "
     return Layer(scope, fact.settings, fact.readable, name, suffix)
 
 
-def project_layers(f: Facts, start: str, unresolved: list[str]) -> tuple[
+def project_layers(f: Facts, start: str, unresolved: list[str], home: str = "") -> tuple[
         list[Layer], list[Reading]]:
-    """[local, project] of a process started in ``start``, and the other reading."""
+    """The project layers of a process started in ``start``, highest first, and the other
+    reading. Since v2.1.211 Claude Code reads ``.claude/settings.local.json`` at the git
+    root, still reads one an earlier version left in the start directory (the root's wins
+    for a key both set), and reads the shared file from the start directory only; the local
+    file stays in the start directory when the root is the home directory, or the root or
+    its ``.git`` or ``.claude`` is not owned by the user (settings, "Where Claude Code keeps
+    the local file in a git repository", v2.1.240). Ownership is not gathered, so the
+    start-directory reading is judged too."""
     d = start.rstrip("/")
     cwd_local, cwd_project = (f"{d}/.claude/settings.local.json",
                               f"{d}/.claude/settings.json")
@@ -184,18 +192,20 @@ def project_layers(f: Facts, start: str, unresolved: list[str]) -> tuple[
         return [], []
     layers = [la for la in (_layer(f, cwd_local, "local", unresolved),
                             _layer(f, cwd_project, "project", unresolved)) if la]
-    if root.state != "ok" or root.root.rstrip("/") == d:
+    top = root.root.rstrip("/")
+    if root.state != "ok" or top == d or (home and top == home.rstrip("/")):
         return layers, []
-    root_local = f"{root.root.rstrip('/')}/.claude/settings.local.json"
+    root_local = f"{top}/.claude/settings.local.json"
     at_root = _layer(f, root_local, "local", unresolved)
     if at_root is None or len(layers) != 2:
         return layers, []
-    question = (f"{start} is below the git root {root.root}: a maintainer reproduced "
-                f"({ISSUE_ROOT}, v2.1.233) that {root_local} applies there and "
-                f"{cwd_project} too, an earlier report ({ISSUE_CWD}) that both project "
-                f"files resolve against {start} only; undocumented, so both are judged")
-    # The maintainer's reproduction is the newer observation: it is the primary reading.
-    return [at_root, layers[1]], [Reading(question, layers)]
+    question = (f"{start} is below the git root {root.root}: since v2.1.211 Claude Code "
+                f"reads {root_local} there ({DOC_SETTINGS}, \"Where Claude Code keeps the "
+                "local file in a git repository\"; reproduced on v2.1.233 in "
+                f"{ISSUE_ROOT}), but only the files of {start} ({ISSUE_CWD}) when the root, "
+                "its .git or its .claude is not owned by the user, which is not gathered; "
+                "both are judged")
+    return [at_root, *layers], [Reading(question, layers)]
 
 
 def flag_layer(f: Facts, args: Args, unresolved: list[str], prefix: str,
@@ -322,7 +332,8 @@ def config_inputs(f: Facts) -> Built:
     path, note = user_file(env, fallback, f.files.workdir, unresolved,
                            f"the service user {f.user or 'root'}")
     user = _layer(f, path, "user", unresolved) if path else None
-    project, readings = project_layers(f, f.files.workdir or "/", unresolved)
+    home = env["HOME"].value if "HOME" in env else f.files.home
+    project, readings = project_layers(f, f.files.workdir or "/", unresolved, home)
     flag = flag_layer(f, f.exec, unresolved, "ExecStart ", "")
     chain = _chain(f, flag, project, user)
     process_env, extra = _env_sources(env, "{where} {name}")
@@ -351,7 +362,8 @@ def process_inputs(f: Facts, p: ClaudeProcess) -> Built:
         project: list[Layer] = []
         readings: list[Reading] = []
     else:
-        project, readings = project_layers(f, p.cwd, unresolved)
+        project, readings = project_layers(f, p.cwd, unresolved,
+                                           p.env.get("HOME") or p.passwd_home)
     flag = flag_layer(f, p, unresolved, "", f" of {who}")
     sources_label = f"--setting-sources {p.setting_sources!r} of {who}"
     chain = _chain(f, flag, project, user)
