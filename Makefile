@@ -56,7 +56,7 @@ test-fast: install
 test-releases: install
 	@dpkg -s debootstrap >/dev/null 2>&1 || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap; }
-	env -u JADA_PROFILE $(PYTHON) -m pytest tests/test_releases.py -p no:cacheprovider -q -ra \
+	env -u JADA_PROFILE $(PYTHON) -m pytest tests/sandbox/test_releases.py -p no:cacheprovider -q -ra \
 	  -m releases
 
 lint: install

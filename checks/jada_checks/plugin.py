@@ -20,7 +20,6 @@ from jada_checks.stash import IGNORED_WORKERS_KEY
 if TYPE_CHECKING:
     pass
 
-AREAS = ("unit", "fd", "lim", "net", "cfg", "ls", "http")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -106,8 +105,6 @@ def print_catalogue() -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for sev in SEVERITIES:
         config.addinivalue_line("markers", f"severity_{sev}: controls of severity {sev}")
-    for area in AREAS:
-        config.addinivalue_line("markers", f"area_{area}: controls of area JADA-{area.upper()}")
     resolve(config, CORE)
     if not config.option.jada_profile:
         return

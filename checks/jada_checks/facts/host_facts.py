@@ -17,9 +17,10 @@ from jada_checks.facts.host import Section
 from jada_checks.model import CheckError
 from jada_checks.parsers.cgroup import CgroupTree, parse_cgroup_tree
 from jada_checks.parsers.dump import DUMP_FUNCTION, FileDump, parse_dump
+from jada_checks.parsers.nr_open import BootNrOpen, nr_open_at_boot
 from jada_checks.parsers.numbers import INT_MAX, NR_OPEN_MAX, U64_MAX, whole
 from jada_checks.parsers.proc import Pair, ProcFds, parse_fd_table, parse_limits, parse_values
-from jada_checks.parsers.sysctl import SYSCTL_DIRS
+from jada_checks.parsers.sysctl import SYSCTL_DIRS, resolve
 from jada_checks.parsers.systemd import parse_show
 
 NEED_PID = ('[ "${MAINPID:-0}" -gt 0 ] 2>/dev/null || '
@@ -299,3 +300,20 @@ def is_debian_family(facts: dict[str, str]) -> bool:
     """Debian and Ubuntu carry the pam_limits patches this suite models."""
     words = f"{facts.get('os_ID', '')} {facts.get('os_ID_LIKE', '')}".split()
     return "debian" in words or "ubuntu" in words
+
+
+def nr_open(ctx: CheckContext) -> int:
+    """fs.nr_open now (the host's, /proc/sys/fs/nr_open): FD-03 and LIM-02 compare with it."""
+    values, _ = runtime_values(ctx)
+    return sysctl_int(values.get(("host", "fs/nr_open")), "fs/nr_open",
+                      "/proc/sys/fs/nr_open")
+
+
+def boot_nr_open(ctx: CheckContext) -> BootNrOpen:
+    """fs.nr_open after the next boot, from sysctl.d as systemd-sysctl applies it."""
+    listing, contents = sysctl_listing(ctx)
+    res = resolve(listing, contents)
+    if res.unreadable:
+        raise CheckError(f"cannot read {', '.join(res.unreadable)}: fs.nr_open after the next "
+                         "boot is unknown")
+    return nr_open_at_boot(res)

@@ -12,7 +12,7 @@ first screen; Lightsail discovery, drift and waivers follow the results. The tab
 fixed layout with wrapping cells and fits 1366 px without sideways scrolling; fixes are
 ``<pre>`` blocks that never wrap a command (a long line scrolls inside its block) with a
 copy button.
-``tests/test_html_browser.py`` checks both in headless Chromium.
+``tests/reporting/test_html_browser.py`` checks both in headless Chromium.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ import pytest
 import jada_checks
 from jada_checks import remediation
 from jada_checks.context import CheckContext, FactStore
-from jada_checks.controls import catalogue
+from jada_checks.controls import areas, catalogue
 from jada_checks.inputs import InputError
 from jada_checks.model import CheckError, Control, Outcome, errored
 from jada_checks.options import ENV_PROFILE, early_setting, setting
@@ -265,6 +265,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     profile = config.stash.get(PROFILE_KEY, None)
     if profile is None:
         return
+    for area in areas():  # derived from the registry: a new area needs no list entry
+        config.addinivalue_line("markers", f"area_{area}: controls of area JADA-{area.upper()}")
     for target in selected(profile.targets, config.getoption("jada_shard"), lambda t: t.name):
         for c in catalogue():
             if applies(c, target):
@@ -384,7 +386,7 @@ class ControlItem(pytest.Item):
 def fix_facts(item: ControlItem) -> dict[str, str]:
     """The service user, home and settings path from facts already gathered (cached; no
     new round trip), for fixes that name them; empty when they are not known."""
-    if item.control.side != "host" or not remediation.needs_facts(item.control.id):
+    if item.control.side != "host" or not remediation.needs_facts(item.control.fix):
         return {}
     from jada_checks.controls import cfg
 
@@ -402,13 +404,12 @@ def item_fix(item: ControlItem) -> str:
     o = item.outcome
     status, message = (o.status, o.message) if o else ("error", "not evaluated")
     if status not in ("fail", "error"):
-        return remediation.fill(remediation.FIXES.get(item.control.id, ""),
+        return remediation.fill(item.control.fix,
                                 remediation.target_values(item.target)) or \
             item.control.remediation
     facts = {} if status == "error" and remediation.cause(message) else fix_facts(item)
-    return remediation.fix_for(item.control.id, item.control.remediation, item.target,
-                               status, message, facts, o.observed if o else None,
-                               o.expected if o else None)
+    return remediation.fix_for(item.control, item.target, status, message, facts,
+                               o.observed if o else None, o.expected if o else None)
 
 
 def outcome_record(item: ControlItem) -> dict[str, Any]:
