@@ -18,11 +18,12 @@ from jada_checks.model_resolution import (
     DOC_ENV,
     DOC_MODEL,
     DOC_SETTINGS,
+    DOC_SUBAGENTS,
     Judged,
     Layer,
     Resolution,
-    judge_all,
     resolve,
+    verdicts,
 )
 from jada_checks.parsers.cfg_facts import (
     EnvFact,
@@ -96,6 +97,8 @@ def describe(res: Resolution, notes: list[str] | None = None) -> str:
         parts.append("other readings give " + "; ".join(str(s) for s in res.alternatives))
     if res.subagent:
         parts.append("subagents run " + "; ".join(str(s) for s in res.subagent))
+    if res.fallback:
+        parts.append("fallback models " + "; ".join(str(s) for s in res.fallback))
     parts += res.notes + (notes or [])
     return (" — " + " — ".join(parts)) if parts else ""
 
@@ -206,8 +209,17 @@ def _warnings_and_notes(warnings: list[str], notes: list[Problem]) -> str:
     severity="high",
     side="host",
     rationale=f"""
-Resolves the model Claude Code starts with, as documented: --model beats ANTHROPIC_MODEL,
-which beats the settings key "model" ({DOC_MODEL}, "Setting your model"; {DOC_ENV});
+Resolves the model Claude Code starts with, as documented at v2.1.240: --model beats
+ANTHROPIC_MODEL, which beats the settings key "model", a managed one included (a managed
+model is a default, not a lock); a settings env block beats the inherited environment;
+ANTHROPIC_DEFAULT_MODEL applies only when nothing else selects a model ({DOC_MODEL},
+"Setting your model"; {DOC_ENV}, "Precedence"; {DOC_REFERENCE}, "model"). The agent setting
+or --agent runs the main thread on that subagent's model ({DOC_SUBAGENTS}); availableModels
+replaces a blocked model at start-up (enforceAvailableModels: with the list's first entry);
+subagent front-matter models, CLAUDE_CODE_SUBAGENT_MODEL and the fallback chain
+(--fallback-model, fallbackModel) are judged too. A file Claude Code skips (not JSON; a
+value the schema rejects) contributes nothing; an unreadable one makes the answer unknown
+only when its content could change the verdict;
 settings rank managed (/etc/claude-code/managed-settings.json, then
 managed-settings.d/*.json in name order) > --settings FILE-or-JSON > local project > shared
 project > user ({DOC_SETTINGS}, "Settings precedence"; {DOC_MANAGED}); --setting-sources
@@ -237,7 +249,7 @@ def effective_model(ctx: CheckContext) -> Outcome:
     policy = ctx.expect["model"]
     f = facts(ctx)
     built = config_inputs(f)
-    res = resolve(built.inputs)
+    res, verdicts_ = verdicts(built.inputs, policy)
     expected = _policy_text(policy)
     if res.unresolved:
         return errored("cannot resolve the effective model: " + "; ".join(res.unresolved),
@@ -247,8 +259,7 @@ def effective_model(ctx: CheckContext) -> Outcome:
                       "depends on the account type" + describe(res, built.notes),
                       observed="(none)", expected=expected,
                       source="argv, unit environment, settings files")
-    verdicts = judge_all(res, policy)
-    bad = [j for j in verdicts if not j.verdict.ok]
+    bad = [j for j in verdicts_ if not j.verdict.ok]
     drift = ""
     if f.env.main_pid_seen and res.winner.kind == "process-env" \
             and f.env.main_pid_model != res.winner.value:
@@ -258,7 +269,7 @@ def effective_model(ctx: CheckContext) -> Outcome:
     if bad:
         return failed(f"{head}: {_reasons(bad)}{tail}", observed=res.model,
                       expected=expected, source=res.winner.label)
-    return passed(f"{head}: {verdicts[0].describe()}{tail}",
+    return passed(f"{head}: {verdicts_[0].describe()}{tail}",
                   observed=res.model, expected=expected, source=res.winner.label)
 
 
@@ -307,7 +318,7 @@ def running_model(ctx: CheckContext) -> Outcome:
             continue
         built = process_inputs(f, p)
         notes = [n for n in built.notes if built.user_file != base.user_file]
-        res = resolve(built.inputs)
+        res, judged = verdicts(built.inputs, policy)
         if res.unresolved:
             unresolved.append(f"pid {p.pid}: " + "; ".join(res.unresolved))
             continue
@@ -316,7 +327,7 @@ def running_model(ctx: CheckContext) -> Outcome:
                             + describe(res, notes))
             continue
         seen.append(res.model)
-        bad = [j for j in judge_all(res, policy) if not j.verdict.ok]
+        bad = [j for j in judged if not j.verdict.ok]
         if bad:
             extra = f" — ambiguous: {' / '.join(res.ambiguities)}" if res.ambiguities else ""
             problems.append(f"pid {p.pid} runs {res.model!r} from {res.winner.label}: "

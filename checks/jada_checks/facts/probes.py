@@ -67,7 +67,7 @@ S() {
   printf '%s%s %s\n' '@@JADA-END ' "$1" "$rc"
 }
 JADA_READ=/usr/local/libexec/jada-checks-read
-JADA_READ_VERSION=2
+JADA_READ_VERSION=3
 JADA_SUDO_REFUSED=
 JADA_SUDO_VERSION=
 jada_sudo_reason() {  # sudo's own words, one line: what it printed, minus the marker
