@@ -15,6 +15,7 @@ import binascii
 from jada_checks.context import CheckContext
 from jada_checks.facts.host import Section
 from jada_checks.model import CheckError
+from jada_checks.parsers.boot_sysctl import BootFacts, parse_boot_facts
 from jada_checks.parsers.cgroup import CgroupTree, parse_cgroup_tree
 from jada_checks.parsers.dump import DUMP_FUNCTION, FileDump, parse_dump
 from jada_checks.parsers.numbers import INT_MAX, NR_OPEN_MAX, U64_MAX, whole
@@ -144,6 +145,18 @@ true
 
 UPTIME = "cat /proc/uptime"
 
+# What a boot starts from (parsers/boot_sysctl.py): the kernel release, the sysctl.* words
+# of its command line (nothing else of it leaves the target), whether this is a container
+# (the command line then is the machine's, and its net.* options never reach this network
+# namespace) and the TCP hash size behind tcp_max_syn_backlog's default. All world-readable.
+BOOT_FACTS = r"""
+echo "release $(cat /proc/sys/kernel/osrelease 2>/dev/null)"
+echo "cmdline $(awk '{for (i = 1; i <= NF && $i != "--"; i++) if ($i ~ /^sysctl[.\/]/) \
+  printf "%s ", $i}' /proc/cmdline 2>/dev/null | head -c 4096)"
+echo "container $(systemd-detect-virt --container 2>/dev/null || echo none)"
+echo "ehash $(cat /proc/sys/net/ipv4/tcp_ehash_entries 2>/dev/null)"
+""".strip()
+
 # The largest value the kernel holds for the /proc/sys integers the controls read: C int
 # for the listen-queue sysctls (proc_dointvec), sysctl_nr_open_max for fs.nr_open.
 SYSCTL_MAX = {"fs/nr_open": NR_OPEN_MAX, "net/core/somaxconn": INT_MAX,
@@ -229,6 +242,11 @@ def sysctl_int(raw: str | None, key: str, where: str) -> int:
     if raw is None:
         raise CheckError(f"{name} could not be read from {where}")
     return whole(raw, f"{name} ({where})", high=SYSCTL_MAX.get(key, U64_MAX))
+
+
+def boot_facts(ctx: CheckContext) -> BootFacts:
+    """Kernel release, command line, container and TCP hash size (hc_boot_facts)."""
+    return parse_boot_facts(section(ctx, "hc_boot_facts").out)
 
 
 def sysctl_listing(ctx: CheckContext) -> tuple[list[tuple[str, list[str]]],

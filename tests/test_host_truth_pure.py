@@ -1,0 +1,202 @@
+"""Host controls judge only what applies (issue 21, items 9 and 10), as pure functions of
+facts: an overridden configuration line is not a finding, and a runtime value a boot gives
+anyway (kernel default, kernel command line) is not lost on reboot. fs.* and kernel.*
+sysctls are the machine's own, so these cases are shown here, never on a sandbox host."""
+
+from __future__ import annotations
+
+from jada_checks.parsers.boot_sysctl import (
+    BootFacts,
+    before_sysctl_d,
+    cmdline_sysctls,
+    kernel_default,
+    parse_boot_facts,
+)
+from jada_checks.parsers.limits import entries, shadowed_by
+from tests.test_host_controls_pure import GOOD, b64, ctx, dump, evaluate
+
+UNIT = "/etc/systemd/system/jada-agent.service"
+DROP = "/etc/systemd/system/jada-agent.service.d"
+
+
+def nofile_lines(*lines: str) -> str:
+    return GOOD["hc_nofile_lines"] + "".join(line + "\n" for line in lines)
+
+
+# -- item 9: overridden lines -------------------------------------------------------------
+
+def test_fd03_a_unit_line_a_later_drop_in_overrides_is_not_judged() -> None:
+    lines = nofile_lines(f"FILE unit {DROP}/50-old.conf",
+                         f"LINE unit {DROP}/50-old.conf 3:LimitNOFILE=16384:2000000",
+                         f"FILE unit {DROP}/80-fix.conf",
+                         f"LINE unit {DROP}/80-fix.conf 3:LimitNOFILE=16384")
+    out = evaluate("JADA-FD-03", ctx({"hc_nofile_lines": lines}))
+    assert out.status == "pass", out
+    assert "overridden, so not judged: " in out.message
+    assert (f"LimitNOFILE=16384:2000000 at {DROP}/50-old.conf:3 (replaced by "
+            f"{DROP}/80-fix.conf:3)") in out.message
+    # the same line last: it applies, and fails
+    last = nofile_lines(f"LINE unit {DROP}/80-fix.conf 3:LimitNOFILE=16384",
+                        f"LINE unit {DROP}/90-new.conf 3:LimitNOFILE=16384:2000000")
+    out = evaluate("JADA-FD-03", ctx({"hc_nofile_lines": last}))
+    assert out.status == "fail", out
+    assert f"{DROP}/90-new.conf:3: 2000000 is above fs.nr_open 1048576" in out.message
+
+
+def test_fd03_a_manager_line_a_system_conf_d_drop_in_overrides_is_not_judged() -> None:
+    lines = nofile_lines("FILE manager /etc/systemd/system.conf",
+                         "LINE manager /etc/systemd/system.conf 60:DefaultLimitNOFILE=1024:2000000",
+                         "FILE manager /etc/systemd/system.conf.d/90-nofile.conf",
+                         "LINE manager /etc/systemd/system.conf.d/90-nofile.conf "
+                         "2:DefaultLimitNOFILE=1024:524288")
+    out = evaluate("JADA-FD-03", ctx({"hc_nofile_lines": lines}))
+    assert out.status == "pass", out
+    assert ("DefaultLimitNOFILE=1024:2000000 at /etc/systemd/system.conf:60 (replaced by "
+            "/etc/systemd/system.conf.d/90-nofile.conf:2)") in out.message
+
+
+def test_fd03_an_invalid_later_line_overrides_nothing() -> None:
+    """systemd ignores an unparseable LimitNOFILE= (config_parse_rlimit): the earlier
+    line still applies."""
+    lines = nofile_lines(f"LINE unit {DROP}/50-old.conf 3:LimitNOFILE=16384:2000000",
+                         f"LINE unit {DROP}/80-bad.conf 3:LimitNOFILE=lots")
+    out = evaluate("JADA-FD-03", ctx({"hc_nofile_lines": lines}))
+    assert out.status == "fail" and f"{DROP}/50-old.conf:3: 2000000" in out.message, out
+
+
+def limits(*files: tuple[str, str]) -> str:
+    return GOOD["hc_limits_files"] + "".join(dump(p, t) for p, t in files)
+
+
+def test_lim02_an_entry_a_later_entry_of_the_same_domain_replaces_is_not_judged() -> None:
+    facts = limits(("/etc/security/limits.d/50-old.conf", "# old\n@ops - nofile 2000000\n"),
+                   ("/etc/security/limits.d/70-fix.conf", "@ops - nofile 65536\n"))
+    out = evaluate("JADA-LIM-02", ctx({"hc_limits_files": facts}))
+    assert out.status == "pass", out
+    assert ("not applied, so not judged: /etc/security/limits.d/50-old.conf:2 '@ops - nofile "
+            "2000000' (replaced by /etc/security/limits.d/70-fix.conf:1 '@ops - nofile 65536')"
+            ) in out.message
+
+
+def test_lim02_a_later_entry_replaces_only_the_sides_it_sets_for_the_same_users() -> None:
+    # only the soft side is replaced: the hard 2000000 still applies
+    soft = limits(("/etc/security/limits.d/50-old.conf", "@ops - nofile 2000000\n"),
+                  ("/etc/security/limits.d/70-fix.conf", "@ops soft nofile 65536\n"))
+    out = evaluate("JADA-LIM-02", ctx({"hc_limits_files": soft}))
+    assert out.status == "fail" and "50-old.conf:1" in out.message, out
+    # '*' does not replace an @group entry for the group's members (lower priority)
+    star = limits(("/etc/security/limits.d/50-old.conf", "@ops - nofile 2000000\n"),
+                  ("/etc/security/limits.d/70-fix.conf", "* - nofile 65536\n"))
+    assert evaluate("JADA-LIM-02", ctx({"hc_limits_files": star})).status == "fail"
+    # a later value pam_limits rejects replaces nothing
+    bad = limits(("/etc/security/limits.d/50-old.conf", "@ops - nofile 2000000\n"),
+                 ("/etc/security/limits.d/70-fix.conf", "@ops - nofile lots\n"))
+    assert evaluate("JADA-LIM-02", ctx({"hc_limits_files": bad})).status == "fail"
+    # soft and hard replaced by two later lines
+    both = limits(("/etc/security/limits.conf", "@ops - nofile 2000000\n"),
+                  ("/etc/security/limits.d/70-a.conf", "@ops hard nofile 65536\n"),
+                  ("/etc/security/limits.d/71-b.conf", "@ops soft nofile 4096\n"))
+    files = {"/etc/security/limits.conf": b"@ops - nofile 2000000\n",
+             "/etc/security/limits.d/70-a.conf": b"@ops hard nofile 65536\n",
+             "/etc/security/limits.d/71-b.conf": b"@ops soft nofile 4096\n"}
+    every = entries(files)
+    assert [e.where for e in shadowed_by(every, every[0])] == [
+        "/etc/security/limits.d/70-a.conf:1", "/etc/security/limits.d/71-b.conf:1"]
+    del both
+
+
+# -- item 10: what a boot gives ------------------------------------------------------------
+
+ONLY_SYN = (f"D {b64('/etc/sysctl.d')}\n"
+            + dump("/etc/sysctl.d/60-jada.conf", "net.ipv4.tcp_max_syn_backlog = 8192\n")
+            + f"D {b64('/usr/lib/sysctl.d')}\n")
+NOTHING = f"D {b64('/etc/sysctl.d')}\nD {b64('/usr/lib/sysctl.d')}\n"
+
+
+def runtime(somaxconn: int = 8192, syn: int = 8192, nr_open: int = 1048576) -> str:
+    return (GOOD["hc_sysctl_runtime"]
+            .replace("somaxconn 8192", f"somaxconn {somaxconn}")
+            .replace("tcp_max_syn_backlog 8192", f"tcp_max_syn_backlog {syn}")
+            .replace("fs/nr_open 1048576", f"fs/nr_open {nr_open}"))
+
+
+def boot(release: str = "6.1.0-28-amd64", cmdline: str = "", container: str = "none",
+         ehash: str = "262144") -> str:
+    return f"release {release}\ncmdline {cmdline}\ncontainer {container}\nehash {ehash}\n"
+
+
+def test_net02_the_kernel_default_is_what_a_boot_gives() -> None:
+    out = evaluate("JADA-NET-02", ctx({"hc_sysctl_files": ONLY_SYN,
+                                      "hc_sysctl_runtime": runtime(somaxconn=4096)}))
+    assert out.status == "pass", out
+    assert ("net.core.somaxconn: runtime 4096, boot 4096 (not in sysctl.d: kernel default "
+            "SOMAXCONN since Linux 5.4") in out.message
+    out = evaluate("JADA-NET-02", ctx({"hc_sysctl_files": ONLY_SYN,
+                                      "hc_sysctl_runtime": runtime(somaxconn=16384)}))
+    assert out.status == "fail", out
+    assert ("net.core.somaxconn is 16384 at runtime but not set in any sysctl.d file: lost on "
+            "reboot, which gives 4096 (kernel default SOMAXCONN since Linux 5.4") in out.message
+    # before 5.4 the default was 128
+    out = evaluate("JADA-NET-02", ctx({"hc_sysctl_files": ONLY_SYN,
+                                      "hc_sysctl_runtime": runtime(somaxconn=4096),
+                                      "hc_boot_facts": boot(release="4.19.0-26-amd64")}))
+    assert out.status == "fail" and "which gives 128 (kernel default SOMAXCONN before" \
+        in out.message, out
+
+
+def test_net02_syn_backlog_default_follows_the_tcp_hash_size() -> None:
+    facts = {"hc_sysctl_files": NOTHING,
+             "hc_sysctl_runtime": runtime(somaxconn=4096, syn=2048),
+             "hc_boot_facts": boot(ehash="-262144")}  # a namespace sharing the init table
+    out = evaluate("JADA-NET-02", ctx(facts))
+    assert out.status == "pass", out
+    assert "kernel default max(128, 262144 TCP ehash buckets / 128)" in out.message
+    out = evaluate("JADA-NET-02", ctx(dict(facts, hc_boot_facts=boot(ehash=""))))
+    assert out.status == "error", out
+    assert "tcp_ehash_entries (Linux 6.1+) unreadable" in out.message
+
+
+def test_net02_a_kernel_command_line_sysctl_is_what_a_boot_gives() -> None:
+    facts = {"hc_sysctl_files": ONLY_SYN, "hc_sysctl_runtime": runtime(somaxconn=16384),
+             "hc_boot_facts": boot(cmdline="sysctl.net.core.somaxconn=16384 ")}
+    out = evaluate("JADA-NET-02", ctx(facts))
+    assert out.status == "pass", out
+    assert ("boot 16384 (not in sysctl.d: kernel command line sysctl.net.core.somaxconn=16384 "
+            "(/proc/cmdline; Linux 5.8+ applies it before init))") in out.message
+    # in a container the command line is the machine's: it never reaches this netns
+    out = evaluate("JADA-NET-02", ctx(dict(facts, hc_boot_facts=boot(
+        cmdline="sysctl.net.core.somaxconn=16384 ", container="systemd-nspawn"))))
+    assert out.status == "fail", out
+    # before 5.8 the kernel did not read sysctl.* options
+    out = evaluate("JADA-NET-02", ctx(dict(facts, hc_boot_facts=boot(
+        release="5.4.0-1-amd64", cmdline="sysctl.net.core.somaxconn=16384 "))))
+    assert out.status == "fail", out
+
+
+def test_fd03_lim02_a_kernel_command_line_fs_nr_open_is_the_boot_value() -> None:
+    lines = nofile_lines(f"LINE unit {DROP}/70-x.conf 4:LimitNOFILE=16384:1500000")
+    base = {"hc_nofile_lines": lines, "hc_sysctl_runtime": runtime(nr_open=2097152)}
+    out = evaluate("JADA-FD-03", ctx(base))
+    assert out.status == "fail" and "1048576 (kernel default, fs/file.c: no sysctl.d" \
+        in out.message, out
+    out = evaluate("JADA-FD-03", ctx(dict(base, hc_boot_facts=boot(
+        cmdline="sysctl.fs.nr_open=2097152 "))))
+    assert out.status == "pass", out
+    assert ("2097152 (kernel command line sysctl.fs.nr_open=2097152 (/proc/cmdline, applied "
+            "before init since Linux 5.8): no sysctl.d file sets fs.nr_open)") in out.message
+    facts = {"hc_limits_files": limits(("/etc/security/limits.d/70-x.conf",
+                                        "root hard nofile 1500000\n")),
+             "hc_sysctl_runtime": runtime(nr_open=2097152),
+             "hc_boot_facts": boot(cmdline="sysctl/fs/nr_open=2097152 ")}
+    assert evaluate("JADA-LIM-02", ctx(facts)).status == "pass"
+
+
+def test_boot_sysctl_parsers() -> None:
+    assert cmdline_sysctls('quiet sysctl.net.core.somaxconn=1 sysctl.net/core/somaxconn=2 '
+                           '-- sysctl.fs.nr_open=3') == {"net/core/somaxconn": "2"}
+    facts = parse_boot_facts(boot(ehash="-1024"))
+    assert facts.ehash_entries == 1024 and facts.kernel() == (6, 1)
+    assert kernel_default("net.ipv4.tcp_max_syn_backlog", facts).value == 128
+    assert kernel_default("kernel.pid_max", facts).value is None
+    assert before_sysctl_d("fs.nr_open", BootFacts(release="6.1")).value == 1048576
+    assert parse_boot_facts("garbage\n").kernel() is None
