@@ -68,6 +68,8 @@ GOOD = {
     "hc_journal": "now 1700000000\naccess full\nlast 1699999990.1\n",
     "hc_analyze": "-> Overall exposure level for jada-agent.service: 9.2 UNSAFE :-{\n",
     "hc_listen": 'LISTEN 0 8192 0.0.0.0:7070 0.0.0.0:* users:(("python3",pid=35,fd=3))\n',
+    "hc_unit_uids": ("U 35 990 990 jada python3\nU 35 990 990 jada python3\n"
+                     "U 40 990 990 jada claude\n"),
     "hc_boot_facts": "release 6.1.0-28-amd64\ncmdline \ncontainer none\nehash 262144\n",
 }
 

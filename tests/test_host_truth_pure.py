@@ -200,3 +200,30 @@ def test_boot_sysctl_parsers() -> None:
     assert kernel_default("kernel.pid_max", facts).value is None
     assert before_sysctl_d("fs.nr_open", BootFacts(release="6.1")).value == 1048576
     assert parse_boot_facts("garbage\n").kernel() is None
+
+
+# -- item 12: the user the processes really run as ----------------------------------------
+
+NO_USER = GOOD["unit_show"].replace("User=jada\n", "User=\n")
+
+
+def test_unit03_a_privilege_drop_in_exec_start_is_not_root() -> None:
+    out = evaluate("JADA-UNIT-03", ctx({"unit_show": NO_USER}))
+    assert out.status == "pass", out
+    assert ("runs as jada (uid 990): no User= in the unit, so systemd starts it as root, but "
+            "ExecStart= drops privileges; MainPID 35 and 1 other process(es)") in out.message
+    root = {"unit_show": NO_USER, "hc_main_status": "Uid:\t0\t0\t0\t0\n",
+            "hc_unit_uids": "U 35 0 0 root python3\n"}
+    out = evaluate("JADA-UNIT-03", ctx(root))
+    assert out.status == "fail", out
+    assert ("no User= in the unit and no privilege drop in ExecStart=: MainPID 35 runs with "
+            "uid 0/euid 0 (root)") in out.message
+
+
+def test_unit03_a_root_process_of_the_unit_fails_even_with_user() -> None:
+    kids = GOOD["hc_unit_uids"] + "U 41 0 0 root sudo\n"
+    out = evaluate("JADA-UNIT-03", ctx({"hc_unit_uids": kids}))
+    assert out.status == "fail", out
+    assert "processes of the unit run as root: pid 41 (sudo) uid 0/euid 0" in out.message
+    bad = evaluate("JADA-UNIT-03", ctx({"hc_unit_uids": "U x 0 0 root a\n"}))
+    assert bad.status == "error" and "'U <pid> <uid> <euid> <name> <comm>'" in bad.message

@@ -72,7 +72,18 @@ def procs_fact(ctx: CheckContext) -> ProcsFact:
 
 
 def unit_user(ctx: CheckContext) -> str:
-    """The unit's User= ("" when none: the service runs as root)."""
+    """The user the service's processes run as: User=, else (no User=, no DynamicUser=) the
+    real user of its main process when that is not root, as the prelude resolved it
+    (section svc_user); "" when none: root. A privilege drop inside ExecStart= (setpriv,
+    runuser, su, the program itself) therefore counts."""
+    try:
+        sec = ctx.host.section("svc_user").require_ok()
+    except CheckError:  # an answer without it (an older fact script): User= alone
+        sec = None
+    for line in sec.out.splitlines() if sec else ():
+        key, _, value = line.partition(" ")
+        if key == "user":
+            return value.strip()
     return parse_show(ctx.host.section("unit_show").require_ok().out).get("User") or ""
 
 

@@ -69,6 +69,28 @@ for p in $pids; do
 done
 """.strip()
 
+# Who each process of the unit really runs as: real and effective uid from
+# /proc/<pid>/status (world-readable), for every process of the unit's cgroup subtree (or
+# MainPID's descendants without one). JADA-UNIT-03 judges these, not User= alone.
+UNIT_UIDS = NEED_PID + "\n" + r"""
+cg=$(systemctl show -p ControlGroup --value -- "$UNIT" 2>/dev/null)
+if [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; then base=/sys/fs/cgroup
+else base=/sys/fs/cgroup/systemd; fi
+if [ -n "$cg" ] && [ -d "$base$cg" ]; then
+  pids=$(find "$base$cg" -name cgroup.procs -exec cat {} + 2>/dev/null)
+else
+  pids=$(ps -e -o pid=,ppid= | awk -v r="$MAINPID" '{p[$1]=$2} END{k[r]=1; n=1;
+    while(n){n=0; for(i in p) if(!(i in k) && (p[i] in k)){k[i]=1; n=1}} for(i in k) print i}')
+fi
+for p in $MAINPID $pids; do
+  u=$(awk '/^Uid:/ {print $2, $3; exit}' "/proc/$p/status" 2>/dev/null) || continue
+  [ -n "$u" ] || continue
+  comm=$(tr -d '\n' < "/proc/$p/comm" 2>/dev/null | tr -c '[:print:]' '?')
+  name=$(getent passwd "${u%% *}" | cut -d: -f1)
+  echo "U $p $u ${name:--} ${comm:-?}"
+done
+""".strip()
+
 # Runtime sysctls: ours (the SSH session's netns) and, if different, the service's netns.
 SYSCTL_RUNTIME = r"""
 v() {
