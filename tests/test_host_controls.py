@@ -60,6 +60,32 @@ FAULTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "fd-03-boot-nr-open": ("JADA-FD-03", (
         "jada-agent.service.d/70-fault.conf:4: 800000 fits the runtime fs.nr_open "
         f"{MACHINE_NR_OPEN}", f"after the next boot, {BOOT_NR_OPEN}")),
+    # issue 21 item 11: "enabled" only through an Alias= link; started by hand after boot
+    "unit-01-alias-only": ("JADA-UNIT-01", (
+        "jada-agent.service would not start at boot: nothing pulls it in from the default "
+        "target graphical.target (UnitFileState=enabled); 'enabled' comes only from the alias "
+        "link(s) /etc/systemd/system/jada.service, and an Alias= name starts nothing",)),
+}
+# Healthy setups the suite once flagged (issue 21, items 9-12): host -> (control, words of
+# its passing message). Every host-side control passes.
+HEALTHY: dict[str, tuple[str, tuple[str, ...]]] = {
+    "fd-03-shadowed-dropin": ("JADA-FD-03", (
+        "overridden, so not judged: ",
+        "LimitNOFILE=16384:2000000 at /etc/systemd/system/jada-agent.service.d/50-old.conf:4 "
+        "(replaced by /etc/systemd/system/jada-agent.service.d/80-fix.conf:3)")),
+    "lim-02-shadowed-line": ("JADA-LIM-02", (
+        "not applied, so not judged: /etc/security/limits.d/50-old.conf:3 '@ops - nofile "
+        "2000000' (replaced by /etc/security/limits.d/70-fix.conf:2 '@ops - nofile 65536')",)),
+    "net-02-kernel-default": ("JADA-NET-02", (
+        "net.core.somaxconn: runtime 4096, boot 4096 (not in sysctl.d: kernel default "
+        "SOMAXCONN since Linux 5.4",)),
+    "unit-01-static-wanted": ("JADA-UNIT-01", (
+        "starts at boot: graphical.target (default target) -> ... -> multi-user.target pulls "
+        "it in (/usr/lib/systemd/system/multi-user.target.wants/jada-agent.service) "
+        "(UnitFileState=static)",)),
+    "unit-03-setpriv-drop": ("JADA-UNIT-03", (
+        "runs as jada (uid 990): no User= in the unit, so systemd starts it as root, but "
+        "ExecStart= drops privileges; MainPID ",)),
 }
 HOST_CONTROLS = sorted(c.id for c in catalogue() if c.side == "host")
 
@@ -67,7 +93,9 @@ HOST_CONTROLS = sorted(c.id for c in catalogue() if c.side == "host")
 @pytest.fixture(scope="module")
 def runs(sandbox: SandboxHarness) -> dict[str, Run]:
     """One run of the suite over compliant, drifted and every fault host (-n 2); host -> Run."""
-    hosts = ["compliant", "drifted", *sorted(FAULTS)]
+    hosts = ["compliant", "drifted", *sorted(FAULTS), *sorted(HEALTHY)]
+    # nothing starts it at boot (that is its fault): an operator started it by hand
+    sandbox.ssh("unit-01-alias-only", "systemctl start jada-agent.service")
     run = sandbox.run_suite(hosts, "-n", "2", timeout=600)
     return {h: run for h in hosts}
 
@@ -99,7 +127,17 @@ def test_fault_host_fails_exactly_its_control(runs: dict[str, Run], host: str) -
 def test_every_fault_dir_is_covered() -> None:
     here = Path(__file__).resolve().parent.parent / "sandbox" / "hosts"
     mine = {d.name for d in here.iterdir() if d.name.split("-")[0] in ("unit", "fd", "lim", "net")}
-    assert mine == set(FAULTS)
+    assert mine == set(FAULTS) | set(HEALTHY)
+
+
+@pytest.mark.parametrize("host", sorted(HEALTHY))
+def test_healthy_host_passes_naming_the_real_source(runs: dict[str, Run], host: str) -> None:
+    control, words = HEALTHY[host]
+    rec = runs[host].record(control, host)
+    assert rec["outcome"] == "pass", rec["message"]
+    for word in words:
+        assert word in rec["message"], (word, rec["message"])
+    assert not_passed(runs[host], host) == {}, f"{host} should pass every host control"
 
 
 def test_drifted_shows_its_child_cgroup_worker_and_go_emfile_line(runs: dict[str, Run]) -> None:
