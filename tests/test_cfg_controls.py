@@ -54,10 +54,9 @@ FAULTS = {
                              "group/others (mode 1777) (the sticky bit does not stop creating)"),
     "cfg-05-renamable-dir": ("JADA-CFG-05", "fail",
                              "/srv/jada/.claude/settings.json can be replaced by someone else: "
-                             "/srv/ is writable by "
-                             "group/others (mode 777) without the sticky bit, so they can "
-                             "rename /srv/jada away"),
-    # /srv sticky and world-writable, /srv/jada root's: only root may rename it
+                             "/srv/jada/ is writable by group/others (mode 777) without the "
+                             "sticky bit, so they can rename /srv/jada/.claude away"),
+    # /srv/jada sticky and world-writable, /srv/jada/.claude root's: only root may rename it
     "cfg-05-sticky-ok": ("JADA-CFG-05", "pass", "sticky directories: only their owners"),
 }
 # What each claude process itself runs (issue 12 A1, A2): host -> CFG-03 message text.

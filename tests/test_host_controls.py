@@ -94,8 +94,6 @@ HOST_CONTROLS = sorted(c.id for c in catalogue() if c.side == "host")
 def runs(sandbox: SandboxHarness) -> dict[str, Run]:
     """One run of the suite over compliant, drifted and every fault host (-n 2); host -> Run."""
     hosts = ["compliant", "drifted", *sorted(FAULTS), *sorted(HEALTHY)]
-    # nothing starts it at boot (that is its fault): an operator started it by hand
-    sandbox.ssh("unit-01-alias-only", "systemctl start jada-agent.service")
     run = sandbox.run_suite(hosts, "-n", "2", timeout=600)
     return {h: run for h in hosts}
 
@@ -164,3 +162,11 @@ def test_a_boot_time_fs_nr_open_never_reaches_the_machine(runs: dict[str, Run],
     out = sandbox.ssh("lim-02-boot-nr-open", "awk '$5 == \"/proc/sys\" {print $6}' "
                       "/proc/self/mountinfo; cat /proc/sys/fs/nr_open").split()
     assert out[0].split(",")[0] == "ro" and out[-1] == str(MACHINE_NR_OPEN), out
+
+
+def test_settings_are_resolved_for_the_user_the_processes_run_as(runs: dict[str, Run]) -> None:
+    """unit-03-setpriv-drop has no User=: the prelude's SVC_USER is the uid its main process
+    really runs as (jada), so the user settings are jada's, not root's."""
+    rec = runs["unit-03-setpriv-drop"].record("JADA-CFG-02", "unit-03-setpriv-drop")
+    assert rec["outcome"] == "pass", rec["message"]
+    assert "/home/jada/.claude/settings.json" in rec["message"] + rec["source"], rec

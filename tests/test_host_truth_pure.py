@@ -227,3 +227,141 @@ def test_unit03_a_root_process_of_the_unit_fails_even_with_user() -> None:
     assert "processes of the unit run as root: pid 41 (sudo) uid 0/euid 0" in out.message
     bad = evaluate("JADA-UNIT-03", ctx({"hc_unit_uids": "U x 0 0 root a\n"}))
     assert bad.status == "error" and "'U <pid> <uid> <euid> <name> <comm>'" in bad.message
+
+
+# -- item 11: the route by which systemd starts the unit at boot ---------------------------
+
+def _b(text: str) -> str:
+    return b64(text)
+
+
+def route(*lines: str, default: str = "graphical.target", pulled: str = "multi-user.target"
+          ) -> str:
+    return f"default {default}\nP {pulled}\n" + "".join(line + "\n" for line in lines)
+
+
+TREE = ("T jada-agent.service", "T * `-multi-user.target", "T *   `-graphical.target")
+
+
+def unit01(boot_route: str, state: str = "enabled") -> str:
+    from jada_checks.controls import unit as _unit  # noqa: F401  (registers UNIT-01)
+    show = GOOD["unit_show"] + f"ActiveState=active\nSubState=running\nUnitFileState={state}\n"
+    out = evaluate("JADA-UNIT-01", ctx({"unit_show": show, "hc_boot_route": boot_route}))
+    return f"{out.status}: {out.message}"
+
+
+def test_unit01_a_static_unit_wanted_from_usr_lib_starts_at_boot() -> None:
+    link = "/usr/lib/systemd/system/multi-user.target.wants/jada-agent.service"
+    got = unit01(route(*TREE, f"L {_b('multi-user.target')} {_b(link)}"), state="static")
+    assert got.startswith("pass: "), got
+    assert (f"starts at boot: graphical.target (default target) -> ... -> multi-user.target "
+            f"pulls it in ({link}) (UnitFileState=static)") in got
+
+
+def test_unit01_an_alias_only_enable_starts_nothing() -> None:
+    got = unit01(route("T jada-agent.service", f"A {_b('/etc/systemd/system/jada.service')}",
+                       pulled=""))
+    assert got.startswith("fail: "), got
+    assert ("would not start at boot: nothing pulls it in from the default target "
+            "graphical.target (UnitFileState=enabled); 'enabled' comes only from the alias "
+            "link(s) /etc/systemd/system/jada.service, and an Alias= name starts nothing") in got
+
+
+def test_unit01_a_runtime_only_wants_link_is_gone_after_reboot() -> None:
+    link = "/run/systemd/system/multi-user.target.wants/jada-agent.service"
+    got = unit01(route(*TREE, f"L {_b('multi-user.target')} {_b(link)}"))
+    assert got.startswith("fail: "), got
+    assert f"only until the next boot: multi-user.target via {link}" in got
+
+
+def test_unit01_a_target_wants_line_and_a_target_outside_the_boot_count_right() -> None:
+    line = "/etc/systemd/system/jada.target:3:Wants=jada-agent.service"
+    tree = ("T jada-agent.service", "T \u25cf \u2514\u2500jada.target",
+            "T \u25cf   \u2514\u2500multi-user.target", "T \u25cf     \u2514\u2500graphical.target")
+    got = unit01(route(*tree, f"W {_b('jada.target')} {_b(line)}", pulled="jada.target"))
+    assert got.startswith("pass: ") and f"jada.target pulls it in ({line})" in got, got
+    alone = unit01(route("T jada-agent.service", "T * `-rescue.target", pulled="rescue.target"))
+    assert alone.startswith("fail: ") and "pulled in only by rescue.target, which the " \
+        "default target does not start" in alone, alone
+    partof = unit01(route(*TREE, pulled=""))  # listed by --reverse through PartOf= only
+    assert partof.startswith("fail: "), partof
+
+
+# -- item 13: who else can create or replace a settings file -------------------------------
+
+def _file(path: str, exists: bool, owner: str | None, chain: list[tuple[str, str | None, int]]):
+    from jada_checks.parsers.cfg_facts import DirFact, FileFact
+    from jada_checks.parsers.settings import missing
+    return FileFact("project", path, "ok" if exists else "missing", 1, owner,
+                    0o644 if exists else None, path, None, None, True, missing(path),
+                    [DirFact(p, o, 0, m, o is not None) for p, o, m in chain])
+
+
+def test_cfg05_path_rules() -> None:
+    from jada_checks.parsers.path_safety import path_problems
+    ok = {"root", "jada"}
+    up = [("/", "root", 0o755)]
+    creatable = _file("/srv/jada/.claude/settings.json", False, None,
+                      [("/srv/jada/.claude", None, 0), ("/srv/jada", "root", 0o1777),
+                       ("/srv", "root", 0o755), *up])
+    assert path_problems(creatable, ok)[0] == [
+        "/srv/jada/.claude/settings.json can be created by someone else: /srv/jada/.claude "
+        "does not exist and /srv/jada/ is writable by group/others (mode 1777) (the sticky "
+        "bit does not stop creating)"]
+    sticky = _file("/srv/jada/.claude/settings.json", True, "jada",
+                   [("/srv/jada/.claude", "jada", 0o755), ("/srv/jada", "root", 0o755),
+                    ("/srv", "root", 0o1777), *up])
+    assert path_problems(sticky, ok) == ([], [])
+    theirs = _file("/srv/jada/.claude/settings.json", True, "jada",
+                   [("/srv/jada/.claude", "jada", 0o755), ("/srv/jada", "mallory", 0o755),
+                    ("/srv", "root", 0o1777), *up])
+    problems = path_problems(theirs, ok)[0]
+    assert any("/srv/ is writable by group/others (mode 1777) and /srv/jada is owned by "
+               "'mallory'" in p for p in problems), problems
+    assert any("/srv/jada/ is writable by its owner 'mallory' without the sticky bit"
+               in p for p in problems), problems
+    plain = _file("/srv/jada/.claude/settings.json", True, "jada",
+                  [("/srv/jada/.claude", "jada", 0o755), ("/srv/jada", "root", 0o755),
+                   ("/srv", "root", 0o777), *up])
+    assert path_problems(plain, ok)[0] == [
+        "/srv/jada/.claude/settings.json can be replaced by someone else: /srv/ is writable "
+        "by group/others (mode 777) without the sticky bit, so they can rename /srv/jada away "
+        "and put their own in its place"]
+    unknown = _file("/x/s.json", True, "root", [("/x", None, 0), *up])
+    unknown.chain[0] = type(unknown.chain[0])("/x", None, None, None, True)
+    assert path_problems(unknown, ok)[1] == ["/x: could not stat it"]
+
+
+def test_the_service_user_is_the_one_the_prelude_resolved() -> None:
+    """Without User= the prelude names the main process's real user (svc_user); an answer
+    without that section falls back to User= (root when empty)."""
+    from jada_checks.controls.cfg import service_user
+    drop = {"unit_show": NO_USER,
+            "svc_user": "user jada\nfrom MainPID 35 uid 990\nhome /home/jada\n"}
+    assert service_user(ctx(drop)) == "jada"
+    assert service_user(ctx({"unit_show": NO_USER})) == "root"
+    assert service_user(ctx({"unit_show": NO_USER, "svc_user": "user \nfrom User=\n"})) == "root"
+
+
+def test_the_prelude_derives_the_user_from_the_main_process_only_without_user() -> None:
+    from jada_checks.facts.probes import PRELUDE
+    assert 'awk \'/^Uid:/ {print $2; exit}\' "/proc/$MAINPID/status"' in PRELUDE
+    assert '[ -z "$SVC_USER" ]' in PRELUDE and "DynamicUser" in PRELUDE
+
+
+def test_started_by_hand_names_units_and_rejects_anything_else(tmp_path) -> None:
+    """A host's ``started-by-hand`` units are started after boot, so nothing starts them at
+    the next boot (drifted, unit-01-alias-only); a bad name names file and line."""
+    import pytest
+
+    from jada_checks.sandbox.hostdir import HostDirError, load_hostdir
+    parent, child = tmp_path / "p", tmp_path / "c"
+    parent.mkdir()
+    child.mkdir()
+    (parent / "started-by-hand").write_text("# by hand\njada-agent.service\n")
+    (child / "inherits").write_text("../p\n")
+    (child / "started-by-hand").write_text("jada-agent.service\nother.service # too\n")
+    assert load_hostdir("c", child).started_by_hand() == ["jada-agent.service", "other.service"]
+    (child / "started-by-hand").write_text("x.service; rm -rf /\n")
+    with pytest.raises(HostDirError, match=r"started-by-hand:1: 'x.service; rm -rf /' is not"):
+        load_hostdir("c", child).started_by_hand()
