@@ -94,7 +94,8 @@ ancestors() {{  # AD records: $1 and every directory above it up to /, existing 
   while :; do
     if [ -d "$d" ]; then st=$(stat -L -c '%U %u %a' -- "$d" 2>/dev/null) || st='? ? ?'
     elif [ -e "$d" ] || [ -L "$d" ]; then st='? ? ?'
-    elif [ ! -x "$(dirname -- "$d")" ]; then st='? ? ?'  # hidden: unknown, not missing
+    elif [ -d "$(dirname -- "$d")" ] && [ ! -x "$(dirname -- "$d")" ]; then
+      st='? ? ?'  # behind a directory the checking user cannot search: unknown, not missing
     else st='- - -'; fi
     printf 'AD\t%s\t%s\n' "$(b "$d")" "${{st// /$'\t'}}"
     case $d in /|.|'') break;; esac
