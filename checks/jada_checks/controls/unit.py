@@ -84,6 +84,13 @@ after a reboot.
 """,
     remediation="systemctl enable --now jada-agent.service  (with [Install] WantedBy=multi-user"
                 ".target; then: systemctl list-dependencies --reverse jada-agent.service)",
+    fix="""\
+# enabling starts it at boot only through [Install] WantedBy= (an Alias= alone starts nothing)
+systemctl enable --now {unit}
+systemctl list-dependencies --reverse --no-pager {unit}
+systemctl status --no-pager {unit}
+# if it does not stay up, the journal says why:
+journalctl -u {unit} -b -n 50 --no-pager""",
 )
 def unit_running(ctx: CheckContext) -> Outcome:
     unit = ctx.expect["unit"]
