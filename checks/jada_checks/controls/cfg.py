@@ -483,7 +483,7 @@ def settings_permissions(ctx: CheckContext) -> Outcome:
             problems.append(f"{f.path}: not a regular file or no stat data")
             continue
         checked += 1
-        rows = [(f.path, f.owner, f.mode)]
+        rows: list[tuple[str, str | None, int | None]] = [(f.path, f.owner, f.mode)]
         if not f.chain:  # an answer without the directory chain: the file's own directory
             rows.append((f"{f.path.rsplit('/', 1)[0] or '/'}/", f.dir_owner, f.dir_mode))
         for what, owner, mode in rows:
