@@ -73,6 +73,10 @@ GOOD = {
     "hc_unit_uids": ("U 35 990 990 jada python3\nU 35 990 990 jada python3\n"
                      "U 40 990 990 jada claude\n"),
     "hc_boot_facts": "release 6.1.0-28-amd64\ncmdline \ncontainer none\nehash 262144\n",
+    "hc_boot_route": ("default graphical.target\nP multi-user.target\nT jada-agent.service\n"
+                      "T * `-multi-user.target\nT *   `-graphical.target\n"
+                      f"L {b64('multi-user.target')} "
+                      f"{b64('/etc/systemd/system/multi-user.target.wants/jada-agent.service')}\n"),
 }
 
 
