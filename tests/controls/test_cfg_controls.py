@@ -45,6 +45,17 @@ FAULTS = {
     "cfg-symlink-out": ("JADA-CFG-01", "fail", "resolves outside /home/jada"),
     "cfg-unreadable": ("JADA-CFG-01", "fail", "not readable by the service user"),
     "cfg-writable": ("JADA-CFG-05", "fail", f"{USER} has mode 666"),
+    # issue 21 item 13: creating the file or renaming a directory away is writing it
+    "cfg-05-creatable-dir": ("JADA-CFG-05", "fail",
+                             "/srv/jada/.claude/settings.json can be created by someone else: "
+                             "/srv/jada/.claude does not exist and /srv/jada/ is writable by "
+                             "group/others (mode 1777) (the sticky bit does not stop creating)"),
+    "cfg-05-renamable-dir": ("JADA-CFG-05", "fail",
+                             "/srv/jada/.claude/settings.json can be replaced by someone else: "
+                             "/srv/jada/ is writable by group/others (mode 777) without the "
+                             "sticky bit, so they can rename /srv/jada/.claude away"),
+    # /srv/jada sticky and world-writable, /srv/jada/.claude root's: only root may rename it
+    "cfg-05-sticky-ok": ("JADA-CFG-05", "pass", "sticky directories: only their owners"),
 }
 # What each claude process itself runs (issue 12 A1, A2): host -> CFG-03 message text.
 PROCESS_FAULTS = {

@@ -87,6 +87,24 @@ emit() {{  # one F record per path: state, stat data and (when readable) the con
   dst=$( [ -n "$p" ] && stat -L -c '%U:%a' -- "$(dirname -- "$p")" 2>/dev/null || echo -)
   printf 'F\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$role" "$(b "$p")" "$st" "$size" \
     "$own" "$mode" "$(b "$real")" "$dst" "$rd" "$data"
+  [ -n "$p" ] || return 0
+  ancestors "$(dirname -- "$p")"
+  [ -n "$real" ] && [ "$(dirname -- "$real")" != "$(dirname -- "$p")" ] \
+    && ancestors "$(dirname -- "$real")"
+  return 0
+}}
+ancestors() {{  # AD records: $1 and every directory above it up to /, existing or not
+  local d=$1 st
+  while :; do
+    if [ -d "$d" ]; then st=$(stat -L -c '%U %u %a' -- "$d" 2>/dev/null) || st='? ? ?'
+    elif [ -e "$d" ] || [ -L "$d" ]; then st='? ? ?'
+    elif [ -d "$(dirname -- "$d")" ] && [ ! -x "$(dirname -- "$d")" ]; then
+      st='? ? ?'  # behind a directory the checking user cannot search: unknown, not missing
+    else st='- - -'; fi
+    printf 'AD\t%s\t%s\n' "$(b "$d")" "${{st// /$'\t'}}"
+    case $d in /|.|'') break;; esac
+    d=$(dirname -- "$d")
+  done
 }}
 agent_file() {{  # T record: $1 dir, $2 file; the name/model lines of its front matter only
   local st=ok fm="" rc

@@ -78,6 +78,18 @@ def _name(text: str) -> str:
 
 # -- settings files and git roots -------------------------------------------------------
 
+@dataclass(frozen=True)
+class DirFact:
+    """A directory on a settings file's path (or above where it would be): ``owner`` None
+    means it does not exist; ``mode`` includes the sticky bit (0o1000)."""
+
+    path: str
+    owner: str | None
+    uid: int | None
+    mode: int | None
+    exists: bool
+
+
 @dataclass
 class FileFact:
     role: str  # user, user.dynamic, user.env, local, local.root, project, managed, ...
@@ -91,6 +103,8 @@ class FileFact:
     dir_mode: int | None
     readable: bool | None  # by the service user
     settings: SettingsFile
+    # every directory from the file's own up to /, and from its real path's (AD records)
+    chain: list[DirFact] = field(default_factory=list)
 
     @property
     def exists(self) -> bool:
@@ -129,6 +143,19 @@ def parse_file_record(rec: list[str]) -> FileFact:
         None if d_owner in ("", "-") else d_owner,
         _int(d_mode, "a settings directory's mode", MODE_MAX, 8) if d_mode else None,
         {"1": True, "0": False}.get(rd), _settings_for(state, path, size_n, data))
+
+
+def parse_dir_record(rec: list[str]) -> DirFact:
+    """``AD path owner uid mode``: ``-`` for a missing directory, ``?`` when stat failed."""
+    if len(rec) != 5:
+        raise FactError(f"a directory record has {len(rec)} fields")
+    _, path, owner, uid, mode = rec
+    if owner == "-":
+        return DirFact(b64(path), None, None, None, False)
+    if owner == "?":
+        return DirFact(b64(path), None, None, None, True)
+    return DirFact(b64(path), owner, _int(uid, "a directory's uid", U32_MAX),
+                   _int(mode, "a directory's mode", MODE_MAX, 8), True)
 
 
 @dataclass(frozen=True)
@@ -251,6 +278,10 @@ def _common(rec: list[str], files: list[FileFact], roots: dict[str, GitRoot],
     elif rec[0] == "T":
         path, f = _agent_file(rec)
         agents.setdefault(path, AgentDir("", path)).files.append(f)
+    elif rec[0] == "AD":
+        if not files:
+            raise FactError("a directory record comes before any file record")
+        files[-1].chain.append(parse_dir_record(rec))
     else:
         return False
     return True
