@@ -363,17 +363,21 @@ def running_model(ctx: CheckContext) -> Outcome:
             continue
         seen.append(res.model)
         bad = [j for j in judged if not j.verdict.ok]
-        if bad:
+        differs = bool(configured.model) and res.model != configured.model
+        if bad:  # one entry per process: every agent is named, within the message's bound
             extra = f" — ambiguous: {' / '.join(res.ambiguities)}" if res.ambiguities else ""
+            extra += (f" — the configuration resolves to {configured.model!r}"
+                      if differs else "")
             problems.append(f"{p.who} runs {res.model!r} from {res.winner.label}: "
                             f"{_reasons(bad)}{extra}" + "".join(f" — {n}" for n in notes))
-        if configured.model and res.model != configured.model:
+        elif differs:
             problems.append(f"{p.who} runs {res.model!r} ({res.winner.label}) but the "
                             f"configuration resolves to {configured.model!r}")
     observed = ", ".join(sorted(set(map(str, seen)))) or None
     source = f"{len(procs.claude)} Claude Code process(es) under {unit}"
     if problems:
-        return failed("; ".join(problems[:10]), observed=observed,
+        more = f"; +{len(problems) - 12} more process(es)" if len(problems) > 12 else ""
+        return failed("; ".join(problems[:12]) + more, observed=observed,
                       expected=configured.model or _policy_text(policy), source=source)
     if unresolved:
         return errored("cannot resolve the running model: " + "; ".join(unresolved[:5]),
