@@ -24,8 +24,9 @@ def runner_temp(tmp_path_factory: pytest.TempPathFactory) -> Path:
     temp = tmp_path_factory.mktemp("runner-temp")
     workdir = tmp_path_factory.mktemp("install")
     run = run_action(workdir, temp, mode="install", python_version="")
-    assert run.exitcode == 0 and run.steps_run == ["Install jada-checks from the action's own "
-                                                   "checkout"], run.log[-3000:]
+    assert run.exitcode == 0 and run.steps_run == [
+        "Install jada-checks from the action's own checkout",
+        "Put jada-checks on PATH for later steps (install mode)"], run.log[-3000:]
     venv_bin = temp / "jada-checks-venv" / "bin"
     assert (workdir / "github-path").read_text().strip() == str(venv_bin)
     assert "installed jada-checks" in run.log

@@ -9,6 +9,8 @@ rendered with the inputs' defaults.
 from __future__ import annotations
 
 import itertools
+import json
+import os
 import re
 import subprocess
 import sys
@@ -140,7 +142,7 @@ def test_aws_through_oidc_and_the_ssh_key_removed() -> None:
                       if s.get("with", {}).get("mode", "suite") == "suite"]
             if not suites:
                 continue
-            assert wf["permissions"]["id-token"] == "write", path.name
+            assert job["permissions"]["id-token"] == "write", (path.name, job_id)
             aws = _steps_using(job, "aws-actions/configure-aws-credentials@")
             assert any("role-to-assume" in s["with"] for s in aws), (path.name, job_id)
             steps = job["steps"]
@@ -150,6 +152,54 @@ def test_aws_through_oidc_and_the_ssh_key_removed() -> None:
                        and "rm -f ~/.ssh/jada_ci_key" in s.get("run", "")]
             assert writes and removes and writes[0] < removes[0], (path.name, job_id)
             assert steps.index(suites[0]) < removes[0], (path.name, job_id)
+
+
+def test_zizmor_offline_finds_nothing_high() -> None:
+    """zizmor (the GitHub Actions security linter) over the Action and every workflow,
+    offline (no GitHub API: pinned-SHA and advisory audits are left out): no finding of
+    high severity, whatever its confidence."""
+    zizmor = Path(sys.executable).parent / "zizmor"
+    res = subprocess.run([str(zizmor), "--offline", "--format", "json", "--min-severity",
+                          "high", str(ACTION), *map(str, GITHUB)], capture_output=True,
+                         text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
+    findings = json.loads(res.stdout or "[]")
+    where = [(f["ident"], f["locations"][0]["symbolic"]["key"].get("Local"), f["desc"])
+             for f in findings]
+    assert not where, where
+    assert res.returncode == 0, res.stderr[-2000:]
+
+
+def test_workflow_hygiene() -> None:
+    """Token scopes per job, id-token: write only beside an OIDC role, secrets only in
+    jobs bound to an environment, a concurrency group everywhere, and a reusable
+    workflow that declares every secret it reads."""
+    for path in GITHUB:
+        wf = load_yaml(path)
+        assert wf["permissions"] == {}, f"{path.name}: workflow-level permissions"
+        assert wf.get("concurrency", {}).get("group"), f"{path.name}: no concurrency group"
+        used: set[str] = set()
+        for job_id, job in wf["jobs"].items():
+            where = f"{path.name}: jobs.{job_id}"
+            assert "permissions" in job, f"{where}: no permissions of its own"
+            oidc = any("role-to-assume" in (s.get("with") or {})
+                       for s in _steps_using(job, "aws-actions/configure-aws-credentials@"))
+            assert (job["permissions"].get("id-token") == "write") == oidc, \
+                f"{where}: id-token: write exactly where an OIDC role is assumed"
+            secrets = set(re.findall(r"secrets\.(\w+)", yaml.safe_dump(job)))
+            assert not secrets or job.get("environment"), \
+                f"{where}: reads {sorted(secrets)} outside an environment"
+            used |= secrets
+        call = (wf["on"] or {}).get("workflow_call") if isinstance(wf["on"], dict) else None
+        if call is not None:
+            declared = set((call or {}).get("secrets") or {})
+            assert used <= declared, f"{path.name}: undeclared secrets {sorted(used - declared)}"
+            assert call["secrets"]["JADA_SSH_PRIVATE_KEY"]["required"] is True
+
+
+def test_action_puts_its_venv_on_path_only_in_install_mode() -> None:
+    steps = load_yaml(ACTION)["runs"]["steps"]
+    writers = [s for s in steps if "GITHUB_PATH" in s.get("run", "")]
+    assert [s.get("if") for s in writers] == ["inputs.mode == 'install'"], writers
 
 
 def test_action_installs_from_its_own_path() -> None:
