@@ -300,3 +300,19 @@ def test_no_self_install_and_only_new_option_names(path: Path) -> None:
     assert not re.search(r"pip\s+install\s+(-\S+\s+)*(-e\s+)?\.(\s|$|\[)", text), \
         f"{path.name}: `pip install .` installs the caller's repository, not jada-checks"
     assert not OLD_FLAGS.findall(text), f"{path.name}: old option names {OLD_FLAGS.findall(text)}"
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.stem)
+def test_component_caches_pip_and_installs_git_for_a_git_requirement(path: Path) -> None:
+    """The default install is a git+ URL and python:3.11-slim has no git: every job that
+    pip-installs installs git first when the requirement needs it, and caches pip."""
+    assert spec_inputs(path)["install"]["default"].startswith("jada-checks @ git+")
+    for job_id, job in jobs_of(_template_jobs(path)).items():
+        scripts = "\n".join(s for _, s in gitlab_scripts({job_id: job}))
+        if "pip install" not in scripts:
+            continue
+        assert job["variables"]["PIP_CACHE_DIR"] == "$CI_PROJECT_DIR/.cache/pip", job_id
+        assert job["cache"]["paths"] == [".cache/pip/"] and job["cache"]["key"], job_id
+        assert re.search(r'\*git\+\*\) command -v git >/dev/null \|\|', scripts), job_id
+        git_at = scripts.index("*git+*)")
+        assert git_at < scripts.index("pip install"), job_id
