@@ -283,7 +283,10 @@ def test_pipelines_keep_their_features() -> None:
     nightly = example_jobs(REPO / "ci" / "gitlab" / "nightly-drift.yml")
     assert "--jada-baseline" in str(nightly["jada-nightly-drift"]["script"])
     assert nightly["jada-nightly-baseline"]["needs"][0]["job"] == "jada-nightly-drift"
-    assert "job=jada-nightly-baseline" in str(nightly["jada-nightly-drift"]["script"])
+    # the baseline job's name, prefix included, reaches the script as a variable
+    assert "job=$JADA_INPUT_JOB_PREFIX-nightly-baseline" in str(
+        nightly["jada-nightly-drift"]["script"])
+    assert nightly["jada-nightly-drift"]["variables"]["JADA_INPUT_JOB_PREFIX"] == "jada"
     for jobs in (gate, nightly["jada-nightly-drift"], pre["jada-pre-release-check"]):
         assert jobs.get("id_tokens", {}).get("AWS_ID_TOKEN"), "OIDC token for the AWS role"
     nightly_gh = load_yaml(REPO / "ci" / "github" / "nightly-drift.yml")
@@ -316,3 +319,29 @@ def test_component_caches_pip_and_installs_git_for_a_git_requirement(path: Path)
         assert re.search(r'\*git\+\*\) command -v git >/dev/null \|\|', scripts), job_id
         git_at = scripts.index("*git+*)")
         assert git_at < scripts.index("pip install"), job_id
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.stem)
+def test_component_rules_and_job_names_come_from_inputs(path: Path) -> None:
+    """Each component takes its rules from inputs and prefixes its jobs' names with the
+    job-prefix input: included twice with two prefixes, no job is defined twice, and a
+    job's needs point at its own include's jobs."""
+    inputs = spec_inputs(path)
+    assert inputs["job-prefix"]["default"] == "jada"
+    assert inputs["rules"]["type"] == "array" and inputs["rules"]["default"]
+    given = {k: v for k, v in SAMPLE_INPUTS.items() if k in inputs}
+    a = jobs_of(render(path, {**given, "job-prefix": "staging"}))
+    b = jobs_of(render(path, {**given, "job-prefix": "prod"}))
+    assert not set(a) & set(b) and all(k.startswith("staging-") for k in a), (a.keys(), b.keys())
+    for job_id, job in a.items():
+        assert isinstance(job["rules"], list) and job["rules"], job_id
+        for need in job.get("needs", []):
+            assert need["job"] in a, (job_id, need)
+    custom = [{"if": "$CI_COMMIT_TAG =~ /^v/"}]
+    first = next(iter(jobs_of(render(path, {**given, "rules": custom})).values()))
+    assert first["rules"] == custom
+
+
+def test_deploy_gate_runs_on_the_default_branch_and_tags_by_default() -> None:
+    rules = spec_inputs(TEMPLATES[0].parent / "deploy-gate.yml")["rules"]["default"]
+    assert rules == [{"if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"}, {"if": "$CI_COMMIT_TAG"}]
