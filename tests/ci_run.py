@@ -87,7 +87,7 @@ class Pipeline:
 
     def job_exit(self, job: str) -> int:
         """The job's exit code as gitlab-ci-local reports it (0 for PASS)."""
-        m = re.search(rf"^{re.escape(job)} finished in .*?(PASS|FAIL (\d+))", self.output, re.M)
+        m = re.search(rf"^{re.escape(job)} +finished in .*?(PASS|FAIL (\d+))", self.output, re.M)
         assert m, f"no result line for {job}:\n{self.output[-3000:]}"
         return 0 if m[1] == "PASS" else int(m[2])
 

@@ -181,3 +181,23 @@ def test_the_deploy_gate_does_not_run_on_a_feature_branch(tmp_path: Path) -> Non
     subprocess.run(["git", "checkout", "-q", "-b", "feature"], cwd=tmp_path, check=True)
     assert {j["name"]: j["when"] for j in list_jobs(tmp_path)} == {
         "staging-deploy-gate": "never", "prod-deploy-gate": "never"}
+
+
+@pytest.mark.packaging
+def test_the_deploy_gate_included_twice_runs_both_jobs(tmp_path: Path) -> None:
+    """The include-twice case run, not only listed: two jobs, each installs (pip cache),
+    runs with its own inputs and keeps its own reports."""
+    require_new_flags()
+    profile = closed_port_profile(tmp_path)
+    wheel = json.dumps(str(checkout_wheel()))
+    git_project(tmp_path, "include:\n" + "".join(
+        "  - local: templates/deploy-gate.yml\n"
+        f"    inputs: {{job-prefix: {prefix}, install: {wheel}, retry-timeout: '',\n"
+        f"             profile: {json.dumps(str(profile))}, fail-on: {fail_on}}}\n"
+        for prefix, fail_on in (("staging", "high"), ("prod", "critical"))))
+    run = run_gitlab_ci_local(tmp_path)
+    for job, fail_on in (("staging-deploy-gate", "high"), ("prod-deploy-gate", "critical")):
+        assert run.job_exit(job) == 1, run.output[-4000:]
+        report = json.loads(run.artifact(job, "reports/report.json").read_text())
+        assert report["run"]["options"]["fail_on"] == fail_on
+        assert report["run"]["targets"] == ["web-1"] and report["gate"]["exit_code"] == 1
