@@ -166,3 +166,47 @@ def test_a_typo_in_the_ssh_config_file_names_its_line(tmp_path: Path) -> None:
             conn.run("true")
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize(("log", "reason"), [
+    ("", "host key not in known_hosts (strict checking)"),
+    ("Warning: Permanently added '192.0.2.9' (ED25519) to the list of known hosts.\r\n",
+     "host key not in known_hosts (strict checking)"),
+    ("No ED25519 host key is known for 192.0.2.9 and you have requested strict checking.\r\n"
+     "Host key verification failed.\r\n",
+     "bastion ops@192.0.2.9 (ssh.proxy_jump): host key not in known_hosts (strict checking)"),
+    ("channel 0: open failed: connect failed: Connection refused\r\n"
+     "stdio forwarding failed\r\n",
+     "the bastion ops@192.0.2.9 (ssh.proxy_jump) could not reach the target: Connection "
+     "refused"),
+])
+def test_a_failure_names_the_hop_it_happened_on(tmp_path: Path, log: str, reason: str) -> None:
+    """The bastion's ssh logs to a file of its own: what it says there is the bastion's
+    hop (its INFO lines about a hop that went well are not); else the target's."""
+    from jada_checks.facts.remote import Result
+
+    conn = connection(tmp_path, "{host: 10.1.2.3, proxy_jump: ops@192.0.2.9}")
+    try:
+        conn.jump_log.write_text(log)
+        target = ("No ED25519 host key is known for 10.1.2.3 and you have requested strict "
+                  "checking.\r\nHost key verification failed.\r\n") if not log.startswith(
+                      ("No", "channel")) else "Connection closed by UNKNOWN port 65535\r\n"
+        assert conn._reason(Result(255, b"", target.encode())) == reason
+    finally:
+        conn.close()
+
+
+def test_discovered_targets_take_the_bastion_and_the_config_file(tmp_path: Path) -> None:
+    """targets_from.lightsail.ssh carries both; the config file is relative to the profile
+    like the key, and one instance's override can name another bastion."""
+    (tmp_path / "p.yaml").write_text(
+        "version: 1\ntargets_from:\n  lightsail:\n    regions: [us-east-1]\n"
+        "    ssh: {proxy_jump: 'ops@bastion.example', config_file: conf/ssh_config}\n"
+        "    overrides:\n      web-2: {ssh: {proxy_jump: 'ops@bastion-2.example:2222'}}\n")
+    prof = load_profile(tmp_path / "p.yaml")
+    one = prof.discovered_target("web-1", "us-east-1", "198.51.100.7").ssh
+    two = prof.discovered_target("web-2", "us-east-1", "198.51.100.8").ssh
+    assert one is not None and two is not None
+    assert (one["proxy_jump"], one["config_file"]) == (
+        "ops@bastion.example", str(tmp_path / "conf" / "ssh_config"))
+    assert two["proxy_jump"] == "ops@bastion-2.example:2222"

@@ -280,8 +280,9 @@ class Connection:
     def _reason(self, res: Result) -> str:
         """Why ssh failed, naming the bastion when the failure was on its hop."""
         jump = self.ssh.get("proxy_jump")
-        log = _read(self.jump_log) if jump else ""
-        if not log.strip():
+        log = "\n".join(ln for ln in (_read(self.jump_log) if jump else "").splitlines()
+                        if ln.strip() and not ln.startswith(_JUMP_INFO))
+        if not log:
             return classify_ssh_error(_text(res.stderr))
         opened = re.search(r"open failed: (?:connect failed: )?([^\r\n]+)", log)
         if opened or "stdio forwarding failed" in log:
@@ -330,6 +331,10 @@ class Jump:
     host: str
     port: int
 
+
+# What the bastion's ssh logs at INFO when its own hop went well (accept-new recording
+# the bastion's key; OpenSSH 9.2 sshconnect.c, sshconnect2.c): not a failure of the hop.
+_JUMP_INFO = ("Warning: Permanently added", "Authenticated to ")
 
 _JUMP = re.compile(r"^(?:(?P<user>[^@\s:/]+)@)?(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|"
                    r"(?P<host>[A-Za-z0-9._-]+))(?::(?P<port>\d{1,5}))?$")
