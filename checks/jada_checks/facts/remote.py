@@ -9,6 +9,11 @@ all three). The login starts as soon as the profile is known (:meth:`Connection.
 the script follows on stdin once the controls have registered their probes, so the SSH
 handshake overlaps pytest's own start-up. Every remote command runs under ``timeout`` on
 the target and ServerAlive probes bound a dead link, so nothing hangs.
+
+Bastions and ssh_config (``ssh.proxy_jump``, ``ssh.config_file``): the bastion's ssh runs
+as an explicit ProxyCommand on the suite's own config, so its host key is checked as
+strictly as the target's, and a user's ssh_config is read after the policy given as
+``-o`` options, which therefore win (see :meth:`Connection.argv`).
 """
 
 from __future__ import annotations
