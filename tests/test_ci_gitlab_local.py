@@ -175,12 +175,16 @@ def test_the_deploy_gate_included_twice_runs_twice_on_the_default_branch(
         "staging-deploy-gate-pip", "prod-deploy-gate-pip"}
 
 
-def test_the_deploy_gate_does_not_run_on_a_feature_branch(tmp_path: Path) -> None:
-    """Default rules: the default branch and tags only."""
+def test_the_deploy_gate_runs_on_tags_but_not_on_a_feature_branch(tmp_path: Path) -> None:
+    """Default rules: the default branch and tags only. (gitlab-ci-local takes a tag
+    pipeline's CI_COMMIT_TAG as a variable; it does not read it from git.)"""
     git_project(tmp_path, twice_yaml())
     subprocess.run(["git", "checkout", "-q", "-b", "feature"], cwd=tmp_path, check=True)
     assert {j["name"]: j["when"] for j in list_jobs(tmp_path)} == {
         "staging-deploy-gate": "never", "prod-deploy-gate": "never"}
+    tagged = list_jobs(tmp_path, {"CI_COMMIT_TAG": "v9.9.9"})
+    assert {j["name"]: j["when"] for j in tagged} == {
+        "staging-deploy-gate": "on_success", "prod-deploy-gate": "on_success"}
 
 
 @pytest.mark.packaging
