@@ -159,6 +159,7 @@ def test_zizmor_offline_finds_nothing_high() -> None:
     offline (no GitHub API: pinned-SHA and advisory audits are left out): no finding of
     high severity, whatever its confidence."""
     zizmor = Path(sys.executable).parent / "zizmor"
+    assert zizmor.is_file(), "zizmor is not installed here: pip install -e '.[test]'"
     res = subprocess.run([str(zizmor), "--offline", "--format", "json", "--min-severity",
                           "high", str(ACTION), *map(str, GITHUB)], capture_output=True,
                          text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
