@@ -155,3 +155,14 @@ def test_the_hand_command_reaches_a_target_through_its_bastion_as_strictly() -> 
     assert ("-o 'ProxyCommand=ssh -p 2222 -o BatchMode=yes -o ConnectTimeout=5 -o "
             "IdentitiesOnly=yes -i /k -o UserKnownHostsFile=/kh -o StrictHostKeyChecking=yes "
             "-W '\"'\"'[%h]:%p'\"'\"' ops@b' root@10.0.0.5 true") in cmd
+
+
+def test_the_connection_fix_looks_up_the_bastion_key_too() -> None:
+    from jada_checks.profile import Target
+    from jada_checks.remediation import _connection_fix
+
+    ssh = {"host": "10.0.0.5", "user": "root", "known_hosts": "/kh",
+           "proxy_jump": "ops@b.example:2222"}
+    fix = _connection_fix(Target("t", ssh, None, {}), "unreachable")
+    assert fix.endswith("# and so must the bastion's (ssh.proxy_jump), in the same file:\n"
+                        "ssh-keygen -F '[b.example]:2222' -f /kh")

@@ -312,6 +312,17 @@ def _connection_fix(target: Target, message: str) -> str:
     kh = shlex.quote(s["known_hosts"]) if s.get("known_hosts") else "~/.ssh/known_hosts"
     lines += ["# the host key must be in the profile's known_hosts (verify it out of band):",
               f"ssh-keygen -F {shlex.quote(str(s.get('host')))} -f {kh}"]
+    if s.get("proxy_jump"):
+        from jada_checks.facts.remote import parse_jump
+
+        try:
+            jump = parse_jump(s["proxy_jump"], {"user": s.get("user", "root")})
+        except ValueError:
+            jump = None
+        if jump is not None:  # known_hosts names a non-default port as [host]:port
+            name = jump.host if jump.port == 22 else f"[{jump.host}]:{jump.port}"
+            lines += ["# and so must the bastion's (ssh.proxy_jump), in the same file:",
+                      f"ssh-keygen -F {shlex.quote(name)} -f {kh}"]
     return "\n".join(lines)
 
 
