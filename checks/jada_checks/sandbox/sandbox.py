@@ -223,8 +223,8 @@ class Sandbox:
                 list(pool.map(self._wait_ready, now))
         for n, m in new.items():
             apply_runtime_sysctls(m, dirs[n].runtime_sysctls())
-            if dirs[n].bastion:
-                fence(m, machines[dirs[n].bastion])
+            if (bastion := dirs[n].bastion) is not None:
+                fence(m, machines[bastion])
 
     def _wait_ready(self, m: Machine) -> None:
         deadline = time.monotonic() + BOOT_TIMEOUT
@@ -429,7 +429,8 @@ def _is_sandbox_dir(state: Path) -> bool:
         return False
 
 
-def sweep_paths(only: set[str] | None, keep: set[str] = frozenset()) -> list[str]:
+def sweep_paths(only: set[str] | None, keep: frozenset[str] | set[str] = frozenset()
+                ) -> list[str]:
     """Kill the nspawn and endpoint processes and unmount the overlays of the sandbox
     state directories in ``only`` (None: of every directory not in ``keep``)."""
     def ours(state: str | None) -> bool:
