@@ -150,3 +150,31 @@ def test_an_ssh_config_file_cannot_switch_off_strict_host_keys(
     run = sandbox.run_suite([], "-k", "UNIT", profile=path)
     assert run.exitcode == 1
     assert_unreachable(run, "host key not in known_hosts (strict checking)")
+
+
+def test_a_target_without_its_bastion_is_refused_before_anything_boots(tmp_path: Path) -> None:
+    """A host directory's ``bastion`` must name a host of the same sandbox: refused with
+    the file's path, before any slot is leased or host prepared."""
+    from jada_checks.sandbox.machines import SandboxError
+    from jada_checks.sandbox.sandbox import Sandbox
+    from tests.support.sandbox_harness import HOSTS_DIR
+
+    sb = Sandbox("bastion-check", base=tmp_path / "sb")
+    with pytest.raises(SandboxError, match=r"behind-bastion: its bastion 'bastion' \(.*"
+                                           r"/behind-bastion/bastion\) is not a host of this "
+                                           "sandbox: boot it too"):
+        sb.add({"behind-bastion": str(HOSTS_DIR / "behind-bastion")})
+    assert not (tmp_path / "sb").exists()
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("me\n", "a host cannot be its own bastion"),
+    ("Bad_Name\n", "'Bad_Name' is not a sandbox host name"),
+])
+def test_a_bad_bastion_file_names_itself(tmp_path: Path, text: str, message: str) -> None:
+    from jada_checks.sandbox.hostdir import HostDirError, load_hostdir
+
+    (tmp_path / "me").mkdir()
+    (tmp_path / "me" / "bastion").write_text(text)
+    with pytest.raises(HostDirError, match=f"{tmp_path / 'me' / 'bastion'}: {message}"):
+        _ = load_hostdir("me", tmp_path / "me").bastion
