@@ -43,6 +43,8 @@ def test_suite_gate_failure_passes_through(tmp_path: Path, runner_temp: Path) ->
     closed_port_profile(tmp_path, ("web-1",))
     run = act(tmp_path, runner_temp, profile="profile.yaml", fail_on="high")
     assert run.exitcode == 1 and run.outputs["exit-code"] == "1", run.log[-4000:]
+    # suite mode leaves later steps' PATH alone: only install mode writes GITHUB_PATH
+    assert not (tmp_path / "github-path").exists() and run.steps_run == ["Run jada-checks"]
     for name in ("report.json", "report.md", "report.html", "junit.xml"):
         assert (tmp_path / "reports" / name).is_file(), name
     assert "gate FAILED" in run.summary and "web-1" in run.summary
