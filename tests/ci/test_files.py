@@ -346,3 +346,45 @@ def test_component_rules_and_job_names_come_from_inputs(path: Path) -> None:
 def test_deploy_gate_runs_on_the_default_branch_and_tags_by_default() -> None:
     rules = spec_inputs(TEMPLATES[0].parent / "deploy-gate.yml")["rules"]["default"]
     assert rules == [{"if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"}, {"if": "$CI_COMMIT_TAG"}]
+
+
+def _prelude(job: dict[str, Any]) -> str:
+    """A job's before_script up to the venv: the image preparation (apt-get), as text."""
+    text = "\n".join(job["before_script"])
+    return text[:text.index("python3 -m venv")]
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.stem)
+def test_the_default_install_gets_git_in_an_image_without_it(path: Path,
+                                                              tmp_path: Path) -> None:
+    """Each installing job's preparation, run by bash in an "image" whose PATH has ssh and
+    curl but no git (as python:3.11-slim): the default git+ requirement makes it install
+    git; a wheel or index requirement does not, nor does an image that has git."""
+    stub = tmp_path / "bin"
+    stub.mkdir()
+    log = tmp_path / "apt.log"
+    for name in ("ssh", "curl"):
+        (stub / name).write_text("#!/bin/sh\n")
+    (stub / "apt-get").write_text(f'#!/bin/sh\necho "$*" >> {log}\n')
+    for tool in stub.iterdir():
+        tool.chmod(0o755)
+    default = spec_inputs(path)["install"]["default"]
+    for job_id, job in jobs_of(_template_jobs(path)).items():
+        if "pip install" not in "\n".join(job.get("before_script") or []):
+            continue
+        for install, has_git, wants_git in ((default, False, True),
+                                            ("dist/jada_checks-0.1.0-py3-none-any.whl",
+                                             False, False),
+                                            (default, True, False)):
+            log.unlink(missing_ok=True)
+            (stub / "git").unlink(missing_ok=True)
+            if has_git:
+                (stub / "git").write_text("#!/bin/sh\n")
+                (stub / "git").chmod(0o755)
+            res = subprocess.run(["/bin/bash", "-ec", _prelude(job)], capture_output=True,
+                                 text=True, env={"PATH": str(stub),
+                                                 "JADA_INPUT_INSTALL": install})
+            assert res.returncode == 0, (job_id, res.stderr)
+            calls = log.read_text() if log.exists() else ""
+            assert ("install" in calls and " git" in calls) == wants_git, (job_id, install,
+                                                                            calls)
