@@ -16,9 +16,10 @@ from jada_checks.facts.host import HostFacts, Section
 from jada_checks.facts.probes import PROBES
 from jada_checks.model import REGISTRY, CheckError, Outcome
 
-catalogue()
-MINE = [c for c in sorted(REGISTRY) if c.split("-")[1] in ("FD", "LIM", "NET")
-        or c in ("JADA-UNIT-02", "JADA-UNIT-03", "JADA-UNIT-04", "JADA-UNIT-05")]
+# Every host control but the CFG ones (their facts are settings files and processes:
+# tests/controls/test_cfg_controls.py), from the registry: a new one joins by itself, and
+# test_failures_name_values_and_sources then asks for its fault case.
+MINE = [c.id for c in catalogue() if c.side == "host" and c.area != "cfg"]
 EXPECT = {"unit": "jada-agent.service", "nofile_min": 16384, "nproc_min": 4096,
           "tasks_min": 512, "somaxconn_min": 4096, "tcp_max_syn_backlog_min": 4096,
           "listen_backlog_min": 4096,
@@ -38,7 +39,8 @@ UNIT_CG = "/system.slice/jada-agent.service"
 LIMITS = ("Limit                     Soft Limit           Hard Limit           Units     \n"
           "Max processes             4096                 4096                 processes \n"
           "Max open files            16384                16384                files     \n")
-SHOW = ("Id=jada-agent.service\nMainPID=35\nUser=jada\nLoadState=loaded\nRestart=on-failure\n"
+SHOW = ("Id=jada-agent.service\nMainPID=35\nUser=jada\nLoadState=loaded\nActiveState=active\n"
+        "SubState=running\nUnitFileState=enabled\nRestart=on-failure\n"
         "NRestarts=0\nExecMainStartTimestamp=Wed 2026-11-25 18:43:30 UTC\n"
         "ExecMainStartTimestampMonotonic=5000000\nDynamicUser=no\nStandardInput=null\n"
         "StandardOutput=journal\nStandardError=inherit\nLimitNOFILE=16384\n"
@@ -156,6 +158,7 @@ def test_garbage_in_the_deciding_fact_is_an_error(garbage: str) -> None:
 
 def test_failures_name_values_and_sources() -> None:
     cases = {
+        "JADA-UNIT-01": {"unit_show": SHOW.replace("ActiveState=active", "ActiveState=failed")},
         "JADA-UNIT-02": {"unit_show": SHOW.replace("Restart=on-failure", "Restart=no")},
         "JADA-UNIT-03": {"hc_main_status": "Uid:\t0\t0\t0\t0\n"},
         "JADA-UNIT-04": {"hc_journal": GOOD["hc_journal"] + "M 28333333 2\nL 1700000 x: "
