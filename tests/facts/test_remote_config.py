@@ -51,10 +51,14 @@ def test_an_early_login_is_opened_once_even_after_it_was_used(tmp_path: Path) ->
 
 def test_no_ssh_client_is_a_clear_reason_not_a_traceback(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without ``ssh`` on PATH the early login stays quiet and the run names the cause."""
+    """Without an ``ssh`` to run, the early login stays quiet and the run names the cause.
+    (The client is looked up once, :func:`remote.ssh_binary`; pointing it at a missing
+    file leaves this process's PATH alone, which the sandbox's boot thread uses.)"""
+    from jada_checks.facts import remote
+
     (tmp_path / "p.yaml").write_text("version: 1\ntargets:\n  - name: web\n"
                                      "    ssh: {host: 127.0.0.1, port: 1}\n")
-    monkeypatch.setenv("PATH", str(tmp_path))  # an existing directory without ssh
+    monkeypatch.setattr(remote, "ssh_binary", lambda: str(tmp_path / "ssh"))  # none there
     conn = Connection(load_profile(tmp_path / "p.yaml").targets[0])
     try:
         conn.start()
