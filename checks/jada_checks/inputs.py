@@ -73,9 +73,25 @@ def _line_of(node: yaml.Node | None, parts: list[Any]) -> int | None:
     return line
 
 
-def describe_schema_error(err: jsonschema.ValidationError) -> str:
-    """Say what was expected, without echoing the offending value (it may be a secret)."""
+def describe_schema_error(err: jsonschema.ValidationError,
+                          root: dict[str, Any] | None = None) -> str:
+    """Say what was expected, without echoing the offending value (it may be a secret).
+
+    ``root`` (the whole schema) lets an anyOf/oneOf branch that is a ``$ref`` be named by
+    the title of what it refers to."""
+    text = _describe(err, root)
+    # A rule that holds only under a condition (if/then/else) says which, from the
+    # subschema's own description: "expected a number >= 0" alone would not.
+    if {"then", "else"} & set(map(str, err.relative_schema_path)) \
+            and isinstance(err.schema, dict) and err.schema.get("description"):
+        text += f"; {err.schema['description']}"
+    return text
+
+
+def _describe(err: jsonschema.ValidationError, root: dict[str, Any] | None) -> str:
     v, s = err.validator, err.validator_value
+    if v in ("anyOf", "oneOf"):
+        return describe_alternatives(err, root)
     if v == "additionalProperties":
         extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
         allowed = ", ".join(sorted(err.schema.get("properties", {})))
@@ -103,6 +119,90 @@ def describe_schema_error(err: jsonschema.ValidationError) -> str:
     return f"does not satisfy {v!r}"
 
 
+def _required_only(branch: Any) -> list[str] | None:
+    """The keys of a branch that only requires keys (plus annotations), else None."""
+    if not isinstance(branch, dict) or not branch.get("required"):
+        return None
+    if set(branch) - {"required", "title", "description", "$comment"}:
+        return None
+    return list(branch["required"])
+
+
+def branch_label(branch: Any, root: dict[str, Any] | None = None) -> str:
+    """A short name for one anyOf/oneOf alternative: its title, else what it is made of."""
+    if not isinstance(branch, dict):
+        return "anything" if branch is True else "nothing"
+    if branch.get("title"):
+        return str(branch["title"])
+    ref = branch.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target.get(part) if isinstance(target, dict) else None
+        title = target.get("title") if isinstance(target, dict) else None
+        return f"{title} ({ref[2:]})" if title else ref[2:]
+    keys = _required_only(branch)
+    if keys:
+        return " and ".join(map(repr, keys))
+    parts = []
+    if "type" in branch:
+        kinds = branch["type"] if isinstance(branch["type"], list) else [branch["type"]]
+        parts.append(" or ".join(kinds))
+    if "const" in branch:
+        parts.append(repr(branch["const"]))
+    if "enum" in branch:
+        parts.append("one of " + ", ".join(map(repr, branch["enum"])))
+    if "pattern" in branch:
+        parts.append(f"matching {branch['pattern']!r}")
+    if branch.get("required"):
+        parts.append("with " + ", ".join(map(repr, branch["required"])))
+    return " ".join(parts) or "an alternative"
+
+
+def describe_alternatives(err: jsonschema.ValidationError,
+                          root: dict[str, Any] | None = None) -> str:
+    """anyOf/oneOf: name every alternative, and why the value is none of them (or, for
+    oneOf, more than one), instead of jsonschema's "does not satisfy 'anyOf'"."""
+    branches = list(err.validator_value)
+    labels = [branch_label(b, root) for b in branches]
+    how = "exactly one of" if err.validator == "oneOf" else "at least one of"
+    keyed = [_required_only(b) for b in branches]
+    if err.validator == "oneOf" and not err.context:  # valid under more than one
+        if all(keyed) and isinstance(err.instance, dict):
+            present = [k for ks in keyed if ks for k in ks if k in err.instance]
+            return (f"expected {how} the keys {_or(labels)}, not several: "
+                    f"{' and '.join(map(repr, present))} are all present")
+        return f"expected {how}: {_or(labels)}; the value matches more than one"
+    if all(keyed):  # every alternative is "has these keys": say which are missing
+        shown = [f"{label} ({b['description']})" if isinstance(b, dict)
+                 and b.get("description") else label for label, b in zip(labels, branches,
+                                                                          strict=True)]
+        none = "neither is present" if len(branches) == 2 else "none is present"
+        return f"expected {how} the keys {_or(shown)}: {none}"
+    reasons = []
+    for i, label in enumerate(labels):
+        mine = [e for e in err.context if e.relative_schema_path
+                and e.relative_schema_path[0] == i]
+        if not mine:
+            continue
+        best = jsonschema.exceptions.best_match(mine)
+        where = pointer(list(best.relative_path)) if best.relative_path else ""
+        # "expected null" under the label "null" says nothing new
+        branch = branches[i] if isinstance(branches[i], dict) else {}
+        trivial = not where and best.validator in ("type", "const", "enum") \
+            and best.validator in branch and not branch.get("title")
+        if not trivial:
+            short = label.split(" ($defs/")[0]
+            reasons.append(f"as {short}: {(where + ' ') if where else ''}"
+                           f"{describe_schema_error(best, root)}")
+    why = f" ({'; '.join(reasons)})" if reasons else ""
+    return f"expected {how}: {_or(labels)}{why}"
+
+
+def _or(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
 def validate(data: Any, schema_name: str, path: Path, what: str,
              node: yaml.Node | None = None) -> None:
     """Validate against a shipped schema; raise one InputError listing every problem."""
@@ -116,7 +216,7 @@ def validate(data: Any, schema_name: str, path: Path, what: str,
         parts = list(err.absolute_path)
         line = _line_of(node, parts)
         at = f" (line {line})" if line else ""
-        lines.append(f"  {pointer(parts)}{at}: {describe_schema_error(err)}")
+        lines.append(f"  {pointer(parts)}{at}: {describe_schema_error(err, schema)}")
     more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
     raise InputError(f"{what} {path} does not match {schema_name}:\n" + "\n".join(lines) + more)
 
