@@ -185,18 +185,41 @@ def describe_alternatives(err: jsonschema.ValidationError,
                 and e.relative_schema_path[0] == i]
         if not mine:
             continue
-        best = jsonschema.exceptions.best_match(mine)
-        where = pointer(list(best.relative_path)) if best.relative_path else ""
-        # "expected null" under the label "null" says nothing new
         branch = branches[i] if isinstance(branches[i], dict) else {}
-        trivial = not where and best.validator in ("type", "const", "enum") \
-            and best.validator in branch and not branch.get("title")
-        if not trivial:
-            short = label.split(" ($defs/")[0]
-            reasons.append(f"as {short}: {(where + ' ') if where else ''}"
-                           f"{describe_schema_error(best, root)}")
+        whys = []
+        for sub in sorted(mine, key=lambda e: list(map(str, e.relative_path)))[:3]:
+            where = pointer(list(sub.relative_path)) if sub.relative_path else ""
+            # "expected null, got dict" under the label "null" says nothing new
+            if not where and sub.validator in ("type", "const", "enum") \
+                    and sub.validator in branch and not branch.get("title"):
+                continue
+            whys.append(f"{(where + ': ') if where else ''}{describe_schema_error(sub, root)}")
+        if len(mine) > 3:
+            whys.append(f"and {len(mine) - 3} more")
+        if whys:
+            reasons.append(f"as {label.split(' ($defs/')[0]}: {', '.join(whys)}")
     why = f" ({'; '.join(reasons)})" if reasons else ""
     return f"expected {how}: {_or(labels)}{why}"
+
+
+def unwrap(err: jsonschema.ValidationError) -> list[jsonschema.ValidationError]:
+    """The errors to report for ``err``: an anyOf/oneOf whose value has the type of only
+    one alternative (``oneOf: [null, $ref]`` given an object) and breaks it only inside
+    is that alternative's own errors, each at its own, deeper pointer; any other error is
+    itself (and names the alternatives)."""
+    if err.validator not in ("anyOf", "oneOf") or not err.context:
+        return [err]
+    typed = [i for i in range(len(err.validator_value))
+             if not any(e.relative_schema_path and e.relative_schema_path[0] == i
+                        and not e.relative_path and e.validator == "type"
+                        for e in err.context)]
+    if len(typed) != 1:
+        return [err]
+    mine = [e for e in err.context if e.relative_schema_path
+            and e.relative_schema_path[0] == typed[0]]
+    if any(not e.relative_path for e in mine):
+        return [err]
+    return [leaf for e in mine for leaf in unwrap(e)]
 
 
 def _or(items: list[str]) -> str:
@@ -208,7 +231,8 @@ def validate(data: Any, schema_name: str, path: Path, what: str,
     """Validate against a shipped schema; raise one InputError listing every problem."""
     schema = load_schema(schema_name)
     validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    errors = sorted((leaf for err in validator.iter_errors(data) for leaf in unwrap(err)),
+                    key=lambda e: list(map(str, e.absolute_path)))
     if not errors:
         return
     lines = []

@@ -173,15 +173,25 @@ def port_key(from_port: int, to_port: int, protocol: str) -> tuple[int, int, str
     return from_port, to_port, protocol.lower()
 
 
+ICMP = ("icmp", "icmpv6")
+
+
 def show_port(key: tuple[int, int, str]) -> str:
+    """``22/tcp``, ``8000-8090/tcp``, ``all``; an ICMP rule as its type and code, which is
+    what InstancePortInfo's fromPort and toPort hold for icmp and icmpv6 (-1: every one)."""
     lo, hi, proto = key
     if proto == "all":
         return "all"
+    if proto in ICMP:
+        return (f"{proto} type {'all' if lo == -1 else lo} "
+                f"code {'all' if hi == -1 else hi}")
     return f"{lo}/{proto}" if lo == hi else f"{lo}-{hi}/{proto}"
 
 
 def show_ports(keys: set[tuple[int, int, str]]) -> str:
-    return ", ".join(show_port(k) for k in sorted(keys)) or "(none)"
+    # ports first, then the ICMP rules, whose numbers are types and codes
+    ordered = sorted(keys, key=lambda k: (k[2] in ICMP, k[2] if k[2] in ICMP else "", k))
+    return ", ".join(show_port(k) for k in ordered) or "(none)"
 
 
 @control(
@@ -193,7 +203,9 @@ def show_ports(keys: set[tuple[int, int, str]]) -> str:
 Every open port is attack surface; a port the deployment does not need should be closed.
 Reads the inbound rules in instance.networking.ports from GetInstance (InstancePortInfo:
 fromPort, toPort, protocol; {API}API_InstancePortInfo.html) and compares the set of
-(from, to, protocol) with expect.lightsail.open_ports, protocols case-insensitively.
+(from, to, protocol) with expect.lightsail.open_ports, protocols case-insensitively. For
+icmp and icmpv6 InstancePortInfo's fromPort is the ICMP type and toPort the ICMP code,
+-1 meaning every type or code (Ping is 8 and -1), and the profile says them the same way.
 Who may reach an admin port is JADA-LS-09.
 """,
     remediation="aws lightsail put-instance-public-ports --instance-name <instance> "
@@ -297,8 +309,12 @@ console's browser SSH) is not the Internet.
 )
 def ls_admin_exposure(ctx: CheckContext) -> Outcome:
     admin = sorted(set(ctx.expect["lightsail"]["admin_ports"]))
-    rules = [(i, r) for i, r in indexed_inbound_rules(ctx)
-             if r["protocol"].lower() in ("tcp", "udp", "all")]  # icmp "ports" are types
+    inbound = indexed_inbound_rules(ctx)
+    # An icmp/icmpv6 rule's fromPort and toPort are an ICMP type and code, not ports:
+    # such a rule opens no TCP or UDP port at all, whatever its numbers.
+    rules = [(i, r) for i, r in inbound if r["protocol"].lower() in ("tcp", "udp", "all")]
+    icmp = [show_port(port_key(r["fromPort"], r["toPort"], r["protocol"]))
+            for _, r in inbound if r["protocol"].lower() in ICMP]
     exposed = [line for port in admin for line in exposures(rules, port)]
     limit = "more than a /8 of public IPv4 or a /12 of public IPv6"
     observed = "; ".join(exposed) or f"no admin port open to {limit}"
@@ -307,8 +323,9 @@ def ls_admin_exposure(ctx: CheckContext) -> Outcome:
     if exposed:
         return failed(f"admin port open to the Internet: {observed}", observed=observed,
                       expected=expected, source=src)
-    return passed(f"admin ports {admin} are not open to the Internet", observed=observed,
-                  expected=expected, source=src)
+    note = f" (ICMP rules open no port: {', '.join(dict.fromkeys(icmp))})" if icmp else ""
+    return passed(f"admin ports {admin} are not open to the Internet{note}",
+                  observed=observed, expected=expected, source=src)
 
 
 @control(
