@@ -59,7 +59,8 @@ def test_http_entries_get_the_schema_defaults_and_a_ca_bundle_beside_the_profile
     https, plain = t.expect["http"]
     assert https == {"port": 7070, "scheme": "https", "path": "/healthz", "status": 200,
                      "budget_ms": 1000, "server_name": None,
-                     "ca_bundle": str(tmp_path / "certs/ca.pem"), "connect_timeout": 3,
+                     "ca_bundle": str(tmp_path / "certs/ca.pem"), "x509_strict": False,
+                     "connect_timeout": 3,
                      "read_timeout": 5, "expiry_warn_days": 21, "expiry_fail_days": 7}
     assert (plain["scheme"], plain["budget_ms"], plain["ca_bundle"]) == ("http", 250, None)
     assert load_profile(write(tmp_path, GOOD)).target("web").expect["http"] == []

@@ -19,7 +19,7 @@ from jada_checks.aws.lightsail import NotFound
 from jada_checks.context import CheckContext
 from jada_checks.controls import lightsail as ls
 from jada_checks.controls import net
-from jada_checks.facts.http import USER_AGENT, Probe
+from jada_checks.facts.http import USER_AGENT, Probe, flag_names, verify_flags
 from jada_checks.model import CheckError, Outcome, control, failed, passed, skipped
 
 SHOWN_PORTS = 8
@@ -179,15 +179,20 @@ def with_days(stable: str, days: float | None) -> str:
     severity="high",
     side="http",
     rationale="""
-Clients verify what the runner verifies here, with the same OpenSSL (Python ssl,
-create_default_context): the chain must validate against the system's CAs, or the
-expect.http ca_bundle; the certificate must be within its validity period (RFC 5280
-section 4.1.2.5); and it must name server_name (default: the address connected to) in a
-subjectAltName, DNS-ID or IP-ID, never the subject CN (RFC 9525 section 6, which obsoletes
-RFC 6125; an IP address matches only an iPAddress SAN). Days to notAfter below
-expiry_warn_days (21) pass with a warning, below expiry_fail_days (7) fail: a certificate
-can expire on a Sunday. The message names subject, issuer and expiry date. Plain-http
-ports are skipped; a port with no TLS session is an error (nothing to look at).
+Clients verify what the runner verifies here, with OpenSSL (Python ssl) and the
+verification flags set explicitly, so the verdict does not depend on the runner's Python
+(3.13 added VERIFY_X509_STRICT and VERIFY_X509_PARTIAL_CHAIN to create_default_context):
+OpenSSL's defaults, VERIFY_X509_TRUSTED_FIRST, as Node.js verifies (Claude Code's
+cli.js; node src/crypto/crypto_context.cc sets no X509 flags), or with expect.http
+x509_strict also those two, as Python 3.13+ clients do (docs/http.md). The chain must
+validate against the system's CAs, or the expect.http ca_bundle; the certificate must be
+within its validity period (RFC 5280 section 4.1.2.5); and it must name server_name
+(default: the address connected to) in a subjectAltName, DNS-ID or IP-ID, never the
+subject CN (RFC 9525 section 6, which obsoletes RFC 6125; an IP address matches only an
+iPAddress SAN). Days to notAfter below expiry_warn_days (21) pass with a warning, below
+expiry_fail_days (7) fail: a certificate can expire on a Sunday. The message names
+subject, issuer and expiry date. Plain-http ports are skipped; a port with no TLS
+session is an error (nothing to look at).
 """,
     remediation="""
 Renew or replace the certificate (e.g. certbot renew, or your CA's issuance), with a
@@ -214,7 +219,8 @@ def http_certificate(ctx: CheckContext) -> Outcome:
         observed.append(f"{p.port}: {stable}")
         if p.verify is not None:
             bad.append(f"port {p.port}: the certificate does not verify against {trust} for "
-                       f"{p.server_name!r}: {p.verify}; {summary}")
+                       f"{p.server_name!r} (verify flags {flag_names(verify_flags(e))}): "
+                       f"{p.verify}; {summary}")
         elif days is None:
             raise CheckError(f"http: port {p.port}: the certificate's notAfter is unreadable")
         elif days < e["expiry_fail_days"]:
@@ -226,12 +232,15 @@ def http_certificate(ctx: CheckContext) -> Outcome:
         else:
             good.append(f"port {p.port}: verifies against {trust}, names "
                         f"{p.server_name!r}; {summary}")
-    expected = "; ".join(f"{e['port']}: chain valid, names {p.server_name!r}, >= "
+    expected = "; ".join(f"{e['port']}: chain valid (verify flags "
+                         f"{flag_names(verify_flags(e))}), names {p.server_name!r}, >= "
                          f"{e['expiry_fail_days']} days left (warning below "
                          f"{e['expiry_warn_days']})" for p, e in pairs)
     source = "TLS handshake with " + ", ".join(f"{p.address}:{p.port} (SNI {p.server_name})"
                                                for p, _ in pairs) + "; Python ssl, OpenSSL " \
-        f"{ssl.OPENSSL_VERSION.split()[1]}"
+        f"{ssl.OPENSSL_VERSION.split()[1]}, verify flags " + \
+        ", ".join(dict.fromkeys(flag_names(verify_flags(e)) for _, e in pairs)) + \
+        " set by the suite, not the runner's Python"
     if bad:
         return failed("; ".join(bad), observed="; ".join(observed), expected=expected,
                       source=source)
