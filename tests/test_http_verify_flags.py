@@ -102,7 +102,8 @@ def judge(e: dict[str, Any]) -> Outcome:
 def python313() -> tuple[list[str], dict[str, str], str]:
     """argv prefix, environment and a description of a Python 3.13 that can import the
     package's source; skip naming every place looked at when there is none."""
-    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "PYTHONPATH": str(CHECKS), "PYTHONNOUSERSITE": "1"}
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "PYTHONPATH": str(CHECKS),
+           "PYTHONNOUSERSITE": "1"}
     candidates = [os.environ.get("JADA_PYTHON313", ""),
                   *sorted(glob.glob("/root/.pyenv/versions/3.13*/bin/python3")),
                   *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.13*/bin/python3"))),
