@@ -61,7 +61,8 @@ def test_http_entries_get_the_schema_defaults_and_a_ca_bundle_beside_the_profile
                      "budget_ms": 1000, "server_name": None,
                      "ca_bundle": str(tmp_path / "certs/ca.pem"), "x509_strict": False,
                      "connect_timeout": 3,
-                     "read_timeout": 5, "expiry_warn_days": 21, "expiry_fail_days": 7}
+                     "read_timeout": 5, "expiry_warn_days": 21, "expiry_fail_days": 7,
+                     "served_by": None}
     assert (plain["scheme"], plain["budget_ms"], plain["ca_bundle"]) == ("http", 250, None)
     assert load_profile(write(tmp_path, GOOD)).target("web").expect["http"] == []
 
@@ -80,6 +81,8 @@ def test_http_entries_get_the_schema_defaults_and_a_ca_bundle_beside_the_profile
     ("version: 1\n", "/ (line 1)", "expected at least one of the keys 'targets' (targets "
      "listed by hand) or 'targets_from' (targets discovered from Lightsail): neither is "
      "present"),
+    (GOOD + "    expect: {http: [{port: 443, served_by: nginx}]}\n",
+     "/targets/0/expect/http/0/served_by", "expected a string matching"),
     # ICMP in Lightsail's terms: from_port the type, to_port the code, -1 every one
     (GOOD + "    expect: {lightsail: {open_ports: [{from_port: -1, protocol: tcp}]}}\n",
      "/targets/0/expect/lightsail/open_ports/0/from_port", "expected a number >= 0; a port "

@@ -17,10 +17,14 @@ from typing import Any
 
 from jada_checks.aws.lightsail import NotFound
 from jada_checks.context import CheckContext
+from jada_checks.controls import host_facts as hf
 from jada_checks.controls import lightsail as ls
 from jada_checks.controls import net
 from jada_checks.facts.http import USER_AGENT, Probe, flag_names, verify_flags
+from jada_checks.facts.probes import probe
 from jada_checks.model import CheckError, Outcome, control, failed, passed, skipped
+from jada_checks.parsers.listen_units import parse_listen_units
+from jada_checks.parsers.ss import parse_listeners
 
 SHOWN_PORTS = 8
 
@@ -259,6 +263,29 @@ def _reachable_from_outside(local: str) -> bool:
         return True
 
 
+# Other units' listeners are looked up for at most this many idle ports of a rule (a
+# rule opening 0-65535 names the first ones only), unless the profile declares any.
+MAX_NAMED_PORTS = 8
+
+
+def _other_units(port: int, others: dict[int, list[tuple[str, str]]],
+                 declared: dict[int, str]) -> str:
+    """What listens on an idle port instead, and what the profile would need to say."""
+    there = others.get(port, [])
+    units = list(dict.fromkeys(u for u, _ in there))
+    wheres = ", ".join(where for _, where in there)
+    if port in declared:
+        if not units:
+            return (f" (expect.http says {declared[port]} serves port {port}, but nothing "
+                    "listens there from outside)")
+        return (f" (expect.http says {declared[port]} serves port {port}, but "
+                f"{' and '.join(units)} listens there: {wheres})")
+    if not units:
+        return ""
+    return (f" ({' and '.join(units)} listens on port {port}: {wheres}; not declared: an "
+            f"expect.http entry for port {port} with served_by: {units[0]} would accept it)")
+
+
 def _ranges(ports: list[int]) -> str:
     out, start = [], None
     for i, port in enumerate(ports):
@@ -269,6 +296,40 @@ def _ranges(ports: list[int]) -> str:
             start = None
     text = ", ".join(out[:SHOWN_PORTS])
     return text + (f" and {len(out) - SHOWN_PORTS} more" if len(out) > SHOWN_PORTS else "")
+
+
+# For each pid that owns a listening TCP socket (the same ss as hc_listen, in the same
+# network namespace), its cgroup: which unit serves a port the agent's unit does not
+# (a reverse proxy in front: nginx, Caddy). /proc/PID/cgroup is world-readable.
+LISTEN_UNITS = ("{\n" + net.LISTEN + "\n} | grep -o 'pid=[0-9]*' | sort -u | "
+                "while IFS== read -r _ pid; do printf '%s %s\\n' \"$pid\" "
+                "\"$(sed -n -e 's/^0:://p' -e 's/^[0-9]*:name=systemd://p' "
+                "\"/proc/$pid/cgroup\" 2>/dev/null | head -n 1)\"; done")
+probe("http_listen_units", LISTEN_UNITS)
+
+
+def other_listeners(ctx: CheckContext, mine: set[int]) -> dict[int, list[tuple[str, str]]]:
+    """{port: [(unit, 'local (process)')]} of listeners reachable from outside that are
+    not the expected unit's (pids in ``mine``); the unit is '(unknown unit)' when its
+    cgroup could not be read. Read only when some firewall port lacks the unit."""
+    text = hf.root_section(ctx, "hc_listen").out
+    listeners, bad = parse_listeners(text)
+    if bad:
+        raise CheckError(f"cannot parse ss output: {bad[0]!r}")
+    units, bad = parse_listen_units(hf.root_section(ctx, "http_listen_units").out)
+    if bad:
+        raise CheckError(f"cannot parse the listeners' cgroups: {bad[0]!r} is not "
+                         "'<pid> <cgroup path>'")
+    out: dict[int, list[tuple[str, str]]] = {}
+    for s in listeners:
+        if not s.port.isdigit() or not _reachable_from_outside(s.local) \
+                or mine & set(s.pids):
+            continue
+        names = sorted({units.get(pid) or "(unknown unit)" for pid in s.pids}) \
+            or ["(unknown unit)"]
+        for unit in names:
+            out.setdefault(int(s.port), []).append((unit, f"{s.local} ({s.process})"))
+    return out
 
 
 @control(
@@ -284,8 +345,12 @@ from GetInstance ({ls.API}API_InstancePortInfo.html) with the unit's listening s
 the facts JADA-NET-04 gathers (ss -lntp filtered by the pids of the unit's cgroup
 subtree): every port the firewall opens, besides the admin ports
 (expect.lightsail.admin_ports) and ssh.port, must have a listener of the unit on a
-non-loopback address; every expect.http port must be open in the firewall. udp rules
-are not judged (the listeners read are TCP). Either side unreadable is an error.
+non-loopback address; every expect.http port must be open in the firewall. A service
+port another unit serves (a reverse proxy in front, nginx or Caddy, and its port 80 for
+ACME) is declared with served_by on its expect.http entry, and passes when a process in
+that unit's cgroup (/proc/PID/cgroup, systemd.unit(5)) listens there from outside; a
+listener of any other unit stays a finding, named. udp rules are not judged (the
+listeners read are TCP). Either side unreadable is an error.
 """,
     remediation="""
 Close what nothing serves: aws lightsail close-instance-public-ports --instance-name
@@ -304,8 +369,13 @@ def http_firewall_listeners(ctx: CheckContext) -> Outcome:
         rules = ls.indexed_inbound_rules(ctx)
     except NotFound as exc:
         raise CheckError(f"the firewall cannot be read: {exc}") from None
-    listeners, _, how, _ = net.unit_listeners(ctx)
+    listeners, pids, how, _ = net.unit_listeners(ctx)
     unit = ctx.expect["unit"]
+    # port -> the unit the profile says serves it, when it is not the agent's own
+    declared = {e["port"]: e["served_by"] for e in ctx.expect["http"]
+                if e.get("served_by") and e["served_by"] != unit}
+    others: dict[int, list[tuple[str, str]]] | None = None
+    by_other: list[str] = []
     served = {int(s.port): s for s in listeners if s.port.isdigit()
               and _reachable_from_outside(s.local)}
     loopback = {int(s.port): s for s in listeners if s.port.isdigit()
@@ -326,12 +396,29 @@ def http_firewall_listeners(ctx: CheckContext) -> Outcome:
         ports = range(max(lo, 0), hi + 1)
         tcp_open.update(ports)
         idle = [p for p in ports if p not in exempt and p not in served]
+        if idle and (declared or len(idle) <= MAX_NAMED_PORTS):
+            if others is None:
+                try:
+                    others = other_listeners(ctx, pids)
+                except CheckError:
+                    if any(p in declared for p in idle):
+                        raise  # a declared port cannot be confirmed: could not look
+                    others = {}  # only the naming of other units is lost, not the finding
+            accepted = set()
+            for p in [p for p in idle if p in declared]:
+                theirs = [where for u, where in others.get(p, []) if u == declared[p]]
+                if theirs:
+                    accepted.add(p)
+                    by_other.append(f"{p} by {declared[p]} ({', '.join(theirs)})")
+            idle = [p for p in idle if p not in accepted]
         if idle:
             local_only = [p for p in idle if p in loopback]
             what = (f"firewall opens {ls.show_port(key)} but no process of {unit} listens "
                     f"on {'port' if len(idle) == 1 else 'ports'} {_ranges(idle)} from outside")
             if local_only:
                 what += f" ({_ranges(local_only)} only on loopback)"
+            what += "".join(_other_units(p, others or {}, declared)
+                            for p in idle[:MAX_NAMED_PORTS])
             problems.append(what)
     closed = sorted({e["port"] for e in ctx.expect["http"]} - tcp_open)
     if closed:
@@ -339,11 +426,14 @@ def http_firewall_listeners(ctx: CheckContext) -> Outcome:
                         "Lightsail firewall")
     listening = ", ".join(f"{s.local} ({s.process})" for s in listeners) or "none"
     observed = (f"firewall tcp: {', '.join(seen_rules) or 'none'}; {unit} listens on "
-                f"{listening}" + (f"; udp rules not judged: {', '.join(udp)}" if udp else ""))
+                f"{listening}" + (f"; served by another unit as declared (expect.http "
+                                  f"served_by): {', '.join(by_other)}" if by_other else "")
+                + (f"; udp rules not judged: {', '.join(udp)}" if udp else ""))
     expected = (f"every firewall tcp port except {sorted(exempt)} served by {unit}; "
                 f"service ports {sorted({e['port'] for e in ctx.expect['http']})} open")
     source = (ctx.lightsail.source("instance.networking.ports") + f"; ss -lntp filtered by "
-              f"the unit's processes ({how}, as JADA-NET-04)")
+              f"the unit's processes ({how}, as JADA-NET-04)"
+              + ("; other listeners' units from /proc/PID/cgroup" if others else ""))
     if problems:
         return failed("; ".join(problems), observed=observed, expected=expected,
                       source=source)
