@@ -21,7 +21,7 @@ import pytest
 
 from jada_checks.inputs import InputError, load_schema, validate
 from jada_checks.profile import load_profile
-from tests.test_reporting_support import doc, rec
+from tests.support.reporting_support import doc, rec
 
 SCHEMAS = sorted(p.name for p in resources.files("jada_checks.schemas").iterdir()
                  if p.name.endswith(".schema.json"))

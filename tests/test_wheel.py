@@ -23,10 +23,10 @@ import pytest
 
 import jada_checks
 from jada_checks.controls import catalogue
-from tests.sandbox_harness import SANDBOX_ENV, SandboxHarness
-from tests.test_reporting_support import doc, rec
+from tests.support.paths import REPO
+from tests.support.reporting_support import doc, rec
+from tests.support.sandbox_harness import SANDBOX_ENV, SandboxHarness
 
-REPO = Path(__file__).resolve().parent.parent
 SOURCES = ("pyproject.toml", "README.md", "checks", "schemas")
 NOT_SOURCES = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build")
 HEAVY = ("jsonschema", "yaml", "boto3", "botocore")

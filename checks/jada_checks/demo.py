@@ -60,7 +60,7 @@ def drift_problems(report: dict) -> list[str]:
 
 
 def summary(report: dict) -> str:
-    rows = {}
+    rows: dict[str, dict[str, int]] = {}
     for rec in report["records"]:
         counts = rows.setdefault(rec["target"], {"pass": 0, "fail": 0, "error": 0, "skipped": 0})
         counts[rec["outcome"]] += 1

@@ -1,7 +1,7 @@
 """JADA-HTTP: the orchestrator's service ports, checked from the runner as clients see them.
 
 Everything else looks from inside (SSH) or at Lightsail's record; these controls ask the
-port itself (facts: ``controls/http_facts.py``, probes: ``facts/http.py``). HTTP-01 is
+port itself (facts: ``facts/http_facts.py``, probes: ``facts/http.py``). HTTP-01 is
 availability (connect, TLS session, status, time), HTTP-02 the certificate (chain, name,
 expiry), HTTP-03 whether the Lightsail firewall and the unit's listeners agree.
 Outcomes, sources and the fail/error line: docs/http.md.
@@ -15,18 +15,19 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from jada_checks.aws import ports as ls
 from jada_checks.aws.lightsail import NotFound
 from jada_checks.context import CheckContext
-from jada_checks.controls import host_facts as hf
-from jada_checks.controls import lightsail as ls
-from jada_checks.controls import net
 from jada_checks.facts.http import USER_AGENT, Probe, flag_names, verify_flags
-from jada_checks.facts.probes import probe
+from jada_checks.facts.listeners import other_listeners, unit_listeners
+from jada_checks.facts.listeners import register as register_listeners
+from jada_checks.facts.listeners import register_units as register_listener_units
 from jada_checks.model import CheckError, Outcome, control, failed, passed, skipped
-from jada_checks.parsers.listen_units import parse_listen_units
-from jada_checks.parsers.ss import parse_listeners
 
 SHOWN_PORTS = 8
+
+register_listeners()  # HTTP-03 reads the unit's listeners (the same facts as NET-04)
+register_listener_units()  # and, for a port the unit does not serve, whose listener it is
 
 
 def _probes(ctx: CheckContext) -> list[Probe]:
@@ -117,6 +118,17 @@ address?); curl -sv https://<address>:<port><path>. A 5xx: the service's own log
 (aws lightsail get-instance-port-states) and any host firewall (nft list ruleset;
 iptables -S).
 """,
+    fix="""\
+# from the runner, as a client: what answers, how fast
+# (-k: availability only; JADA-HTTP-02 judges the certificate)
+curl -sS -k -o /dev/null -D - --connect-timeout 3 {http_url}
+# on the host: is the unit up, and does it listen on a public address?
+systemctl status --no-pager {unit}
+ss -lntp
+journalctl -u {unit} -b -n 50 --no-pager
+# timed out while ssh.port answers (filtered): a host firewall drops it; also the
+# Lightsail firewall (aws lightsail get-instance-port-states)
+nft list ruleset""",
 )
 def http_available(ctx: CheckContext) -> Outcome:
     probes = _probes(ctx)
@@ -203,6 +215,12 @@ Renew or replace the certificate (e.g. certbot renew, or your CA's issuance), wi
 subjectAltName for every name and address clients use, and the full chain; restart or
 reload the service; check: openssl s_client -connect <address>:<port> -servername <name>
 """,
+    fix="""\
+# what the service presents (subject, issuer, dates, names)
+openssl s_client -connect {http_hostport} -servername {http_name} </dev/null 2>/dev/null \\
+  | openssl x509 -noout -subject -issuer -dates -ext subjectAltName
+# renew or replace it with a subjectAltName for every name clients use, then
+systemctl reload-or-restart {unit}""",
 )
 def http_certificate(ctx: CheckContext) -> Outcome:
     pairs = [(p, e) for p, e in zip(_probes(ctx), ctx.expect["http"], strict=True)
@@ -298,40 +316,6 @@ def _ranges(ports: list[int]) -> str:
     return text + (f" and {len(out) - SHOWN_PORTS} more" if len(out) > SHOWN_PORTS else "")
 
 
-# For each pid that owns a listening TCP socket (the same ss as hc_listen, in the same
-# network namespace), its cgroup: which unit serves a port the agent's unit does not
-# (a reverse proxy in front: nginx, Caddy). /proc/PID/cgroup is world-readable.
-LISTEN_UNITS = ("{\n" + net.LISTEN + "\n} | grep -o 'pid=[0-9]*' | sort -u | "
-                "while IFS== read -r _ pid; do printf '%s %s\\n' \"$pid\" "
-                "\"$(sed -n -e 's/^0:://p' -e 's/^[0-9]*:name=systemd://p' "
-                "\"/proc/$pid/cgroup\" 2>/dev/null | head -n 1)\"; done")
-probe("http_listen_units", LISTEN_UNITS)
-
-
-def other_listeners(ctx: CheckContext, mine: set[int]) -> dict[int, list[tuple[str, str]]]:
-    """{port: [(unit, 'local (process)')]} of listeners reachable from outside that are
-    not the expected unit's (pids in ``mine``); the unit is '(unknown unit)' when its
-    cgroup could not be read. Read only when some firewall port lacks the unit."""
-    text = hf.root_section(ctx, "hc_listen").out
-    listeners, bad = parse_listeners(text)
-    if bad:
-        raise CheckError(f"cannot parse ss output: {bad[0]!r}")
-    units, bad = parse_listen_units(hf.root_section(ctx, "http_listen_units").out)
-    if bad:
-        raise CheckError(f"cannot parse the listeners' cgroups: {bad[0]!r} is not "
-                         "'<pid> <cgroup path>'")
-    out: dict[int, list[tuple[str, str]]] = {}
-    for s in listeners:
-        if not s.port.isdigit() or not _reachable_from_outside(s.local) \
-                or mine & set(s.pids):
-            continue
-        names = sorted({units.get(pid) or "(unknown unit)" for pid in s.pids}) \
-            or ["(unknown unit)"]
-        for unit in names:
-            out.setdefault(int(s.port), []).append((unit, f"{s.local} ({s.process})"))
-    return out
-
-
 @control(
     "JADA-HTTP-03",
     title="The Lightsail firewall and the unit's listeners agree",
@@ -358,6 +342,12 @@ Close what nothing serves: aws lightsail close-instance-public-ports --instance-
 aws lightsail open-instance-public-ports ... ; or start the unit's listener on a public
 address (ss -lntp on the host shows what listens where).
 """,
+    fix="""\
+# what the firewall opens, and what the unit listens on (on the host: ss -lntp)
+aws lightsail get-instance-port-states --instance-name {instance} --region {region}
+# close a port nothing serves (or start the unit's listener on it):
+# aws lightsail close-instance-public-ports --instance-name {instance} --region {region} \\
+#   --port-info fromPort=PORT,toPort=PORT,protocol=tcp""",
 )
 def http_firewall_listeners(ctx: CheckContext) -> Outcome:
     target = ctx.target
@@ -366,10 +356,10 @@ def http_firewall_listeners(ctx: CheckContext) -> Outcome:
         return skipped(f"the target has no {missing} section: the "
                        f"{'firewall' if missing == 'lightsail' else 'listeners'} cannot be read")
     try:
-        rules = ls.indexed_inbound_rules(ctx)
+        rules = ls.indexed_inbound_rules(ctx.lightsail.instance())
     except NotFound as exc:
         raise CheckError(f"the firewall cannot be read: {exc}") from None
-    listeners, pids, how, _ = net.unit_listeners(ctx)
+    listeners, pids, how, _ = unit_listeners(ctx)
     unit = ctx.expect["unit"]
     # port -> the unit the profile says serves it, when it is not the agent's own
     declared = {e["port"]: e["served_by"] for e in ctx.expect["http"]
@@ -399,7 +389,12 @@ def http_firewall_listeners(ctx: CheckContext) -> Outcome:
         if idle and (declared or len(idle) <= MAX_NAMED_PORTS):
             if others is None:
                 try:
-                    others = other_listeners(ctx, pids)
+                    others = {}
+                    for sock, names in other_listeners(ctx, pids):
+                        if sock.port.isdigit() and _reachable_from_outside(sock.local):
+                            for name in names:
+                                others.setdefault(int(sock.port), []).append(
+                                    (name, f"{sock.local} ({sock.process})"))
                 except CheckError:
                     if any(p in declared for p in idle):
                         raise  # a declared port cannot be confirmed: could not look

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jada_checks.inputs import InputError, read_yaml, validate
 from jada_checks.inputs import _line_of as line_of
@@ -79,7 +79,8 @@ def bad_date(path: Path) -> str | None:
                     return found
         elif node.tag == "tag:yaml.org,2002:timestamp":
             try:
-                yaml.SafeLoader(node.value).construct_yaml_timestamp(node)
+                yaml.SafeLoader(node.value).construct_yaml_timestamp(
+                    cast(yaml.ScalarNode, node))
             except ValueError:
                 return f"/{'/'.join(parts)} (line {node.start_mark.line + 1}): {node.value!r}"
         return None

@@ -420,7 +420,8 @@ def _is_sandbox_dir(state: Path) -> bool:
         return False
 
 
-def sweep_paths(only: set[str] | None, keep: set[str] = frozenset()) -> list[str]:
+def sweep_paths(only: set[str] | None, keep: frozenset[str] | set[str] = frozenset()
+                ) -> list[str]:
     """Kill the nspawn and endpoint processes and unmount the overlays of the sandbox
     state directories in ``only`` (None: of every directory not in ``keep``)."""
     def ours(state: str | None) -> bool:

@@ -42,7 +42,7 @@ def make_ca(state: Path, sandbox: str, key_usage: bool = True) -> Path:
 
     ``key_usage=False`` leaves out the CA's keyUsage extension: RFC 5280 (4.2.1.3) says a
     CA certificate MUST have one, OpenSSL checks it only under VERIFY_X509_STRICT, which
-    Python 3.13's default context sets and 3.11's does not (tests/test_http_verify_flags.py).
+    Python 3.13's default context sets and 3.11's does not (tests/facts/test_http_verify_flags.py).
     """
     d = state / "tls"
     d.mkdir(mode=0o700, parents=True, exist_ok=True)
