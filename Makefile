@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml Makefile
 install: $(STAMP)
 
 demo: install
-	$(PYTHON) -m jada_checks.demo
+	$(PYTHON) -m jada_checks.dev.demo
 
 # The self-tests spend most of their time in subprocesses (suite runs, sandbox hosts, venvs,
 # CI pipelines), so JOBS xdist workers share them out by work unit (tests/conftest.py: every
@@ -69,7 +69,7 @@ docs: install
 
 bench: install
 	$(PYTHON) -m pip install -q --disable-pip-version-check -e '.[test,bench]'
-	$(PYTHON) -m jada_checks.bench
+	$(PYTHON) -m jada_checks.dev.bench
 
 down:
 	$(PYTHON) -m jada_checks.sandbox.cli down

@@ -100,6 +100,9 @@ def test_the_venv_imports_the_wheel_not_the_checkout(wheel_env: WheelEnv) -> Non
     assert "site-packages" in where.parts and not where.is_relative_to(REPO), where
     assert (where.parent / "schemas" / "profile.schema.json").is_file()  # package data
     assert (where.parent / "py.typed").is_file()
+    # what the wheel ships (README, "What the wheel ships"): the sandbox, not the dev tools
+    assert (where.parent / "sandbox" / "cli.py").is_file()
+    assert not (where.parent / "dev").exists()
 
 
 def test_version(wheel_env: WheelEnv) -> None:

@@ -84,7 +84,7 @@ def test_read_refuses_invalid_and_broken_reports(tmp_path: Path) -> None:
 
 def test_still_failing_change_in_every_report_and_the_demo_check() -> None:
     """Markdown, HTML and the demo's own assertion see the somaxconn change on drifted."""
-    from jada_checks.demo import drift_problems
+    from jada_checks.dev.demo import drift_problems
     from jada_checks.reporting import html, markdown
 
     base = doc([rec(control="JADA-NET-01", target="drifted", outcome="fail",

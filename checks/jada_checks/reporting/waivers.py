@@ -134,20 +134,35 @@ def apply(records: list[dict[str, Any]], waivers: list[Waiver], today: dt.date,
     used: set[Waiver] = set()
     for rec in records:
         rec["waiver"] = select(rec, waivers, today)
-        if rec["waiver"] and rec["waiver"]["status"] == "applied":
+        if _applied(rec):
             used.update(w for w in waivers if w.matches(rec) and not w.expired(today))
-    expired = [dict(w.as_dict("expired"),
-                    findings=sum(1 for r in records if r["outcome"] in ("fail", "error")
-                                 and w.matches(r)))
-               for w in waivers if w.expired(today)]
+    return {"file": file, "applied": sum(1 for r in records if _applied(r)),
+            "expired": _expired(records, waivers, today),
+            "stale": _stale(records, [w for w in waivers if w not in used], today)}
+
+
+def _applied(rec: dict[str, Any]) -> bool:
+    return bool(rec["waiver"]) and rec["waiver"]["status"] == "applied"
+
+
+def _expired(records: list[dict[str, Any]], waivers: list[Waiver],
+             today: dt.date) -> list[dict[str, Any]]:
+    """Each expired waiver, with the findings it would cover if it were still valid."""
+    return [dict(w.as_dict("expired"),
+                 findings=sum(1 for r in records if r["outcome"] in ("fail", "error")
+                              and w.matches(r)))
+            for w in waivers if w.expired(today)]
+
+
+def _stale(records: list[dict[str, Any]], unused: list[Waiver],
+           today: dt.date) -> list[dict[str, Any]]:
+    """Each valid waiver that waived nothing, and why: it matches nothing, or nothing it
+    matches fails."""
     stale = []
-    for w in waivers:
-        if w.expired(today) or w in used:
+    for w in unused:
+        if w.expired(today):
             continue
-        matched = [r for r in records if w.matches(r)]
-        reason = (NO_MATCH if not matched
-                  else "the matched controls do not fail or error")
+        matched = any(w.matches(r) for r in records)
+        reason = "the matched controls do not fail or error" if matched else NO_MATCH
         stale.append(dict(w.as_dict("stale"), reason=reason))
-    return {"file": file, "applied": sum(1 for r in records
-                                         if r["waiver"] and r["waiver"]["status"] == "applied"),
-            "expired": expired, "stale": stale}
+    return stale
