@@ -69,7 +69,10 @@ def port_infos(target: Target) -> str:
     out = []
     for p in ls["open_ports"]:
         lo, hi = p["from_port"], p.get("to_port", p["from_port"])
-        cidr = "${ADMIN_CIDR}" if any(lo <= a <= hi for a in admin) else "0.0.0.0/0"
+        # icmp/icmpv6: from/to are an ICMP type and code (-1: all), never an admin port
+        icmp = p["protocol"] in ("icmp", "icmpv6")
+        cidr = "${ADMIN_CIDR}" if not icmp and any(lo <= a <= hi for a in admin) \
+            else "0.0.0.0/0"
         out.append(f"fromPort={lo},toPort={hi},protocol={p['protocol']},cidrs={cidr}")
     return " ".join(f'"{x}"' for x in out)
 
