@@ -18,7 +18,8 @@ from jada_checks.reporting.convergence import DEADLINE_KEY
 from jada_checks.reporting.duration import UNIT_WORD, parse_duration
 
 RETRY_KEY = pytest.StashKey[float]()
-PROFILE_ONLY = ("jada_report_json", "jada_report_md", "jada_report_html", "jada_waivers",
+PROFILE_ONLY = ("jada_report_json", "jada_report_md", "jada_report_html", "jada_report_sarif",
+                "jada_report_codequality", "jada_report_metrics", "jada_waivers",
                 "jada_baseline", "jada_retry_timeout", "jada_fail_on_drift")
 
 
