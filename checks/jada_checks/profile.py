@@ -118,9 +118,12 @@ def target_lines(node: yaml.Node | None) -> tuple[dict[str, int], dict[str, int]
         if isinstance(name, yaml.ScalarNode):
             listed.setdefault(name.value, item.start_mark.line + 1)
     found: dict[str, int] = {}
-    block = _child(_child(node, "targets_from"), "lightsail")
-    if block is not None:
-        found[""] = block.start_mark.line + 1
+    parent = _child(node, "targets_from")
+    key = next((k for k, _ in parent.value if k.value == "lightsail"), None) \
+        if isinstance(parent, yaml.MappingNode) else None
+    block = _child(parent, "lightsail")
+    if key is not None and block is not None:
+        found[""] = key.start_mark.line + 1
         overrides = _child(block, "overrides")
         if isinstance(overrides, yaml.MappingNode):
             for key, _ in overrides.value:

@@ -9,7 +9,8 @@ pays for it. Every series is a gauge (the value of the last run, not a count ove
 - ``jada_check_outcome{control,target,severity,area,outcome,waived} 1``: one sample per
   control × target, its outcome as a label (``pass``, ``fail``, ``error``, ``skipped``);
 - ``jada_findings{severity,outcome}``: fails and errors per severity (zero included, so an
-  alert on a series never misses it), and ``jada_findings_blocking`` (gate), ``jada_results{outcome}`` (counts per outcome);
+  alert on a series never misses it), ``jada_findings_blocking`` (the gate's) and
+  ``jada_results{outcome}`` (counts per outcome);
 - ``jada_run_duration_seconds``, ``jada_run_finished_timestamp_seconds`` (alert when the
   nightly is stale), ``jada_gate_passed``, ``jada_exit_status``, ``jada_targets_checked``,
   ``jada_targets_unreachable``;
