@@ -251,3 +251,15 @@ def test_reports_are_replaced_atomically(tmp_path: Path) -> None:
     write_atomic(target, "a 2\n")
     assert target.read_text() == "a 2\n"
     assert [p.name for p in target.parent.iterdir()] == ["jada.prom"]  # no temp file left
+
+
+def test_a_ci_root_that_does_not_hold_the_profile_is_passed_over(
+        root: Path, monkeypatch: pytest.MonkeyPatch,
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """gitlab-ci-local names a CI_PROJECT_DIR the job does not run in; the job's directory,
+    which holds the profile, is the root then."""
+    monkeypatch.delenv("GITHUB_WORKSPACE")
+    monkeypatch.setenv("CI_PROJECT_DIR", str(tmp_path_factory.mktemp("builds")))
+    monkeypatch.chdir(root)
+    [first, *_] = json.loads(codequality.render(sample_doc(root)))
+    assert first["location"]["path"] == "deploy/prod.yaml"

@@ -34,7 +34,7 @@ def escape_property(text: str) -> str:
 
 
 def lines(doc: dict[str, Any], root: Path | None = None) -> list[str]:
-    path, _ = profile_path(doc, root or source_root())
+    path, _ = profile_path(doc, root or source_root(doc))
     gates = blocking(doc)
     fail_on = doc["gate"]["fail_on"]
     out = []

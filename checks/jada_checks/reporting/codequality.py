@@ -29,7 +29,7 @@ SEVERITY = {"critical": "blocker", "high": "critical", "medium": "major", "low":
 
 
 def issues(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    path, _ = profile_path(doc, source_root())
+    path, _ = profile_path(doc, source_root(doc))
     out = []
     for rec in findings(doc):
         if waived(rec):

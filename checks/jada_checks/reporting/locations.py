@@ -20,11 +20,18 @@ from jada_checks.model import severity_rank
 FINDINGS = ("fail", "error")
 
 
-def source_root() -> Path:
-    for var in ("GITHUB_WORKSPACE", "CI_PROJECT_DIR"):
-        if os.environ.get(var):
-            return Path(os.environ[var]).resolve()
-    return Path.cwd().resolve()
+def source_root(doc: dict[str, Any] | None = None) -> Path:
+    """The repository root: the first of ``$GITHUB_WORKSPACE``, ``$CI_PROJECT_DIR`` and the
+    current directory that holds the profile (a CI variable can name a directory the job
+    does not run in, as gitlab-ci-local's does), else the first of them."""
+    roots = [Path(os.environ[v]).resolve() for v in ("GITHUB_WORKSPACE", "CI_PROJECT_DIR")
+             if os.environ.get(v)] + [Path.cwd().resolve()]
+    if doc is not None:
+        path = Path(doc["run"]["profile"]["path"]).resolve()
+        for root in roots:
+            if path.is_relative_to(root):
+                return root
+    return roots[0]
 
 
 def profile_path(doc: dict[str, Any], root: Path) -> tuple[str, bool]:

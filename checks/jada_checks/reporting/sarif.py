@@ -110,7 +110,7 @@ def result(rec: dict[str, Any], index: int, uri: dict[str, Any], line: int,
 
 
 def render(doc: dict[str, Any]) -> str:
-    root = source_root()
+    root = source_root(doc)
     path, relative = profile_path(doc, root)
     uri: dict[str, Any] = ({"uri": path, "uriBaseId": "%SRCROOT%"} if relative
                            else {"uri": Path(path).as_uri()})
