@@ -21,11 +21,12 @@ from typing import Any, Literal
 import pytest
 
 from jada_checks.model import SEVERITIES
+from jada_checks.setting import Setting, Source
+from jada_checks.stash import SETTINGS_KEY
 
 ENV_PROFILE = "JADA_PROFILE"
 
 Kind = Literal["str", "path", "flag"]
-Source = Literal["option", "environment", "ini", "default"]
 
 
 @dataclass(frozen=True)
@@ -48,16 +49,6 @@ class Spec:
     def dest(self) -> str:
         """The attribute on ``config.option`` and the ini key."""
         return "jada_" + self.name.replace("-", "_")
-
-
-@dataclass(frozen=True)
-class Setting:
-    """A resolved value and where it came from (for the header and for error messages)."""
-
-    value: Any
-    source: Source
-    origin: str  # "--jada-fail-on", "$JADA_PROFILE", "jada_fail_on in /x/pytest.ini", "default"
-    shadowed: tuple[str, ...] = ()  # lower-precedence places that also set it
 
 
 CORE = (
@@ -94,7 +85,6 @@ REPORTING = (
 )
 
 SPECS = {s.dest: s for s in (*CORE, *REPORTING)}
-SETTINGS_KEY = pytest.StashKey[dict[str, Setting]]()
 
 
 def add_options(parser: pytest.Parser, specs: Iterable[Spec]) -> None:
@@ -114,8 +104,8 @@ def add_options(parser: pytest.Parser, specs: Iterable[Spec]) -> None:
         group.addoption(s.flag, **kw)
         if s.ini:
             where = "; a relative path is relative to the ini file" if s.kind == "path" else ""
-            parser.addini(s.dest, f"same as {s.flag}{where}",
-                          type="bool" if s.kind == "flag" else "string", default=None)
+            ini_type: Literal["bool", "string"] = "bool" if s.kind == "flag" else "string"
+            parser.addini(s.dest, f"same as {s.flag}{where}", type=ini_type, default=None)
 
 
 def _ini(config: pytest.Config, s: Spec) -> tuple[Any, str] | None:

@@ -44,7 +44,7 @@ def _annotation_args(p: argparse.ArgumentParser) -> None:
 @command("annotations", "print one GitHub Actions ::error (a finding that fails the gate) "
          "or ::warning (below fail-on, or waived) per failing or erroring control × target, "
          "at the target's line in the profile", _annotation_args)
-def annotations(args: argparse.Namespace) -> int:
+def annotations_command(args: argparse.Namespace) -> int:
     from jada_checks.inputs import InputError
     from jada_checks.reporting.annotations import lines
     from jada_checks.reporting.document import read

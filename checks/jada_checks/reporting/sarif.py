@@ -17,7 +17,7 @@ GitHub's conventions (docs.github.com, "SARIF support for code scanning"): a rul
 security rule when its ``tags`` include ``security`` and it has ``security-severity``, a
 score over 9.0 for critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low; 0.0 or none is no
 security severity (our ``info``). Validated against SchemaStore's sarif-2.1.0.json in the
-self-tests (tests/test_reporting_ci_outputs.py).
+self-tests (tests/reporting/test_ci_outputs.py).
 """
 
 from __future__ import annotations
