@@ -10,8 +10,10 @@ as working directory, for modes, owners and links git cannot carry), ``ssh-users
 user name a line: non-root users, from the host's sysusers.d, that get the sandbox key,
 for least-privilege runs), ``tls`` (which server certificate the host gets from the
 sandbox's CA: ``sandbox/tls.py``), ``claude-code`` (a version: the host runs the real
-Claude Code of that version from the npm registry, ``sandbox/claude_code.py``) and
-``inherits`` (the relative path of a parent directory, applied first).
+Claude Code of that version from the npm registry, ``sandbox/claude_code.py``),
+``bastion`` (the name of another host of the same sandbox that alone may reach this one's
+SSH port: ``sandbox/bastion.py``) and ``inherits`` (the relative path of a parent
+directory, applied first).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import yaml
 _USER_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 _VERSION = re.compile(r"\d+\.\d+\.\d+")
 _UNIT_NAME = re.compile(r"[A-Za-z0-9:_.@-]{1,200}\.(service|target|socket|timer)")
+_HOST_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,30}")
 
 
 class HostDirError(Exception):
@@ -73,6 +76,19 @@ class HostDir:
         if not _VERSION.fullmatch(text):
             raise HostDirError(f"{path}: expected a version such as 2.1.332, got {text[:40]!r}")
         return text
+
+    @property
+    def bastion(self) -> str | None:
+        """The sandbox host (by name) through which alone this host's SSH is reachable."""
+        path = self.nearest("bastion")
+        if path is None:
+            return None
+        name = path.read_text().split("#", 1)[0].strip()
+        if not _HOST_NAME.fullmatch(name):
+            raise HostDirError(f"{path}: {name!r} is not a sandbox host name")
+        if name == self.name:
+            raise HostDirError(f"{path}: a host cannot be its own bastion")
+        return name
 
     def nearest(self, filename: str) -> Path | None:
         for d in reversed(self.chain):
