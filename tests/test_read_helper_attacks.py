@@ -147,16 +147,14 @@ class Target:
         ]
 
 
-@pytest.fixture(scope="module")
-def target(sandbox: SandboxHarness) -> Target:
+def target_of(sandbox: SandboxHarness) -> Target:
     pid, gid = sandbox.ssh(HOST, "systemctl show -p MainPID --value jada-agent.service; "
                                  f"id -g {SVC}").split()
     assert int(pid) > 1
     return Target(pid, gid)
 
 
-@pytest.fixture(scope="module")
-def canonical(sandbox: SandboxHarness, target: Target) -> dict[tuple[str, ...], Call]:
+def canonical_of(sandbox: SandboxHarness, target: Target) -> dict[tuple[str, ...], Call]:
     """What each exact read answers (run twice: a read whose answer changes between two
     calls would make the comparison meaningless)."""
     reads = target.reads()
@@ -167,7 +165,18 @@ def canonical(sandbox: SandboxHarness, target: Target) -> dict[tuple[str, ...], 
     for argv, res in zip(reads, first, strict=True):
         assert res.rc == 0 and "refused" not in res.err, (argv, res)
         assert res.out or argv[0] == "setpriv", (argv, res)
+    assert first[0].out == b"jada-checks-read 3\n"
     return {tuple(argv): res for argv, res in zip(reads, first, strict=True)}
+
+
+@pytest.fixture(scope="module")
+def target(sandbox: SandboxHarness) -> Target:
+    return target_of(sandbox)
+
+
+@pytest.fixture(scope="module")
+def canonical(sandbox: SandboxHarness, target: Target) -> dict[tuple[str, ...], Call]:
+    return canonical_of(sandbox, target)
 
 
 # -- the reproduction of the issue ----------------------------------------------------------
@@ -177,6 +186,10 @@ ISSUE_ARGS = ["cat /proc/sys/net/core/somaxconn", "cat /proc/sys/net/ipv4/tcp_ma
 
 def test_the_issues_reproduction_is_refused_and_runs_nothing(sandbox: SandboxHarness,
                                                              target: Target) -> None:
+    check_the_issues_reproduction(sandbox, target)
+
+
+def check_the_issues_reproduction(sandbox: SandboxHarness, target: Target) -> None:
     """Issue 26: ONE argument "cat /proc/sys/net/core/somaxconn" passed the joined-string
     check and nsenter ran the attacker's file of that name, as root, from the caller's
     working directory. Now: exit 64, refused, and the planted file never runs."""
@@ -197,6 +210,10 @@ def test_the_issues_reproduction_is_refused_and_runs_nothing(sandbox: SandboxHar
 # -- setpriv: only the service user, only its own primary group ---------------------------
 def test_setpriv_runs_only_as_a_non_root_user_with_its_own_primary_group(
         sandbox: SandboxHarness, target: Target) -> None:
+    check_setpriv(sandbox, target)
+
+
+def check_setpriv(sandbox: SandboxHarness, target: Target) -> None:
     def sp(reuid: str, regid: str, path: str = SETTINGS) -> list[str]:
         return ["setpriv", f"--reuid={reuid}", f"--regid={regid}", "--init-groups", "test",
                 "-r", path]
@@ -245,6 +262,22 @@ def test_a_user_that_does_not_exist_is_not_a_no(sandbox: SandboxHarness,
     results, _ = run_batch(sandbox, [["setpriv", "--reuid=nosuchuser", f"--regid={target.gid}",
                                       "--init-groups", "test", "-r", SETTINGS]])
     assert results[0].rc == 65 and "no user nosuchuser" in results[0].err, results[0]
+
+
+def test_the_environment_read_prints_no_other_entry(sandbox: SandboxHarness) -> None:
+    """The one environment read prints whole NUL-terminated entries that start with an
+    allowed name, and nothing of any other entry, even one whose value holds a newline
+    followed by an allowed name (grep -z anchors ^ at each entry, not each line). The
+    attacker's own process is the bait: it can set that environment itself."""
+    bait = sandbox.sandbox.ssh_raw(
+        sandbox.sandbox.address(HOST),
+        "nohup env -i 'SECRET=bait-1' $'NOTE=x\\nHOME=/bait-2' $'HOME=/home/x\\nbait-3' "
+        "CLAUDE_CONFIG_DIRX=bait-4 sleep 120 >/dev/null 2>&1 </dev/null & echo $!", user=USER)
+    pid = bait.stdout.strip()
+    assert bait.returncode == 0 and pid.isdigit(), bait
+    results, ran = run_batch(sandbox, [[*ENV_GREP.split(), f"/proc/{pid}/environ"]])
+    assert results[0].rc == 0 and results[0].out == b"HOME=/home/x\nbait-3\0", results[0]
+    assert ran == ""
 
 
 # -- every way to split and join the exact reads ------------------------------------------
@@ -309,6 +342,11 @@ def assert_each_is_the_read_or_refused(sandbox: SandboxHarness, calls: list[list
 
 def test_every_split_and_join_of_each_read_is_that_read_or_refused(
         sandbox: SandboxHarness, canonical: dict[tuple[str, ...], Call]) -> None:
+    check_every_split_and_join(sandbox, canonical)
+
+
+def check_every_split_and_join(sandbox: SandboxHarness,
+                               canonical: dict[tuple[str, ...], Call]) -> None:
     calls = []
     for argv in canonical:
         for sep in (" ", "", "=", "\t", "\n"):
@@ -421,3 +459,23 @@ def test_every_exec_is_a_fixed_program_by_absolute_path() -> None:
     assert 'set --\n  for name in $ENV_ALLOW; do set -- "$@" -e "^$name="; done' in \
         HELPER.read_text()
     assert "cd / || exit 70" in lines and not any('"$*"' in ln for ln in lines)
+
+
+def test_the_threat_model_names_tests_that_exist() -> None:
+    """docs/least-privilege.md proves each point by naming a test: every name it gives
+    (``tests/x.py::name``, or ``::name`` for the file named last) is a test of that file."""
+    import ast
+
+    from tests.sandbox_harness import REPO
+
+    text = (REPO / "docs" / "least-privilege.md").read_text()
+    named: list[tuple[str, str]] = []
+    current = ""
+    for path, name in re.findall(r"(tests/\w+\.py)?::(\w+)", text):
+        current = path or current
+        named.append((current, name))
+    assert len(named) >= 12, named
+    for path, name in named:
+        tree = ast.parse((REPO / path).read_text())
+        tests = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+        assert any(t.startswith(name) for t in tests), (path, name)
