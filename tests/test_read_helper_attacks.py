@@ -149,7 +149,7 @@ class Target:
 
 def target_of(sandbox: SandboxHarness) -> Target:
     pid, gid = sandbox.ssh(HOST, "systemctl show -p MainPID --value jada-agent.service; "
-                                 f"id -g {SVC}").split()
+                                 f"id -g {SVC}", timeout=120).split()
     assert int(pid) > 1
     return Target(pid, gid)
 
