@@ -280,6 +280,33 @@ def test_the_environment_read_prints_no_other_entry(sandbox: SandboxHarness) -> 
     assert ran == ""
 
 
+# sudo's own ways to change how a command runs: its environment, working directory,
+# root directory, user, group, shell, descriptors, timeout. The sudoers rule grants none.
+SUDO_OPTIONS = [["-E"], ["--preserve-env=PATH"], ["-D", "/tmp"], ["-R", "/tmp"],
+                ["-u", "jada"], ["-g", "shadow"], ["-s"], ["-i"], ["-C", "5"], ["-T", "1"],
+                ["LD_PRELOAD=/tmp/x.so"], ["SHELLOPTS=xtrace"], ["ENV=/tmp/x"],
+                ["PATH=/home/jada-audit/attack"], ["PS4=$(id>/tmp/x)"]]
+
+
+def test_sudo_options_cannot_change_how_the_helper_runs(sandbox: SandboxHarness) -> None:
+    check_sudo_options(sandbox)
+
+
+def check_sudo_options(sandbox: SandboxHarness) -> None:
+    """Each is refused by sudo itself (exit 1), before the helper runs (no marker)."""
+    script = "\n".join(
+        f"{shlex.join(['sudo', '-n', *opts, '--', READ, 'version'])} </dev/null "
+        f"2>&1; echo \"@@RC $?\"" for opts in SUDO_OPTIONS)
+    res = sandbox.sandbox.ssh_raw(sandbox.sandbox.address(HOST), "bash -s", user=USER,
+                                  timeout=120, stdin=script + "\n")
+    answers = res.stdout.split("@@RC ")
+    assert len(answers) == len(SUDO_OPTIONS) + 1, res
+    for opts, before, after in zip(SUDO_OPTIONS, answers[:-1], answers[1:], strict=True):
+        said = before.split("\n", 1)[-1] if before.startswith(("0", "1")) else before
+        assert after.startswith("1\n") and said.startswith("sudo: "), (opts, said, after)
+        assert "@@JADA-READ ran" not in said and "jada-checks-read 3" not in said, (opts, said)
+
+
 # -- every way to split and join the exact reads ------------------------------------------
 def groupings(argv: list[str], sep: str, every: bool) -> list[list[str]]:
     """argv with adjacent arguments joined by ``sep``: every way (``every``, up to 7

@@ -87,4 +87,5 @@ def test_the_read_helper_refuses_every_attack(release: tuple[str, SandboxHarness
     target = attacks.target_of(sandbox)
     attacks.check_the_issues_reproduction(sandbox, target)
     attacks.check_setpriv(sandbox, target)
+    attacks.check_sudo_options(sandbox)
     attacks.check_every_split_and_join(sandbox, attacks.canonical_of(sandbox, target))
