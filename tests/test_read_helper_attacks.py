@@ -200,6 +200,21 @@ def check_the_issues_reproduction(sandbox: SandboxHarness, target: Target) -> No
         assert res.refused, (argv, res)
         assert f"'{argv[-1]}'" in res.err, res.err  # the message shows it as ONE argument
     assert ran == "", f"a planted program ran: {ran}"
+    # the issue's own commands, word for word, from the attacker's home; its script also
+    # leaves a marker file, which must not exist afterwards
+    marker = "/home/jada-audit/issue-26-ran"
+    exact = sandbox.sandbox.ssh_raw(sandbox.sandbox.address(HOST), "\n".join([
+        f"rm -f {marker}",
+        'cd ~ && mkdir -p "cat /proc/sys/net/core"',
+        f"printf '#!/bin/sh\\nid; touch {marker}; head -c 60 /etc/shadow\\n' > "
+        '"cat /proc/sys/net/core/somaxconn"',
+        'chmod +x "cat /proc/sys/net/core/somaxconn"',
+        f'sudo -n {READ} nsenter -t 1 -n "cat /proc/sys/net/core/somaxconn"',
+        'echo "@@RC $?"; test -e ' + marker + ' && echo "@@MARKER"; true']), user=USER)
+    assert "@@RC 64" in exact.stdout and "@@MARKER" not in exact.stdout, exact
+    assert "uid=0" not in exact.stdout and "root:" not in exact.stdout, exact
+    assert "jada-checks-read: refused: nsenter -t 1 -n 'cat /proc/sys/net/core/somaxconn'" \
+        in exact.stderr, exact
     # the planted program is real: the attacker itself can run it, and it leaves a record
     proof = sandbox.sandbox.ssh_raw(sandbox.sandbox.address(HOST),
                                     f"cd {WORK} && ./{shlex.quote(ISSUE_ARGS[0])} && "
