@@ -24,8 +24,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jada_checks.controls.cfg_probes import ENV_GREP
-from tests.sandbox_harness import SandboxHarness
+from jada_checks.facts.cfg_probes import ENV_GREP
+from tests.support.sandbox_harness import SandboxHarness
 
 pytestmark = pytest.mark.sandbox_hosts("least-privilege")
 
@@ -508,12 +508,12 @@ def test_the_threat_model_names_tests_that_exist() -> None:
     (``tests/x.py::name``, or ``::name`` for the file named last) is a test of that file."""
     import ast
 
-    from tests.sandbox_harness import REPO
+    from tests.support.sandbox_harness import REPO
 
     text = (REPO / "docs" / "least-privilege.md").read_text()
     named: list[tuple[str, str]] = []
     current = ""
-    for path, name in re.findall(r"(tests/\w+\.py)?::(\w+)", text):
+    for path, name in re.findall(r"(tests/[\w/]+\.py)?::(\w+)", text):
         current = path or current
         named.append((current, name))
     assert len(named) >= 12, named
