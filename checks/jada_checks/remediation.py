@@ -50,7 +50,11 @@ def dropin(name: str, body: str) -> str:
 
 # Values the run does not know, looked up on the host by a line prepended to the fix.
 LOOKUPS = {
+    # User=, else the real user of the main process (a privilege drop in ExecStart=), as
+    # the fact script's prelude resolves it (facts/probes.py), else root
     "user": ("SVC_USER", 'SVC_USER=$(systemctl show -p User --value {unit})\n'
+             '[ -n "$SVC_USER" ] || SVC_USER=$(ps -o ruser:64= -p "$(systemctl show -p MainPID '
+             '--value {unit})" 2>/dev/null)\n'
              '[ -n "$SVC_USER" ] || SVC_USER=root'),
     "home": ("SVC_HOME", "SVC_HOME=$(getent passwd {user} | cut -d: -f6)"),
     "settings": ("SVC_SETTINGS", "SVC_SETTINGS={home}/.claude/settings.json"),

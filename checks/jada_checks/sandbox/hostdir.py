@@ -2,6 +2,8 @@
 
 A host directory holds ``rootfs/`` (copied over the host's root before boot), optional
 ``sysctl.runtime`` (``key = value`` lines applied after boot, not persisted),
+``started-by-hand`` (unit names started after boot with ``systemctl start``, as an operator
+would: nothing starts them at the next boot),
 ``lightsail.json`` (the instance record the local endpoint serves), ``expect.yaml``
 (per-target expectation overrides), ``prepare.sh`` (run before boot with the host's root
 as working directory, for modes, owners and links git cannot carry), ``ssh-users`` (one
@@ -21,6 +23,7 @@ from typing import Any
 import yaml
 
 _USER_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+_UNIT_NAME = re.compile(r"[A-Za-z0-9:_.@-]{1,200}\.(service|target|socket|timer)")
 
 
 class HostDirError(Exception):
@@ -72,6 +75,23 @@ class HostDir:
             if path.is_file():
                 values.update(parse_runtime_sysctls(path))
         return values
+
+    def started_by_hand(self) -> list[str]:
+        """Units of the chain's ``started-by-hand`` files, in order, without repeats."""
+        units: list[str] = []
+        for d in self.chain:
+            path = d / "started-by-hand"
+            if not path.is_file():
+                continue
+            for n, raw in enumerate(path.read_text().splitlines(), 1):
+                name = raw.split("#", 1)[0].strip()
+                if not name:
+                    continue
+                if not _UNIT_NAME.fullmatch(name):
+                    raise HostDirError(f"{path}:{n}: {name!r} is not a unit name")
+                if name not in units:
+                    units.append(name)
+        return units
 
     def expect(self) -> dict[str, Any]:
         merged: dict[str, Any] = {}

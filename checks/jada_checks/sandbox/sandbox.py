@@ -189,6 +189,7 @@ class Sandbox:
         dirs = {name: load_hostdir(name, d) for name, d in hosts.items()}
         for hd in dirs.values():
             hd.runtime_sysctls()
+            hd.started_by_hand()
             hd.expect()
             tls.kind_of(hd.chain)
             lightsail_records.render(hd, hd.name)
@@ -218,6 +219,11 @@ class Sandbox:
                 list(pool.map(self._wait_ready, now))
         for n, m in new.items():
             apply_runtime_sysctls(m, dirs[n].runtime_sysctls())
+            for unit in dirs[n].started_by_hand():  # validated: a plain unit name
+                res = self.ssh_raw(m.address, f"systemctl start {unit}", timeout=60)
+                if res.returncode != 0:
+                    raise SandboxError(f"{n}: systemctl start {unit} (started-by-hand) exited "
+                                       f"{res.returncode}: {res.stderr.strip()[:300]}")
 
     def _wait_ready(self, m: Machine) -> None:
         deadline = time.monotonic() + BOOT_TIMEOUT
