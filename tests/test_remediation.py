@@ -93,8 +93,8 @@ def test_no_command_is_wrapped(tmp_path: Path) -> None:
     (SUDO, "'sudo -n -l'"),
     # an earlier read helper (issue 26): replace it, then ask it for its version
     ("a read that needs root was refused (sudo 1.9.13p3): ls -U /proc/35/fd: "
-     "/usr/local/libexec/jada-checks-read is another version (jada-checks-read 2); this "
-     "suite speaks version 3: replace it with ci/libexec/jada-checks-read of this release",
+     "/usr/local/libexec/jada-checks-read is another version (jada-checks-read 3); this "
+     "suite speaks version 4: replace it with ci/libexec/jada-checks-read of this release",
      "install -o root -g root -m 0755 jada-checks-read /usr/local/libexec/jada-checks-read\n"
      "# from your workstation, this must print the version the suite speaks:\nssh -p 2222"),
 ])
