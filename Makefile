@@ -1,7 +1,12 @@
 # jada-checks: `make demo` shows the suite on real sandbox hosts; `make test` runs the self-tests;
 # `make test-fast` runs those that boot no sandbox host, plus ruff and mypy (the edit-test loop).
 PYTHON ?= python3
-APT_PACKAGES := systemd-container openssh-server openssh-client iproute2 procps sudo shellcheck rsync chromium nftables
+# The real readers of --jada-report-metrics (tests/reporting/test_metrics_consumers.py starts each on
+# a loopback port). Their packages enable a service on all interfaces: stopped and
+# disabled right after a fresh install, the self-test runs its own.
+METRICS_DAEMONS := prometheus-node-exporter prometheus-pushgateway
+APT_PACKAGES := systemd-container openssh-server openssh-client iproute2 procps sudo shellcheck rsync chromium nftables \
+	$(METRICS_DAEMONS)
 # Runs the GitLab component's pipelines in the self-tests (its shell executor needs rsync).
 # 4.73.0 is the newest release that runs on Node 20 (4.74+ need Node 22).
 GITLAB_CI_LOCAL := 4.73.0
@@ -14,6 +19,8 @@ $(STAMP): pyproject.toml Makefile
 	if [ -n "$$missing" ]; then \
 	  echo "apt: installing$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  for d in $(METRICS_DAEMONS); do case " $$missing " in *" $$d "*) \
+	    systemctl disable --now $$d >/dev/null 2>&1 || true;; esac; done; \
 	fi
 	$(PYTHON) -m pip install -q --disable-pip-version-check -e '.[test]'
 	@[ "$$(gitlab-ci-local --version 2>/dev/null)" = "$(GITLAB_CI_LOCAL)" ] || \

@@ -9,8 +9,9 @@ would: nothing starts them at the next boot),
 as working directory, for modes, owners and links git cannot carry), ``ssh-users`` (one
 user name a line: non-root users, from the host's sysusers.d, that get the sandbox key,
 for least-privilege runs), ``tls`` (which server certificate the host gets from the
-sandbox's CA: ``sandbox/tls.py``) and ``inherits`` (the relative path of a parent
-directory, applied first).
+sandbox's CA: ``sandbox/tls.py``), ``bastion`` (the name of another host of the same
+sandbox that alone may reach this one's SSH port: ``sandbox/bastion.py``) and
+``inherits`` (the relative path of a parent directory, applied first).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import yaml
 
 _USER_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 _UNIT_NAME = re.compile(r"[A-Za-z0-9:_.@-]{1,200}\.(service|target|socket|timer)")
+_HOST_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,30}")
 
 
 class HostDirError(Exception):
@@ -60,6 +62,19 @@ class HostDir:
                 if name not in users:
                     users.append(name)
         return users
+
+    @property
+    def bastion(self) -> str | None:
+        """The sandbox host (by name) through which alone this host's SSH is reachable."""
+        path = self.nearest("bastion")
+        if path is None:
+            return None
+        name = path.read_text().split("#", 1)[0].strip()
+        if not _HOST_NAME.fullmatch(name):
+            raise HostDirError(f"{path}: {name!r} is not a sandbox host name")
+        if name == self.name:
+            raise HostDirError(f"{path}: a host cannot be its own bastion")
+        return name
 
     def nearest(self, filename: str) -> Path | None:
         for d in reversed(self.chain):
