@@ -136,6 +136,7 @@ class Target:
             ["version"],
             ["ls", "-U", f"/proc/{p}/fd"],
             ["readlink", f"/proc/{p}/cwd"],
+            ["readlink", f"/proc/{p}/exe"],
             ["readlink", f"/proc/{p}/ns/net"],
             [*ENV_GREP.split(), f"/proc/{p}/environ"],
             ["ss", "-H", "-l", "-n", "-t", "-p"],

@@ -509,9 +509,10 @@ elif [ "${MAINPID:-0}" -gt 0 ]; then
     do { n=0; for (x in p) if (!(x in k) && (p[x] in k)) { k[x]=1; n++ } } while (n);
     for (x in k) print x }')
 fi
-exe_of() {  # /proc/PID/exe needs ptrace access: root, or the process's own user. The read
-  # helper (ssh.sudo) has no such read yet, so through it the scan goes without.
-  if [ "$(id -u)" = 0 ] || [ -z "$JADA_SUDO" ]; then readlink "/proc/$1/exe" 2>/dev/null; fi
+exe_of() {  # /proc/PID/exe needs ptrace access: root, or the process's own user; with
+  # ssh.sudo the read helper reads it (readlink /proc/PID/exe, helper version 4).
+  if [ "$(id -u)" = 0 ] || [ -z "$JADA_SUDO" ]; then readlink "/proc/$1/exe" 2>/dev/null
+  else R readlink "/proc/$1/exe" 2>/dev/null; fi
   return 0
 }
 printf 'C\t%s\n' "$(printf '%s\n' $pids | grep -c . || true)"
