@@ -16,7 +16,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from dataclasses import dataclass
+from email.parser import Parser
 from pathlib import Path
 
 import pytest
@@ -24,10 +26,11 @@ import pytest
 import jada_checks
 from jada_checks.controls import catalogue
 from tests.sandbox_harness import SANDBOX_ENV, SandboxHarness
+from tests.test_metadata import APACHE_FIRST_LINES, readme_links, unresolved
 from tests.test_reporting_support import doc, rec
 
 REPO = Path(__file__).resolve().parent.parent
-SOURCES = ("pyproject.toml", "README.md", "checks", "schemas")
+SOURCES = ("pyproject.toml", "README.md", "LICENSE", "checks", "schemas")
 NOT_SOURCES = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build")
 HEAVY = ("jsonschema", "yaml", "boto3", "botocore")
 # Only the sandbox test uses it: the session sandbox boots just this host for this module.
@@ -100,6 +103,30 @@ def test_the_venv_imports_the_wheel_not_the_checkout(wheel_env: WheelEnv) -> Non
     assert "site-packages" in where.parts and not where.is_relative_to(REPO), where
     assert (where.parent / "schemas" / "profile.schema.json").is_file()  # package data
     assert (where.parent / "py.typed").is_file()
+
+
+def test_metadata_carries_the_licence_and_the_classifiers(wheel_env: WheelEnv) -> None:
+    """What the package index lists: the SPDX licence and its file (PEP 639, metadata 2.4),
+    the classifiers, the project URLs, the pytest major the plugin is tested with, and a
+    long description whose links are absolute."""
+    dist_info = f"jada_checks-{jada_checks.__version__}.dist-info"
+    with zipfile.ZipFile(wheel_env.wheel) as whl:
+        meta = Parser().parsestr(whl.read(f"{dist_info}/METADATA").decode())
+        licence = whl.read(f"{dist_info}/licenses/LICENSE").decode()
+    assert meta["Metadata-Version"] == "2.4"
+    assert meta["License-Expression"] == "Apache-2.0" and meta.get_all("License-File") == [
+        "LICENSE"]
+    assert [ln.strip() for ln in licence.splitlines()[1:4]] == APACHE_FIRST_LINES
+    classifiers = meta.get_all("Classifier")
+    assert "Framework :: Pytest" in classifiers and "Typing :: Typed" in classifiers
+    assert not [c for c in classifiers if c.startswith("License ::")]
+    urls = dict(u.split(", ", 1) for u in meta.get_all("Project-URL"))
+    assert urls["Source"] == "https://github.com/OWNER/jada-checks", urls
+    assert "pytest<10,>=9" in meta.get_all("Requires-Dist")
+    assert meta["Description-Content-Type"] == "text/markdown"
+    description = meta.get_payload()
+    assert "# jada-checks" in description and len(readme_links(description)) >= 10
+    assert unresolved(description) == []
 
 
 def test_version(wheel_env: WheelEnv) -> None:
