@@ -26,6 +26,7 @@ from tests.ci_run import (
     run_gitlab_ci_local,
 )
 from tests.ci_support import (
+    CONSTRAINTS,
     GITLAB_DEFAULT_STAGES,
     GITLAB_EXAMPLES,
     SAMPLE_INPUTS,
@@ -51,6 +52,7 @@ def deploy_gate_yaml(wheel: Path, profile: Path, pytest_args: str = "") -> str:
             "  - local: templates/deploy-gate.yml\n"
             "    inputs:\n"
             f"      install: {json.dumps(str(wheel))}\n"
+            f"      constraints: {json.dumps(str(CONSTRAINTS))}\n"
             f"      profile: {json.dumps(str(profile))}\n"
             "      retry-timeout: ''\n"
             f"      pytest-args: {json.dumps(pytest_args)}\n")

@@ -40,6 +40,14 @@ CLONE = "/root/jada-checks"
 DEBIAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 WORK = Path("/var/tmp")  # the overlay's upper layer must be on a real file system
 GITLAB_CI_LOCAL = "4.73.0"
+# This machine reaches the registries through a TLS-inspecting egress proxy: its CA lies in
+# /usr/local/share/ca-certificates and these variables point pip (which otherwise trusts
+# only its own certifi bundle) and Node at the system bundle. The tree gets the same trust,
+# as a user behind that proxy would have it; nothing else of this machine goes in.
+LOCAL_CAS = Path("/usr/local/share/ca-certificates")
+TRUST_ENV = ("PIP_CERT", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE",
+             "CURL_CA_BUNDLE", "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY",
+             "HTTPS_PROXY", "NO_PROXY")
 
 
 @dataclass
@@ -54,12 +62,20 @@ class Fresh:
 
 
 def nspawn(root: Path, argv: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
-    cmd = ["systemd-nspawn", "-q", "-D", str(root), "--register=no", "--as-pid2",
+    cmd = ["systemd-nspawn", "-q", "-D", str(root), "-M", f"jada-fresh-{os.getpid()}",
+           "--register=no", "--keep-unit", "--as-pid2",
            "--link-journal=no", "--resolv-conf=copy-host", f"--chdir={CLONE}",
            f"--setenv=PATH={DEBIAN_PATH}", "--setenv=HOME=/root", "--setenv=LANG=C.UTF-8",
+           *(f"--setenv={k}={os.environ[k]}" for k in TRUST_ENV if k in os.environ),
            "--", *argv]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                           stdin=subprocess.DEVNULL)
+
+
+def trust_like_this_machine(root: Path) -> None:
+    for crt in LOCAL_CAS.glob("*.crt"):
+        shutil.copy2(crt, root / "usr/local/share/ca-certificates" / crt.name)
+    checked(nspawn(root, ["update-ca-certificates"], timeout=120))
 
 
 def clone_into(root: Path) -> None:
@@ -87,6 +103,7 @@ def fresh() -> Iterator[Fresh]:
     try:
         root = dirs["merged"]
         clone_into(root)
+        trust_like_this_machine(root)
         started = time.monotonic()
         install = nspawn(root, ["make", "install"], timeout=1800)
         yield Fresh(root, install, time.monotonic() - started)
