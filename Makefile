@@ -6,7 +6,7 @@
 # when they are missing). Nothing is ever installed into the system Python (PEP 668).
 PYTHON3 ?= python3
 VENV := .venv
-PYTHON ?= $(VENV)/bin/python
+PYTHON = $(VENV)/bin/python
 PIP = $(PYTHON) -m pip install -q --disable-pip-version-check -c ci/constraints.txt
 # make demo: systemd-nspawn boots hosts over an overlay of / (so / needs systemd, sshd and
 # the agent's /usr/bin/python3), reached with ssh over veth links; openssl makes their TLS

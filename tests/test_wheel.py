@@ -25,6 +25,7 @@ import pytest
 
 import jada_checks
 from jada_checks.controls import catalogue
+from tests.ci_support import CONSTRAINTS
 from tests.sandbox_harness import SANDBOX_ENV, SandboxHarness
 from tests.test_metadata import APACHE_FIRST_LINES, readme_links, unresolved
 from tests.test_reporting_support import doc, rec
@@ -88,9 +89,10 @@ def wheel_env(tmp_path_factory: pytest.TempPathFactory) -> WheelEnv:
     # nothing here uses the venv's own pip
     checked(subprocess.run([base_python, "-m", "venv", "--without-pip", str(venv)],
                            capture_output=True, text=True, timeout=300))
+    # with the pins users get by default (ci/constraints.txt), so these are the tested ones
     checked(subprocess.run([*pip, "--python", str(venv / "bin" / "python"), "install",
-                            str(wheel), "pytest-profiling"], capture_output=True, text=True,
-                           timeout=600))
+                            "-c", str(CONSTRAINTS), str(wheel), "pytest-profiling"],
+                           capture_output=True, text=True, timeout=600))
     scratch = root / "scratch"
     scratch.mkdir()
     return WheelEnv(wheel, venv / "bin", scratch)
