@@ -57,7 +57,7 @@ $(DEMO_STAMP): pyproject.toml ci/constraints.txt Makefile | $(VENV)/bin/python
 $(STAMP): pyproject.toml ci/constraints.txt Makefile | $(VENV)/bin/python
 	@$(call apt,$(TEST_APT))
 	$(PIP) -e '.[test]'
-	@node -e 'process.exit(+process.versions.node.split(".")[0] < 20)' 2>/dev/null || { \
+	@node -e 'process.exit(parseInt(process.versions.node) >= 20 ? 0 : 1)' 2>/dev/null || { \
 	  command -v npm >/dev/null 2>&1 || { $(call apt,npm); }; \
 	  echo "npm: installing node-linux-$(NODE_ARCH)@$(NODE_VERSION) under $(NODE_PREFIX)"; \
 	  $(NPM_GLOBAL) node-linux-$(NODE_ARCH)@$(NODE_VERSION); }

@@ -74,3 +74,14 @@ def test_install_brings_everything_the_tests_need() -> None:
     assert "-c ci/constraints.txt -e '.[test]'" in text
     assert "node-linux-" in text and "gitlab-ci-local@4.73.0" in text
     assert "npm install -g --prefix" in text  # under .venv/node, never the system's /usr
+
+
+def test_the_node_check_says_whether_node_is_new_enough() -> None:
+    """The check that decides whether Node 20 is installed answers with an exit code
+    (a boolean for process.exit throws on Node 20, which made make install it always)."""
+    (script,) = {m[1] for line in dry_run("install")
+                 for m in re.finditer(r"node -e '([^']*)'", line)}
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True)
+    major = int(node.stdout.strip().lstrip("v").split(".")[0])
+    res = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=30)
+    assert (res.returncode, res.stderr) == (0 if major >= 20 else 1, "")
