@@ -1,5 +1,5 @@
 # jada-checks: `make demo` shows the suite on real sandbox hosts; `make test` runs the self-tests;
-# `make test-fast` runs those that boot no sandbox host, plus ruff (the edit-test loop).
+# `make test-fast` runs those that boot no sandbox host, plus ruff and mypy (the edit-test loop).
 #
 # Everything runs from the project venv .venv (PYTHON), which PYTHON3 creates: python3 on
 # PATH, Debian's /usr/bin/python3 on a stock Debian 12 (apt brings python3 and python3-venv
@@ -22,7 +22,7 @@ TEST_APT := $(DEMO_APT) sudo shellcheck rsync chromium nftables
 # missing, `make install` puts Node $(NODE_VERSION) from the npm registry's node-linux-<arch>
 # package (the official binary; Debian's npm fetches it) under $(VENV)/node, and
 # gitlab-ci-local too unless that version is on PATH already. The recipes, and the tests
-# they start, see $(VENV)/node/bin first on PATH (tests/ci_run.py adds it as well).
+# they start, see $(VENV)/node/bin first on PATH (tests/support/ci_run.py adds it too).
 GITLAB_CI_LOCAL := 4.73.0
 NODE_VERSION := 20.20.2
 NODE_PREFIX := $(abspath $(VENV))/node
@@ -42,7 +42,7 @@ apt = missing=""; for p in $(1); do \
 	    --no-install-recommends $$missing >/dev/null; \
 	fi
 
-.PHONY: install install-demo demo test test-fast test-releases lint bench clean down
+.PHONY: install install-demo demo test test-fast test-releases lint docs bench clean down
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON3) >/dev/null 2>&1 || { $(call apt,python3 python3-venv); }
@@ -71,7 +71,7 @@ install: $(STAMP)
 install-demo: $(DEMO_STAMP)
 
 demo: install-demo
-	$(PYTHON) -m jada_checks.demo
+	$(PYTHON) -m jada_checks.dev.demo
 
 # The self-tests spend most of their time in subprocesses (suite runs, sandbox hosts, venvs,
 # CI pipelines), so JOBS xdist workers share them out by work unit (tests/conftest.py: every
@@ -88,6 +88,7 @@ test: install
 	@$(PYC)
 	env -u JADA_PROFILE $(PYTHON) -m pytest tests -p no:cacheprovider -q -ra -m "not releases" $(XDIST)
 	$(PYTHON) -m ruff check checks tests conftest.py
+	$(PYTHON) -m mypy
 
 # test-fast leaves out what needs sandbox hosts or a fresh venv installed from the package
 # index (marker packaging: the wheel, the Action, the GitLab pipeline; about 55 s of CPU).
@@ -96,21 +97,27 @@ test-fast: install
 	env -u JADA_PROFILE $(PYTHON) -m pytest tests -p no:cacheprovider -q -ra \
 	  -m "not sandbox and not packaging and not releases" $(XDIST)
 	$(PYTHON) -m ruff check checks tests conftest.py
+	$(PYTHON) -m mypy
 
 # Least privilege on Debian 11 and 13 besides this machine's 12: builds each release's tree
 # once with debootstrap (cached under /var/cache/jada-sandbox), then boots hosts from it.
-# Also `make install` on a pristine Debian 12 tree (tests/test_fresh_debian.py).
+# Also make demo and make install on a pristine Debian 12 (tests/sandbox/test_fresh_debian.py).
 test-releases: install
 	@$(call apt,debootstrap)
-	env -u JADA_PROFILE $(PYTHON) -m pytest tests/test_releases.py tests/test_fresh_debian.py \
-	  -p no:cacheprovider -q -ra -m releases
+	env -u JADA_PROFILE $(PYTHON) -m pytest tests/sandbox/test_releases.py \
+	  tests/sandbox/test_fresh_debian.py -p no:cacheprovider -q -ra -m releases
 
 lint: install
 	$(PYTHON) -m ruff check checks tests conftest.py
+	$(PYTHON) -m mypy
+
+# The README's control table, from the registry (tests/test_docs.py fails while it is stale).
+docs: install
+	$(PYTHON) -m jada_checks.catalogue_table README.md
 
 bench: install
 	$(PIP) -e '.[test,bench]'
-	$(PYTHON) -m jada_checks.bench
+	$(PYTHON) -m jada_checks.dev.bench
 
 # Without a venv, make never booted a sandbox.
 down:

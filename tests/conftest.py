@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from jada_checks.sandbox.sandbox import Sandbox
-from tests.sandbox_harness import SandboxHarness, all_host_dirs
+from tests.support.sandbox_harness import SandboxHarness, all_host_dirs
 
 # CI: the same examples on every run and machine (derandomize seeds from each test's own
 # source), no example database read or written (a replayed local failure would make runs
@@ -91,9 +91,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # reordering by unit size off, so units start in collection order: the sandbox unit, then
 # the modules measured longest, so a long test never ends up as the tail of a run.
 SANDBOX_UNIT = "sandbox-hosts"
-LONGEST_MODULES = ("tests/test_reporting_e2e.py", "tests/test_ci_action.py",
-                   "tests/test_ci_gitlab_local.py", "tests/test_wheel.py",
-                   "tests/test_lightsail_controls.py", "tests/test_options.py")
+LONGEST_MODULES = ("tests/reporting/test_e2e.py", "tests/ci/test_action.py",
+                   "tests/ci/test_gitlab_local.py", "tests/test_wheel.py",
+                   "tests/controls/test_lightsail_controls.py", "tests/test_options.py")
 
 
 def work_unit(item: pytest.Item) -> str:

@@ -17,8 +17,8 @@ import yaml
 
 import jada_checks
 from jada_checks import cli
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 SCHEMA = REPO / "schemas" / "claude-settings.schema.json"
 COMPLIANT = REPO / "sandbox/hosts/compliant/rootfs/home/jada/.claude/settings.json"
 SECRET = "CANARY-CLI-77e1"

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
-from jada_checks.controls.cfg_probes import ENV_GREP
+from jada_checks.facts.cfg_probes import ENV_GREP
 from jada_checks.parsers.cfg_facts import ENV_NAMES
-from tests.sandbox_harness import REPO, Run, SandboxHarness
+from tests.support.sandbox_harness import REPO, Run, SandboxHarness
 
 pytestmark = pytest.mark.sandbox_hosts("least-privilege", "no-sudo", "lp-*")
 

@@ -1,5 +1,5 @@
 """What ``make`` would run (``make -n -B``, nothing executed): everything from the project
-venv, the demo installing only what it needs. tests/test_fresh_debian.py runs
+venv, the demo installing only what it needs. tests/sandbox/test_fresh_debian.py runs
 ``make install`` for real on a pristine Debian 12.
 """
 
@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from tests.ci_support import REPO
+from tests.support.ci_support import REPO
 
 TEST_ONLY = ("chromium", "shellcheck", "rsync", "nftables", "npm", "gitlab-ci-local",
              "'.[test]'")
@@ -63,7 +63,7 @@ def test_demo_installs_only_what_the_demo_needs() -> None:
         assert name not in text, f"make demo installs {name}"
     assert ".venv/bin/python -m pip install -q --disable-pip-version-check " \
            "-c ci/constraints.txt -e ." in demo
-    assert demo[-1] == ".venv/bin/python -m jada_checks.demo"
+    assert demo[-1] == ".venv/bin/python -m jada_checks.dev.demo"
 
 
 def test_install_brings_everything_the_tests_need() -> None:

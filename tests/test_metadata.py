@@ -16,7 +16,7 @@ import tomllib
 
 import trove_classifiers
 
-from tests.ci_support import REPO, version
+from tests.support.ci_support import REPO, version
 
 REPO_URL = "https://github.com/OWNER/jada-checks"
 RAW_URL = "https://raw.githubusercontent.com/OWNER/jada-checks"

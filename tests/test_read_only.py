@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sandbox_harness import SandboxHarness
+from tests.support.sandbox_harness import SandboxHarness
 
 pytestmark = pytest.mark.sandbox_hosts("scratch-1")
 

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from jada_checks.controls import catalogue
-from jada_checks.remediation import FIXES, fill, fix_for, target_values
+from jada_checks.model import Control
+from jada_checks.remediation import fill, fix_for, target_values
 from jada_checks.reporting import markdown
-from tests.test_reporting_support import demo_like, demo_target, doc, rec
+from tests.support.reporting_support import demo_like, demo_target, doc, rec
 
 FACTS = {"user": "jada", "home": "/home/jada", "settings": "/home/jada/.claude/settings.json"}
 UNREACHABLE = "unreachable: ops@10.0.0.7:2222: authentication refused (key not accepted)"
@@ -31,21 +32,28 @@ def bash_n(script: str) -> str:
     return res.stderr
 
 
+CONTROLS = {c.id: c for c in catalogue()}
+
+
+def control(control_id: str) -> Control:
+    return CONTROLS[control_id]
+
+
 def test_every_control_has_a_fix() -> None:
-    assert {c.id for c in catalogue()} <= set(FIXES)
+    assert not [c.id for c in CONTROLS.values() if not c.fix.strip()]
 
 
 @pytest.mark.parametrize("facts", [FACTS, {}], ids=["known-user", "looked-up-user"])
 def test_every_fix_is_valid_shell_with_real_values(tmp_path: Path, facts: dict) -> None:
     target = demo_target(tmp_path)
     for c in catalogue():
-        fix = fix_for(c.id, c.remediation, target, "fail", "x", facts)
+        fix = fix_for(c, target, "fail", "x", facts)
         assert bash_n(fix) == "", (c.id, fix)
         assert not re.search(r"<[a-z][^>]*>|~SVC_USER|\{[a-z_]+\}", fix), (c.id, fix)
         if c.side == "lightsail":
             assert "--instance-name jada-prod-1" in fix or "--resource-name jada-prod-1" in fix
             assert "--region eu-west-2" in fix, (c.id, fix)
-    cfg = fix_for("JADA-CFG-01", "", target, "fail", "x", facts)
+    cfg = fix_for(control("JADA-CFG-01"), target, "fail", "x", facts)
     if facts:
         assert "chown jada: /home/jada/.claude/settings.json" in cfg
     else:
@@ -55,7 +63,7 @@ def test_every_fix_is_valid_shell_with_real_values(tmp_path: Path, facts: dict) 
 
 def test_listen_queue_sysctls_share_one_dropin_written_whole(tmp_path: Path) -> None:
     target = demo_target(tmp_path)
-    fixes = {i: fix_for(i, "", target, "fail", "x") for i in FIXES}
+    fixes = {i: fix_for(control(i), target, "fail", "x") for i in CONTROLS}
     net = [fixes[i] for i in ("JADA-NET-01", "JADA-NET-02", "JADA-NET-03")]
     block = ("cat > /etc/sysctl.d/60-jada.conf <<'EOF'\nnet.core.somaxconn = 4096\n"
              "net.ipv4.tcp_max_syn_backlog = ")
@@ -71,9 +79,9 @@ def test_no_command_is_wrapped(tmp_path: Path) -> None:
     runs two wrong commands: no line may start with an option or a bare argument unless
     the line before continues it with a backslash."""
     target = demo_target(tmp_path)
-    for i in FIXES:
+    for i in CONTROLS:
         prev = ""
-        for line in fix_for(i, "", target, "fail", "x", FACTS).splitlines():
+        for line in fix_for(control(i), target, "fail", "x", FACTS).splitlines():
             if line.startswith("-"):
                 assert prev.endswith("\\"), (i, prev, line)
             prev = line
@@ -86,12 +94,12 @@ def test_no_command_is_wrapped(tmp_path: Path) -> None:
 ])
 def test_cause_errors_get_the_cause_fix(tmp_path: Path, message: str, words: str) -> None:
     target = demo_target(tmp_path)
-    fix = fix_for("JADA-NET-01", "", target, "error", message)
+    fix = fix_for(control("JADA-NET-01"), target, "error", message)
     assert words in fix and "60-jada.conf" not in fix and bash_n(fix) == ""
 
 
 def test_identity_file_and_known_hosts_are_named_in_the_connection_fix(tmp_path: Path) -> None:
-    fix = fix_for("JADA-UNIT-01", "", demo_target(tmp_path), "error", UNREACHABLE)
+    fix = fix_for(control("JADA-UNIT-01"), demo_target(tmp_path), "error", UNREACHABLE)
     assert f"-i {tmp_path}/id_demo" in fix and f"ls -l {tmp_path}/id_demo" in fix
     assert f"ssh-keygen -F 10.0.0.7 -f {tmp_path}/known_hosts" in fix
 
@@ -99,7 +107,7 @@ def test_identity_file_and_known_hosts_are_named_in_the_connection_fix(tmp_path:
 def test_markdown_shows_a_cause_once_per_target(tmp_path: Path) -> None:
     target = demo_target(tmp_path)
     recs = [rec(control=i, target="drifted", outcome="error", message=UNREACHABLE,
-                remediation=fix_for(i, "", target, "error", UNREACHABLE))
+                remediation=fix_for(control(i), target, "error", UNREACHABLE))
             for i in ("JADA-NET-01", "JADA-UNIT-01", "JADA-FD-01")]
     md = markdown.render(doc(recs))
     assert md.count("ssh -p 2222") == 1 and "60-jada.conf" not in md
@@ -123,7 +131,7 @@ def test_every_fix_in_the_demo_markdown_is_fenced_and_parses(tmp_path: Path) -> 
 
 
 def test_a_failure_fix_starts_with_current_and_wanted_values(tmp_path: Path) -> None:
-    fix = fix_for("JADA-NET-01", "", demo_target(tmp_path), "fail", "x",
+    fix = fix_for(control("JADA-NET-01"), demo_target(tmp_path), "fail", "x",
                   observed="net.core.somaxconn = 1536\nrm -rf /",
                   expected="net.core.somaxconn >= 4096")
     assert fix.startswith("# now: net.core.somaxconn = 1536 rm -rf /\n"

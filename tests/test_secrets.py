@@ -17,7 +17,7 @@ import pytest
 
 from jada_checks.controls import catalogue
 from jada_checks.facts.probes import build_script
-from tests.sandbox_harness import SandboxHarness
+from tests.support.sandbox_harness import SandboxHarness
 
 pytestmark = pytest.mark.sandbox_hosts("cfg-canary")
 

@@ -25,12 +25,12 @@ import pytest
 
 import jada_checks
 from jada_checks.controls import catalogue
-from tests.ci_support import CONSTRAINTS
-from tests.sandbox_harness import SANDBOX_ENV, SandboxHarness
+from tests.support.ci_support import CONSTRAINTS
+from tests.support.paths import REPO
+from tests.support.reporting_support import doc, rec
+from tests.support.sandbox_harness import SANDBOX_ENV, SandboxHarness
 from tests.test_metadata import APACHE_FIRST_LINES, readme_links, unresolved
-from tests.test_reporting_support import doc, rec
 
-REPO = Path(__file__).resolve().parent.parent
 SOURCES = ("pyproject.toml", "README.md", "LICENSE", "checks", "schemas")
 NOT_SOURCES = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build")
 HEAVY = ("jsonschema", "yaml", "boto3", "botocore")
@@ -105,6 +105,9 @@ def test_the_venv_imports_the_wheel_not_the_checkout(wheel_env: WheelEnv) -> Non
     assert "site-packages" in where.parts and not where.is_relative_to(REPO), where
     assert (where.parent / "schemas" / "profile.schema.json").is_file()  # package data
     assert (where.parent / "py.typed").is_file()
+    # what the wheel ships (README, "What the wheel ships"): the sandbox, not the dev tools
+    assert (where.parent / "sandbox" / "cli.py").is_file()
+    assert not (where.parent / "dev").exists()
 
 
 def test_metadata_carries_the_licence_and_the_classifiers(wheel_env: WheelEnv) -> None:

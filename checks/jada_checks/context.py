@@ -21,7 +21,7 @@ from jada_checks.model import CheckError
 from jada_checks.profile import Profile, Target
 
 if TYPE_CHECKING:
-    from jada_checks.controls.http_facts import HttpFacts
+    from jada_checks.facts.http_facts import HttpFacts
 
 PREFETCH_THREADS = 32
 
@@ -29,6 +29,10 @@ PREFETCH_THREADS = 32
 @dataclass
 class FactStore:
     profile: Profile
+    # The checks that make the target's Lightsail calls, handed in by the run (which knows
+    # the catalogue) and asked for only in the prefetch thread, so the controls' import
+    # never delays the logins (:meth:`_lightsail_calls`).
+    lightsail_checks: Callable[[], list[Callable[[CheckContext], Any]]] = list
     connections: dict[str, Connection] = field(default_factory=dict)
     _cache: dict[tuple[str, str], Future[Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -97,15 +101,12 @@ class FactStore:
         controls run once here and their answers are kept (:class:`LightsailFacts` asks
         each question once), so the items read them without a new call."""
         self.lightsail_facts(target).instance()
-        from jada_checks.controls import catalogue
-
         ctx = CheckContext(target, self)
-        for c in catalogue():
-            if c.side == "lightsail":
-                try:
-                    c.check(ctx)
-                except Exception:  # noqa: BLE001, S112 - the item runs it again and reports
-                    continue
+        for check in self.lightsail_checks():
+            try:
+                check(ctx)
+            except Exception:  # noqa: BLE001, S112 - the item runs it again and reports
+                continue
 
     def lightsail_facts(self, target: Target) -> LightsailFacts:
         return self.cached("lightsail", target,
@@ -113,9 +114,10 @@ class FactStore:
 
     def http_facts(self, target: Target) -> HttpFacts:
         """The target's service ports probed from here (imported only when asked)."""
-        from jada_checks.controls.http_facts import gather_http
+        from jada_checks.facts.http_facts import gather_http
 
-        return self.cached("http", target, lambda: gather_http(self, target))
+        return self.cached("http", target, lambda: gather_http(
+            lambda: self.lightsail_facts(target).instance(), target))
 
     def host_facts(self, target: Target) -> HostFacts:
         if target.ssh is None:

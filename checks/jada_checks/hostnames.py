@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import threading
+from typing import Any
 
 from jada_checks.model import CheckError
 
@@ -45,7 +46,7 @@ def resolve(host: str, timeout: float, what: str = "ssh.host") -> list[str]:
     if name.rsplit(".", 1)[-1].lower() == NEVER_RESOLVES:
         raise CheckError(f"{what} {host!r} does not resolve: names under .invalid never "
                          "do (RFC 6761 section 6.4)")
-    answer: list[object] = []
+    answer: list[Any] = []  # getaddrinfo's list, or the exception it raised
 
     def lookup() -> None:
         try:

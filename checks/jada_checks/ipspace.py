@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -53,15 +53,18 @@ FAMILY_BITS = {4: 32, 6: 128}
 
 
 def _without(space: list[Network], holes: Iterable[str]) -> list[Network]:
+    # typeshed types subnet_of/address_exclude per family; each call here pairs networks
+    # of one family (the spaces are built per family), hence the Any.
     for hole in map(ipaddress.ip_network, holes):
         out: list[Network] = []
         for net in space:
-            if hole.subnet_of(net):
-                out.extend(net.address_exclude(hole))
-            elif not net.subnet_of(hole):
+            h, n = cast(Any, hole), cast(Any, net)
+            if h.subnet_of(n):
+                out.extend(n.address_exclude(h))
+            elif not n.subnet_of(h):
                 out.append(net)
         space = out
-    return list(ipaddress.collapse_addresses(space))
+    return list(ipaddress.collapse_addresses(cast(Any, space)))
 
 
 PUBLIC: dict[int, list[Network]] = {
@@ -78,7 +81,7 @@ def threshold(version: int) -> int:
 
 def public_reach(networks: Iterable[Network]) -> int:
     """Public addresses in the union of ``networks`` (all of one family)."""
-    union = list(ipaddress.collapse_addresses(networks))
+    union: list[Any] = list(ipaddress.collapse_addresses(cast(Any, networks)))
     if not union:
         return 0
     total = 0

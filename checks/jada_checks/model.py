@@ -78,6 +78,9 @@ class Control:
     rationale: str
     remediation: str
     check: CheckFn = field(compare=False, repr=False)
+    # The fix as a shell block with {placeholders} (jada_checks.remediation fills them):
+    # what an operator pastes into a root shell on the target, or an AWS CLI shell.
+    fix: str = ""
 
     def __post_init__(self) -> None:
         if not CONTROL_ID.match(self.id):
@@ -99,15 +102,17 @@ def control(
     side: str,
     rationale: str,
     remediation: str,
+    fix: str,
 ) -> Callable[[CheckFn], CheckFn]:
-    """Register the decorated function as the check of a control."""
+    """Register the decorated function as the check of a control: everything about a
+    control (its text, its fix as code, its check) is written in one place."""
 
     def register(fn: CheckFn) -> CheckFn:
         if id in REGISTRY:
             raise ValueError(f"control {id} is registered twice")
         area = id.split("-")[1].lower()
         REGISTRY[id] = Control(id, title, severity, area, side, rationale.strip(),
-                               remediation.strip(), fn)
+                               remediation.strip(), fn, fix)
         return fn
 
     return register

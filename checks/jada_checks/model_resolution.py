@@ -171,7 +171,8 @@ def _usable(layer: Layer, unresolved: list[str]) -> bool:
 def _settings_sources(layers: list[Layer], unresolved: list[str]) -> tuple[
         list[Source], list[Source]]:
     """Every settings ``model`` and ``env.ANTHROPIC_MODEL``, highest precedence first."""
-    models, envs = [], []
+    models: list[Source] = []
+    envs: list[Source] = []
     for layer in layers:
         if not _usable(layer, unresolved):
             continue

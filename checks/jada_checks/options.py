@@ -21,11 +21,12 @@ from typing import Any, Literal
 import pytest
 
 from jada_checks.model import SEVERITIES
+from jada_checks.setting import Setting, Source
+from jada_checks.stash import SETTINGS_KEY
 
 ENV_PROFILE = "JADA_PROFILE"
 
 Kind = Literal["str", "path", "flag"]
-Source = Literal["option", "environment", "ini", "default"]
 
 
 @dataclass(frozen=True)
@@ -48,16 +49,6 @@ class Spec:
     def dest(self) -> str:
         """The attribute on ``config.option`` and the ini key."""
         return "jada_" + self.name.replace("-", "_")
-
-
-@dataclass(frozen=True)
-class Setting:
-    """A resolved value and where it came from (for the header and for error messages)."""
-
-    value: Any
-    source: Source
-    origin: str  # "--jada-fail-on", "$JADA_PROFILE", "jada_fail_on in /x/pytest.ini", "default"
-    shadowed: tuple[str, ...] = ()  # lower-precedence places that also set it
 
 
 CORE = (
@@ -88,7 +79,6 @@ REPORTING = (
 )
 
 SPECS = {s.dest: s for s in (*CORE, *REPORTING)}
-SETTINGS_KEY = pytest.StashKey[dict[str, Setting]]()
 
 
 def add_options(parser: pytest.Parser, specs: Iterable[Spec]) -> None:

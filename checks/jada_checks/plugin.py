@@ -4,7 +4,7 @@ Installed, this module loads in every pytest run of every project on the machine
 only registers the ``--jada-*`` options and ``jada_*`` ini keys and imports nothing heavy
 (no jsonschema, YAML, boto3 or Testinfra; ``tests/test_lazy_imports.py`` checks that).
 Only with a profile (``--jada-profile``, ``$JADA_PROFILE`` or ini ``jada_profile``) does it
-load :mod:`jada_checks.profile_run`, where the run *is* the control catalogue.
+load :mod:`jada_checks.run.profile_run`, where the run *is* the control catalogue.
 """
 
 from __future__ import annotations
@@ -15,13 +15,11 @@ import pytest
 
 from jada_checks.model import SEVERITIES
 from jada_checks.options import CORE, add_options, early_setting, resolve, setting
+from jada_checks.stash import IGNORED_WORKERS_KEY
 
 if TYPE_CHECKING:
-    from jada_checks.profile import Profile
+    pass
 
-PROFILE_KEY: pytest.StashKey[Profile] = pytest.StashKey()
-IGNORED_WORKERS_KEY: pytest.StashKey[str] = pytest.StashKey()
-AREAS = ("unit", "fd", "lim", "net", "cfg", "ls", "http")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -35,7 +33,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
 
     A project's conftest files (this repository's own import hypothesis: about 0.3 s) load
     before ``pytest_configure``; the logins need only the profile. Whatever this early
-    attempt cannot do, :func:`jada_checks.profile_run.start` does again and reports.
+    attempt cannot do, :func:`jada_checks.run.profile_run.start` does again and reports.
     """
     ns = early_config.known_args_namespace
     if getattr(ns, "help", False) or getattr(ns, "version", False) or \
@@ -46,7 +44,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     except pytest.UsageError:
         return
     if profile:
-        from jada_checks import profile_run
+        from jada_checks.run import profile_run
 
         profile_run.start_early(early_config, str(profile))
 
@@ -107,13 +105,11 @@ def print_catalogue() -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for sev in SEVERITIES:
         config.addinivalue_line("markers", f"severity_{sev}: controls of severity {sev}")
-    for area in AREAS:
-        config.addinivalue_line("markers", f"area_{area}: controls of area JADA-{area.upper()}")
     resolve(config, CORE)
     if not config.option.jada_profile:
         return
     in_process(config)
-    from jada_checks import profile_run  # the heavy part: profile, facts, controls
+    from jada_checks.run import profile_run  # the heavy part: profile, facts, controls
 
     profile_run.start(config, setting(config, "jada_profile"))
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jada_checks.aws.credentials import sandbox_credentials_problem
 from jada_checks.inputs import InputError, fill_defaults, load_schema, read_yaml, validate
 
 SCHEMA = "profile.schema.json"
@@ -112,8 +113,6 @@ def load_profile(path: str | os.PathLike[str]) -> Profile:
         targets.append(Target(filled["name"], ssh, filled.get("lightsail"), expect))
     aws = full["aws"]
     if aws.get("credentials") == "sandbox":
-        from jada_checks.aws.lightsail import sandbox_credentials_problem
-
         problem = sandbox_credentials_problem(aws.get("endpoint_url"))
         if problem:
             raise InputError(f"profile {path}: /aws/credentials: {problem}")

@@ -1,12 +1,13 @@
-"""Fixes as code: one shell block per control, filled in with the target's real values.
+"""Fixes as code: each control's ``fix`` shell block, filled in with the target's real values.
 
-Why a table here rather than prose in each control: a fix is something an operator pastes
-into a root shell on the target (or, for Lightsail, into a shell with the AWS CLI), so it
-must be a valid script (``tests/test_remediation.py`` runs ``bash -n`` on every filled fix),
-it must not wrap inside a command, and fixes must not undo each other. All listen-queue
-sysctls therefore live in ONE drop-in, ``/etc/sysctl.d/60-jada.conf``, which every NET fix
-writes whole with the same content; unit settings go to one drop-in per concern under
-``/etc/systemd/system/UNIT.d/``. Prose is shell comments.
+The fix lives in the control's own ``@control(fix=...)``; this module is the shared filling
+machinery. A fix is something an operator pastes into a root shell on the target (or, for
+Lightsail, into a shell with the AWS CLI), so it must be a valid script
+(``tests/test_remediation.py`` runs ``bash -n`` on every filled fix), it must not wrap
+inside a command, and fixes must not undo each other. All listen-queue sysctls therefore
+live in ONE drop-in, ``/etc/sysctl.d/60-jada.conf`` (:data:`SYSCTL_DROPIN`), which every NET
+fix writes whole with the same content; unit settings go to one drop-in per concern under
+``/etc/systemd/system/UNIT.d/`` (:func:`dropin`). Prose is shell comments.
 
 Placeholders ``{name}`` are filled from the profile (unit, expected minimums, model,
 instance, region, SSH details) and from the facts already gathered (the unit's User=, its
@@ -25,6 +26,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from jada_checks.model import Control
     from jada_checks.profile import Target
 
 SYSCTL_DROPIN = """\
@@ -39,172 +41,12 @@ sysctl -p /etc/sysctl.d/60-jada.conf
 systemctl restart {unit}"""
 
 
-def _dropin(name: str, body: str) -> str:
+def dropin(name: str, body: str) -> str:
     return (f"mkdir -p /etc/systemd/system/{{unit}}.d\n"
             f"cat > /etc/systemd/system/{{unit}}.d/{name} <<'EOF'\n[Service]\n{body}\nEOF\n"
             "systemctl daemon-reload\nsystemctl restart {unit}")
 
 
-FIXES: dict[str, str] = {
-    "JADA-UNIT-01": """\
-systemctl enable --now {unit}
-systemctl status --no-pager {unit}
-# if it does not stay up, the journal says why:
-journalctl -u {unit} -b -n 50 --no-pager""",
-    "JADA-UNIT-02": _dropin("60-restart.conf", "Restart=on-failure\nRestartSec=2") + """
-# a crash loop: read the cause first, then clear the counter
-journalctl -u {unit} -b -n 100 --no-pager
-systemctl reset-failed {unit}""",
-    "JADA-UNIT-03": """\
-# a dedicated unprivileged account for the service
-id jada >/dev/null 2>&1 || useradd --system --create-home --home-dir /home/jada \
---shell /usr/sbin/nologin jada
-""" + _dropin("60-user.conf", "User=jada\nGroup=jada"),
-    "JADA-UNIT-04": _dropin("60-journal.conf", "StandardOutput=journal\nStandardError=journal")
-    + """
-# EMFILE in the journal: raise LimitNOFILE (JADA-FD-01's fix), then look again
-journalctl -u {unit} -g EMFILE --since -1h --no-pager""",
-    "JADA-UNIT-05": _dropin("60-hardening.conf", "NoNewPrivileges=yes\nProtectSystem=strict\n"
-                            "ReadWritePaths={home}\nPrivateTmp=yes") + """
-systemd-analyze security --no-pager {unit}""",
-    "JADA-FD-01": _dropin("60-nofile.conf", "LimitNOFILE={nofile}:{nofile}") + """
-grep 'open files' "/proc/$(systemctl show -p MainPID --value {unit})/limits\"""",
-    "JADA-FD-02": """\
-# raise the unit's limit (JADA-FD-01's fix) or find the leak: descriptors by target
-pid=$(systemctl show -p MainPID --value {unit})
-ls -l "/proc/$pid/fd" | awk '{print $NF}' | sort | uniq -c | sort -rn | head""",
-    "JADA-FD-03": """\
-# a limit above fs.nr_open cannot be applied: lower the limit named above to at most
-sysctl -n fs.nr_open
-# or raise fs.nr_open persistently (its own drop-in) before raising the limit:
-cat > /etc/sysctl.d/60-nr-open.conf <<'EOF'
-fs.nr_open = 2097152
-EOF
-sysctl -p /etc/sysctl.d/60-nr-open.conf""",
-    "JADA-LIM-01": """\
-cat > /etc/security/limits.d/60-jada.conf <<'EOF'
-{ssh_user} - nofile {nofile}
-{ssh_user} - nproc {nproc}
-EOF
-# takes effect for new sessions; check from your workstation:
-# ssh -p {ssh_port} {ssh_user}@{ssh_host} 'ulimit -Sn; ulimit -Hn; ulimit -Su; ulimit -Hu'""",
-    "JADA-LIM-02": """\
-# pam_limits refuses the whole login when a nofile value exceeds fs.nr_open:
-sysctl -n fs.nr_open
-# edit the line named above to a value at most that, e.g. '{ssh_user} - nofile {nofile}':
-grep -rn nofile /etc/security/limits.conf /etc/security/limits.d/""",
-    "JADA-LIM-03": _dropin("60-tasks.conf", "LimitNPROC={tasks}\nTasksMax={tasks}"),
-    "JADA-NET-01": SYSCTL_DROPIN,
-    "JADA-NET-02": SYSCTL_DROPIN + """
-# what boot will apply, file by file:
-/lib/systemd/systemd-sysctl --cat-config | grep -E 'somaxconn|syn_backlog'""",
-    "JADA-NET-03": SYSCTL_DROPIN,
-    "JADA-NET-04": """\
-# start the agent with a larger listen backlog (e.g. --backlog {backlog});
-# net.core.somaxconn caps it, so it must be at least as large:
-sysctl -n net.core.somaxconn
-systemctl restart {unit}
-ss -lntp""",
-    "JADA-CFG-01": """\
-# replaces the file (a copy is kept next to it)
-install -d -o {user} -m 700 {home}/.claude
-[ -e {settings} ] && cp -a {settings} {settings}.bak
-cat > {settings} <<'EOF'
-{"model": "{model}"}
-EOF
-chown {user}: {settings}
-chmod 600 {settings}
-jada-checks validate-settings {settings}""",
-    "JADA-CFG-02": """\
-# set "model": "{model}" in {settings} and remove the overriding source named above:
-# a --model argument, ANTHROPIC_MODEL in the unit, or a higher-precedence settings file
-systemctl show -p Environment -p ExecStart {unit}
-grep -n '"model"' {settings}""",
-    "JADA-CFG-03": """\
-# after fixing the configuration (JADA-CFG-02), restart so the agents pick it up
-systemctl restart {unit}""",
-    "JADA-CFG-04": """\
-# forbid: drop --dangerously-skip-permissions and defaultMode bypassPermissions, or set
-# permissions.disableBypassPermissionsMode "disable" in the managed settings;
-# require: pass --dangerously-skip-permissions to the agents
-systemctl show -p ExecStart {unit}
-cat /etc/claude-code/managed-settings.json""",
-    "JADA-CFG-05": """\
-# settings the agents read must not be writable by them
-chown root:root {settings}
-chmod 644 {settings}
-chmod go-w {home}/.claude
-f=/etc/claude-code/managed-settings.json
-if [ -e "$f" ]; then chown root:root "$f"; chmod 644 "$f"; fi""",
-    "JADA-LS-01": """\
-aws lightsail start-instance --instance-name {instance} --region {region}
-aws lightsail get-instance-state --instance-name {instance} --region {region}""",
-    "JADA-LS-02": """\
-aws lightsail allocate-static-ip --static-ip-name {instance}-ip --region {region}
-aws lightsail attach-static-ip --static-ip-name {instance}-ip --instance-name {instance} \
---region {region}
-# then point DNS and the profile at the new address""",
-    "JADA-LS-03": """\
-# replaces the whole rule set with the profile's ports; restrict admin ports to your range
-ADMIN_CIDR="${{ADMIN_CIDR:?set ADMIN_CIDR to your office or VPN range, e.g. 203.0.113.0/24}}"
-aws lightsail put-instance-public-ports --instance-name {instance} --region {region} \
---port-infos {port_infos}""",
-    "JADA-LS-09": """\
-# replaces the whole rule set: admin ports open to your range only
-ADMIN_CIDR="${{ADMIN_CIDR:?set ADMIN_CIDR to your office or VPN range, e.g. 203.0.113.0/24}}"
-aws lightsail put-instance-public-ports --instance-name {instance} --region {region} \
---port-infos {port_infos}""",
-    "JADA-HTTP-01": """\
-# from the runner, as a client: what answers, how fast
-# (-k: availability only; JADA-HTTP-02 judges the certificate)
-curl -sS -k -o /dev/null -D - --connect-timeout 3 {http_url}
-# on the host: is the unit up, and does it listen on a public address?
-systemctl status --no-pager {unit}
-ss -lntp
-journalctl -u {unit} -b -n 50 --no-pager
-# timed out while ssh.port answers (filtered): a host firewall drops it; also the
-# Lightsail firewall (aws lightsail get-instance-port-states)
-nft list ruleset""",
-    "JADA-HTTP-02": """\
-# what the service presents (subject, issuer, dates, names)
-openssl s_client -connect {http_hostport} -servername {http_name} </dev/null 2>/dev/null \\
-  | openssl x509 -noout -subject -issuer -dates -ext subjectAltName
-# renew or replace it with a subjectAltName for every name clients use, then
-systemctl reload-or-restart {unit}""",
-    "JADA-HTTP-03": """\
-# what the firewall opens, and what the unit listens on (on the host: ss -lntp)
-aws lightsail get-instance-port-states --instance-name {instance} --region {region}
-# close a port nothing serves (or start the unit's listener on it):
-# aws lightsail close-instance-public-ports --instance-name {instance} --region {region} \\
-#   --port-info fromPort=PORT,toPort=PORT,protocol=tcp""",
-    "JADA-LS-04": """\
-# tell a host failure from a guest one, then reboot (or stop and start to move hosts)
-aws lightsail get-instance-metric-data --instance-name {instance} --region {region} \
---metric-name StatusCheckFailed_System --period 60 --statistics Sum --unit Count \
---start-time "$(date -u -d '-1 hour' +%FT%TZ)" --end-time "$(date -u +%FT%TZ)"
-aws lightsail reboot-instance --instance-name {instance} --region {region}""",
-    "JADA-LS-05": """\
-# find the load, or move to a larger bundle (snapshot, then a new instance from it)
-aws lightsail get-instance-metric-data --instance-name {instance} --region {region} \
---metric-name CPUUtilization --period 300 --statistics Average --unit Percent \
---start-time "$(date -u -d '-6 hours' +%FT%TZ)" --end-time "$(date -u +%FT%TZ)"
-aws lightsail create-instance-snapshot --instance-name {instance} --region {region} \
---instance-snapshot-name {instance}-resize""",
-    "JADA-LS-06": """\
-# first update the IMDSv1 callers that MetadataNoToken counts, then:
-aws lightsail update-instance-metadata-options --instance-name {instance} --region {region} \
---http-tokens required
-aws lightsail get-instance --instance-name {instance} --region {region} \
---query instance.metadataOptions""",
-    "JADA-LS-07": """\
-aws lightsail enable-add-on --resource-name {instance} --region {region} \
---add-on-request 'addOnType=AutoSnapshot,autoSnapshotAddOnRequest={snapshotTimeOfDay=06:00}'
-aws lightsail get-auto-snapshots --resource-name {instance} --region {region}""",
-    "JADA-LS-08": """\
-# a bundle or blueprint cannot be changed in place: snapshot, then create a new instance
-aws lightsail create-instance-snapshot --instance-name {instance} --region {region} \
---instance-snapshot-name {instance}-rebuild""",
-}
 
 # Values the run does not know, looked up on the host by a line prepended to the fix.
 LOOKUPS = {
@@ -343,26 +185,25 @@ def comment(label: str, value: object, limit: int = 200) -> str:
     return f"# {label}: {text[:limit]}{'...' if len(text) > limit else ''}"
 
 
-def fix_for(control_id: str, prose: str, target: Target, outcome: str, message: str,
+def fix_for(control: Control, target: Target, outcome: str, message: str,
             facts: dict[str, str] | None = None, observed: object = None,
             expected: object = None) -> str:
     """The filled fix for one result: the cause's fix for a cause error, else the
-    control's (falling back to its prose as comments for a control without a table entry),
-    headed by the current and wanted values of a failure."""
+    control's ``fix`` (its remediation prose as comments where it has none), headed by
+    the current and wanted values of a failure."""
     if outcome == "error":
         maker = cause(message)
         if maker is not None:
             return maker(target, message)
-    template = FIXES.get(control_id)
-    if template is None:
-        body = "\n".join("# " + line for line in prose.splitlines())
+    if not control.fix:
+        body = "\n".join("# " + line for line in control.remediation.splitlines())
     else:
-        body = fill(template, target_values(target, facts))
+        body = fill(control.fix, target_values(target, facts))
     head = [comment(label, v) for label, v in (("now", observed), ("wanted", expected))
             if outcome == "fail" and v is not None]
     return "\n".join([*head, body])
 
 
-def needs_facts(control_id: str) -> bool:
-    template = FIXES.get(control_id, "")
+def needs_facts(template: str) -> bool:
+    """Does the fix name a value that only the target's facts give (user, home, ...)?"""
     return any("{" + k + "}" in template for k in LOOKUPS)

@@ -14,8 +14,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from jada_checks.aws.credentials import SANDBOX_CREDENTIALS, sandbox_credentials_problem
 from jada_checks.model import CheckError
 from jada_checks.parsers.numbers import NumberError, finite
 
@@ -71,26 +72,6 @@ class AwsSettings:
 # export, and the real-AWS path is untouched (the standard chain). Why it is safe: the
 # setting is refused unless endpoint_url is http on a loopback address, so these strings
 # cannot reach AWS, and no real secret is ever written into a profile.
-SANDBOX_CREDENTIALS = ("sandbox", "sandbox-secret")
-
-
-def sandbox_credentials_problem(endpoint_url: str | None) -> str | None:
-    """Why ``credentials: sandbox`` cannot be used with ``endpoint_url``, or None."""
-    import ipaddress
-    from urllib.parse import urlsplit
-
-    url = urlsplit(endpoint_url or "")
-    try:
-        loopback = url.hostname == "localhost" or ipaddress.ip_address(
-            url.hostname or "").is_loopback
-    except ValueError:
-        loopback = False
-    if url.scheme == "http" and loopback:
-        return None
-    return (f"aws.credentials 'sandbox' needs a loopback http endpoint_url (the sandbox's "
-            f"local endpoint), not {endpoint_url!r}; real AWS uses credentials 'chain'")
-
-
 _CLIENTS: dict[tuple[str, AwsSettings], Any] = {}
 _LOCK = threading.Lock()
 
@@ -114,7 +95,8 @@ def _make_client(settings: AwsSettings, region: str) -> Any:
         region_name=region,
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
-        retries={"mode": settings.retry_mode, "total_max_attempts": settings.max_attempts},
+        retries=cast(Any, {"mode": settings.retry_mode,  # a str the schema keeps to the modes
+                           "total_max_attempts": settings.max_attempts}),
         user_agent_extra=f"jada-checks/{jada_checks.__version__}",
     )
     if settings.credentials == "sandbox":

@@ -1,6 +1,6 @@
 """JADA-CFG: the Claude Code configuration the agents really run with.
 
-Facts come from four probes (``jada_checks.controls.cfg_probes``); the model is resolved by
+Facts come from four probes (``jada_checks.facts.cfg_probes``); the model is resolved by
 ``jada_checks.model_resolution``. Messages name files, JSON pointers, model names and the
 source that won, never a value from ``env``, ``apiKeyHelper`` or hooks.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from jada_checks.context import CheckContext
-from jada_checks.controls import cfg_probes
-from jada_checks.controls.cfg_inputs import Facts, config_inputs, process_inputs
+from jada_checks.facts import cfg_probes
+from jada_checks.facts.cfg_inputs import Facts, config_inputs, process_inputs
 from jada_checks.model import CheckError, Outcome, control, errored, failed, passed, skipped
 from jada_checks.model_resolution import (
     DOC_CLI,
@@ -133,6 +133,16 @@ model and the bypass that result). Other unknown keys are listed as notes.
     remediation="Write ~SVC_USER/.claude/settings.json as a UTF-8 JSON object (no BOM) with "
                 "\"model\": \"claude-sonnet-4-6\", readable by the service user; check it "
                 "with: jada-checks validate-settings FILE",
+    fix="""\
+# replaces the file (a copy is kept next to it)
+install -d -o {user} -m 700 {home}/.claude
+[ -e {settings} ] && cp -a {settings} {settings}.bak
+cat > {settings} <<'EOF'
+{"model": "{model}"}
+EOF
+chown {user}: {settings}
+chmod 600 {settings}
+jada-checks validate-settings {settings}""",
 )
 def user_settings_valid(ctx: CheckContext) -> Outcome:
     files = files_fact(ctx)
@@ -217,6 +227,11 @@ pins floats with releases and passes only if expect.model.allow_aliases.
                 "remove the overriding source named in the message (a --model or --settings "
                 "argument, an ANTHROPIC_MODEL or ANTHROPIC_DEFAULT_*_MODEL assignment, a "
                 "wrapper in ExecStart or a higher-precedence settings file).",
+    fix="""\
+# set "model": "{model}" in {settings} and remove the overriding source named above:
+# a --model argument, ANTHROPIC_MODEL in the unit, or a higher-precedence settings file
+systemctl show -p Environment -p ExecStart {unit}
+grep -n '"model"' {settings}""",
 )
 def effective_model(ctx: CheckContext) -> Outcome:
     policy = ctx.expect["model"]
@@ -272,6 +287,9 @@ hides its flags.
     remediation="Restart the unit after fixing the configuration; make the orchestrator "
                 "pass no --model, --settings or --setting-sources and no model variable that "
                 "disagrees with the settings.",
+    fix="""\
+# after fixing the configuration (JADA-CFG-02), restart so the agents pick it up
+systemctl restart {unit}""",
 )
 def running_model(ctx: CheckContext) -> Outcome:
     policy = ctx.expect["model"]
@@ -346,6 +364,12 @@ not.
                 "bypassPermissions, or set permissions.disableBypassPermissionsMode "
                 "\"disable\" in /etc/claude-code/managed-settings.json. require: pass "
                 "--dangerously-skip-permissions to the agents.",
+    fix="""\
+# forbid: drop --dangerously-skip-permissions and defaultMode bypassPermissions, or set
+# permissions.disableBypassPermissionsMode "disable" in the managed settings;
+# require: pass --dangerously-skip-permissions to the agents
+systemctl show -p ExecStart {unit}
+cat /etc/claude-code/managed-settings.json""",
 )
 def permission_bypass(ctx: CheckContext) -> Outcome:
     policy = ctx.expect["permissions_bypass"]
@@ -409,6 +433,13 @@ files their own user owns.
 """,
     remediation="chown root:root FILE && chmod 644 FILE (and chmod go-w its directory); "
                 "managed settings: root-owned only.",
+    fix="""\
+# settings the agents read must not be writable by them
+chown root:root {settings}
+chmod 644 {settings}
+chmod go-w {home}/.claude
+f=/etc/claude-code/managed-settings.json
+if [ -e "$f" ]; then chown root:root "$f"; chmod 644 "$f"; fi""",
 )
 def settings_permissions(ctx: CheckContext) -> Outcome:
     table = facts(ctx, procs=True).table

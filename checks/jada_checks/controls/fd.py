@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from jada_checks.context import CheckContext
-from jada_checks.controls import host_facts as hf
+from jada_checks.facts import host_facts as hf
 from jada_checks.facts.probes import probe, unit_properties
 from jada_checks.model import CheckError, Outcome, control, failed, passed
-from jada_checks.parsers.nr_open import BootNrOpen, nr_open_at_boot
 from jada_checks.parsers.numbers import U64_MAX, shown
 from jada_checks.parsers.proc import (
     RLIM_INFINITY,
@@ -14,8 +13,8 @@ from jada_checks.parsers.proc import (
     parse_rlimit,
     show_rlimit,
 )
-from jada_checks.parsers.sysctl import resolve
 from jada_checks.parsers.unitlimits import NofileConfig, parse_nofile_lines
+from jada_checks.remediation import dropin
 
 probe("hc_main_limits", hf.MAIN_LIMITS)
 probe("hc_unit_procs", hf.UNIT_PROCS)
@@ -46,22 +45,6 @@ def configured_origin(cfg: NofileConfig) -> str:
     return f"no LimitNOFILE in the unit: {SYSTEMD_DEFAULT}"
 
 
-def nr_open(ctx: CheckContext) -> int:
-    values, _ = hf.runtime_values(ctx)
-    return hf.sysctl_int(values.get(("host", "fs/nr_open")), "fs/nr_open",
-                         "/proc/sys/fs/nr_open")
-
-
-def boot_nr_open(ctx: CheckContext) -> BootNrOpen:
-    """fs.nr_open after the next boot, from sysctl.d as systemd-sysctl applies it."""
-    listing, contents = hf.sysctl_listing(ctx)
-    res = resolve(listing, contents)
-    if res.unreadable:
-        raise CheckError(f"cannot read {', '.join(res.unreadable)}: fs.nr_open after the next "
-                         "boot is unknown")
-    return nr_open_at_boot(res)
-
-
 @control(
     "JADA-FD-01",
     title="The orchestrator's process really has the open-file limit it needs",
@@ -79,6 +62,8 @@ systemctl edit jada-agent.service  ->  [Service] LimitNOFILE=65536:65536
 then: systemctl restart jada-agent.service; grep 'open files' /proc/$(systemctl show -p MainPID
 --value jada-agent.service)/limits
 """,
+    fix=dropin("60-nofile.conf", "LimitNOFILE={nofile}:{nofile}") + """
+grep 'open files' "/proc/$(systemctl show -p MainPID --value {unit})/limits\"""",
 )
 def nofile_effective(ctx: CheckContext) -> Outcome:
     minimum = int(ctx.expect["nofile_min"])
@@ -132,6 +117,10 @@ A cgroup that cannot be read is an error; without a cgroup, MainPID's descendant
 Raise the unit's limit (systemctl edit jada-agent.service -> [Service] LimitNOFILE=65536) or find
 the leak: ls -l /proc/<pid>/fd | awk '{print $NF}' | sort | uniq -c | sort -rn | head
 """,
+    fix="""\
+# raise the unit's limit (JADA-FD-01's fix) or find the leak: descriptors by target
+pid=$(systemctl show -p MainPID --value {unit})
+ls -l "/proc/$pid/fd" | awk '{print $NF}' | sort | uniq -c | sort -rn | head""",
 )
 def fd_headroom(ctx: CheckContext) -> Outcome:
     threshold = float(ctx.expect["thresholds"]["fd_usage_max_percent"])
@@ -184,11 +173,19 @@ default 1048576 (fs/file.c; Debian's PID 1 does not raise it). limits.conf value
 Lower the value to at most fs.nr_open (sysctl fs.nr_open), or raise fs.nr_open persistently:
 echo 'fs.nr_open = 2097152' > /etc/sysctl.d/60-nr-open.conf && sysctl --system
 """,
+    fix="""\
+# a limit above fs.nr_open cannot be applied: lower the limit named above to at most
+sysctl -n fs.nr_open
+# or raise fs.nr_open persistently (its own drop-in) before raising the limit:
+cat > /etc/sysctl.d/60-nr-open.conf <<'EOF'
+fs.nr_open = 2097152
+EOF
+sysctl -p /etc/sysctl.d/60-nr-open.conf""",
 )
 def fd_system(ctx: CheckContext) -> Outcome:
     threshold = float(ctx.expect["thresholds"]["fd_usage_max_percent"])
     values, _ = hf.runtime_values(ctx)
-    nr = nr_open(ctx)
+    nr = hf.nr_open(ctx)
     raw_nr = values.get(("host", "fs/file-nr"))
     file_nr = parse_file_nr(raw_nr or "")
     if file_nr is None:
@@ -202,7 +199,7 @@ def fd_system(ctx: CheckContext) -> Outcome:
     for s in cfg.unit + cfg.manager:
         if not s.valid:  # systemd ignores it too (config_parse_rlimit)
             continue
-        for v in sorted({s.soft, s.hard} - {None, RLIM_INFINITY}):  # type: ignore[type-var]
+        for v in sorted({x for x in (s.soft, s.hard) if x is not None} - {RLIM_INFINITY}):
             checked.append((s.text, v, s.where))
     hard = props.get("LimitNOFILE")
     hard_n = None if hard is None else parse_rlimit(hard)
@@ -212,7 +209,7 @@ def fd_system(ctx: CheckContext) -> Outcome:
     if hard_n is not None and hard_n != RLIM_INFINITY and all(v != hard_n for _, v, _ in checked):
         # set some other way (systemctl set-property, transient unit, default)
         checked.append((f"LimitNOFILE={hard}", hard_n, "systemctl show LimitNOFILE"))
-    boot = boot_nr_open(ctx)
+    boot = hf.boot_nr_open(ctx)
     used = 100.0 * file_nr.allocated / file_nr.max if file_nr.max else 100.0
     # the system-wide count moves all the time: observed says which side of the threshold
     observed = (f"file handles {'<=' if used <= threshold else '>'} {threshold:g}% of "

@@ -1,7 +1,7 @@
 """JADA-HTTP: the orchestrator's service ports, checked from the runner as clients see them.
 
 Everything else looks from inside (SSH) or at Lightsail's record; these controls ask the
-port itself (facts: ``controls/http_facts.py``, probes: ``facts/http.py``). HTTP-01 is
+port itself (facts: ``facts/http_facts.py``, probes: ``facts/http.py``). HTTP-01 is
 availability (connect, TLS session, status, time), HTTP-02 the certificate (chain, name,
 expiry), HTTP-03 whether the Lightsail firewall and the unit's listeners agree.
 Outcomes, sources and the fail/error line: docs/http.md.
@@ -15,14 +15,17 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from jada_checks.aws import ports as ls
 from jada_checks.aws.lightsail import NotFound
 from jada_checks.context import CheckContext
-from jada_checks.controls import lightsail as ls
-from jada_checks.controls import net
 from jada_checks.facts.http import USER_AGENT, Probe
+from jada_checks.facts.listeners import register as register_listeners
+from jada_checks.facts.listeners import unit_listeners
 from jada_checks.model import CheckError, Outcome, control, failed, passed, skipped
 
 SHOWN_PORTS = 8
+
+register_listeners()  # HTTP-03 reads the unit's listeners (the same facts as NET-04)
 
 
 def _probes(ctx: CheckContext) -> list[Probe]:
@@ -113,6 +116,17 @@ address?); curl -sv https://<address>:<port><path>. A 5xx: the service's own log
 (aws lightsail get-instance-port-states) and any host firewall (nft list ruleset;
 iptables -S).
 """,
+    fix="""\
+# from the runner, as a client: what answers, how fast
+# (-k: availability only; JADA-HTTP-02 judges the certificate)
+curl -sS -k -o /dev/null -D - --connect-timeout 3 {http_url}
+# on the host: is the unit up, and does it listen on a public address?
+systemctl status --no-pager {unit}
+ss -lntp
+journalctl -u {unit} -b -n 50 --no-pager
+# timed out while ssh.port answers (filtered): a host firewall drops it; also the
+# Lightsail firewall (aws lightsail get-instance-port-states)
+nft list ruleset""",
 )
 def http_available(ctx: CheckContext) -> Outcome:
     probes = _probes(ctx)
@@ -194,6 +208,12 @@ Renew or replace the certificate (e.g. certbot renew, or your CA's issuance), wi
 subjectAltName for every name and address clients use, and the full chain; restart or
 reload the service; check: openssl s_client -connect <address>:<port> -servername <name>
 """,
+    fix="""\
+# what the service presents (subject, issuer, dates, names)
+openssl s_client -connect {http_hostport} -servername {http_name} </dev/null 2>/dev/null \\
+  | openssl x509 -noout -subject -issuer -dates -ext subjectAltName
+# renew or replace it with a subjectAltName for every name clients use, then
+systemctl reload-or-restart {unit}""",
 )
 def http_certificate(ctx: CheckContext) -> Outcome:
     pairs = [(p, e) for p, e in zip(_probes(ctx), ctx.expect["http"], strict=True)
@@ -284,6 +304,12 @@ Close what nothing serves: aws lightsail close-instance-public-ports --instance-
 aws lightsail open-instance-public-ports ... ; or start the unit's listener on a public
 address (ss -lntp on the host shows what listens where).
 """,
+    fix="""\
+# what the firewall opens, and what the unit listens on (on the host: ss -lntp)
+aws lightsail get-instance-port-states --instance-name {instance} --region {region}
+# close a port nothing serves (or start the unit's listener on it):
+# aws lightsail close-instance-public-ports --instance-name {instance} --region {region} \\
+#   --port-info fromPort=PORT,toPort=PORT,protocol=tcp""",
 )
 def http_firewall_listeners(ctx: CheckContext) -> Outcome:
     target = ctx.target
@@ -292,10 +318,10 @@ def http_firewall_listeners(ctx: CheckContext) -> Outcome:
         return skipped(f"the target has no {missing} section: the "
                        f"{'firewall' if missing == 'lightsail' else 'listeners'} cannot be read")
     try:
-        rules = ls.indexed_inbound_rules(ctx)
+        rules = ls.indexed_inbound_rules(ctx.lightsail.instance())
     except NotFound as exc:
         raise CheckError(f"the firewall cannot be read: {exc}") from None
-    listeners, _, how, _ = net.unit_listeners(ctx)
+    listeners, _, how, _ = unit_listeners(ctx)
     unit = ctx.expect["unit"]
     served = {int(s.port): s for s in listeners if s.port.isdigit()
               and _reachable_from_outside(s.local)}

@@ -14,24 +14,21 @@ from typing import Any
 
 from jada_checks import ipspace
 from jada_checks.aws.lightsail import Datapoint, NotFound
+from jada_checks.aws.ports import (
+    API,
+    field,
+    inbound_rules,
+    indexed_inbound_rules,
+    port_key,
+    show_port,
+    show_ports,
+)
 from jada_checks.context import CheckContext
 from jada_checks.hostnames import is_address, resolve
 from jada_checks.model import CheckError, Outcome, control, failed, passed, skipped
-from jada_checks.parsers.numbers import integer
 
-API = "https://docs.aws.amazon.com/lightsail/2016-11-28/api-reference/"
 # Bound on resolving a profile's DNS name when the target has no ssh.connect_timeout.
 RESOLVE_TIMEOUT = 10.0
-
-
-def field(obj: Any, path: str, kind: type | tuple[type, ...]) -> Any:
-    """``obj[a][b]`` for path ``a.b``, or CheckError naming the missing GetInstance field."""
-    value = obj
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        raise CheckError(f"the GetInstance answer has no usable instance.{path}")
-    return value
 
 
 def hhmm(ts: datetime) -> str:
@@ -63,6 +60,9 @@ high byte is internal. A NotFoundException means the instance is not in that reg
 """,
     remediation="aws lightsail start-instance --instance-name <instance> --region <region>  "
                 "(state: aws lightsail get-instance-state --instance-name <instance>)",
+    fix="""\
+aws lightsail start-instance --instance-name {instance} --region {region}
+aws lightsail get-instance-state --instance-name {instance} --region {region}""",
 )
 def ls_running(ctx: CheckContext) -> Outcome:
     ls = ctx.lightsail
@@ -99,6 +99,11 @@ instance's public addresses; a name that does not resolve is an error naming it,
     remediation="aws lightsail allocate-static-ip --static-ip-name <instance>-ip && "
                 "aws lightsail attach-static-ip --static-ip-name <instance>-ip "
                 "--instance-name <instance>  (then point DNS and the profile at it)",
+    fix="""\
+aws lightsail allocate-static-ip --static-ip-name {instance}-ip --region {region}
+aws lightsail attach-static-ip --static-ip-name {instance}-ip --instance-name {instance} \
+--region {region}
+# then point DNS and the profile at the new address""",
 )
 def ls_static_ip(ctx: CheckContext) -> Outcome:
     ls = ctx.lightsail
@@ -147,43 +152,6 @@ def instance_addresses(inst: dict[str, Any]) -> list[str]:
     return out
 
 
-def inbound_rules(ctx: CheckContext) -> list[dict[str, Any]]:
-    return [r for _, r in indexed_inbound_rules(ctx)]
-
-
-def indexed_inbound_rules(ctx: CheckContext) -> list[tuple[int, dict[str, Any]]]:
-    """(index in networking.ports, rule) of each inbound rule; CheckError on a bad entry.
-    Ports are whole numbers -1..65535 (InstancePortInfo: -1 is every ICMP type or code)."""
-    rules = field(ctx.lightsail.instance(), "networking.ports", list)
-    out = []
-    for i, r in enumerate(rules):
-        if not isinstance(r, dict) or "fromPort" not in r or "toPort" not in r \
-                or not isinstance(r.get("protocol"), str):
-            raise CheckError(f"the GetInstance answer's instance.networking.ports[{i}] lacks "
-                             "fromPort/toPort/protocol")
-        for key in ("fromPort", "toPort"):  # NumberError is a CheckError
-            integer(r[key], f"the GetInstance answer's instance.networking.ports[{i}].{key}",
-                    low=-1, high=65535)
-        if str(r.get("accessDirection", "inbound")).lower() == "inbound":
-            out.append((i, r))
-    return out
-
-
-def port_key(from_port: int, to_port: int, protocol: str) -> tuple[int, int, str]:
-    return from_port, to_port, protocol.lower()
-
-
-def show_port(key: tuple[int, int, str]) -> str:
-    lo, hi, proto = key
-    if proto == "all":
-        return "all"
-    return f"{lo}/{proto}" if lo == hi else f"{lo}-{hi}/{proto}"
-
-
-def show_ports(keys: set[tuple[int, int, str]]) -> str:
-    return ", ".join(show_port(k) for k in sorted(keys)) or "(none)"
-
-
 @control(
     "JADA-LS-03",
     title="The Lightsail firewall opens exactly the expected ports",
@@ -199,9 +167,14 @@ Who may reach an admin port is JADA-LS-09.
     remediation="aws lightsail put-instance-public-ports --instance-name <instance> "
                 "--port-infos fromPort=22,toPort=22,protocol=tcp,cidrs=<admin CIDR>  "
                 "(replaces the whole rule set)",
+    fix="""\
+# replaces the whole rule set with the profile's ports; restrict admin ports to your range
+ADMIN_CIDR="${{ADMIN_CIDR:?set ADMIN_CIDR to your office or VPN range, e.g. 203.0.113.0/24}}"
+aws lightsail put-instance-public-ports --instance-name {instance} --region {region} \
+--port-infos {port_infos}""",
 )
 def ls_open_ports(ctx: CheckContext) -> Outcome:
-    rules = inbound_rules(ctx)
+    rules = inbound_rules(ctx.lightsail.instance())
     have = {port_key(r["fromPort"], r["toPort"], r["protocol"]) for r in rules}
     want = {port_key(p["from_port"], p.get("to_port", p["from_port"]), p["protocol"])
             for p in ctx.expect["lightsail"]["open_ports"]}
@@ -294,10 +267,15 @@ console's browser SSH) is not the Internet.
     remediation="aws lightsail put-instance-public-ports --instance-name <instance> "
                 "--port-infos fromPort=22,toPort=22,protocol=tcp,cidrs=<admin CIDR>  "
                 "(or use Lightsail's browser SSH alias instead of 0.0.0.0/0)",
+    fix="""\
+# replaces the whole rule set: admin ports open to your range only
+ADMIN_CIDR="${{ADMIN_CIDR:?set ADMIN_CIDR to your office or VPN range, e.g. 203.0.113.0/24}}"
+aws lightsail put-instance-public-ports --instance-name {instance} --region {region} \
+--port-infos {port_infos}""",
 )
 def ls_admin_exposure(ctx: CheckContext) -> Outcome:
     admin = sorted(set(ctx.expect["lightsail"]["admin_ports"]))
-    rules = [(i, r) for i, r in indexed_inbound_rules(ctx)
+    rules = [(i, r) for i, r in indexed_inbound_rules(ctx.lightsail.instance())
              if r["protocol"].lower() in ("tcp", "udp", "all")]  # icmp "ports" are types
     exposed = [line for port in admin for line in exposures(rules, port)]
     limit = "more than a /8 of public IPv4 or a /12 of public IPv6"
@@ -325,6 +303,12 @@ granularity) from GetInstanceMetricData over expect.lightsail.metrics_window_min
     remediation="aws lightsail get-instance-metric-data --instance-name <instance> "
                 "--metric-name StatusCheckFailed_System (or _Instance) ...  to tell host from "
                 "guest; then aws lightsail reboot-instance, or stop-instance + start-instance",
+    fix="""\
+# tell a host failure from a guest one, then reboot (or stop and start to move hosts)
+aws lightsail get-instance-metric-data --instance-name {instance} --region {region} \
+--metric-name StatusCheckFailed_System --period 60 --statistics Sum --unit Count \
+--start-time "$(date -u -d '-1 hour' +%FT%TZ)" --end-time "$(date -u +%FT%TZ)"
+aws lightsail reboot-instance --instance-name {instance} --region {region}""",
 )
 def ls_status_checks(ctx: CheckContext) -> Outcome:
     points, minutes = window_points(ctx, "StatusCheckFailed", "Sum", "Count", 60)
@@ -356,6 +340,13 @@ baseline and the orchestrator slows to a crawl. Reads the latest BurstCapacityPe
     remediation="find the load: aws lightsail get-instance-metric-data --metric-name "
                 "CPUUtilization ...; or move to a larger bundle: aws lightsail "
                 "create-instance-snapshot, then create-instances-from-snapshot --bundle-id <id>",
+    fix="""\
+# find the load, or move to a larger bundle (snapshot, then a new instance from it)
+aws lightsail get-instance-metric-data --instance-name {instance} --region {region} \
+--metric-name CPUUtilization --period 300 --statistics Average --unit Percent \
+--start-time "$(date -u -d '-6 hours' +%FT%TZ)" --end-time "$(date -u +%FT%TZ)"
+aws lightsail create-instance-snapshot --instance-name {instance} --region {region} \
+--instance-snapshot-name {instance}-resize""",
 )
 def ls_burst(ctx: CheckContext) -> Outcome:
     points, _ = window_points(ctx, "BurstCapacityPercentage", "Average", "Percent", 300)
@@ -393,6 +384,12 @@ must be 0.
                 "--http-tokens required  (first find and update the IMDSv1 callers that "
                 "MetadataNoToken counts; then wait until get-instance shows "
                 "metadataOptions.state applied)",
+    fix="""\
+# first update the IMDSv1 callers that MetadataNoToken counts, then:
+aws lightsail update-instance-metadata-options --instance-name {instance} --region {region} \
+--http-tokens required
+aws lightsail get-instance --instance-name {instance} --region {region} \
+--query instance.metadataOptions""",
 )
 def ls_imdsv2(ctx: CheckContext) -> Outcome:
     ls = ctx.lightsail
@@ -446,6 +443,10 @@ older than expect.lightsail.snapshot_max_age_hours.
     remediation="aws lightsail enable-add-on --resource-name <instance> --add-on-request "
                 "'addOnType=AutoSnapshot,autoSnapshotAddOnRequest={snapshotTimeOfDay=06:00}'  "
                 "(history: aws lightsail get-auto-snapshots --resource-name <instance>)",
+    fix="""\
+aws lightsail enable-add-on --resource-name {instance} --region {region} \
+--add-on-request 'addOnType=AutoSnapshot,autoSnapshotAddOnRequest={snapshotTimeOfDay=06:00}'
+aws lightsail get-auto-snapshots --resource-name {instance} --region {region}""",
 )
 def ls_auto_snapshots(ctx: CheckContext) -> Outcome:
     ls = ctx.lightsail
@@ -494,6 +495,10 @@ profile names neither.
     remediation="bundle: aws lightsail create-instance-snapshot, then "
                 "create-instances-from-snapshot --bundle-id <bundle>; blueprint: rebuild with "
                 "aws lightsail create-instances --blueprint-id <blueprint>",
+    fix="""\
+# a bundle or blueprint cannot be changed in place: snapshot, then create a new instance
+aws lightsail create-instance-snapshot --instance-name {instance} --region {region} \
+--instance-snapshot-name {instance}-rebuild""",
 )
 def ls_bundle(ctx: CheckContext) -> Outcome:
     want = {k: ctx.expect["lightsail"][f"{k[:-2]}_id"] for k in ("bundleId", "blueprintId")}

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from jada_checks.context import CheckContext
-from jada_checks.controls import host_facts as hf
-from jada_checks.controls.fd import boot_nr_open, nr_open
+from jada_checks.facts import host_facts as hf
 from jada_checks.facts.probes import probe, unit_properties
 from jada_checks.model import CheckError, Outcome, control, failed, passed
 from jada_checks.parsers.limits import (
@@ -17,6 +16,7 @@ from jada_checks.parsers.limits import (
 )
 from jada_checks.parsers.numbers import U32_MAX, NumberError, whole
 from jada_checks.parsers.proc import RLIM_INFINITY, parse_rlimit, show_rlimit
+from jada_checks.remediation import dropin
 
 probe("hc_limits_files", hf.LIMITS_FILES)
 probe("hc_session", hf.SESSION)
@@ -80,6 +80,13 @@ entries are resolved here with those rules and cross-checked against `ulimit` in
 echo '<user> - nofile 65536' >> /etc/security/limits.d/60-jada.conf (and '<user> - nproc 8192');
 check with: ssh <user>@<host> 'ulimit -Sn; ulimit -Hn; ulimit -Su; ulimit -Hu'
 """,
+    fix="""\
+cat > /etc/security/limits.d/60-jada.conf <<'EOF'
+{ssh_user} - nofile {nofile}
+{ssh_user} - nproc {nproc}
+EOF
+# takes effect for new sessions; check from your workstation:
+# ssh -p {ssh_port} {ssh_user}@{ssh_host} 'ulimit -Sn; ulimit -Hn; ulimit -Su; ulimit -Hu'""",
 )
 def session_limits(ctx: CheckContext) -> Outcome:
     facts = hf.session_facts(ctx)
@@ -87,7 +94,7 @@ def session_limits(ctx: CheckContext) -> Outcome:
     files, problems = hf.limits_files(ctx)
     if problems:
         raise CheckError("; ".join(problems))
-    result = evaluate(files, who, nr_open(ctx), debian=hf.is_debian_family(facts))
+    result = evaluate(files, who, hf.nr_open(ctx), debian=hf.is_debian_family(facts))
     want = {"nofile": int(ctx.expect["nofile_min"]), "nproc": int(ctx.expect["nproc_min"])}
     source = f"{', '.join(result.files)} ({PAM_SRC}); ulimit -Sn/-Hn/-Su/-Hu in the session"
     expected = f"nofile >= {want['nofile']}, nproc >= {want['nproc']} (soft and hard)"
@@ -109,7 +116,8 @@ def session_limits(ctx: CheckContext) -> Outcome:
                         f"session {show_rlimit(session[0])}:{show_rlimit(session[1])}")
         for i, side_name in enumerate(("soft", "hard")):
             side = getattr(limit, side_name)
-            effective = conf[i] if conf[i] is not None else session[i]
+            configured = conf[i]
+            effective: int = configured if configured is not None else session[i]
             origin = (f"{side.entry.where}" if side.entry else
                       "no limits.conf/limits.d entry: inherited default")
             if effective < want[item]:
@@ -150,13 +158,18 @@ sysctl.d (sysctl.d(5)) on top of the kernel default 1048576 (fs/file.c).
 Edit the named line to a value <= fs.nr_open (sysctl fs.nr_open), e.g. 'root - nofile 65536',
 or raise fs.nr_open persistently in /etc/sysctl.d/ before raising the limit.
 """,
+    fix="""\
+# pam_limits refuses the whole login when a nofile value exceeds fs.nr_open:
+sysctl -n fs.nr_open
+# edit the line named above to a value at most that, e.g. '{ssh_user} - nofile {nofile}':
+grep -rn nofile /etc/security/limits.conf /etc/security/limits.d/""",
 )
 def limits_lockout(ctx: CheckContext) -> Outcome:
     files, problems = hf.limits_files(ctx)
     if problems:
         raise CheckError("; ".join(problems))
-    nr = nr_open(ctx)
-    boot = boot_nr_open(ctx)
+    nr = hf.nr_open(ctx)
+    boot = hf.boot_nr_open(ctx)
     seen, above, saturated = 0, [], []
     for e in entries(files):
         parsed = nofile_value(e)
@@ -210,6 +223,7 @@ makes fork()/clone() fail with EAGAIN.
     remediation="""
 systemctl edit jada-agent.service  ->  [Service] LimitNPROC=4096 and TasksMax=4096 (or infinity)
 """,
+    fix=dropin("60-tasks.conf", "LimitNPROC={tasks}\nTasksMax={tasks}"),
 )
 def unit_tasks(ctx: CheckContext) -> Outcome:
     minimum = int(ctx.expect["tasks_min"])

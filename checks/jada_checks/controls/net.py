@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from jada_checks.context import CheckContext
-from jada_checks.controls import host_facts as hf
+from jada_checks.facts import host_facts as hf
+from jada_checks.facts.listeners import register as register_listeners
+from jada_checks.facts.listeners import unit_listeners
 from jada_checks.facts.probes import probe
 from jada_checks.model import CheckError, Outcome, control, failed, passed, skipped
-from jada_checks.parsers.ss import Listener, parse_listeners
+from jada_checks.parsers.ss import Listener
 from jada_checks.parsers.sysctl import resolve
-
-# ss in the service's network namespace (nsenter when it has its own), with owning pids.
-LISTEN = r"""
-me=$(readlink /proc/self/ns/net)
-svc=""
-[ "${MAINPID:-0}" -gt 0 ] 2>/dev/null && svc=$(R readlink "/proc/$MAINPID/ns/net" 2>/dev/null)
-if [ -n "$svc" ] && [ "$svc" != "$me" ]; then R nsenter -t "$MAINPID" -n ss -H -l -n -t -p
-else R ss -H -l -n -t -p; fi
-""".strip()
+from jada_checks.remediation import SYSCTL_DROPIN
 
 probe("hc_sysctl_runtime", hf.SYSCTL_RUNTIME)
 probe("hc_sysctl_files", hf.SYSCTL_FILES)
-probe("hc_unit_procs", hf.UNIT_PROCS)
-probe("hc_listen", LISTEN)
+register_listeners()
 
 SOMAXCONN, SYN_BACKLOG = "net/core/somaxconn", "net/ipv4/tcp_max_syn_backlog"
 
@@ -65,6 +56,7 @@ the accept queue is dropped or retried with SYN backoff (tcp(7)).
 echo 'net.core.somaxconn = 8192' > /etc/sysctl.d/60-jada.conf
 sysctl -p /etc/sysctl.d/60-jada.conf, then restart the service so its sockets listen() again.
 """,
+    fix=SYSCTL_DROPIN,
 )
 def somaxconn(ctx: CheckContext) -> Outcome:
     return _minimum_check(ctx, SOMAXCONN, int(ctx.expect["somaxconn_min"]),
@@ -87,6 +79,9 @@ src/sysctl/sysctl.c (systemd 252). /etc/sysctl.conf is read only through Debian/
 Persist the runtime value: echo 'net.core.somaxconn = <value>' > /etc/sysctl.d/60-jada.conf
 (and net.ipv4.tcp_max_syn_backlog); verify with /lib/systemd/systemd-sysctl --cat-config
 """,
+    fix=SYSCTL_DROPIN + """
+# what boot will apply, file by file:
+/lib/systemd/systemd-sysctl --cat-config | grep -E 'somaxconn|syn_backlog'""",
 )
 def sysctl_persist(ctx: CheckContext) -> Outcome:
     listing, contents = hf.sysctl_listing(ctx)
@@ -131,26 +126,11 @@ listener; beyond it, without syncookies, new SYNs are dropped (tcp(7), ip-sysctl
     remediation="""
 echo 'net.ipv4.tcp_max_syn_backlog = 8192' >> /etc/sysctl.d/60-jada.conf && sysctl --system
 """,
+    fix=SYSCTL_DROPIN,
 )
 def syn_backlog(ctx: CheckContext) -> Outcome:
     return _minimum_check(ctx, SYN_BACKLOG, int(ctx.expect["tcp_max_syn_backlog_min"]),
                           "connection bursts overflow the SYN queue")
-
-
-def unit_listeners(ctx: CheckContext) -> tuple[list[Listener], set[int], str, Any]:
-    """The unit's listening TCP sockets (ss, filtered by the pids of every process in the
-    unit's cgroup subtree), those pids, how they were found, and the cgroup tree.
-    Shared by JADA-NET-04 and JADA-HTTP-03."""
-    how, procs, tree = hf.unit_processes(ctx)
-    pids = {p.pid for p in procs} | set(tree.members)
-    text = hf.root_section(ctx, "hc_listen").out
-    listeners, bad = parse_listeners(text)
-    if bad:
-        raise CheckError(f"cannot parse ss output: {bad[0]!r}")
-    if listeners and not any(sock.pids for sock in listeners):
-        raise CheckError("ss shows no owning processes (needs root: run as root or with sudo)")
-    mine = sorted((sock for sock in listeners if pids & set(sock.pids)), key=lambda s: s.local)
-    return mine, pids, how, tree
 
 
 @control(
@@ -169,6 +149,12 @@ cgroup of its subtree (child cgroups made under Delegate= included, systemd.reso
 Start the agent with a larger backlog (e.g. --backlog 8192) and make sure net.core.somaxconn is
 at least as large, then: systemctl restart jada-agent.service; check: ss -lntp
 """,
+    fix="""\
+# start the agent with a larger listen backlog (e.g. --backlog {backlog});
+# net.core.somaxconn caps it, so it must be at least as large:
+sysctl -n net.core.somaxconn
+systemctl restart {unit}
+ss -lntp""",
 )
 def listen_backlog(ctx: CheckContext) -> Outcome:
     minimum = int(ctx.expect["listen_backlog_min"])

@@ -30,6 +30,11 @@ if it is enabled. Reads LoadState, UnitFileState, ActiveState and SubState from
 "ActiveState" in org.freedesktop.systemd1(5)).
 """,
     remediation="systemctl enable --now jada-agent.service  (then: journalctl -u jada-agent)",
+    fix="""\
+systemctl enable --now {unit}
+systemctl status --no-pager {unit}
+# if it does not stay up, the journal says why:
+journalctl -u {unit} -b -n 50 --no-pager""",
 )
 def unit_running(ctx: CheckContext) -> Outcome:
     unit = ctx.expect["unit"]

@@ -6,7 +6,7 @@ import re
 import shlex
 
 from jada_checks.context import CheckContext
-from jada_checks.controls import host_facts as hf
+from jada_checks.facts import host_facts as hf
 from jada_checks.facts.probes import probe, unit_properties
 from jada_checks.model import CheckError, Outcome, control, failed, passed
 from jada_checks.parsers.emfile import EMFILE_ERE, iso_line
@@ -20,6 +20,7 @@ from jada_checks.parsers.numbers import (
     whole_or_none,
 )
 from jada_checks.parsers.proc import parse_status_ids
+from jada_checks.remediation import dropin
 
 # Journal facts, never the journal: when the unit's processes last logged, EMFILE lines per
 # minute over the last 24 h (the profile's window is applied locally) and the latest one.
@@ -86,6 +87,10 @@ hand (org.freedesktop.systemd1(5)). A rising NRestarts is a crash loop that Rest
 systemctl edit jada-agent.service  ->  [Service] Restart=on-failure  RestartSec=2
 for a crash loop: journalctl -u jada-agent.service -b, fix the cause, systemctl reset-failed
 """,
+    fix=dropin("60-restart.conf", "Restart=on-failure\nRestartSec=2") + """
+# a crash loop: read the cause first, then clear the counter
+journalctl -u {unit} -b -n 100 --no-pager
+systemctl reset-failed {unit}""",
 )
 def restart_policy(ctx: CheckContext) -> Outcome:
     max_restarts = int(ctx.expect["thresholds"]["max_restarts"])
@@ -126,6 +131,11 @@ own files (systemd.exec(5)). The uid of the running MainPID is read from /proc/<
 useradd --system --home /home/jada --shell /usr/sbin/nologin jada; systemctl edit
 jada-agent.service -> [Service] User=jada Group=jada; systemctl restart jada-agent.service
 """,
+    fix="""\
+# a dedicated unprivileged account for the service
+id jada >/dev/null 2>&1 || useradd --system --create-home --home-dir /home/jada \
+--shell /usr/sbin/nologin jada
+""" + dropin("60-user.conf", "User=jada\nGroup=jada"),
 )
 def service_user(ctx: CheckContext) -> Outcome:
     p = hf.unit_props(ctx)
@@ -201,6 +211,10 @@ many open files", Java "java.net.SocketException: Too many open files".
 systemctl edit jada-agent.service -> [Service] StandardOutput=journal StandardError=journal;
 for EMFILE: raise LimitNOFILE (JADA-FD-01) and look at journalctl -u jada-agent.service -g EMFILE
 """,
+    fix=dropin("60-journal.conf", "StandardOutput=journal\nStandardError=journal")
+    + """
+# EMFILE in the journal: raise LimitNOFILE (JADA-FD-01's fix), then look again
+journalctl -u {unit} -g EMFILE --since -1h --no-pager""",
 )
 def journal_logging(ctx: CheckContext) -> Outcome:
     window = int(ctx.expect["thresholds"]["journal_window_minutes"])
@@ -267,6 +281,9 @@ systemctl edit jada-agent.service -> [Service] NoNewPrivileges=yes ProtectSystem
 ReadWritePaths=/srv/jada ProtectHome=read-only PrivateTmp=yes ...; check: systemd-analyze security
 jada-agent.service
 """,
+    fix=dropin("60-hardening.conf", "NoNewPrivileges=yes\nProtectSystem=strict\n"
+                            "ReadWritePaths={home}\nPrivateTmp=yes") + """
+systemd-analyze security --no-pager {unit}""",
 )
 def hardening(ctx: CheckContext) -> Outcome:
     limit = float(ctx.expect["thresholds"]["exposure_max"])

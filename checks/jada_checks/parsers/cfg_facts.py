@@ -1,6 +1,6 @@
 """Parsers for the JADA-CFG probes' output (tab-separated records, free text base64'd).
 
-The probes (``jada_checks.controls.cfg_probes``) filter on the target: only settings files,
+The probes (``jada_checks.facts.cfg_probes``) filter on the target: only settings files,
 assignments of :data:`ENV_NAMES` and model-related arguments ever leave it. Every parser
 here is total: malformed input raises :class:`FactError` (the control then reports
 *error*), never an unhandled exception and never a pass.

@@ -29,7 +29,8 @@ def is_finding(rec: dict[str, Any]) -> bool:
 
 def is_waived(rec: dict[str, Any]) -> bool:
     waiver = rec.get("waiver")
-    return bool(waiver) and waiver["status"] == "applied" and is_finding(rec)
+    return waiver is not None and bool(waiver) and waiver["status"] == "applied" \
+        and is_finding(rec)
 
 
 def drift_changes(drift: dict[str, Any] | None) -> int:

@@ -12,7 +12,7 @@ first screen; Lightsail discovery, drift and waivers follow the results. The tab
 fixed layout with wrapping cells and fits 1366 px without sideways scrolling; fixes are
 ``<pre>`` blocks that never wrap a command (a long line scrolls inside its block) with a
 copy button.
-``tests/test_html_browser.py`` checks both in headless Chromium.
+``tests/reporting/test_html_browser.py`` checks both in headless Chromium.
 """
 
 from __future__ import annotations
@@ -209,7 +209,8 @@ def _summary(targets: list[tuple[str, list[dict[str, Any]]]], doc: dict[str, Any
 def _section(target: str, recs: list[dict[str, Any]]) -> str:
     groups = blocked_groups(recs)
     rest = [r for r in recs if not any(r in g for g in groups.values())]
-    rows, first = [], f"{anchor(target)}-first"
+    rows: list[str] = []
+    first = f"{anchor(target)}-first"
     for why, group in groups.items():
         rows.append(_blocked_row(why, group, first or f"{anchor(target)}-{len(rows)}"))
         first = ""

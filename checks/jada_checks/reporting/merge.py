@@ -55,55 +55,83 @@ def merge(docs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
         raise MergeError("nothing to merge")
     _check(docs)
     first = docs[0][1]
+    doc = {"report_version": REPORT_VERSION, "suite_version": first["suite_version"],
+           "run": _merged_run(docs), "records": [r for _, d in docs for r in d["records"]],
+           "waivers": _merged_waivers(docs), "drift": _merged_drift(docs)}
+    return finish(doc)
+
+
+def _merged_run(docs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """The run section: the widest time span, every target, and where each shard came from."""
+    first = docs[0][1]
     runs = [d["run"] for _, d in docs]
-    options = dict(first["run"]["options"], shard=None)
     run = {
         "started": min(r["started"] for r in runs),
         "finished": max(r["finished"] for r in runs),
         "duration": max(r["duration"] for r in runs),
         "profile": first["run"]["profile"],
         "targets": sorted(t for r in runs for t in r["targets"]),
-        "options": options,
+        "options": dict(first["run"]["options"], shard=None),
         "interrupted": any(r["interrupted"] for r in runs),
         "unrecorded": sum(r["unrecorded"] for r in runs),
         "merged_from": [{"name": name, "shard": d["run"]["options"]["shard"],
                          "targets": d["run"]["targets"]} for name, d in docs],
     }
-    # Every shard discovers the same fleet; a region one of them could not read fails
-    # the merged gate too (document.finish reads run.discovery).
+    discovery = _merged_discovery(runs)
+    if discovery is not None:
+        run["discovery"] = discovery
+    return run
+
+
+def _merged_discovery(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Every shard discovers the same fleet; a region one of them could not read fails
+    the merged gate too (document.finish reads run.discovery)."""
     failing = [r["discovery"] for r in runs if "discovery" in r
                and undiscovered(r["discovery"])]
     found = failing or [r["discovery"] for r in runs if "discovery" in r]
-    if found:
-        run["discovery"] = found[0]
-    waiver_sections = [d["waivers"] for _, d in docs]
-    stale_sets = [{_key(w) for w in s["stale"]} for s in waiver_sections]
-    stale_everywhere = set.intersection(*stale_sets)
+    return found[0] if found else None
+
+
+def _merged_waivers(docs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """Applied waivers add up; an expired one sums its findings; a waiver is stale only
+    where every shard found it stale."""
+    sections = [d["waivers"] for _, d in docs]
+    return {"file": docs[0][1]["waivers"]["file"],
+            "applied": sum(s["applied"] for s in sections),
+            "expired": _merged_expired(sections),
+            "stale": _merged_stale(sections)}
+
+
+def _merged_expired(sections: list[dict[str, Any]]) -> list[dict[str, Any]]:
     expired: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for s in waiver_sections:
+    for s in sections:
         for w in s["expired"]:
             prev = expired.get(_key(w))
             expired[_key(w)] = dict(w, findings=w["findings"] + (prev["findings"] if prev else 0))
+    return [expired[k] for k in sorted(expired)]
+
+
+def _merged_stale(sections: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    stale_everywhere = set.intersection(*[{_key(w) for w in s["stale"]} for s in sections])
     stale: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for s in waiver_sections:
+    for s in sections:
         for w in s["stale"]:  # prefer "does not fail" over a shard's "matches nothing"
             if _key(w) in stale_everywhere and (_key(w) not in stale or w["reason"] != NO_MATCH):
                 stale[_key(w)] = w
-    waivers = {"file": first["waivers"]["file"],
-               "applied": sum(s["applied"] for s in waiver_sections),
-               "expired": [expired[k] for k in sorted(expired)],
-               "stale": [stale[k] for k in sorted(stale)]}
-    drift = None
-    if first.get("drift") is not None:
-        drift = {k: sorted((e for _, d in docs for e in d["drift"][k]),
-                           key=lambda e: (e["target"], e["control"])) for k in DRIFT_KINDS}
-        drift["baseline"] = first["drift"]["baseline"]
-        drift["not_in_baseline"] = sorted(t for _, d in docs
-                                          for t in d["drift"]["not_in_baseline"])
-    doc = {"report_version": REPORT_VERSION, "suite_version": first["suite_version"],
-           "run": run, "records": [r for _, d in docs for r in d["records"]],
-           "waivers": waivers, "drift": drift}
-    return finish(doc)
+    return [stale[k] for k in sorted(stale)]
+
+
+def _merged_drift(docs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any] | None:
+    """Each shard's drift against the same baseline, joined; None without a baseline."""
+    first = docs[0][1]
+    if first.get("drift") is None:
+        return None
+    drift: dict[str, Any] = {
+        k: sorted((e for _, d in docs for e in d["drift"][k]),
+                  key=lambda e: (e["target"], e["control"])) for k in DRIFT_KINDS}
+    drift["baseline"] = first["drift"]["baseline"]
+    drift["not_in_baseline"] = sorted(t for _, d in docs for t in d["drift"]["not_in_baseline"])
+    return drift
 
 
 def merge_files(out: str, inputs: list[str], md: str | None = None,

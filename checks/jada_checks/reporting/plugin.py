@@ -13,11 +13,9 @@ import time
 import pytest
 
 from jada_checks.options import ENV_PROFILE, REPORTING, SPECS, add_options, resolve, setting
-from jada_checks.plugin import PROFILE_KEY
-from jada_checks.reporting.convergence import DEADLINE_KEY
-from jada_checks.reporting.duration import UNIT_WORD, parse_duration
+from jada_checks.run.duration import UNIT_WORD, parse_duration
+from jada_checks.stash import DEADLINE_KEY, PROFILE_KEY, RETRY_KEY
 
-RETRY_KEY = pytest.StashKey[float]()
 PROFILE_ONLY = ("jada_report_json", "jada_report_md", "jada_report_html", "jada_waivers",
                 "jada_baseline", "jada_retry_timeout", "jada_fail_on_drift")
 

@@ -2,7 +2,7 @@
 
 Registered by :mod:`jada_checks.reporting.plugin` on the controller (or the only process)
 of a profile run. Records arrive on each test report as ``report.jada`` (set by
-:mod:`jada_checks.profile_run`); they are plain JSON-able dicts, so they survive xdist's
+:mod:`jada_checks.run.profile_run`); they are plain JSON-able dicts, so they survive xdist's
 transport from workers to the controller. :class:`ReportRun` collects them, and at
 session finish builds the JSON document, renders every report from it and decides the
 exit status; the terminal summary is printed from the same document, so all outputs agree.
@@ -24,9 +24,9 @@ from jada_checks.inputs import InputError
 from jada_checks.profile import Profile
 from jada_checks.reporting import document, drift, waivers
 from jada_checks.reporting.gate import EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, EXIT_NOTHING_SELECTED
-from jada_checks.reporting.plugin import RETRY_KEY
-from jada_checks.reporting.shard import selected
 from jada_checks.reporting.terminal import write_summary
+from jada_checks.run.shard import selected
+from jada_checks.stash import RETRY_KEY
 
 
 def utc_now() -> str:
@@ -73,7 +73,7 @@ class JunitNames:
         rec = getattr(report, "jada", None)
         if xml is None or report.when == "teardown":
             return
-        area = rec["area"] if rec else next(
+        area: Any = rec["area"] if rec else next(
             (v for k, v in report.user_properties if k == "area"), None)
         if area:
             xml.node_reporter(report).attrs["classname"] = area

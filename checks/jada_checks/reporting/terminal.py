@@ -67,7 +67,8 @@ def write_summary(tr: pytest.TerminalReporter, doc: dict[str, Any],
     for u in doc["unreachable"]:
         tr.write_line(f"UNREACHABLE {u['target']}: {u['reason']} "
                       f"({u['controls']} controls not checked)", red=True, bold=True)
-        _fix(tr, doc, u["target"], lambda m, r=u["reason"]: m == r)
+        reason: str = u["reason"]
+        _fix(tr, doc, u["target"], reason.__eq__)
     for target, msgs in _refused(doc).items():
         tr.write_line(f"SUDO {target}: {len(msgs)} controls errored, {msgs[0]}",
                       red=True, bold=True)

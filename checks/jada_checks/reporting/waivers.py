@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jada_checks.inputs import InputError, read_yaml, validate
 from jada_checks.inputs import _line_of as line_of
@@ -79,7 +79,8 @@ def bad_date(path: Path) -> str | None:
                     return found
         elif node.tag == "tag:yaml.org,2002:timestamp":
             try:
-                yaml.SafeLoader(node.value).construct_yaml_timestamp(node)
+                yaml.SafeLoader(node.value).construct_yaml_timestamp(
+                    cast(yaml.ScalarNode, node))
             except ValueError:
                 return f"/{'/'.join(parts)} (line {node.start_mark.line + 1}): {node.value!r}"
         return None
@@ -133,20 +134,35 @@ def apply(records: list[dict[str, Any]], waivers: list[Waiver], today: dt.date,
     used: set[Waiver] = set()
     for rec in records:
         rec["waiver"] = select(rec, waivers, today)
-        if rec["waiver"] and rec["waiver"]["status"] == "applied":
+        if _applied(rec):
             used.update(w for w in waivers if w.matches(rec) and not w.expired(today))
-    expired = [dict(w.as_dict("expired"),
-                    findings=sum(1 for r in records if r["outcome"] in ("fail", "error")
-                                 and w.matches(r)))
-               for w in waivers if w.expired(today)]
+    return {"file": file, "applied": sum(1 for r in records if _applied(r)),
+            "expired": _expired(records, waivers, today),
+            "stale": _stale(records, [w for w in waivers if w not in used], today)}
+
+
+def _applied(rec: dict[str, Any]) -> bool:
+    return bool(rec["waiver"]) and rec["waiver"]["status"] == "applied"
+
+
+def _expired(records: list[dict[str, Any]], waivers: list[Waiver],
+             today: dt.date) -> list[dict[str, Any]]:
+    """Each expired waiver, with the findings it would cover if it were still valid."""
+    return [dict(w.as_dict("expired"),
+                 findings=sum(1 for r in records if r["outcome"] in ("fail", "error")
+                              and w.matches(r)))
+            for w in waivers if w.expired(today)]
+
+
+def _stale(records: list[dict[str, Any]], unused: list[Waiver],
+           today: dt.date) -> list[dict[str, Any]]:
+    """Each valid waiver that waived nothing, and why: it matches nothing, or nothing it
+    matches fails."""
     stale = []
-    for w in waivers:
-        if w.expired(today) or w in used:
+    for w in unused:
+        if w.expired(today):
             continue
-        matched = [r for r in records if w.matches(r)]
-        reason = (NO_MATCH if not matched
-                  else "the matched controls do not fail or error")
+        matched = any(w.matches(r) for r in records)
+        reason = "the matched controls do not fail or error" if matched else NO_MATCH
         stale.append(dict(w.as_dict("stale"), reason=reason))
-    return {"file": file, "applied": sum(1 for r in records
-                                         if r["waiver"] and r["waiver"]["status"] == "applied"),
-            "expired": expired, "stale": stale}
+    return stale

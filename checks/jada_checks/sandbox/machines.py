@@ -16,6 +16,7 @@ import subprocess
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from jada_checks.sandbox.hostdir import HostDir
 
@@ -67,7 +68,7 @@ class Machine:
         return asdict(self)
 
 
-def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+def run(cmd: list[str], **kw: Any) -> subprocess.CompletedProcess[str]:
     res = subprocess.run(cmd, capture_output=True, text=True, **kw)
     if res.returncode != 0:
         raise SandboxError(f"{' '.join(cmd[:4])}...: {res.stderr.strip()[-300:]}")

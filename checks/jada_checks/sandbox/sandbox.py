@@ -420,7 +420,28 @@ def _is_sandbox_dir(state: Path) -> bool:
         return False
 
 
-def sweep_paths(only: set[str] | None, keep: set[str] = frozenset()) -> list[str]:
+def _sandbox_processes() -> list[tuple[int, str | None, str]]:
+    """(pid, state directory, "nspawn" or "endpoint") of every sandbox host's nspawn and
+    every local Lightsail endpoint on the machine, from their command lines."""
+    out: list[tuple[int, str | None, str]] = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = [a.decode(errors="replace")
+                    for a in (proc / "cmdline").read_bytes().split(b"\0")]
+        except OSError:
+            continue
+        if argv and argv[0].endswith("systemd-nspawn") and "-D" in argv[:-1]:
+            out.append((int(proc.name), _state_dir_of(argv[argv.index("-D") + 1]), "nspawn"))
+        elif "jada_checks.sandbox.lightsail_endpoint" in argv and "--records" in argv[:-1]:
+            records = Path(argv[argv.index("--records") + 1])
+            out.append((int(proc.name), str(records.parent), "endpoint"))
+    return out
+
+
+def sweep_paths(only: set[str] | None, keep: frozenset[str] | set[str] = frozenset()
+                ) -> list[str]:
     """Kill the nspawn and endpoint processes and unmount the overlays of the sandbox
     state directories in ``only`` (None: of every directory not in ``keep``)."""
     def ours(state: str | None) -> bool:
@@ -431,24 +452,13 @@ def sweep_paths(only: set[str] | None, keep: set[str] = frozenset()) -> list[str
         return state not in keep and _is_sandbox_dir(Path(state))
 
     found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            argv = [a.decode(errors="replace")
-                    for a in (proc / "cmdline").read_bytes().split(b"\0")]
-        except OSError:
-            continue
-        if argv and argv[0].endswith("systemd-nspawn") and "-D" in argv[:-1]:
-            if ours(_state_dir_of(argv[argv.index("-D") + 1])):
-                found.append(f"nspawn pid {proc.name}")
-                for kid in _kids(int(proc.name)):
+    for pid, state, what in _sandbox_processes():
+        if ours(state):
+            found.append(f"{what} pid {pid}")
+            if what == "nspawn":
+                for kid in _kids(pid):
                     _kill(kid)
-                _kill(int(proc.name))
-        elif "jada_checks.sandbox.lightsail_endpoint" in argv and "--records" in argv[:-1]:
-            if ours(str(Path(argv[argv.index("--records") + 1]).parent)):
-                found.append(f"endpoint pid {proc.name}")
-                _kill(int(proc.name))
+            _kill(pid)
     mounts = {ln.split()[1] for ln in Path("/proc/mounts").read_text().splitlines()}
     for mnt in sorted((m for m in mounts if ours(_state_dir_of(m))), reverse=True):
         found.append(f"mount {mnt}")

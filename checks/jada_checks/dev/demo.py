@@ -1,0 +1,106 @@
+"""``make demo``: boot ``compliant`` and ``drifted``, check both in parallel, tear down.
+
+Exits 0 only when ``compliant`` passed every control and ``drifted`` failed (or errored)
+exactly the faults listed in ``sandbox/hosts/drifted/faults.yaml``. A first run makes a
+baseline; a runtime change on ``drifted`` then shows up in the final run's drift section.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from jada_checks.sandbox.sandbox import REPO, Sandbox
+
+OUT = REPO / "build" / "demo"
+HOSTS = {"compliant": REPO / "sandbox/hosts/compliant", "drifted": REPO / "sandbox/hosts/drifted"}
+
+
+def pytest_run(profile: Path, *args: str) -> int:
+    # --noconftest: the controls are the installed plugin; the checkout's own conftest files
+    # belong to the self-tests and import their extras (hypothesis), which make demo does
+    # not install.
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--noconftest",
+           "--jada-profile", str(profile), "-n", "2", *args]
+    # No AWS variables: the sandbox's profile carries its own (loopback-only) credentials.
+    env = {k: v for k, v in os.environ.items()
+           if k != "JADA_PROFILE" and not k.startswith("AWS_")}
+    return subprocess.run(cmd, cwd=REPO, env=env).returncode
+
+
+def verdict(report: dict, faults: dict[str, str]) -> list[str]:
+    """What is wrong with the outcome, as lines; empty when the demo succeeded."""
+    problems = []
+    got: dict[str, dict[str, str]] = {"compliant": {}, "drifted": {}}
+    for rec in report["records"]:
+        got.setdefault(rec["target"], {})[rec["control"]] = rec["outcome"]
+    for control, outcome in sorted(got["compliant"].items()):
+        if outcome != "pass":
+            problems.append(f"compliant: {control} is {outcome}, expected pass")
+    for control, outcome in sorted(got["drifted"].items()):
+        want = faults.get(control, "pass")
+        if outcome != want:
+            problems.append(f"drifted: {control} is {outcome}, expected {want}")
+    for control in sorted(set(faults) - set(got["drifted"])):
+        problems.append(f"drifted: documented fault {control} was not checked")
+    return problems
+
+
+def drift_problems(report: dict) -> list[str]:
+    """The runtime change the demo makes (somaxconn 1536 -> 2048 on drifted, failing both
+    times) must appear in the final run's drift section as a changed value."""
+    for e in (report.get("drift") or {}).get("changed", []):
+        if (e["target"], e["control"]) == ("drifted", "JADA-NET-01") and \
+                "1536" in (e["observed_from"] or "") and "2048" in (e["observed_to"] or ""):
+            return []
+    return ["drift: the somaxconn change 1536 -> 2048 on drifted (JADA-NET-01) is not in "
+            "the report's drift section"]
+
+
+def summary(report: dict) -> str:
+    rows: dict[str, dict[str, int]] = {}
+    for rec in report["records"]:
+        counts = rows.setdefault(rec["target"], {"pass": 0, "fail": 0, "error": 0, "skipped": 0})
+        counts[rec["outcome"]] += 1
+    lines = [f"{'target':<12} {'pass':>5} {'fail':>5} {'error':>6} {'skipped':>8}"]
+    for target, c in sorted(rows.items()):
+        lines.append(f"{target:<12} {c['pass']:>5} {c['fail']:>5} {c['error']:>6} "
+                     f"{c['skipped']:>8}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    OUT.mkdir(parents=True, exist_ok=True)
+    faults = yaml.safe_load((HOSTS["drifted"] / "faults.yaml").read_text())["faults"]
+    sb = Sandbox("demo")
+    try:
+        profile = sb.up({n: str(p) for n, p in HOSTS.items()}, OUT / "profile.yaml")
+        print(f"booted {', '.join(HOSTS)}; profile {profile}", flush=True)
+        pytest_run(profile, "-q", "--jada-report-json", str(OUT / "baseline.json"))
+        sb.ssh("drifted", "sysctl -q -w net.core.somaxconn=2048")
+        pytest_run(profile, "--jada-baseline", str(OUT / "baseline.json"),
+                   "--jada-report-json", str(OUT / "report.json"),
+                   "--jada-report-md", str(OUT / "report.md"),
+                   "--jada-report-html", str(OUT / "report.html"),
+                   "--junitxml", str(OUT / "junit.xml"))
+    finally:
+        sb.down()
+    report = json.loads((OUT / "report.json").read_text())
+    print("\n" + summary(report))
+    problems = verdict(report, faults) + drift_problems(report)
+    print(f"\nreports: {OUT}")
+    if problems:
+        print("DEMO FAILED:\n  " + "\n  ".join(problems))
+        return 1
+    print(f"DEMO OK: compliant passed every control; drifted failed exactly its "
+          f"{len(faults)} documented faults; drift shows somaxconn 1536 -> 2048")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

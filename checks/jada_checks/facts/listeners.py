@@ -1,0 +1,44 @@
+"""The unit's listening TCP sockets: ss in the service's network namespace, filtered by the
+pids of every process of the unit's cgroup subtree. JADA-NET-04 judges their backlogs and
+JADA-HTTP-03 compares them with the Lightsail firewall; both register the same probes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jada_checks.context import CheckContext
+from jada_checks.facts import host_facts as hf
+from jada_checks.facts.probes import probe
+from jada_checks.model import CheckError
+from jada_checks.parsers.ss import Listener, parse_listeners
+
+# ss in the service's network namespace (nsenter when it has its own), with owning pids.
+LISTEN = r"""
+me=$(readlink /proc/self/ns/net)
+svc=""
+[ "${MAINPID:-0}" -gt 0 ] 2>/dev/null && svc=$(R readlink "/proc/$MAINPID/ns/net" 2>/dev/null)
+if [ -n "$svc" ] && [ "$svc" != "$me" ]; then R nsenter -t "$MAINPID" -n ss -H -l -n -t -p
+else R ss -H -l -n -t -p; fi
+""".strip()
+
+
+def register() -> None:
+    """Add the unit's processes and its listening sockets to the fact script."""
+    probe("hc_unit_procs", hf.UNIT_PROCS)
+    probe("hc_listen", LISTEN)
+
+
+def unit_listeners(ctx: CheckContext) -> tuple[list[Listener], set[int], str, Any]:
+    """The unit's listening TCP sockets (ss, filtered by the pids of every process in the
+    unit's cgroup subtree), those pids, how they were found, and the cgroup tree."""
+    how, procs, tree = hf.unit_processes(ctx)
+    pids = {p.pid for p in procs} | set(tree.members)
+    text = hf.root_section(ctx, "hc_listen").out
+    listeners, bad = parse_listeners(text)
+    if bad:
+        raise CheckError(f"cannot parse ss output: {bad[0]!r}")
+    if listeners and not any(sock.pids for sock in listeners):
+        raise CheckError("ss shows no owning processes (needs root: run as root or with sudo)")
+    mine = sorted((sock for sock in listeners if pids & set(sock.pids)), key=lambda s: s.local)
+    return mine, pids, how, tree

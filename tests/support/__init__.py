@@ -1,0 +1,1 @@
+"""Shared helpers of the self-tests: paths, the sandbox harness, CI runners, report data."""
