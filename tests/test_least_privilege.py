@@ -153,7 +153,7 @@ def test_the_helper_admits_the_exact_reads(sandbox: SandboxHarness) -> None:
         "/proc/sys/net/core/somaxconn; id -nG; p=$(systemctl show -p MainPID --value "
         f"jada-agent.service); {r} {ENV_GREP} /proc/$p/environ | tr '\\0' '\\n'", user=USER)
     assert res.returncode == 0, res.stderr
-    assert res.stdout.startswith("jada-checks-read 2\n"), res.stdout
+    assert res.stdout.startswith("jada-checks-read 3\n"), res.stdout
     assert "net:[" in res.stdout and "systemd-journal" in res.stdout.split()
     assert "@@JADA-READ ran" in res.stderr  # the marker that tells a refusal from a "no"
     # the agent's environment, filtered by the read itself: HOME and nothing else

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jada_checks.model_resolution import (
+    AgentDef,
     Inputs,
     Layer,
     Reading,
@@ -18,9 +19,11 @@ from jada_checks.model_resolution import (
     judge_all,
     managed_layers,
     parse_sources,
+    permits,
     resolve,
+    verdicts,
 )
-from jada_checks.parsers.settings import decode, missing
+from jada_checks.parsers.settings import decode, missing, unusable
 
 POLICY = {"allow": ["claude-sonnet-4-6"], "deny": ["haiku"], "allow_aliases": False}
 USER = "/home/jada/.claude/settings.json"
@@ -82,24 +85,38 @@ def test_setting_sources_excludes_project_but_never_managed():
     assert resolve(Inputs(layers=layers, setting_sources={"user"})).model == "u"
 
 
-def test_settings_env_block_is_ambiguous_against_model_key():
+# -- issue 21 item 6: the precedence the documentation now states (v2.1.240) ---------------
+
+def test_anthropic_model_in_an_env_block_beats_model_in_the_same_file():
+    """env-vars "Precedence": ANTHROPIC_MODEL is read first, 'model' only when it is unset."""
     res = resolve(Inputs(layers=chain(user={"model": "claude-sonnet-4-6",
                                             "env": {"ANTHROPIC_MODEL": "haiku"}})))
-    assert res.model == "haiku"
-    assert res.ambiguities and "69296" in res.ambiguities[0]
-    assert [s.value for s in res.alternatives] == ["claude-sonnet-4-6"]
+    assert res.model == "haiku" and res.winner is not None
+    assert res.winner.label == f"user settings {USER} (/env/ANTHROPIC_MODEL)"
+    assert not res.ambiguities and not res.alternatives
+    assert [str(s) for s in res.overridden] == [
+        f"user settings {USER} (/model) = 'claude-sonnet-4-6'"]
 
 
-def test_settings_env_against_process_env_is_ambiguous():
-    res = resolve(Inputs(process_env=env("e"),
-                         layers=chain(user={"env": {"ANTHROPIC_MODEL": "s"}})))
-    assert res.model == "s" and [s.value for s in res.alternatives] == ["e"]
+def test_a_settings_env_block_beats_the_process_environment():
+    """env-vars "Precedence": "the settings file value applies"."""
+    res = resolve(Inputs(process_env=env("claude-haiku-4-5"),
+                         layers=chain(user={"env": {"ANTHROPIC_MODEL": "claude-sonnet-4-6"}})))
+    assert res.model == "claude-sonnet-4-6" and not res.ambiguities and not res.alternatives
+    assert all(j.verdict.ok for j in judge_all(res, POLICY))
+    assert [s.label for s in res.overridden] == ["unit Environment= ANTHROPIC_MODEL"]
 
 
-def test_managed_model_overridden_by_env_is_ambiguous():
-    res = resolve(Inputs(process_env=env("e"), layers=chain(managed={"model": "m"})))
-    assert res.model == "e" and any("managed" in a for a in res.ambiguities)
-    assert [s.value for s in res.alternatives] == ["m"]
+@pytest.mark.parametrize("flags, penv", [(["claude-sonnet-4-6"], None),
+                                         ([], "claude-sonnet-4-6")])
+def test_a_managed_model_is_a_default_not_a_lock(flags, penv):
+    """settings-reference "model": --model and ANTHROPIC_MODEL take precedence "including
+    over a managed model"; the lock is availableModels."""
+    res = resolve(Inputs(flags, process_env=env(penv) if penv else None,
+                         layers=chain(managed={"model": "claude-haiku-4-5"})))
+    assert res.model == "claude-sonnet-4-6" and not res.ambiguities and not res.alternatives
+    assert all(j.verdict.ok for j in judge_all(res, POLICY))
+    assert str(res.overridden[-1]) == f"managed settings {MANAGED} (/model) = 'claude-haiku-4-5'"
 
 
 def test_bom_file_gives_an_alternative_without_it():
@@ -109,22 +126,80 @@ def test_bom_file_gives_an_alternative_without_it():
     assert res.model == "p" and [s.value for s in res.alternatives] == ["u"]
 
 
+# -- issue 21 item 7: a file Claude Code skips contributes nothing -------------------------
+
 @pytest.mark.parametrize("raw", [b"{", b"", b"[1]", b'{"model": "\xff"}'])
-def test_unparseable_file_in_chain_is_unresolved(raw: bytes):
+def test_a_project_file_that_is_not_json_is_skipped(raw: bytes):
+    """settings "Fix a broken settings file": Claude Code skips it and continues."""
     layers = chain(user={"model": "claude-sonnet-4-6"})
     layers[-2] = Layer("project", decode(raw, PROJECT))
-    res = resolve(Inputs(layers=layers))
-    assert res.unresolved and PROJECT in res.unresolved[0]
+    res, judged = verdicts(Inputs(layers=layers), POLICY)
+    assert not res.unresolved and res.model == "claude-sonnet-4-6"
+    assert all(j.verdict.ok for j in judged)
+    assert any(n.startswith(f"project settings {PROJECT} is not valid JSON") and
+               "Claude Code skips it, so it contributes nothing" in n for n in res.notes)
 
 
-def test_non_string_model_is_unresolved():
-    assert resolve(Inputs(layers=chain(user={"model": 4}))).unresolved
+@pytest.mark.parametrize("name", ["managed-settings.json", "managed-settings.d/50-x.json"])
+def test_a_managed_file_or_drop_in_that_is_not_json_contributes_nothing(name: str):
+    """managed-settings "Find entries Claude Code dropped": "contributes no settings at all"."""
+    path = f"/etc/claude-code/{name}"
+    broken = Layer("managed", decode(b'{"model": "claude-haiku-4-5",', path))
+    layers = [broken] + chain(user={"model": "claude-sonnet-4-6"})[1:]
+    res, judged = verdicts(Inputs(layers=layers), POLICY)
+    assert res.model == "claude-sonnet-4-6" and not res.unresolved
+    assert all(j.verdict.ok for j in judged)
+    assert any(n.startswith(f"managed settings {path} is not valid JSON") for n in res.notes)
 
 
-def test_unreadable_by_service_user_is_unresolved():
+def test_a_managed_value_the_schema_rejects_is_dropped_the_rest_kept():
+    res = resolve(Inputs(layers=chain(managed={"model": 4, "availableModels": ["sonnet"]},
+                                      user={"model": "claude-haiku-4-5"})))
+    # the managed model is dropped; its availableModels still applies and blocks Haiku
+    assert res.winner is not None and res.winner.kind == "available"
+    assert res.model == "default" and not res.unresolved
+    assert any("drops the keys the schema rejects (model)" in n for n in res.notes)
+
+
+def test_a_schema_error_in_a_user_or_project_file_is_judged_both_ways():
+    """-p: "skips the broken file or values": whole file and bad values, both judged."""
+    bad_project = {"model": "claude-sonnet-4-6", "includeCoAuthoredBy": "yes"}
+    res = resolve(Inputs(layers=chain(project=bad_project, user={"model": "claude-haiku-4-5"})))
+    assert res.model == "claude-sonnet-4-6"
+    assert [s.value for s in res.alternatives] == ["claude-haiku-4-5"]
+    assert any(a.startswith(f"project settings {PROJECT} has values the schema rejects "
+                            "(includeCoAuthoredBy)") for a in res.ambiguities)
+    assert not all(j.verdict.ok for j in judge_all(res, POLICY))
+    # both readings give an allowed model: a pass
+    ok = resolve(Inputs(layers=chain(project=bad_project, user={"model": "claude-sonnet-4-6"})))
+    assert not ok.ambiguities and all(j.verdict.ok for j in judge_all(ok, POLICY))
+
+
+def test_a_bad_model_value_is_skipped_not_unresolved():
+    res = resolve(Inputs(layers=chain(user={"model": 4})))
+    assert res.winner is None and not res.unresolved
+
+
+def test_an_unreadable_file_is_unknown_when_it_could_change_the_verdict():
     layers = chain(user={"model": "claude-sonnet-4-6"})
     layers[-1] = Layer("user", layers[-1].file, readable=False)
-    assert resolve(Inputs(layers=layers)).unresolved
+    res, _ = verdicts(Inputs(layers=layers), POLICY)
+    assert res.unresolved == [
+        f"user settings {USER} cannot be read (not readable by the service user, and how "
+        "Claude Code treats that is not documented), and what it could set would change the "
+        "verdict"]
+
+
+def test_an_unreadable_file_that_cannot_change_the_verdict_leaves_it_known():
+    """--model haiku fails whatever the user file says: the managed availableModels admits
+    it and replaces any list of the user's; no file beats --model."""
+    layers = chain(managed={"availableModels": ["haiku"]})
+    layers[-1] = Layer("user", unusable(USER, "unreadable", "cannot be read by the checking "
+                                                            "user"))
+    res, judged = verdicts(Inputs(["claude-haiku-4-5"], layers=layers), POLICY)
+    assert not res.unresolved and not all(j.verdict.ok for j in judged)
+    assert f"user settings {USER} cannot be read (cannot be read by the checking user); " \
+        "nothing it could set would change the verdict" in res.notes
 
 
 def test_gathering_gaps_are_unresolved():
@@ -166,11 +241,10 @@ def test_judge(model: str, policy: dict, ok: bool):
 
 
 def test_judge_all_fails_if_any_reading_fails():
-    res = resolve(Inputs(layers=chain(user={"model": "claude-sonnet-4-6",
-                                            "env": {"ANTHROPIC_MODEL": "claude-sonnet-4-6"}},
-                                      managed={"model": "haiku"})))
-    verdicts = judge_all(res, POLICY)
-    assert res.model == "claude-sonnet-4-6" and not all(j.verdict.ok for j in verdicts)
+    res = resolve(Inputs(layers=chain(user={"model": "claude-sonnet-4-6"}),
+                         readings=[Reading("q", chain(user={"model": "haiku"}))]))
+    assert res.model == "claude-sonnet-4-6"
+    assert not all(j.verdict.ok for j in judge_all(res, POLICY))
 
 
 # -- properties ---------------------------------------------------------------------------
@@ -200,13 +274,9 @@ def test_resolution_never_raises_and_never_passes_garbage(user, project, local, 
                                                           flags, penv):
     layers = [layer_of(MANAGED, managed), layer_of(LOCAL, local),
               layer_of(PROJECT, project), layer_of(USER, user)]
-    res = resolve(Inputs(flags, process_env=env(penv) if penv is not None else None,
-                         layers=layers))
-    usable = all(la.file.usable or not la.file.exists for la in layers)
-    if not usable:
-        assert res.unresolved  # a file we cannot read is never treated as harmless
-    verdicts = judge_all(res, POLICY)
-    if res.winner is not None and all(j.verdict.ok for j in verdicts) and not res.unresolved:
+    res, judged = verdicts(Inputs(flags, process_env=env(penv) if penv is not None else None,
+                                  layers=layers), POLICY)
+    if res.winner is not None and all(j.verdict.ok for j in judged) and not res.unresolved:
         assert res.model == "claude-sonnet-4-6"
         assert all(s.value == "claude-sonnet-4-6" for s in res.alternatives)
 
@@ -307,14 +377,15 @@ def test_every_alias_follows_its_pinning_variable(alias: str, var: str):
     assert any(j.role == "pinned" and not j.verdict.ok for j in judge_all(res, ALIASES))
 
 
-def test_pinning_variable_in_settings_env_and_process_env_both_judged():
+def test_a_pinning_variable_in_a_settings_env_block_beats_the_process_environment():
+    """env-vars "Precedence": the settings file value applies (was an ambiguity)."""
     res = resolve(Inputs(
         layers=chain(user={"model": "sonnet",
                            "env": {"ANTHROPIC_DEFAULT_SONNET_MODEL": "claude-sonnet-4-6"}}),
         env=pid_env("ANTHROPIC_DEFAULT_SONNET_MODEL", "claude-haiku-4-5")))
-    assert any("ANTHROPIC_DEFAULT_SONNET_MODEL is set both" in a for a in res.ambiguities)
+    assert not res.ambiguities
     values = {j.source.value: j.verdict.ok for j in judge_all(res, ALIASES)}
-    assert values == {"claude-sonnet-4-6": True, "claude-haiku-4-5": False}
+    assert values == {"claude-sonnet-4-6": True}
 
 
 def test_subagent_model_is_reported_and_judged():
@@ -348,3 +419,110 @@ def test_a_reading_without_any_model_fails_the_policy():
         "q", [Layer("local", decode(b'{"model": "claude-sonnet-4-6"}', LOCAL))])]))
     assert res.winner is not None and res.winner.kind == "none"
     assert not all(j.verdict.ok for j in judge_all(res, POLICY))
+
+
+# -- issue 21 item 8: sources read since v2.1.240's documentation --------------------------
+
+REVIEWER = AgentDef("reviewer", "claude-haiku-4-5",
+                    "agent 'reviewer' in /home/jada/.claude/agents/reviewer.md")
+
+
+def test_the_agent_setting_runs_the_main_thread_on_that_agents_model():
+    res = resolve(Inputs(layers=chain(user={"model": "claude-sonnet-4-6", "agent": "reviewer"}),
+                         agents=[REVIEWER]))
+    assert res.model == "claude-haiku-4-5" and res.winner is not None
+    assert res.winner.label == ("agent 'reviewer' in /home/jada/.claude/agents/reviewer.md "
+                                f"(model), the main thread's agent by user settings {USER} "
+                                "(/agent)")
+    assert not all(j.verdict.ok for j in judge_all(res, POLICY))
+
+
+def test_the_agent_flag_beats_the_setting_and_an_unknown_agent_is_unresolved():
+    sonnet = AgentDef("writer", "claude-sonnet-4-6", "agent 'writer' in --agents of pid 7")
+    res = resolve(Inputs(layers=chain(user={"agent": "reviewer"}), agents=[REVIEWER, sonnet],
+                         agent_flag="writer", agent_label="--agent of pid 7"))
+    assert res.model == "claude-sonnet-4-6"
+    missing_agent = resolve(Inputs(layers=chain(user={"agent": "ghost"}), agents=[REVIEWER]))
+    assert missing_agent.unresolved and "'ghost'" in missing_agent.unresolved[0]
+
+
+def test_model_flag_against_an_agents_model_is_judged_both_ways():
+    res = resolve(Inputs(["claude-sonnet-4-6"], layers=chain(user={"agent": "reviewer"}),
+                         agents=[REVIEWER]))
+    assert res.model == "claude-haiku-4-5"
+    assert [s.value for s in res.alternatives] == ["claude-sonnet-4-6"]
+    assert any("is not documented" in a for a in res.ambiguities)
+
+
+def test_subagent_front_matter_models_are_reported_like_the_subagent_variable():
+    cli = AgentDef("reviewer", "claude-sonnet-4-6", "agent 'reviewer' in --agents of pid 7")
+    res = resolve(Inputs(layers=chain(user={"model": "claude-sonnet-4-6"}),
+                         agents=[cli, REVIEWER, AgentDef("x", None, "agent 'x'")]))
+    # the --agents definition outranks the user one of the same name: no Haiku
+    assert [s.value for s in res.subagent] == ["claude-sonnet-4-6"]
+    res = resolve(Inputs(layers=chain(user={"model": "claude-sonnet-4-6"}), agents=[REVIEWER]))
+    judged = [j for j in judge_all(res, POLICY) if j.role == "subagent"]
+    assert judged[0].describe() == (
+        "subagents (agent 'reviewer' in /home/jada/.claude/agents/reviewer.md (model)): "
+        "'claude-haiku-4-5' matches the deny-list entry 'haiku'")
+    # CLAUDE_CODE_SUBAGENT_MODEL overrides every front matter (sub-agents "Choose a model")
+    over = resolve(Inputs(layers=chain(user={"model": "claude-sonnet-4-6"}), agents=[REVIEWER],
+                          env=pid_env("CLAUDE_CODE_SUBAGENT_MODEL", "claude-sonnet-4-6")))
+    assert all(j.verdict.ok for j in judge_all(over, POLICY))
+
+
+@pytest.mark.parametrize("enforce, model", [(True, "claude-sonnet-4-6"), (False, "default")])
+def test_available_models_replaces_a_blocked_model_at_start_up(enforce, model):
+    managed = {"availableModels": ["claude-sonnet-4-6", "haiku"],
+               "enforceAvailableModels": enforce}
+    res = resolve(Inputs(layers=chain(managed=managed, user={"model": "claude-opus-4-6"})))
+    assert res.model == model and res.winner is not None and res.winner.kind == "available"
+    assert res.winner.label.startswith(f"managed settings {MANAGED} (/availableModels), which "
+                                       "blocks 'claude-opus-4-6' from user settings")
+    assert all(j.verdict.ok for j in judge_all(res, POLICY)) is enforce
+
+
+def test_available_models_matching():
+    assert permits(["sonnet"], "claude-sonnet-4-6") and permits(["sonnet"], "sonnet[1m]")
+    assert not permits(["sonnet", "claude-sonnet-4-5"], "claude-sonnet-4-6")
+    assert permits(["claude-sonnet-4-5"], "claude-sonnet-4-5-20250929")
+    assert not permits(["haiku"], "claude-opus-4-6") and permits([], "default")
+    assert not permits([], "claude-sonnet-4-6")
+
+
+def test_a_managed_list_replaces_the_users_and_enforce_is_read_from_managed_only():
+    res = resolve(Inputs(layers=chain(managed={"availableModels": ["claude-sonnet-4-6"]},
+                                      user={"model": "claude-haiku-4-5",
+                                            "availableModels": ["haiku"],
+                                            "enforceAvailableModels": True})))
+    assert res.model == "default"  # blocked; no managed enforce, so the account default
+
+
+def test_anthropic_default_model_applies_only_when_nothing_selects_a_model():
+    res = resolve(Inputs(layers=chain(), env=pid_env("ANTHROPIC_DEFAULT_MODEL",
+                                                     "claude-sonnet-4-6")))
+    assert res.model == "claude-sonnet-4-6" and res.winner is not None
+    assert res.winner.label == "ANTHROPIC_DEFAULT_MODEL in the environment of pid 123"
+    set_model = resolve(Inputs(layers=chain(user={"model": "claude-haiku-4-5"}),
+                               env=pid_env("ANTHROPIC_DEFAULT_MODEL", "claude-sonnet-4-6")))
+    assert set_model.model == "claude-haiku-4-5"
+    ignored = resolve(Inputs(layers=chain(), env=pid_env("ANTHROPIC_DEFAULT_MODEL", "haiku")))
+    assert ignored.winner is None and "Claude Code ignores the value 'haiku'" in ignored.notes[0]
+
+
+def test_fallback_models_are_reported_and_judged_against_the_allow_list():
+    res = resolve(Inputs(layers=chain(user={"model": "claude-sonnet-4-6",
+                                            "fallbackModel": ["claude-haiku-4-5"]},
+                                      project={"fallbackModel": ["claude-sonnet-4-6"]})))
+    assert [s.value for s in res.fallback] == ["claude-sonnet-4-6"]  # the highest file, whole
+    flag_ = resolve(Inputs(layers=chain(user={"model": "claude-sonnet-4-6"}),
+                           fallback_flag=["sonnet", "claude-haiku-4-5"],
+                           fallback_label="--fallback-model of pid 7"))
+    judged = [j for j in judge_all(flag_, POLICY) if j.role == "fallback"]
+    assert [j.verdict.ok for j in judged] == [False, False]
+    assert judged[1].describe() == ("fallback model (--fallback-model of pid 7): "
+                                    "'claude-haiku-4-5' matches the deny-list entry 'haiku'")
+    dropped = resolve(Inputs(layers=chain(managed={"availableModels": ["sonnet"]},
+                                          user={"model": "claude-sonnet-4-6",
+                                                "fallbackModel": ["claude-haiku-4-5"]})))
+    assert not dropped.fallback and "is dropped: availableModels" in dropped.notes[-1]

@@ -59,8 +59,10 @@ def test_http_entries_get_the_schema_defaults_and_a_ca_bundle_beside_the_profile
     https, plain = t.expect["http"]
     assert https == {"port": 7070, "scheme": "https", "path": "/healthz", "status": 200,
                      "budget_ms": 1000, "server_name": None,
-                     "ca_bundle": str(tmp_path / "certs/ca.pem"), "connect_timeout": 3,
-                     "read_timeout": 5, "expiry_warn_days": 21, "expiry_fail_days": 7}
+                     "ca_bundle": str(tmp_path / "certs/ca.pem"), "x509_strict": False,
+                     "connect_timeout": 3,
+                     "read_timeout": 5, "expiry_warn_days": 21, "expiry_fail_days": 7,
+                     "served_by": None}
     assert (plain["scheme"], plain["budget_ms"], plain["ca_bundle"]) == ("http", 250, None)
     assert load_profile(write(tmp_path, GOOD)).target("web").expect["http"] == []
 
@@ -76,6 +78,21 @@ def test_http_entries_get_the_schema_defaults_and_a_ca_bundle_beside_the_profile
     (GOOD.replace("region: us-east-1", "zone: a"), "/targets/0/lightsail",
      "missing required key 'region'"),
     ("targets: []\n", "/", "missing required key 'version'"),
+    ("version: 1\n", "/ (line 1)", "expected at least one of the keys 'targets' (targets "
+     "listed by hand) or 'targets_from' (targets discovered from Lightsail): neither is "
+     "present"),
+    (GOOD + "    expect: {http: [{port: 443, served_by: nginx}]}\n",
+     "/targets/0/expect/http/0/served_by", "expected a string matching"),
+    # ICMP in Lightsail's terms: from_port the type, to_port the code, -1 every one
+    (GOOD + "    expect: {lightsail: {open_ports: [{from_port: -1, protocol: tcp}]}}\n",
+     "/targets/0/expect/lightsail/open_ports/0/from_port", "expected a number >= 0; a port "
+     "is 0..65535; -1, every ICMP type or code, is for icmp and icmpv6 only"),
+    (GOOD + "    expect: {lightsail: {open_ports: [{from_port: 8, protocol: icmp}]}}\n",
+     "/targets/0/expect/lightsail/open_ports/0", "missing required key 'to_port'; for icmp "
+     "and icmpv6, from_port is the ICMP type and to_port the ICMP code"),
+    (GOOD + "    expect: {lightsail: {open_ports: [{from_port: 256, to_port: -1, "
+     "protocol: icmpv6}]}}\n", "/targets/0/expect/lightsail/open_ports/0/from_port",
+     "expected a number <= 255; an ICMP type is 0..255, or -1 for every type"),
 ])
 def test_bad_profile_exits_4_naming_file_and_field(tmp_path: Path, text: str, pointer: str,
                                                    expected: str) -> None:
@@ -85,6 +102,17 @@ def test_bad_profile_exits_4_naming_file_and_field(tmp_path: Path, text: str, po
     assert str(path) in res.stderr
     assert pointer in res.stderr and expected in res.stderr
     assert "Traceback" not in res.stderr + res.stdout
+
+
+def test_icmp_rules_as_lightsail_writes_them(tmp_path: Path) -> None:
+    """Ping (type 8, every code), ICMPv6 echo (128/0), every ICMP type: what the
+    Lightsail console and API write (InstancePortInfo fromPort/toPort) loads as written."""
+    text = GOOD + ("    expect: {lightsail: {open_ports: [{from_port: 8, to_port: -1, protocol: "
+                   "icmp}, {from_port: 128, to_port: 0, protocol: icmpv6}, {from_port: -1, "
+                   "to_port: -1, protocol: icmp}]}}\n")
+    ports = load_profile(write(tmp_path, text)).target("web").expect["lightsail"]["open_ports"]
+    assert [(p["from_port"], p["to_port"], p["protocol"]) for p in ports] == [
+        (8, -1, "icmp"), (128, 0, "icmpv6"), (-1, -1, "icmp")]
 
 
 def test_not_yaml_at_all_names_line(tmp_path: Path) -> None:

@@ -147,3 +147,30 @@ def test_fill_leaves_foreign_braces_alone() -> None:
 def test_values_are_shell_quoted(tmp_path: Path) -> None:
     target = demo_target(tmp_path)
     assert target_values(target, {"home": "/home/my user"})["home"] == "'/home/my user'"
+
+
+def test_the_hand_command_reaches_a_target_through_its_bastion_as_strictly() -> None:
+    """The connection fix of a target behind a bastion runs the bastion's ssh with the
+    same key, known_hosts and StrictHostKeyChecking, as the suite does."""
+    from jada_checks.profile import Target
+    from jada_checks.remediation import ssh_command
+
+    ssh = {"host": "10.0.0.5", "port": 22, "user": "root", "identity_file": "/k",
+           "known_hosts": "/kh", "host_key_policy": "strict", "connect_timeout": 5,
+           "proxy_jump": "ops@b:2222", "config_file": "/c"}
+    cmd = ssh_command(Target("t", ssh, None, {}))
+    assert cmd.startswith("ssh -F /c -p 22 ")
+    assert ("-o 'ProxyCommand=ssh -p 2222 -o BatchMode=yes -o ConnectTimeout=5 -o "
+            "IdentitiesOnly=yes -i /k -o UserKnownHostsFile=/kh -o StrictHostKeyChecking=yes "
+            "-W '\"'\"'[%h]:%p'\"'\"' ops@b' root@10.0.0.5 true") in cmd
+
+
+def test_the_connection_fix_looks_up_the_bastion_key_too() -> None:
+    from jada_checks.profile import Target
+    from jada_checks.remediation import _connection_fix
+
+    ssh = {"host": "10.0.0.5", "user": "root", "known_hosts": "/kh",
+           "proxy_jump": "ops@b.example:2222"}
+    fix = _connection_fix(Target("t", ssh, None, {}), "unreachable")
+    assert fix.endswith("# and so must the bastion's (ssh.proxy_jump), in the same file:\n"
+                        "ssh-keygen -F '[b.example]:2222' -f /kh")

@@ -73,9 +73,25 @@ def _line_of(node: yaml.Node | None, parts: list[Any]) -> int | None:
     return line
 
 
-def describe_schema_error(err: jsonschema.ValidationError) -> str:
-    """Say what was expected, without echoing the offending value (it may be a secret)."""
+def describe_schema_error(err: jsonschema.ValidationError,
+                          root: dict[str, Any] | None = None) -> str:
+    """Say what was expected, without echoing the offending value (it may be a secret).
+
+    ``root`` (the whole schema) lets an anyOf/oneOf branch that is a ``$ref`` be named by
+    the title of what it refers to."""
+    text = _describe(err, root)
+    # A rule that holds only under a condition (if/then/else) says which, from the
+    # subschema's own description: "expected a number >= 0" alone would not.
+    if {"then", "else"} & set(map(str, err.relative_schema_path)) \
+            and isinstance(err.schema, dict) and err.schema.get("description"):
+        text += f"; {err.schema['description']}"
+    return text
+
+
+def _describe(err: jsonschema.ValidationError, root: dict[str, Any] | None) -> str:
     v, s = err.validator, err.validator_value
+    if v in ("anyOf", "oneOf"):
+        return describe_alternatives(err, root)
     if v == "additionalProperties":
         extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
         allowed = ", ".join(sorted(err.schema.get("properties", {})))
@@ -103,12 +119,120 @@ def describe_schema_error(err: jsonschema.ValidationError) -> str:
     return f"does not satisfy {v!r}"
 
 
+def _required_only(branch: Any) -> list[str] | None:
+    """The keys of a branch that only requires keys (plus annotations), else None."""
+    if not isinstance(branch, dict) or not branch.get("required"):
+        return None
+    if set(branch) - {"required", "title", "description", "$comment"}:
+        return None
+    return list(branch["required"])
+
+
+def branch_label(branch: Any, root: dict[str, Any] | None = None) -> str:
+    """A short name for one anyOf/oneOf alternative: its title, else what it is made of."""
+    if not isinstance(branch, dict):
+        return "anything" if branch is True else "nothing"
+    if branch.get("title"):
+        return str(branch["title"])
+    ref = branch.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target.get(part) if isinstance(target, dict) else None
+        title = target.get("title") if isinstance(target, dict) else None
+        return f"{title} ({ref[2:]})" if title else ref[2:]
+    keys = _required_only(branch)
+    if keys:
+        return " and ".join(map(repr, keys))
+    parts = []
+    if "type" in branch:
+        kinds = branch["type"] if isinstance(branch["type"], list) else [branch["type"]]
+        parts.append(" or ".join(kinds))
+    if "const" in branch:
+        parts.append(repr(branch["const"]))
+    if "enum" in branch:
+        parts.append("one of " + ", ".join(map(repr, branch["enum"])))
+    if "pattern" in branch:
+        parts.append(f"matching {branch['pattern']!r}")
+    if branch.get("required"):
+        parts.append("with " + ", ".join(map(repr, branch["required"])))
+    return " ".join(parts) or "an alternative"
+
+
+def describe_alternatives(err: jsonschema.ValidationError,
+                          root: dict[str, Any] | None = None) -> str:
+    """anyOf/oneOf: name every alternative, and why the value is none of them (or, for
+    oneOf, more than one), instead of jsonschema's "does not satisfy 'anyOf'"."""
+    branches = list(err.validator_value)
+    labels = [branch_label(b, root) for b in branches]
+    how = "exactly one of" if err.validator == "oneOf" else "at least one of"
+    keyed = [_required_only(b) for b in branches]
+    if err.validator == "oneOf" and not err.context:  # valid under more than one
+        if all(keyed) and isinstance(err.instance, dict):
+            present = [k for ks in keyed if ks for k in ks if k in err.instance]
+            return (f"expected {how} the keys {_or(labels)}, not several: "
+                    f"{' and '.join(map(repr, present))} are all present")
+        return f"expected {how}: {_or(labels)}; the value matches more than one"
+    if all(keyed):  # every alternative is "has these keys": say which are missing
+        shown = [f"{label} ({b['description']})" if isinstance(b, dict)
+                 and b.get("description") else label for label, b in zip(labels, branches,
+                                                                          strict=True)]
+        none = "neither is present" if len(branches) == 2 else "none is present"
+        return f"expected {how} the keys {_or(shown)}: {none}"
+    reasons = []
+    for i, label in enumerate(labels):
+        mine = [e for e in err.context if e.relative_schema_path
+                and e.relative_schema_path[0] == i]
+        if not mine:
+            continue
+        branch = branches[i] if isinstance(branches[i], dict) else {}
+        whys = []
+        for sub in sorted(mine, key=lambda e: list(map(str, e.relative_path)))[:3]:
+            where = pointer(list(sub.relative_path)) if sub.relative_path else ""
+            # "expected null, got dict" under the label "null" says nothing new
+            if not where and sub.validator in ("type", "const", "enum") \
+                    and sub.validator in branch and not branch.get("title"):
+                continue
+            whys.append(f"{(where + ': ') if where else ''}{describe_schema_error(sub, root)}")
+        if len(mine) > 3:
+            whys.append(f"and {len(mine) - 3} more")
+        if whys:
+            reasons.append(f"as {label.split(' ($defs/')[0]}: {', '.join(whys)}")
+    why = f" ({'; '.join(reasons)})" if reasons else ""
+    return f"expected {how}: {_or(labels)}{why}"
+
+
+def unwrap(err: jsonschema.ValidationError) -> list[jsonschema.ValidationError]:
+    """The errors to report for ``err``: an anyOf/oneOf whose value has the type of only
+    one alternative (``oneOf: [null, $ref]`` given an object) and breaks it only inside
+    is that alternative's own errors, each at its own, deeper pointer; any other error is
+    itself (and names the alternatives)."""
+    if err.validator not in ("anyOf", "oneOf") or not err.context:
+        return [err]
+    typed = [i for i in range(len(err.validator_value))
+             if not any(e.relative_schema_path and e.relative_schema_path[0] == i
+                        and not e.relative_path and e.validator == "type"
+                        for e in err.context)]
+    if len(typed) != 1:
+        return [err]
+    mine = [e for e in err.context if e.relative_schema_path
+            and e.relative_schema_path[0] == typed[0]]
+    if any(not e.relative_path for e in mine):
+        return [err]
+    return [leaf for e in mine for leaf in unwrap(e)]
+
+
+def _or(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
 def validate(data: Any, schema_name: str, path: Path, what: str,
              node: yaml.Node | None = None) -> None:
     """Validate against a shipped schema; raise one InputError listing every problem."""
     schema = load_schema(schema_name)
     validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    errors = sorted((leaf for err in validator.iter_errors(data) for leaf in unwrap(err)),
+                    key=lambda e: list(map(str, e.absolute_path)))
     if not errors:
         return
     lines = []
@@ -116,7 +240,7 @@ def validate(data: Any, schema_name: str, path: Path, what: str,
         parts = list(err.absolute_path)
         line = _line_of(node, parts)
         at = f" (line {line})" if line else ""
-        lines.append(f"  {pointer(parts)}{at}: {describe_schema_error(err)}")
+        lines.append(f"  {pointer(parts)}{at}: {describe_schema_error(err, schema)}")
     more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
     raise InputError(f"{what} {path} does not match {schema_name}:\n" + "\n".join(lines) + more)
 

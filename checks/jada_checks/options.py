@@ -98,8 +98,8 @@ def add_options(parser: pytest.Parser, specs: Iterable[Spec]) -> None:
         group.addoption(s.flag, **kw)
         if s.ini:
             where = "; a relative path is relative to the ini file" if s.kind == "path" else ""
-            parser.addini(s.dest, f"same as {s.flag}{where}",
-                          type="bool" if s.kind == "flag" else "string", default=None)
+            ini_type: Literal["bool", "string"] = "bool" if s.kind == "flag" else "string"
+            parser.addini(s.dest, f"same as {s.flag}{where}", type=ini_type, default=None)
 
 
 def _ini(config: pytest.Config, s: Spec) -> tuple[Any, str] | None:

@@ -57,8 +57,7 @@ class Profile:
         over = self.discover["overrides"].get(instance, {})
         ssh = _deep_merge(self.discover["ssh"], over.get("ssh", {}))
         ssh = fill_defaults(dict(ssh, host=public_ip), schema["$defs"]["ssh"], schema)
-        ssh = dict(ssh, identity_file=_relative(self.path.parent, ssh["identity_file"]),
-                   known_hosts=_relative(self.path.parent, ssh["known_hosts"]))
+        ssh = _ssh_paths(ssh, self.path.parent)
         expect = _deep_merge(_deep_merge(self.expect, self.discover.get("expect", {})),
                              over.get("expect", {}))
         expect = _http_paths(fill_defaults(expect, schema["$defs"]["expect"], schema),
@@ -82,6 +81,12 @@ def _relative(base: Path, value: str | None) -> str | None:
         return None
     p = Path(os.path.expanduser(value))
     return str(p if p.is_absolute() else (base / p).resolve())
+
+
+def _ssh_paths(ssh: dict[str, Any], base: Path) -> dict[str, Any]:
+    """The ssh files (key, known_hosts, ssh_config) relative to the profile file."""
+    return dict(ssh, **{k: _relative(base, ssh[k])
+                        for k in ("identity_file", "known_hosts", "config_file")})
 
 
 def _http_paths(expect: dict[str, Any], base: Path) -> dict[str, Any]:
@@ -108,8 +113,7 @@ def load_profile(path: str | os.PathLike[str]) -> Profile:
         expect = _http_paths(fill_defaults(expect, expect_schema, schema), path.parent)
         ssh = filled.get("ssh")
         if ssh:
-            ssh = dict(ssh, identity_file=_relative(path.parent, ssh["identity_file"]),
-                       known_hosts=_relative(path.parent, ssh["known_hosts"]))
+            ssh = _ssh_paths(ssh, path.parent)
         targets.append(Target(filled["name"], ssh, filled.get("lightsail"), expect))
     aws = full["aws"]
     if aws.get("credentials") == "sandbox":

@@ -50,7 +50,11 @@ def dropin(name: str, body: str) -> str:
 
 # Values the run does not know, looked up on the host by a line prepended to the fix.
 LOOKUPS = {
+    # User=, else the real user of the main process (a privilege drop in ExecStart=), as
+    # the fact script's prelude resolves it (facts/probes.py), else root
     "user": ("SVC_USER", 'SVC_USER=$(systemctl show -p User --value {unit})\n'
+             '[ -n "$SVC_USER" ] || SVC_USER=$(ps -o ruser:64= -p "$(systemctl show -p MainPID '
+             '--value {unit})" 2>/dev/null)\n'
              '[ -n "$SVC_USER" ] || SVC_USER=root'),
     "home": ("SVC_HOME", "SVC_HOME=$(getent passwd {user} | cut -d: -f6)"),
     "settings": ("SVC_SETTINGS", "SVC_SETTINGS={home}/.claude/settings.json"),
@@ -65,7 +69,10 @@ def port_infos(target: Target) -> str:
     out = []
     for p in ls["open_ports"]:
         lo, hi = p["from_port"], p.get("to_port", p["from_port"])
-        cidr = "${ADMIN_CIDR}" if any(lo <= a <= hi for a in admin) else "0.0.0.0/0"
+        # icmp/icmpv6: from/to are an ICMP type and code (-1: all), never an admin port
+        icmp = p["protocol"] in ("icmp", "icmpv6")
+        cidr = "${ADMIN_CIDR}" if not icmp and any(lo <= a <= hi for a in admin) \
+            else "0.0.0.0/0"
         out.append(f"fromPort={lo},toPort={hi},protocol={p['protocol']},cidrs={cidr}")
     return " ".join(f'"{x}"' for x in out)
 
@@ -116,17 +123,30 @@ def fill(template: str, values: dict[str, str]) -> str:
 
 
 def ssh_command(target: Target, command: str = "true") -> str:
-    """The connection the suite makes, as one ``ssh`` command line to try by hand."""
+    """The connection the suite makes, as one ``ssh`` command line to try by hand (with
+    ``proxy_jump``: the bastion's own ssh under the same host-key policy)."""
     s = target.ssh or {}
-    parts = ["ssh", "-p", str(s.get("port", 22)), "-o", "BatchMode=yes",
-             "-o", f"ConnectTimeout={s.get('connect_timeout', 5)}"]
+    policy = ["-o", "BatchMode=yes", "-o", f"ConnectTimeout={s.get('connect_timeout', 5)}"]
     if s.get("identity_file"):
-        parts += ["-o", "IdentitiesOnly=yes", "-i", s["identity_file"]]
+        policy += ["-o", "IdentitiesOnly=yes", "-i", s["identity_file"]]
     if s.get("known_hosts"):
-        parts += ["-o", f"UserKnownHostsFile={s['known_hosts']}"]
-    policy = "accept-new" if s.get("host_key_policy") == "accept-new" else "yes"
-    parts += ["-o", f"StrictHostKeyChecking={policy}", f"{s.get('user', 'root')}@{s.get('host')}",
-              command]
+        policy += ["-o", f"UserKnownHostsFile={s['known_hosts']}"]
+    strict = "accept-new" if s.get("host_key_policy") == "accept-new" else "yes"
+    policy += ["-o", f"StrictHostKeyChecking={strict}"]
+    parts = ["ssh", *(["-F", s["config_file"]] if s.get("config_file") else []),
+             "-p", str(s.get("port", 22)), *policy]
+    if s.get("proxy_jump"):
+        from jada_checks.facts.remote import parse_jump
+
+        try:
+            jump = parse_jump(s["proxy_jump"], {"user": s.get("user", "root")})
+        except ValueError:
+            jump = None
+        if jump is not None:
+            hop = ["ssh", "-p", str(jump.port), *policy, "-W", "[%h]:%p",
+                   f"{jump.user}@{jump.host}"]
+            parts += ["-o", "ProxyCommand=" + " ".join(shlex.quote(p) for p in hop)]
+    parts += [f"{s.get('user', 'root')}@{s.get('host')}", command]
     return " ".join(shlex.quote(p) for p in parts)
 
 
@@ -141,6 +161,17 @@ def _connection_fix(target: Target, message: str) -> str:
     kh = shlex.quote(s["known_hosts"]) if s.get("known_hosts") else "~/.ssh/known_hosts"
     lines += ["# the host key must be in the profile's known_hosts (verify it out of band):",
               f"ssh-keygen -F {shlex.quote(str(s.get('host')))} -f {kh}"]
+    if s.get("proxy_jump"):
+        from jada_checks.facts.remote import parse_jump
+
+        try:
+            jump = parse_jump(s["proxy_jump"], {"user": s.get("user", "root")})
+        except ValueError:
+            jump = None
+        if jump is not None:  # known_hosts names a non-default port as [host]:port
+            name = jump.host if jump.port == 22 else f"[{jump.host}]:{jump.port}"
+            lines += ["# and so must the bastion's (ssh.proxy_jump), in the same file:",
+                      f"ssh-keygen -F {shlex.quote(name)} -f {kh}"]
     return "\n".join(lines)
 
 

@@ -28,8 +28,9 @@ def runner_temp(tmp_path_factory: pytest.TempPathFactory) -> Path:
     temp = tmp_path_factory.mktemp("runner-temp")
     workdir = tmp_path_factory.mktemp("install")
     run = run_action(workdir, temp, mode="install", python_version="")
-    assert run.exitcode == 0 and run.steps_run == ["Install jada-checks from the action's own "
-                                                   "checkout"], run.log[-3000:]
+    assert run.exitcode == 0 and run.steps_run == [
+        "Install jada-checks from the action's own checkout",
+        "Put jada-checks on PATH for later steps (install mode)"], run.log[-3000:]
     venv_bin = temp / "jada-checks-venv" / "bin"
     assert (workdir / "github-path").read_text().strip() == str(venv_bin)
     assert "installed jada-checks" in run.log
@@ -46,6 +47,8 @@ def test_suite_gate_failure_passes_through(tmp_path: Path, runner_temp: Path) ->
     closed_port_profile(tmp_path, ("web-1",))
     run = act(tmp_path, runner_temp, profile="profile.yaml", fail_on="high")
     assert run.exitcode == 1 and run.outputs["exit-code"] == "1", run.log[-4000:]
+    # suite mode leaves later steps' PATH alone: only install mode writes GITHUB_PATH
+    assert not (tmp_path / "github-path").exists() and run.steps_run == ["Run jada-checks"]
     for name in ("report.json", "report.md", "report.html", "junit.xml"):
         assert (tmp_path / "reports" / name).is_file(), name
     assert "gate FAILED" in run.summary and "web-1" in run.summary

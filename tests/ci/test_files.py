@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib.metadata
 import itertools
+import json
+import os
 import re
 import subprocess
 import sys
@@ -146,7 +148,7 @@ def test_aws_through_oidc_and_the_ssh_key_removed() -> None:
                       if s.get("with", {}).get("mode", "suite") == "suite"]
             if not suites:
                 continue
-            assert wf["permissions"]["id-token"] == "write", path.name
+            assert job["permissions"]["id-token"] == "write", (path.name, job_id)
             aws = _steps_using(job, "aws-actions/configure-aws-credentials@")
             assert any("role-to-assume" in s["with"] for s in aws), (path.name, job_id)
             steps = job["steps"]
@@ -156,6 +158,55 @@ def test_aws_through_oidc_and_the_ssh_key_removed() -> None:
                        and "rm -f ~/.ssh/jada_ci_key" in s.get("run", "")]
             assert writes and removes and writes[0] < removes[0], (path.name, job_id)
             assert steps.index(suites[0]) < removes[0], (path.name, job_id)
+
+
+def test_zizmor_offline_finds_nothing_high() -> None:
+    """zizmor (the GitHub Actions security linter) over the Action and every workflow,
+    offline (no GitHub API: pinned-SHA and advisory audits are left out): no finding of
+    high severity, whatever its confidence."""
+    zizmor = Path(sys.executable).parent / "zizmor"
+    assert zizmor.is_file(), "zizmor is not installed here: pip install -e '.[test]'"
+    res = subprocess.run([str(zizmor), "--offline", "--format", "json", "--min-severity",
+                          "high", str(ACTION), *map(str, GITHUB)], capture_output=True,
+                         text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
+    findings = json.loads(res.stdout or "[]")
+    where = [(f["ident"], f["locations"][0]["symbolic"]["key"].get("Local"), f["desc"])
+             for f in findings]
+    assert not where, where
+    assert res.returncode == 0, res.stderr[-2000:]
+
+
+def test_workflow_hygiene() -> None:
+    """Token scopes per job, id-token: write only beside an OIDC role, secrets only in
+    jobs bound to an environment, a concurrency group everywhere, and a reusable
+    workflow that declares every secret it reads."""
+    for path in GITHUB:
+        wf = load_yaml(path)
+        assert wf["permissions"] == {}, f"{path.name}: workflow-level permissions"
+        assert wf.get("concurrency", {}).get("group"), f"{path.name}: no concurrency group"
+        used: set[str] = set()
+        for job_id, job in wf["jobs"].items():
+            where = f"{path.name}: jobs.{job_id}"
+            assert "permissions" in job, f"{where}: no permissions of its own"
+            oidc = any("role-to-assume" in (s.get("with") or {})
+                       for s in _steps_using(job, "aws-actions/configure-aws-credentials@"))
+            assert (job["permissions"].get("id-token") == "write") == oidc, \
+                f"{where}: id-token: write exactly where an OIDC role is assumed"
+            secrets = set(re.findall(r"secrets\.(\w+)", yaml.safe_dump(job)))
+            assert not secrets or job.get("environment"), \
+                f"{where}: reads {sorted(secrets)} outside an environment"
+            used |= secrets
+        call = (wf["on"] or {}).get("workflow_call") if isinstance(wf["on"], dict) else None
+        if call is not None:
+            declared = set((call or {}).get("secrets") or {})
+            assert used <= declared, f"{path.name}: undeclared secrets {sorted(used - declared)}"
+            assert call["secrets"]["JADA_SSH_PRIVATE_KEY"]["required"] is True
+
+
+def test_action_puts_its_venv_on_path_only_in_install_mode() -> None:
+    steps = load_yaml(ACTION)["runs"]["steps"]
+    writers = [s for s in steps if "GITHUB_PATH" in s.get("run", "")]
+    assert [s.get("if") for s in writers] == ["inputs.mode == 'install'"], writers
 
 
 def test_action_installs_from_its_own_path() -> None:
@@ -239,7 +290,10 @@ def test_pipelines_keep_their_features() -> None:
     nightly = example_jobs(REPO / "ci" / "gitlab" / "nightly-drift.yml")
     assert "--jada-baseline" in str(nightly["jada-nightly-drift"]["script"])
     assert nightly["jada-nightly-baseline"]["needs"][0]["job"] == "jada-nightly-drift"
-    assert "job=jada-nightly-baseline" in str(nightly["jada-nightly-drift"]["script"])
+    # the baseline job's name, prefix included, reaches the script as a variable
+    assert "job=$JADA_INPUT_JOB_PREFIX-nightly-baseline" in str(
+        nightly["jada-nightly-drift"]["script"])
+    assert nightly["jada-nightly-drift"]["variables"]["JADA_INPUT_JOB_PREFIX"] == "jada"
     for jobs in (gate, nightly["jada-nightly-drift"], pre["jada-pre-release-check"]):
         assert jobs.get("id_tokens", {}).get("AWS_ID_TOKEN"), "OIDC token for the AWS role"
     nightly_gh = load_yaml(REPO / "ci" / "github" / "nightly-drift.yml")
@@ -327,3 +381,87 @@ def test_action_installs_with_the_tested_constraints() -> None:
     assert 'none) constraints=()' in script
     assert '-m pip install --quiet --disable-pip-version-check "${constraints[@]}" ' \
            '"$GITHUB_ACTION_PATH"' in script
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.stem)
+def test_component_caches_pip_and_installs_git_for_a_git_requirement(path: Path) -> None:
+    """The default install is a git+ URL and python:3.11-slim has no git: every job that
+    pip-installs installs git first when the requirement needs it, and caches pip."""
+    assert spec_inputs(path)["install"]["default"].startswith("jada-checks @ git+")
+    for job_id, job in jobs_of(_template_jobs(path)).items():
+        scripts = "\n".join(s for _, s in gitlab_scripts({job_id: job}))
+        if "pip install" not in scripts:
+            continue
+        assert job["variables"]["PIP_CACHE_DIR"] == "$CI_PROJECT_DIR/.cache/pip", job_id
+        assert job["cache"]["paths"] == [".cache/pip/"] and job["cache"]["key"], job_id
+        assert re.search(r'\*git\+\*\) command -v git >/dev/null \|\|', scripts), job_id
+        git_at = scripts.index("*git+*)")
+        assert git_at < scripts.index("pip install"), job_id
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.stem)
+def test_component_rules_and_job_names_come_from_inputs(path: Path) -> None:
+    """Each component takes its rules from inputs and prefixes its jobs' names with the
+    job-prefix input: included twice with two prefixes, no job is defined twice, and a
+    job's needs point at its own include's jobs."""
+    inputs = spec_inputs(path)
+    assert inputs["job-prefix"]["default"] == "jada"
+    assert inputs["rules"]["type"] == "array" and inputs["rules"]["default"]
+    given = {k: v for k, v in SAMPLE_INPUTS.items() if k in inputs}
+    a = jobs_of(render(path, {**given, "job-prefix": "staging"}))
+    b = jobs_of(render(path, {**given, "job-prefix": "prod"}))
+    assert not set(a) & set(b) and all(k.startswith("staging-") for k in a), (a.keys(), b.keys())
+    for job_id, job in a.items():
+        assert isinstance(job["rules"], list) and job["rules"], job_id
+        for need in job.get("needs", []):
+            assert need["job"] in a, (job_id, need)
+    custom = [{"if": "$CI_COMMIT_TAG =~ /^v/"}]
+    first = next(iter(jobs_of(render(path, {**given, "rules": custom})).values()))
+    assert first["rules"] == custom
+
+
+def test_deploy_gate_runs_on_the_default_branch_and_tags_by_default() -> None:
+    rules = spec_inputs(TEMPLATES[0].parent / "deploy-gate.yml")["rules"]["default"]
+    assert rules == [{"if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"}, {"if": "$CI_COMMIT_TAG"}]
+
+
+def _prelude(job: dict[str, Any]) -> str:
+    """A job's before_script up to the venv: the image preparation (apt-get), as text."""
+    text = "\n".join(job["before_script"])
+    return text[:text.index("python3 -m venv")]
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.stem)
+def test_the_default_install_gets_git_in_an_image_without_it(path: Path,
+                                                              tmp_path: Path) -> None:
+    """Each installing job's preparation, run by bash in an "image" whose PATH has ssh and
+    curl but no git (as python:3.11-slim): the default git+ requirement makes it install
+    git; a wheel or index requirement does not, nor does an image that has git."""
+    stub = tmp_path / "bin"
+    stub.mkdir()
+    log = tmp_path / "apt.log"
+    for name in ("ssh", "curl"):
+        (stub / name).write_text("#!/bin/sh\n")
+    (stub / "apt-get").write_text(f'#!/bin/sh\necho "$*" >> {log}\n')
+    for tool in stub.iterdir():
+        tool.chmod(0o755)
+    default = spec_inputs(path)["install"]["default"]
+    for job_id, job in jobs_of(_template_jobs(path)).items():
+        if "pip install" not in "\n".join(job.get("before_script") or []):
+            continue
+        for install, has_git, wants_git in ((default, False, True),
+                                            ("dist/jada_checks-0.1.0-py3-none-any.whl",
+                                             False, False),
+                                            (default, True, False)):
+            log.unlink(missing_ok=True)
+            (stub / "git").unlink(missing_ok=True)
+            if has_git:
+                (stub / "git").write_text("#!/bin/sh\n")
+                (stub / "git").chmod(0o755)
+            res = subprocess.run(["/bin/bash", "-ec", _prelude(job)], capture_output=True,
+                                 text=True, env={"PATH": str(stub),
+                                                 "JADA_INPUT_INSTALL": install})
+            assert res.returncode == 0, (job_id, res.stderr)
+            calls = log.read_text() if log.exists() else ""
+            assert ("install" in calls and " git" in calls) == wants_git, (job_id, install,
+                                                                            calls)

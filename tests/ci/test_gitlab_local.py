@@ -42,6 +42,7 @@ from tests.support.sandbox_harness import SANDBOX_ENV, SandboxHarness
 
 pytestmark = pytest.mark.sandbox_hosts("compliant", "drifted")
 JOB = "jada-deploy-gate"
+GATE = TEMPLATES[0].parent / "deploy-gate.yml"
 REPORTS = ("reports/report.json", "reports/report.md", "reports/report.html",
            "reports/junit.xml")
 
@@ -147,3 +148,62 @@ def test_deploy_gate_against_sandbox_hosts(tmp_path: Path, sandbox: SandboxHarne
     assert not {"fail", "error"} & set(by_target["compliant"]), [
         (r["control"], r["message"]) for r in report["records"] if r["target"] == "compliant"
         and r["outcome"] != "pass"]
+
+
+def twice_yaml() -> str:
+    return ("include:\n"
+            "  - local: templates/deploy-gate.yml\n"
+            "    inputs: {job-prefix: staging, profile: deploy/staging.yaml}\n"
+            "  - local: templates/deploy-gate.yml\n"
+            "    inputs: {job-prefix: prod, profile: deploy/prod.yaml, fail-on: critical}\n")
+
+
+def test_the_deploy_gate_included_twice_runs_twice_on_the_default_branch(
+        tmp_path: Path) -> None:
+    """job-prefix: two includes (staging, prod) make two jobs, each with its own inputs and
+    its own pip cache; the default rules let both run on the default branch."""
+    git_project(tmp_path, twice_yaml())
+    jobs = {j["name"]: j for j in list_jobs(tmp_path)}
+    assert set(jobs) == {"staging-deploy-gate", "prod-deploy-gate"}, jobs
+    assert {j["when"] for j in jobs.values()} == {"on_success"}
+    rendered = {**render(GATE,
+                         {"job-prefix": "staging", "profile": "deploy/staging.yaml"}),
+                **render(GATE,
+                         {"job-prefix": "prod", "profile": "deploy/prod.yaml",
+                          "fail-on": "critical"})}
+    assert rendered["prod-deploy-gate"]["variables"]["JADA_INPUT_FAIL_ON"] == "critical"
+    assert rendered["staging-deploy-gate"]["variables"]["JADA_INPUT_FAIL_ON"] == "high"
+    assert {j["cache"]["key"] for j in rendered.values()} == {
+        "staging-deploy-gate-pip", "prod-deploy-gate-pip"}
+
+
+def test_the_deploy_gate_runs_on_tags_but_not_on_a_feature_branch(tmp_path: Path) -> None:
+    """Default rules: the default branch and tags only. (gitlab-ci-local takes a tag
+    pipeline's CI_COMMIT_TAG as a variable; it does not read it from git.)"""
+    git_project(tmp_path, twice_yaml())
+    subprocess.run(["git", "checkout", "-q", "-b", "feature"], cwd=tmp_path, check=True)
+    assert {j["name"]: j["when"] for j in list_jobs(tmp_path)} == {
+        "staging-deploy-gate": "never", "prod-deploy-gate": "never"}
+    tagged = list_jobs(tmp_path, {"CI_COMMIT_TAG": "v9.9.9"})
+    assert {j["name"]: j["when"] for j in tagged} == {
+        "staging-deploy-gate": "on_success", "prod-deploy-gate": "on_success"}
+
+
+@pytest.mark.packaging
+def test_the_deploy_gate_included_twice_runs_both_jobs(tmp_path: Path) -> None:
+    """The include-twice case run, not only listed: two jobs, each installs (pip cache),
+    runs with its own inputs and keeps its own reports."""
+    require_new_flags()
+    profile = closed_port_profile(tmp_path)
+    wheel = json.dumps(str(checkout_wheel()))
+    git_project(tmp_path, "include:\n" + "".join(
+        "  - local: templates/deploy-gate.yml\n"
+        f"    inputs: {{job-prefix: {prefix}, install: {wheel}, retry-timeout: '',\n"
+        f"             profile: {json.dumps(str(profile))}, fail-on: {fail_on}}}\n"
+        for prefix, fail_on in (("staging", "high"), ("prod", "critical"))))
+    run = run_gitlab_ci_local(tmp_path)
+    for job, fail_on in (("staging-deploy-gate", "high"), ("prod-deploy-gate", "critical")):
+        assert run.job_exit(job) == 1, run.output[-4000:]
+        report = json.loads(run.artifact(job, "reports/report.json").read_text())
+        assert report["run"]["options"]["fail_on"] == fail_on
+        assert report["run"]["targets"] == ["web-1"] and report["gate"]["exit_code"] == 1

@@ -45,6 +45,17 @@ FAULTS = {
     "cfg-symlink-out": ("JADA-CFG-01", "fail", "resolves outside /home/jada"),
     "cfg-unreadable": ("JADA-CFG-01", "fail", "not readable by the service user"),
     "cfg-writable": ("JADA-CFG-05", "fail", f"{USER} has mode 666"),
+    # issue 21 item 13: creating the file or renaming a directory away is writing it
+    "cfg-05-creatable-dir": ("JADA-CFG-05", "fail",
+                             "/srv/jada/.claude/settings.json can be created by someone else: "
+                             "/srv/jada/.claude does not exist and /srv/jada/ is writable by "
+                             "group/others (mode 1777) (the sticky bit does not stop creating)"),
+    "cfg-05-renamable-dir": ("JADA-CFG-05", "fail",
+                             "/srv/jada/.claude/settings.json can be replaced by someone else: "
+                             "/srv/jada/ is writable by group/others (mode 777) without the "
+                             "sticky bit, so they can rename /srv/jada/.claude away"),
+    # /srv/jada sticky and world-writable, /srv/jada/.claude root's: only root may rename it
+    "cfg-05-sticky-ok": ("JADA-CFG-05", "pass", "sticky directories: only their owners"),
 }
 # What each claude process itself runs (issue 12 A1, A2): host -> CFG-03 message text.
 PROCESS_FAULTS = {
@@ -81,6 +92,33 @@ SERVICE_PASSES = {
     "cfg-dynamic-stopped": "user settings /.claude/settings.json (/model)",
     "cfg-proc-alias-env": f"user settings {USER} (/model)",
 }
+# Issue 21 (Claude Code docs v2.1.240): host -> (CFG-02 outcome, texts of its message).
+DOC_RULES = {
+    # item 6: a managed model is a default, not a lock: ANTHROPIC_MODEL beats it
+    "cfg-managed-default": ("pass", [
+        "effective model 'claude-sonnet-4-6' from unit Environment= ANTHROPIC_MODEL: ",
+        "overrides managed settings /etc/claude-code/managed-settings.json (/model) = "
+        f"'claude-opus-4-6'; user settings {USER} (/model) = 'claude-sonnet-4-6'"]),
+    # item 7: a managed drop-in that is not JSON contributes nothing
+    "cfg-managed-broken": ("pass", [
+        f"effective model 'claude-sonnet-4-6' from user settings {USER} (/model)",
+        "managed settings /etc/claude-code/managed-settings.d/50-model.json is not valid JSON "
+        "(invalid JSON: ", "Claude Code skips it, so it contributes nothing"]),
+    # item 8: the agent setting runs the main thread on that subagent's model
+    "cfg-agent-setting": ("fail", [
+        "effective model 'claude-haiku-4-5-20251001' from agent 'reviewer' in "
+        "/home/jada/.claude/agents/reviewer.md (model), the main thread's agent by user "
+        f"settings {USER} (/agent): 'claude-haiku-4-5-20251001' matches the deny-list entry "
+        "'haiku'", f"overrides user settings {USER} (/model) = 'claude-sonnet-4-6'"]),
+}
+# item 8, read from an agent's own argv: --agents JSON and --fallback-model (CFG-03 texts)
+ARGV_SOURCES = {
+    "cfg-proc-agents": [
+        "subagents (agent 'helper' in --agents of pid ",
+        "(model)): 'claude-haiku-4-5-20251001' matches the deny-list entry 'haiku'",
+        "fallback model (--fallback-model of pid ",
+        "): 'claude-opus-4-6' is not in the allow-list"],
+}
 # Controls that cannot resolve the model where the user file is unreadable as JSON.
 UNRESOLVED = ("cfg-invalid", "cfg-empty", "cfg-binary", "cfg-huge", "cfg-unreadable")
 
@@ -88,7 +126,7 @@ UNRESOLVED = ("cfg-invalid", "cfg-empty", "cfg-binary", "cfg-huge", "cfg-unreada
 @pytest.fixture(scope="module")
 def cfg_run(sandbox):
     hosts = {"compliant", "drifted", CANARY_HOST, *FAULTS, *PROCESS_FAULTS, *SERVICE_FAULTS,
-             *SERVICE_PASSES}
+             *SERVICE_PASSES, *DOC_RULES, *ARGV_SOURCES}
     return sandbox.run_suite(sorted(hosts), "-m", "area_cfg", "-n", "4")
 
 
@@ -192,5 +230,33 @@ def test_drifted_names_its_wrapper_and_agent_faults(cfg_run):
     for text in ("from --settings /etc/jada/agent-settings.json (/model) of pid ",
                  "'sonnet' resolves to 'claude-haiku-4-5' through "
                  "ANTHROPIC_DEFAULT_SONNET_MODEL in the environment of pid ",
-                 "from --model of pid "):
+                 "from --model of pid ",
+                 # issue 21 item 8: the agent setting of a project (FAULTS.md)
+                 "runs 'claude-opus-4-6' from agent 'reviewer' in "
+                 "/srv/jada/review/.claude/agents/reviewer.md (model), the main thread's agent "
+                 "by project settings /srv/jada/review/.claude/settings.json (/agent): "
+                 "'claude-opus-4-6' is not in the allow-list"):
         assert text in cfg03["message"], (text, cfg03["message"])
+
+
+@pytest.mark.parametrize("host", sorted(DOC_RULES))
+def test_the_model_rules_of_the_documentation_v2_1_240(cfg_run, host):
+    """Issue 21 items 6-8: each host's CFG-02 message names the documented rule's source;
+    the running agents agree (CFG-03 gives the same outcome)."""
+    outcome, texts = DOC_RULES[host]
+    rec = cfg_run.record("JADA-CFG-02", host)
+    assert rec["outcome"] == outcome, rec
+    for text in texts:
+        assert text in rec["message"], (text, rec["message"])
+    assert "ambiguous" not in rec["message"], rec["message"]
+    assert cfg_run.record("JADA-CFG-03", host)["outcome"] == outcome
+
+
+@pytest.mark.parametrize("host", sorted(ARGV_SOURCES))
+def test_an_agents_own_subagents_and_fallback_chain_are_judged(cfg_run, host):
+    rec = cfg_run.record("JADA-CFG-03", host)
+    assert rec["outcome"] == "fail", rec
+    for text in ARGV_SOURCES[host]:
+        assert text in rec["message"], (text, rec["message"])
+    assert "You help." not in rec["message"]  # a definition's prompt never leaves the parser
+    assert cfg_run.record("JADA-CFG-02", host)["outcome"] == "pass"

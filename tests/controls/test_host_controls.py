@@ -61,6 +61,32 @@ FAULTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "fd-03-boot-nr-open": ("JADA-FD-03", (
         "jada-agent.service.d/70-fault.conf:4: 800000 fits the runtime fs.nr_open "
         f"{MACHINE_NR_OPEN}", f"after the next boot, {BOOT_NR_OPEN}")),
+    # issue 21 item 11: "enabled" only through an Alias= link; started by hand after boot
+    "unit-01-alias-only": ("JADA-UNIT-01", (
+        "jada-agent.service would not start at boot: nothing pulls it in from the default "
+        "target graphical.target (UnitFileState=enabled); 'enabled' comes only from the alias "
+        "link(s) /etc/systemd/system/jada.service, and an Alias= name starts nothing",)),
+}
+# Healthy setups the suite once flagged (issue 21, items 9-12): host -> (control, words of
+# its passing message). Every host-side control passes.
+HEALTHY: dict[str, tuple[str, tuple[str, ...]]] = {
+    "fd-03-shadowed-dropin": ("JADA-FD-03", (
+        "overridden, so not judged: ",
+        "LimitNOFILE=16384:2000000 at /etc/systemd/system/jada-agent.service.d/50-old.conf:4 "
+        "(replaced by /etc/systemd/system/jada-agent.service.d/80-fix.conf:3)")),
+    "lim-02-shadowed-line": ("JADA-LIM-02", (
+        "not applied, so not judged: /etc/security/limits.d/50-old.conf:3 '@ops - nofile "
+        "2000000' (replaced by /etc/security/limits.d/70-fix.conf:2 '@ops - nofile 65536')",)),
+    "net-02-kernel-default": ("JADA-NET-02", (
+        "net.core.somaxconn: runtime 4096, boot 4096 (not in sysctl.d: kernel default "
+        "SOMAXCONN since Linux 5.4",)),
+    "unit-01-static-wanted": ("JADA-UNIT-01", (
+        "starts at boot: graphical.target (default target) -> ... -> multi-user.target pulls "
+        "it in (/usr/lib/systemd/system/multi-user.target.wants/jada-agent.service) "
+        "(UnitFileState=static)",)),
+    "unit-03-setpriv-drop": ("JADA-UNIT-03", (
+        "runs as jada (uid 990): no User= in the unit, so systemd starts it as root, but "
+        "ExecStart= drops privileges; MainPID ",)),
 }
 HOST_CONTROLS = sorted(c.id for c in catalogue() if c.side == "host")
 
@@ -68,7 +94,7 @@ HOST_CONTROLS = sorted(c.id for c in catalogue() if c.side == "host")
 @pytest.fixture(scope="module")
 def runs(sandbox: SandboxHarness) -> dict[str, Run]:
     """One run of the suite over compliant, drifted and every fault host (-n 2); host -> Run."""
-    hosts = ["compliant", "drifted", *sorted(FAULTS)]
+    hosts = ["compliant", "drifted", *sorted(FAULTS), *sorted(HEALTHY)]
     run = sandbox.run_suite(hosts, "-n", "2", timeout=600)
     return {h: run for h in hosts}
 
@@ -103,7 +129,17 @@ def test_every_fault_dir_is_covered() -> None:
     here = REPO / "sandbox" / "hosts"
     areas = {c.area for c in catalogue() if c.side == "host" and c.area != "cfg"}
     mine = {d.name for d in here.iterdir() if d.name.split("-")[0] in areas}
-    assert mine == set(FAULTS)
+    assert mine == set(FAULTS) | set(HEALTHY)
+
+
+@pytest.mark.parametrize("host", sorted(HEALTHY))
+def test_healthy_host_passes_naming_the_real_source(runs: dict[str, Run], host: str) -> None:
+    control, words = HEALTHY[host]
+    rec = runs[host].record(control, host)
+    assert rec["outcome"] == "pass", rec["message"]
+    for word in words:
+        assert word in rec["message"], (word, rec["message"])
+    assert not_passed(runs[host], host) == {}, f"{host} should pass every host control"
 
 
 def test_drifted_shows_its_child_cgroup_worker_and_go_emfile_line(runs: dict[str, Run]) -> None:
@@ -130,3 +166,11 @@ def test_a_boot_time_fs_nr_open_never_reaches_the_machine(runs: dict[str, Run],
     out = sandbox.ssh("lim-02-boot-nr-open", "awk '$5 == \"/proc/sys\" {print $6}' "
                       "/proc/self/mountinfo; cat /proc/sys/fs/nr_open").split()
     assert out[0].split(",")[0] == "ro" and out[-1] == str(MACHINE_NR_OPEN), out
+
+
+def test_settings_are_resolved_for_the_user_the_processes_run_as(runs: dict[str, Run]) -> None:
+    """unit-03-setpriv-drop has no User=: the prelude's SVC_USER is the uid its main process
+    really runs as (jada), so the user settings are jada's, not root's."""
+    rec = runs["unit-03-setpriv-drop"].record("JADA-CFG-02", "unit-03-setpriv-drop")
+    assert rec["outcome"] == "pass", rec["message"]
+    assert "/home/jada/.claude/settings.json" in rec["message"] + rec["source"], rec

@@ -70,6 +70,13 @@ GOOD = {
     "hc_journal": "now 1700000000\naccess full\nlast 1699999990.1\n",
     "hc_analyze": "-> Overall exposure level for jada-agent.service: 9.2 UNSAFE :-{\n",
     "hc_listen": 'LISTEN 0 8192 0.0.0.0:7070 0.0.0.0:* users:(("python3",pid=35,fd=3))\n',
+    "hc_unit_uids": ("U 35 990 990 jada python3\nU 35 990 990 jada python3\n"
+                     "U 40 990 990 jada claude\n"),
+    "hc_boot_facts": "release 6.1.0-28-amd64\ncmdline \ncontainer none\nehash 262144\n",
+    "hc_boot_route": ("default graphical.target\nP multi-user.target\nT jada-agent.service\n"
+                      "T * `-multi-user.target\nT *   `-graphical.target\n"
+                      f"L {b64('multi-user.target')} "
+                      f"{b64('/etc/systemd/system/multi-user.target.wants/jada-agent.service')}\n"),
 }
 
 
@@ -321,7 +328,7 @@ def test_boot_nr_open_the_kernel_refuses_leaves_the_default() -> None:
     out = evaluate("JADA-LIM-02", ctx({"hc_limits_files": limits, "hc_sysctl_files": refused,
                                       "hc_sysctl_runtime": runtime}))
     assert out.status == "fail", out
-    assert ("after the next boot, 1048576 (kernel default: 'fs.nr_open = 4294967296' at "
+    assert ("after the next boot, 1048576 (kernel default, fs/file.c: 'fs.nr_open = 4294967296' at "
             "/etc/sysctl.d/70-nr-open.conf:1 is refused with EINVAL") in out.message
 
 

@@ -65,6 +65,24 @@ FAULTS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
         "JADA-HTTP-03": ("fail", ("firewall opens 9090/tcp but no process of "
                                   "jada-agent.service listens on port 9090 from outside",)),
     },
+    # A reverse proxy (a stand-in unit named nginx.service) serves 443 and 80 for ACME,
+    # both declared served_by: nginx.service: the firewall and the listeners agree.
+    "http-03-reverse-proxy": {
+        "JADA-HTTP-03": ("pass", ("the firewall and jada-agent.service agree: firewall tcp: "
+                                  "22/tcp, 80/tcp, 443/tcp; jada-agent.service listens on "
+                                  "0.0.0.0:7070 (python3); served by another unit as "
+                                  "declared (expect.http served_by): 80 by nginx.service "
+                                  "(0.0.0.0:80 (python3)), 443 by nginx.service (0.0.0.0:443 "
+                                  "(python3))",)),
+    },
+    # The same, with only 443 declared: nginx.service on 80 stays a finding, named.
+    "http-03-undeclared-proxy": {
+        "JADA-HTTP-03": ("fail", ("firewall opens 80/tcp but no process of jada-agent.service "
+                                  "listens on port 80 from outside (nginx.service listens on "
+                                  "port 80: 0.0.0.0:80 (python3); not declared: an expect.http "
+                                  "entry for port 80 with served_by: nginx.service would "
+                                  "accept it)",)),
+    },
 }
 
 

@@ -391,6 +391,48 @@ def test_missing_instance_and_unset_expectations(
     assert calls["GetInstance"] == n_targets
 
 
+# -- ICMP rules as Lightsail writes them: fromPort the type, toPort the code, -1 all -------
+
+PING = {"fromPort": 8, "toPort": -1, "protocol": "icmp", "cidrs": ["0.0.0.0/0"],
+        "ipv6Cidrs": []}
+ECHO6 = {"fromPort": 128, "toPort": 0, "protocol": "icmpv6", "cidrs": [],
+         "ipv6Cidrs": ["::/0"]}
+ALL_ICMP = {"fromPort": -1, "toPort": -1, "protocol": "icmp", "cidrs": ["0.0.0.0/0"]}
+ICMP_EXPECTED = [{"from_port": 22, "protocol": "tcp"},
+                 {"from_port": 8, "to_port": -1, "protocol": "icmp"},
+                 {"from_port": 128, "to_port": 0, "protocol": "icmpv6"}]
+
+
+def test_icmp_rules_are_judged_as_type_and_code(tmp_path: Path) -> None:
+    """A firewall with Ping (8/-1) and ICMPv6 echo (128/0) open to everyone, as the
+    profile says: LS-03 and LS-09 pass and name them. One that opens every ICMP type
+    instead of Ping fails LS-03 naming both; LS-09 is not about ICMP at all."""
+    records = {"ping": record(_ports(PING, ECHO6), "ping"),
+               "all-icmp": record(_ports(ALL_ICMP, ECHO6), "all-icmp")}
+    server, url = start_endpoint({REGION: records})
+    try:
+        targets = {name: ls_target(name, expect={"lightsail": {"open_ports": ICMP_EXPECTED}})
+                   for name in records}
+        run = run_suite(tmp_path, profile_for(url, targets),
+                        args=("-k", "JADA-LS-03 or JADA-LS-09"))
+    finally:
+        server.stop()
+    ls03 = run("ping", "JADA-LS-03")
+    assert ls03["outcome"] == "pass", ls03
+    assert ls03["message"] == ("firewall opens exactly 22/tcp, icmp type 8 code all, "
+                               "icmpv6 type 128 code 0"), ls03
+    ls09 = run("ping", "JADA-LS-09")
+    assert ls09["outcome"] == "pass", ls09
+    assert ls09["message"] == ("admin ports [22] are not open to the Internet (ICMP rules "
+                               "open no port: icmp type 8 code all, icmpv6 type 128 code 0)")
+    other = run("all-icmp", "JADA-LS-03")
+    assert other["outcome"] == "fail", other
+    assert other["message"] == ("firewall differs: unexpected open: icmp type all code all; "
+                                "expected but not open: icmp type 8 code all"), other
+    assert other["source"].endswith("instance.networking.ports"), other
+    assert run("all-icmp", "JADA-LS-09")["outcome"] == "pass"
+
+
 # -- the client layer under faults: one run, one instance per fault ----------------------
 
 # instance: (operation, fault, count, expected outcome, message fragments, GetInstance calls)

@@ -10,6 +10,7 @@ import pytest
 from jada_checks.facts.cfg_inputs import Facts, config_inputs, process_inputs
 from jada_checks.model_resolution import judge_all, resolve
 from jada_checks.parsers.cfg_facts import (
+    AgentDir,
     Arg,
     ClaudeProcess,
     EnvAssignment,
@@ -45,9 +46,23 @@ def facts(files: list[FileFact], *, home: str = "/home/jada", workdir: str = "/s
           roots: dict[str, GitRoot] | None = None, procs: list[ClaudeProcess] = ()) -> Facts:
     roots = roots if roots is not None else {workdir: GitRoot(workdir, "", "none")}
     fs = FilesFact(home, home, workdir, dynamic, dict(roots),
-                   [ff("/etc/claude-code/managed-settings.json", None, "managed")] + files)
+                   [ff("/etc/claude-code/managed-settings.json", None, "managed")] + files,
+                   no_agents(files, [workdir, *[p.cwd for p in procs]]))
     return Facts(fs, EnvFact(list(env)), ExecFact(list(args), list(wrappers)), user,
                  ProcsFact(len(procs), list(procs), dict(roots)) if procs else None)
+
+
+def no_agents(files: list[FileFact], starts: list[str]) -> dict[str, AgentDir]:
+    """Every subagent directory the probes would report, gathered and missing."""
+    dirs = {"/etc/claude-code/.claude/agents"}
+    dirs |= {f"{f.path.rsplit('/', 1)[0]}/agents" for f in files}
+    for start in starts:
+        d = start.rstrip("/")
+        while d:
+            dirs.add(f"{d}/.claude/agents")
+            d = d.rsplit("/", 1)[0]
+        dirs.add("/.claude/agents")
+    return {d: AgentDir("x", d, "missing") for d in dirs}
 
 
 def model(f: Facts) -> tuple[str | None, str]:
@@ -151,7 +166,9 @@ def test_an_ungathered_file_is_an_error():
     f = facts([*project("/srv/jada")],
               env=[EnvAssignment("HOME", "/srv/h", "unit Environment=")])
     res = resolve(config_inputs(f).inputs)
-    assert res.unresolved == ["/srv/h/.claude/settings.json was not gathered on the target"]
+    assert res.unresolved == ["/srv/h/.claude/settings.json was not gathered on the target",
+                              "the subagent directory /srv/h/.claude/agents was not gathered "
+                              "on the target"]
 
 
 # -- project settings below a git root -------------------------------------------------
@@ -176,6 +193,28 @@ def test_the_git_roots_local_settings_make_the_model_ambiguous():
 
 def test_the_git_roots_shared_settings_apply_in_neither_reading():
     res = resolve(config_inputs(git_facts(None)).inputs)
+    assert res.model == "claude-sonnet-4-6" and not res.ambiguities
+
+
+def test_the_start_directorys_local_file_is_still_read_below_the_roots():
+    """settings v2.1.240: Claude Code "still reads a file an earlier version left there
+    alongside the root file; where both set the same key, the root's value applies"."""
+    root, wd = "/srv/repo", "/srv/repo/app"
+    f = facts([ff("/home/jada/.claude/settings.json", HAIKU), *project(wd, local=SONNET),
+               ff(f"{root}/.claude/settings.local.json", {"permissions": {}})],
+              workdir=wd, roots={wd: GitRoot(wd, root, "ok")})
+    res = resolve(config_inputs(f).inputs)
+    assert res.model == "claude-sonnet-4-6" and not res.ambiguities
+    assert res.winner is not None and res.winner.label == \
+        f"local settings {wd}/.claude/settings.local.json (/model)"
+
+
+def test_a_git_root_at_the_home_directory_keeps_the_local_file_in_the_start_directory():
+    home, wd = "/home/jada", "/home/jada/app"
+    f = facts([ff(f"{home}/.claude/settings.json", SONNET), *project(wd),
+               ff(f"{home}/.claude/settings.local.json", HAIKU)], home=home,
+              workdir=wd, roots={wd: GitRoot(wd, home, "ok")})
+    res = resolve(config_inputs(f).inputs)
     assert res.model == "claude-sonnet-4-6" and not res.ambiguities
 
 
@@ -233,3 +272,68 @@ def test_a_process_pinning_variable_is_named():
     bad = [j for j in judge_all(res, {**POLICY, "allow_aliases": True}) if not j.verdict.ok]
     assert bad and bad[0].source.label == \
         "ANTHROPIC_DEFAULT_SONNET_MODEL in the environment of pid 123"
+
+
+# -- subagent definitions (issue 21 item 8) ----------------------------------------------
+
+def _b(text: str) -> str:
+    import base64
+    return base64.b64encode(text.encode()).decode()
+
+
+def test_agent_records_carry_only_name_model_and_key_names():
+    from jada_checks.parsers.cfg_facts import parse_procs, yaml_scalar
+    d = "/home/jada/.claude/agents"
+    fm = _b('name: reviewer\ndescription:\nmodel: "x" # c')
+    text = "\n".join([
+        f"T\t{_b(d)}\t{_b(d + '/r.md')}\tok\t{fm}",
+        f"T\t{_b(d)}\t{_b(d + '/doc.md')}\tnofm\t",
+        f"G\tagents.user\t{_b(d)}\tok"])
+    agents = parse_procs(text).agents[d]
+    assert agents.role == "agents.user" and agents.state == "ok"
+    assert agents.files[0].name == "reviewer" and agents.files[0].model == "x"
+    assert agents.files[0].keys == ("name", "description", "model")
+    assert yaml_scalar("'it''s'") == ("it's", "") and yaml_scalar("[a]")[0] is None
+
+
+def agent_facts(dirs: dict[str, list[tuple[str, str]]], state: str = "ok",
+                args: list[Arg] = ()) -> Facts:
+    """A service whose user settings name agent 'reviewer'; ``dirs``: path -> (file, front
+    matter lines)."""
+    from jada_checks.parsers.cfg_facts import _agent_file
+    f = facts([ff("/home/jada/.claude/settings.json", {**SONNET, "agent": "reviewer"}),
+               *project("/srv/jada")], args=args)
+    for path, files in dirs.items():
+        d = AgentDir("x", path, state)
+        for name, fm in files:
+            d.files.append(_agent_file(["T", _b(path), _b(f"{path}/{name}"), "ok", _b(fm)])[1])
+        f.agents[path] = d
+    return f
+
+
+def test_the_project_agent_beats_the_users_and_skipped_files_do_not_count():
+    f = agent_facts({
+        "/home/jada/.claude/agents": [("r.md", "name: reviewer\ndescription:\nmodel: m-user")],
+        "/srv/jada/.claude/agents": [
+            ("a.md", "name: reviewer\nmodel: no-description"),  # skipped: no description
+            ("b.md", "name: my:reviewer\ndescription:\nmodel: colon"),  # skipped
+            ("c.md", "name: reviewer\ndescription:\nmodel: claude-sonnet-4-6")]})
+    res = resolve(config_inputs(f).inputs)
+    assert not res.unresolved and res.model == "claude-sonnet-4-6"
+    assert res.winner is not None and res.winner.label.startswith(
+        "agent 'reviewer' in /srv/jada/.claude/agents/c.md (model)")
+
+
+def test_an_unreadable_agents_directory_is_an_error():
+    f = agent_facts({"/srv/jada/.claude/agents": []}, state="unreadable")
+    res = resolve(config_inputs(f).inputs)
+    assert "the subagent directory /srv/jada/.claude/agents cannot be listed by the checking " \
+        "user; the models of its subagents are unknown" in res.unresolved
+
+
+def test_execstart_agents_json_defines_subagents():
+    spec = json.dumps({"reviewer": {"description": "d", "prompt": "p", "model": "claude-x"}})
+    f = agent_facts({}, args=[Arg("agents-inline", _b(spec), "ok")])
+    res = resolve(config_inputs(f).inputs)
+    assert res.model == "claude-x" and res.winner is not None
+    assert res.winner.label.startswith("agent 'reviewer' in ExecStart --agents (model)")

@@ -331,13 +331,14 @@ def test_system_cas_do_not_trust_a_private_ca_and_the_name_is_checked(
     port, ca = tls_server
     untrusted = judge("JADA-HTTP-02", [entry(port, scheme="https")])
     assert untrusted.status == "fail", untrusted
-    assert "does not verify against the system CAs for '127.0.0.1': unable to get local " \
-           "issuer certificate; subject CN=loop.jada-sandbox.test" in untrusted.message
+    assert "does not verify against the system CAs for '127.0.0.1' (verify flags " \
+           "VERIFY_X509_TRUSTED_FIRST): unable to get local issuer certificate; subject " \
+           "CN=loop.jada-sandbox.test" in untrusted.message
     other = judge("JADA-HTTP-02", [entry(port, scheme="https", ca_bundle=str(ca),
                                          server_name="other.jada-sandbox.test")])
     assert other.status == "fail", other
-    assert "for 'other.jada-sandbox.test': Hostname mismatch, certificate is not valid for " \
-           "'other.jada-sandbox.test'." in other.message
+    assert "for 'other.jada-sandbox.test' (verify flags VERIFY_X509_TRUSTED_FIRST): Hostname " \
+           "mismatch, certificate is not valid for 'other.jada-sandbox.test'." in other.message
     # availability does not depend on trust: the service answers
     assert judge("JADA-HTTP-01", [entry(port, scheme="https")]).status == "pass"
 

@@ -51,10 +51,14 @@ def test_an_early_login_is_opened_once_even_after_it_was_used(tmp_path: Path) ->
 
 def test_no_ssh_client_is_a_clear_reason_not_a_traceback(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without ``ssh`` on PATH the early login stays quiet and the run names the cause."""
+    """Without an ``ssh`` to run, the early login stays quiet and the run names the cause.
+    (The client is looked up once, :func:`remote.ssh_binary`; pointing it at a missing
+    file leaves this process's PATH alone, which the sandbox's boot thread uses.)"""
+    from jada_checks.facts import remote
+
     (tmp_path / "p.yaml").write_text("version: 1\ntargets:\n  - name: web\n"
                                      "    ssh: {host: 127.0.0.1, port: 1}\n")
-    monkeypatch.setenv("PATH", str(tmp_path))  # an existing directory without ssh
+    monkeypatch.setattr(remote, "ssh_binary", lambda: str(tmp_path / "ssh"))  # none there
     conn = Connection(load_profile(tmp_path / "p.yaml").targets[0])
     try:
         conn.start()
@@ -64,3 +68,149 @@ def test_no_ssh_client_is_a_clear_reason_not_a_traceback(
         assert conn.counters.connections == 0
     finally:
         conn.close()
+
+
+def resolved(argv: list[str]) -> dict[str, str]:
+    """What OpenSSH itself makes of a command line (ssh -G: no connection)."""
+    import subprocess
+
+    out = subprocess.run([argv[0], "-G", *argv[1:-1]], capture_output=True, text=True,
+                         check=True).stdout
+    return dict(ln.split(" ", 1) for ln in out.splitlines() if " " in ln)
+
+
+def connection(tmp_path: Path, ssh: str) -> Connection:
+    (tmp_path / "p.yaml").write_text(f"version: 1\ntargets:\n  - name: web\n    ssh: {ssh}\n")
+    return Connection(load_profile(tmp_path / "p.yaml").targets[0])
+
+
+def test_an_ssh_config_file_cannot_weaken_the_host_key_policy(tmp_path: Path) -> None:
+    """ssh.config_file: the file's Host blocks see ssh.host as written and its
+    ProxyCommand is used, but every policy option comes from the profile (ssh -o is read
+    before the file; ssh_config(5): the first obtained value is used)."""
+    (tmp_path / "ssh_config").write_text(
+        "Host i-*\n  ProxyCommand sh -c 'aws ssm start-session --target %h'\n"
+        "Host *\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n"
+        "  KnownHostsCommand /bin/cat\n  VerifyHostKeyDNS yes\n  BatchMode no\n  User ec2-user\n")
+    (tmp_path / "kh").write_text("")
+    conn = connection(tmp_path, "{host: i-0abc, config_file: ssh_config, known_hosts: kh}")
+    try:
+        argv = conn.argv("true")
+        assert argv[1:3] == ["-F", str(tmp_path / "ssh_config")] and argv[-2] == "i-0abc"
+        got = resolved(argv)
+    finally:
+        conn.close()
+    assert got["proxycommand"] == "sh -c 'aws ssm start-session --target %h'"
+    assert (got["stricthostkeychecking"], got["userknownhostsfile"]) == ("true", str(
+        tmp_path / "kh"))
+    assert (got["batchmode"], got["verifyhostkeydns"], got["user"]) == ("yes", "false", "root")
+    assert "knownhostscommand" not in got  # "none": no helper adds trusted keys
+
+
+def test_the_bastion_is_checked_as_strictly_as_the_target(tmp_path: Path) -> None:
+    """ssh.proxy_jump: an explicit ProxyCommand runs the bastion's ssh on the suite's own
+    config, whose bastion block has the target's key, known_hosts and strictness."""
+    conn = connection(tmp_path, "{host: 10.1.2.3, proxy_jump: 'ops@[2001:db8::7]:2222', "
+                                "known_hosts: kh, identity_file: id}")
+    try:
+        argv = conn.argv("true")
+        target = resolved(argv)
+        cfg = str(conn._config())
+        jump = resolved(["ssh", "-F", cfg, "jada-jump", "true"])
+    finally:
+        conn.close()
+    assert target["proxycommand"].endswith(
+        f" -F {cfg} -E {Path(cfg).parent / 'jump.log'} -W '[%h]:%p' jada-jump")
+    assert (jump["hostname"], jump["port"], jump["user"]) == ("2001:db8::7", "2222", "ops")
+    for key in ("stricthostkeychecking", "userknownhostsfile", "globalknownhostsfile",
+                "batchmode", "identityfile", "identitiesonly", "verifyhostkeydns"):
+        assert jump[key] == target[key], key
+    assert jump["stricthostkeychecking"] == "true"
+    assert jump["userknownhostsfile"] == str(tmp_path / "kh")
+
+
+@pytest.mark.parametrize("value", ["a,b", "host:port", "u@h@i", "ssh://h"])
+def test_a_bad_proxy_jump_names_the_field(tmp_path: Path, value: str) -> None:
+    from jada_checks.inputs import InputError
+
+    (tmp_path / "p.yaml").write_text("version: 1\ntargets:\n  - name: web\n"
+                                     f"    ssh: {{host: h, proxy_jump: '{value}'}}\n")
+    with pytest.raises(InputError, match=r"/targets/0/ssh/proxy_jump \(line 4\): "
+                                         "expected a string matching"):
+        load_profile(tmp_path / "p.yaml")
+
+
+def test_a_proxy_jump_port_out_of_range_is_a_clear_reason(tmp_path: Path) -> None:
+    conn = connection(tmp_path, "{host: 127.0.0.1, proxy_jump: 'b:70000'}")
+    try:
+        with pytest.raises(Unreachable, match=r"ssh.proxy_jump 'b:70000': port 70000 is "
+                                              "not in 1-65535"):
+            conn.run("true")
+    finally:
+        conn.close()
+
+
+def test_a_missing_ssh_config_file_is_named(tmp_path: Path) -> None:
+    conn = connection(tmp_path, "{host: 127.0.0.1, config_file: nope}")
+    try:
+        with pytest.raises(Unreachable, match=f"ssh config file {tmp_path / 'nope'} does not "
+                                              r"exist or is not a file \(ssh.config_file\)"):
+            conn.run("true")
+    finally:
+        conn.close()
+
+
+def test_a_typo_in_the_ssh_config_file_names_its_line(tmp_path: Path) -> None:
+    """OpenSSH stops on a bad option before it connects; the reason names file and line."""
+    (tmp_path / "ssh_config").write_text("Host *\n  ProxyComand nc %h %p\n")
+    conn = connection(tmp_path, "{host: 127.0.0.1, port: 1, config_file: ssh_config}")
+    try:
+        with pytest.raises(Unreachable, match=f"ssh config {tmp_path / 'ssh_config'} line 2: "
+                                              "Bad configuration option: proxycomand"):
+            conn.run("true")
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(("log", "reason"), [
+    ("", "host key not in known_hosts (strict checking)"),
+    ("Warning: Permanently added '192.0.2.9' (ED25519) to the list of known hosts.\r\n",
+     "host key not in known_hosts (strict checking)"),
+    ("No ED25519 host key is known for 192.0.2.9 and you have requested strict checking.\r\n"
+     "Host key verification failed.\r\n",
+     "bastion ops@192.0.2.9 (ssh.proxy_jump): host key not in known_hosts (strict checking)"),
+    ("channel 0: open failed: connect failed: Connection refused\r\n"
+     "stdio forwarding failed\r\n",
+     "the bastion ops@192.0.2.9 (ssh.proxy_jump) could not reach the target: Connection "
+     "refused"),
+])
+def test_a_failure_names_the_hop_it_happened_on(tmp_path: Path, log: str, reason: str) -> None:
+    """The bastion's ssh logs to a file of its own: what it says there is the bastion's
+    hop (its INFO lines about a hop that went well are not); else the target's."""
+    from jada_checks.facts.remote import Result
+
+    conn = connection(tmp_path, "{host: 10.1.2.3, proxy_jump: ops@192.0.2.9}")
+    try:
+        conn.jump_log.write_text(log)
+        target = ("No ED25519 host key is known for 10.1.2.3 and you have requested strict "
+                  "checking.\r\nHost key verification failed.\r\n") if not log.startswith(
+                      ("No", "channel")) else "Connection closed by UNKNOWN port 65535\r\n"
+        assert conn._reason(Result(255, b"", target.encode())) == reason
+    finally:
+        conn.close()
+
+
+def test_discovered_targets_take_the_bastion_and_the_config_file(tmp_path: Path) -> None:
+    """targets_from.lightsail.ssh carries both; the config file is relative to the profile
+    like the key, and one instance's override can name another bastion."""
+    (tmp_path / "p.yaml").write_text(
+        "version: 1\ntargets_from:\n  lightsail:\n    regions: [us-east-1]\n"
+        "    ssh: {proxy_jump: 'ops@bastion.example', config_file: conf/ssh_config}\n"
+        "    overrides:\n      web-2: {ssh: {proxy_jump: 'ops@bastion-2.example:2222'}}\n")
+    prof = load_profile(tmp_path / "p.yaml")
+    one = prof.discovered_target("web-1", "us-east-1", "198.51.100.7").ssh
+    two = prof.discovered_target("web-2", "us-east-1", "198.51.100.8").ssh
+    assert one is not None and two is not None
+    assert (one["proxy_jump"], one["config_file"]) == (
+        "ops@bastion.example", str(tmp_path / "conf" / "ssh_config"))
+    assert two["proxy_jump"] == "ops@bastion-2.example:2222"

@@ -97,7 +97,7 @@ class Pipeline:
 
     def job_exit(self, job: str) -> int:
         """The job's exit code as gitlab-ci-local reports it (0 for PASS)."""
-        m = re.search(rf"^{re.escape(job)} finished in .*?(PASS|FAIL (\d+))", self.output, re.M)
+        m = re.search(rf"^{re.escape(job)} +finished in .*?(PASS|FAIL (\d+))", self.output, re.M)
         assert m, f"no result line for {job}:\n{self.output[-3000:]}"
         return 0 if m[1] == "PASS" else int(m[2])
 
@@ -135,10 +135,13 @@ def run_gitlab_ci_local(project: Path, *args: str, variables: dict[str, str] | N
     return Pipeline(res.returncode, res.stdout + res.stderr, project)
 
 
-def list_jobs(project: Path) -> list[dict[str, Any]]:
-    """The jobs gitlab-ci-local resolves in ``project`` (rules included, none run)."""
+def list_jobs(project: Path, variables: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The jobs gitlab-ci-local resolves in ``project`` (rules included, none run), with
+    these pipeline variables (e.g. CI_COMMIT_TAG, which it does not derive from git)."""
     assert gitlab_ci_local_found(), "gitlab-ci-local is not installed (make install)"
-    res = subprocess.run([GITLAB_CI_LOCAL, "--list-json", "--evaluate-rule-changes=false"],
+    given = [a for k, v in (variables or {}).items() for a in ("--variable", f"{k}={v}")]
+    res = subprocess.run([GITLAB_CI_LOCAL, "--list-json", "--evaluate-rule-changes=false",
+                          *given],
                          capture_output=True, text=True, timeout=120, cwd=project,
                          env=suite_env())
     assert res.returncode == 0, res.stdout + res.stderr

@@ -50,12 +50,22 @@ def port_key(from_port: int, to_port: int, protocol: str) -> tuple[int, int, str
     return from_port, to_port, protocol.lower()
 
 
+ICMP = ("icmp", "icmpv6")
+
+
 def show_port(key: tuple[int, int, str]) -> str:
+    """``22/tcp``, ``8000-8090/tcp``, ``all``; an ICMP rule as its type and code, which is
+    what InstancePortInfo's fromPort and toPort hold for icmp and icmpv6 (-1: every one)."""
     lo, hi, proto = key
     if proto == "all":
         return "all"
+    if proto in ICMP:
+        return (f"{proto} type {'all' if lo == -1 else lo} "
+                f"code {'all' if hi == -1 else hi}")
     return f"{lo}/{proto}" if lo == hi else f"{lo}-{hi}/{proto}"
 
 
 def show_ports(keys: set[tuple[int, int, str]]) -> str:
-    return ", ".join(show_port(k) for k in sorted(keys)) or "(none)"
+    # ports first, then the ICMP rules, whose numbers are types and codes
+    ordered = sorted(keys, key=lambda k: (k[2] in ICMP, k[2] if k[2] in ICMP else "", k))
+    return ", ".join(show_port(k) for k in ordered) or "(none)"

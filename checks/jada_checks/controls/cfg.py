@@ -18,11 +18,12 @@ from jada_checks.model_resolution import (
     DOC_ENV,
     DOC_MODEL,
     DOC_SETTINGS,
+    DOC_SUBAGENTS,
     Judged,
     Layer,
     Resolution,
-    judge_all,
     resolve,
+    verdicts,
 )
 from jada_checks.parsers.cfg_facts import (
     EnvFact,
@@ -35,6 +36,7 @@ from jada_checks.parsers.cfg_facts import (
     parse_files,
     parse_procs,
 )
+from jada_checks.parsers.path_safety import path_problems
 from jada_checks.parsers.settings import Problem
 from jada_checks.parsers.systemd import parse_show
 
@@ -72,7 +74,18 @@ def procs_fact(ctx: CheckContext) -> ProcsFact:
 
 
 def unit_user(ctx: CheckContext) -> str:
-    """The unit's User= ("" when none: the service runs as root)."""
+    """The user the service's processes run as: User=, else (no User=, no DynamicUser=) the
+    real user of its main process when that is not root, as the prelude resolved it
+    (section svc_user); "" when none: root. A privilege drop inside ExecStart= (setpriv,
+    runuser, su, the program itself) therefore counts."""
+    try:
+        sec = ctx.host.section("svc_user").require_ok()
+    except CheckError:  # an answer without it (an older fact script): User= alone
+        sec = None
+    for line in sec.out.splitlines() if sec else ():
+        key, _, value = line.partition(" ")
+        if key == "user":
+            return value.strip()
     return parse_show(ctx.host.section("unit_show").require_ok().out).get("User") or ""
 
 
@@ -96,6 +109,8 @@ def describe(res: Resolution, notes: list[str] | None = None) -> str:
         parts.append("other readings give " + "; ".join(str(s) for s in res.alternatives))
     if res.subagent:
         parts.append("subagents run " + "; ".join(str(s) for s in res.subagent))
+    if res.fallback:
+        parts.append("fallback models " + "; ".join(str(s) for s in res.fallback))
     parts += res.notes + (notes or [])
     return (" — " + " — ".join(parts)) if parts else ""
 
@@ -206,8 +221,17 @@ def _warnings_and_notes(warnings: list[str], notes: list[Problem]) -> str:
     severity="high",
     side="host",
     rationale=f"""
-Resolves the model Claude Code starts with, as documented: --model beats ANTHROPIC_MODEL,
-which beats the settings key "model" ({DOC_MODEL}, "Setting your model"; {DOC_ENV});
+Resolves the model Claude Code starts with, as documented at v2.1.240: --model beats
+ANTHROPIC_MODEL, which beats the settings key "model", a managed one included (a managed
+model is a default, not a lock); a settings env block beats the inherited environment;
+ANTHROPIC_DEFAULT_MODEL applies only when nothing else selects a model ({DOC_MODEL},
+"Setting your model"; {DOC_ENV}, "Precedence"; {DOC_REFERENCE}, "model"). The agent setting
+or --agent runs the main thread on that subagent's model ({DOC_SUBAGENTS}); availableModels
+replaces a blocked model at start-up (enforceAvailableModels: with the list's first entry);
+subagent front-matter models, CLAUDE_CODE_SUBAGENT_MODEL and the fallback chain
+(--fallback-model, fallbackModel) are judged too. A file Claude Code skips (not JSON; a
+value the schema rejects) contributes nothing; an unreadable one makes the answer unknown
+only when its content could change the verdict;
 settings rank managed (/etc/claude-code/managed-settings.json, then
 managed-settings.d/*.json in name order) > --settings FILE-or-JSON > local project > shared
 project > user ({DOC_SETTINGS}, "Settings precedence"; {DOC_MANAGED}); --setting-sources
@@ -237,7 +261,7 @@ def effective_model(ctx: CheckContext) -> Outcome:
     policy = ctx.expect["model"]
     f = facts(ctx)
     built = config_inputs(f)
-    res = resolve(built.inputs)
+    res, verdicts_ = verdicts(built.inputs, policy)
     expected = _policy_text(policy)
     if res.unresolved:
         return errored("cannot resolve the effective model: " + "; ".join(res.unresolved),
@@ -247,8 +271,7 @@ def effective_model(ctx: CheckContext) -> Outcome:
                       "depends on the account type" + describe(res, built.notes),
                       observed="(none)", expected=expected,
                       source="argv, unit environment, settings files")
-    verdicts = judge_all(res, policy)
-    bad = [j for j in verdicts if not j.verdict.ok]
+    bad = [j for j in verdicts_ if not j.verdict.ok]
     drift = ""
     if f.env.main_pid_seen and res.winner.kind == "process-env" \
             and f.env.main_pid_model != res.winner.value:
@@ -258,7 +281,7 @@ def effective_model(ctx: CheckContext) -> Outcome:
     if bad:
         return failed(f"{head}: {_reasons(bad)}{tail}", observed=res.model,
                       expected=expected, source=res.winner.label)
-    return passed(f"{head}: {verdicts[0].describe()}{tail}",
+    return passed(f"{head}: {verdicts_[0].describe()}{tail}",
                   observed=res.model, expected=expected, source=res.winner.label)
 
 
@@ -307,7 +330,7 @@ def running_model(ctx: CheckContext) -> Outcome:
             continue
         built = process_inputs(f, p)
         notes = [n for n in built.notes if built.user_file != base.user_file]
-        res = resolve(built.inputs)
+        res, judged = verdicts(built.inputs, policy)
         if res.unresolved:
             unresolved.append(f"pid {p.pid}: " + "; ".join(res.unresolved))
             continue
@@ -316,7 +339,7 @@ def running_model(ctx: CheckContext) -> Outcome:
                             + describe(res, notes))
             continue
         seen.append(res.model)
-        bad = [j for j in judge_all(res, policy) if not j.verdict.ok]
+        bad = [j for j in judged if not j.verdict.ok]
         if bad:
             extra = f" — ambiguous: {' / '.join(res.ambiguities)}" if res.ambiguities else ""
             problems.append(f"pid {p.pid} runs {res.model!r} from {res.winner.label}: "
@@ -426,10 +449,16 @@ def permission_bypass(ctx: CheckContext) -> Outcome:
     rationale=f"""
 Whoever can write a settings file in the chain chooses the agents' model, hooks (commands
 run as the service user) and permissions ({DOC_SETTINGS}). Every existing file of the
-chain and its directory must be owned by root or the service user (managed settings: root
-only, since they exist to bind that user) with no group/other write bit; stat runs on the
-target and follows symlinks. Note that agents running with permission bypass can rewrite
-files their own user owns.
+chain must be owned by root or the service user (managed settings: root only, since they exist
+to bind that user) with no group/other write bit. Creating a missing file or renaming a
+directory on its path away is as good as writing it: every directory from the file's (the
+working directory's, the home's) up to / is read, for the path and its real path. Creating an
+entry needs write on its directory, sticky or not (path_resolution(7), open(2), mkdir(2));
+renaming or removing one needs write on its directory, and in a sticky directory also owning
+the entry or the directory (inode(7) S_ISVTX, rename(2) EPERM). So a directory owned by another
+user, or group/other writable, is a finding unless it is sticky, trusted-owned and the entry in
+it is trusted-owned. stat runs on the target and follows symlinks; ACLs are not read. Agents
+running with permission bypass can rewrite files their own user owns.
 """,
     remediation="chown root:root FILE && chmod 644 FILE (and chmod go-w its directory); "
                 "managed settings: root-owned only.",
@@ -446,11 +475,17 @@ def settings_permissions(ctx: CheckContext) -> Outcome:
     svc = service_user(ctx)
     problems, unknown, checked = [], [], 0
     for f in table.values():
-        if not f.exists:
+        owners = {"root"} if f.role.startswith("managed") else {"root", svc}
+        if f.state == "nohome":
             continue
         if f.state == "unsearchable":
             unknown.append(f"{f.path}: a directory on its path cannot be searched by the "
                            "checking user")
+            continue
+        chain_problems, chain_unknown = path_problems(f, owners)
+        problems += chain_problems
+        unknown += chain_unknown
+        if not f.exists:
             continue
         if f.state == "dangling":
             problems.append(f"{f.path} is a dangling symlink")
@@ -459,10 +494,10 @@ def settings_permissions(ctx: CheckContext) -> Outcome:
             problems.append(f"{f.path}: not a regular file or no stat data")
             continue
         checked += 1
-        owners = {"root"} if f.role.startswith("managed") else {"root", svc}
-        for what, owner, mode in ((f.path, f.owner, f.mode),
-                                  (f"{f.path.rsplit('/', 1)[0] or '/'}/", f.dir_owner,
-                                   f.dir_mode)):
+        rows: list[tuple[str, str | None, int | None]] = [(f.path, f.owner, f.mode)]
+        if not f.chain:  # an answer without the directory chain: the file's own directory
+            rows.append((f"{f.path.rsplit('/', 1)[0] or '/'}/", f.dir_owner, f.dir_mode))
+        for what, owner, mode in rows:
             if owner is None or mode is None:
                 problems.append(f"{what}: no stat data")
                 continue
@@ -471,14 +506,17 @@ def settings_permissions(ctx: CheckContext) -> Outcome:
                                 f"{', '.join(sorted(owners))})")
             if mode & 0o022:
                 problems.append(f"{what} has mode {mode:o} (group/other writable)")
-    source = "stat -L on the target"
+    problems = list(dict.fromkeys(problems))  # files share directories
+    source = "stat -L on the target: each settings file and every directory up to /"
+    expected = ("owner root or service user, no group/other write; no one else can create "
+                "the file or rename a directory on its path")
     if problems:
         return failed("; ".join(problems[:10]), observed=f"{len(problems)} problem(s)",
-                      expected="owner root or service user, no group/other write",
-                      source=source)
+                      expected=expected, source=source)
     if unknown:
         return errored("cannot stat every settings file: " + "; ".join(unknown[:5]),
                        source=source)
-    return passed(f"{checked} settings file(s) and their directories have safe owners and "
-                  "modes", observed=f"{checked} file(s)",
-                  expected="owner root or service user, no group/other write", source=source)
+    return passed(f"{checked} settings file(s) and every directory on the paths of the "
+                  f"{len(table)} they could be have safe owners and modes (sticky "
+                  "directories: only their owners may rename entries)",
+                  observed=f"{checked} file(s)", expected=expected, source=source)

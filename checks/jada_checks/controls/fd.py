@@ -13,7 +13,7 @@ from jada_checks.parsers.proc import (
     parse_rlimit,
     show_rlimit,
 )
-from jada_checks.parsers.unitlimits import NofileConfig, parse_nofile_lines
+from jada_checks.parsers.unitlimits import NofileConfig, Setting, parse_nofile_lines
 from jada_checks.remediation import dropin
 
 probe("hc_main_limits", hf.MAIN_LIMITS)
@@ -21,6 +21,7 @@ probe("hc_unit_procs", hf.UNIT_PROCS)
 probe("hc_sysctl_runtime", hf.SYSCTL_RUNTIME)
 probe("hc_sysctl_files", hf.SYSCTL_FILES)
 probe("hc_nofile_lines", hf.NOFILE_LINES)
+probe("hc_boot_facts", hf.BOOT_FACTS)
 unit_properties("LimitNOFILE", "LimitNOFILESoft")
 
 SYSTEMD_DEFAULT = "systemd's built-in default (soft 1024, hard 524288 capped at fs.nr_open)"
@@ -167,7 +168,12 @@ EPERM (do_prlimit(), kernel/sys.c; nr_open itself is capped at sysctl_nr_open_ma
 (setrlimit_closest(), src/basic/rlimit-util.c). Checks the unit's LimitNOFILE= and every
 DefaultLimitNOFILE= against fs.nr_open now and after the next boot: a `sysctl -w fs.nr_open` is
 lost on reboot, and systemd-sysctl then applies sysctl.d (sysctl.d(5)) on top of the kernel
-default 1048576 (fs/file.c; Debian's PID 1 does not raise it). limits.conf values are JADA-LIM-02's.
+default 1048576 (fs/file.c; Debian's PID 1 does not raise it), or `sysctl.fs.nr_open=` of the
+kernel command line (Linux 5.8+). Only lines that apply are judged: the last valid LimitNOFILE= of
+the unit file and its drop-ins, read in file-name order across /etc, /run and /usr/lib with a
+name in an earlier directory hiding the same name in a later one (systemd.unit(5), "Drop-in
+files"; systemd 252), and the last valid DefaultLimitNOFILE= of system.conf and system.conf.d
+(systemd-system.conf(5)); an overridden line is named as such. limits.conf values are JADA-LIM-02's.
 """,
     remediation="""
 Lower the value to at most fs.nr_open (sysctl fs.nr_open), or raise fs.nr_open persistently:
@@ -196,9 +202,12 @@ def fd_system(ctx: CheckContext) -> Outcome:
     if cfg.unreadable:
         raise CheckError(f"cannot read {', '.join(cfg.unreadable)} (run as root or with sudo)")
     checked: list[tuple[str, int, str]] = []  # (what, value, where)
-    for s in cfg.unit + cfg.manager:
-        if not s.valid:  # systemd ignores it too (config_parse_rlimit)
-            continue
+    # Only the line that applies: the last valid LimitNOFILE= of the unit (fragment, then
+    # drop-ins in order) and the last valid DefaultLimitNOFILE= of the manager
+    # (system.conf, then system.conf.d); an earlier one is overridden, never set.
+    applied = [s for s in (cfg.unit_effective(), cfg.manager_effective()) if s is not None]
+    shadowed = [s for s in cfg.unit + cfg.manager if s.valid and s not in applied]
+    for s in applied:
         for v in sorted({x for x in (s.soft, s.hard) if x is not None} - {RLIM_INFINITY}):
             checked.append((s.text, v, s.where))
     hard = props.get("LimitNOFILE")
@@ -233,9 +242,21 @@ def fd_system(ctx: CheckContext) -> Outcome:
                             f"boot, {boot}: the runtime value is not persisted, and after a "
                             "reboot the kernel refuses the limit and systemd silently applies "
                             "a lower value")
+    info = ""
+    if shadowed:
+        info = "; overridden, so not judged: " + "; ".join(
+            f"{s.text} at {s.where} (replaced by {_winner(cfg, s).where})" for s in shadowed)
     if problems:
-        return failed("; ".join(problems), observed=observed, expected=expected, source=source)
+        return failed("; ".join(problems) + info, observed=observed, expected=expected,
+                      source=source)
     return passed(f"{file_nr.allocated} of fs.file-max {file_nr.max} file handles in use "
                   f"({used:.2f}%); {len(checked)} configured nofile values all <= fs.nr_open "
-                  f"{nr} now and {boot} after the next boot",
+                  f"{nr} now and {boot} after the next boot{info}",
                   observed=observed, expected=expected, source=source)
+
+
+def _winner(cfg: NofileConfig, s: Setting) -> Setting:
+    """The line that overrides ``s``: the applied one of the same scope."""
+    won = cfg.unit_effective() if s in cfg.unit else cfg.manager_effective()
+    assert won is not None
+    return won

@@ -18,14 +18,16 @@ from typing import Any
 from jada_checks.aws import ports as ls
 from jada_checks.aws.lightsail import NotFound
 from jada_checks.context import CheckContext
-from jada_checks.facts.http import USER_AGENT, Probe
+from jada_checks.facts.http import USER_AGENT, Probe, flag_names, verify_flags
+from jada_checks.facts.listeners import other_listeners, unit_listeners
 from jada_checks.facts.listeners import register as register_listeners
-from jada_checks.facts.listeners import unit_listeners
+from jada_checks.facts.listeners import register_units as register_listener_units
 from jada_checks.model import CheckError, Outcome, control, failed, passed, skipped
 
 SHOWN_PORTS = 8
 
 register_listeners()  # HTTP-03 reads the unit's listeners (the same facts as NET-04)
+register_listener_units()  # and, for a port the unit does not serve, whose listener it is
 
 
 def _probes(ctx: CheckContext) -> list[Probe]:
@@ -193,15 +195,20 @@ def with_days(stable: str, days: float | None) -> str:
     severity="high",
     side="http",
     rationale="""
-Clients verify what the runner verifies here, with the same OpenSSL (Python ssl,
-create_default_context): the chain must validate against the system's CAs, or the
-expect.http ca_bundle; the certificate must be within its validity period (RFC 5280
-section 4.1.2.5); and it must name server_name (default: the address connected to) in a
-subjectAltName, DNS-ID or IP-ID, never the subject CN (RFC 9525 section 6, which obsoletes
-RFC 6125; an IP address matches only an iPAddress SAN). Days to notAfter below
-expiry_warn_days (21) pass with a warning, below expiry_fail_days (7) fail: a certificate
-can expire on a Sunday. The message names subject, issuer and expiry date. Plain-http
-ports are skipped; a port with no TLS session is an error (nothing to look at).
+Clients verify what the runner verifies here, with OpenSSL (Python ssl) and the
+verification flags set explicitly, so the verdict does not depend on the runner's Python
+(3.13 added VERIFY_X509_STRICT and VERIFY_X509_PARTIAL_CHAIN to create_default_context):
+OpenSSL's defaults, VERIFY_X509_TRUSTED_FIRST, as Node.js verifies (Claude Code's
+cli.js; node src/crypto/crypto_context.cc sets no X509 flags), or with expect.http
+x509_strict also those two, as Python 3.13+ clients do (docs/http.md). The chain must
+validate against the system's CAs, or the expect.http ca_bundle; the certificate must be
+within its validity period (RFC 5280 section 4.1.2.5); and it must name server_name
+(default: the address connected to) in a subjectAltName, DNS-ID or IP-ID, never the
+subject CN (RFC 9525 section 6, which obsoletes RFC 6125; an IP address matches only an
+iPAddress SAN). Days to notAfter below expiry_warn_days (21) pass with a warning, below
+expiry_fail_days (7) fail: a certificate can expire on a Sunday. The message names
+subject, issuer and expiry date. Plain-http ports are skipped; a port with no TLS
+session is an error (nothing to look at).
 """,
     remediation="""
 Renew or replace the certificate (e.g. certbot renew, or your CA's issuance), with a
@@ -234,7 +241,8 @@ def http_certificate(ctx: CheckContext) -> Outcome:
         observed.append(f"{p.port}: {stable}")
         if p.verify is not None:
             bad.append(f"port {p.port}: the certificate does not verify against {trust} for "
-                       f"{p.server_name!r}: {p.verify}; {summary}")
+                       f"{p.server_name!r} (verify flags {flag_names(verify_flags(e))}): "
+                       f"{p.verify}; {summary}")
         elif days is None:
             raise CheckError(f"http: port {p.port}: the certificate's notAfter is unreadable")
         elif days < e["expiry_fail_days"]:
@@ -246,12 +254,15 @@ def http_certificate(ctx: CheckContext) -> Outcome:
         else:
             good.append(f"port {p.port}: verifies against {trust}, names "
                         f"{p.server_name!r}; {summary}")
-    expected = "; ".join(f"{e['port']}: chain valid, names {p.server_name!r}, >= "
+    expected = "; ".join(f"{e['port']}: chain valid (verify flags "
+                         f"{flag_names(verify_flags(e))}), names {p.server_name!r}, >= "
                          f"{e['expiry_fail_days']} days left (warning below "
                          f"{e['expiry_warn_days']})" for p, e in pairs)
     source = "TLS handshake with " + ", ".join(f"{p.address}:{p.port} (SNI {p.server_name})"
                                                for p, _ in pairs) + "; Python ssl, OpenSSL " \
-        f"{ssl.OPENSSL_VERSION.split()[1]}"
+        f"{ssl.OPENSSL_VERSION.split()[1]}, verify flags " + \
+        ", ".join(dict.fromkeys(flag_names(verify_flags(e)) for _, e in pairs)) + \
+        " set by the suite, not the runner's Python"
     if bad:
         return failed("; ".join(bad), observed="; ".join(observed), expected=expected,
                       source=source)
@@ -268,6 +279,29 @@ def _reachable_from_outside(local: str) -> bool:
         return not ipaddress.ip_address(host).is_loopback
     except ValueError:
         return True
+
+
+# Other units' listeners are looked up for at most this many idle ports of a rule (a
+# rule opening 0-65535 names the first ones only), unless the profile declares any.
+MAX_NAMED_PORTS = 8
+
+
+def _other_units(port: int, others: dict[int, list[tuple[str, str]]],
+                 declared: dict[int, str]) -> str:
+    """What listens on an idle port instead, and what the profile would need to say."""
+    there = others.get(port, [])
+    units = list(dict.fromkeys(u for u, _ in there))
+    wheres = ", ".join(where for _, where in there)
+    if port in declared:
+        if not units:
+            return (f" (expect.http says {declared[port]} serves port {port}, but nothing "
+                    "listens there from outside)")
+        return (f" (expect.http says {declared[port]} serves port {port}, but "
+                f"{' and '.join(units)} listens there: {wheres})")
+    if not units:
+        return ""
+    return (f" ({' and '.join(units)} listens on port {port}: {wheres}; not declared: an "
+            f"expect.http entry for port {port} with served_by: {units[0]} would accept it)")
 
 
 def _ranges(ports: list[int]) -> str:
@@ -295,8 +329,12 @@ from GetInstance ({ls.API}API_InstancePortInfo.html) with the unit's listening s
 the facts JADA-NET-04 gathers (ss -lntp filtered by the pids of the unit's cgroup
 subtree): every port the firewall opens, besides the admin ports
 (expect.lightsail.admin_ports) and ssh.port, must have a listener of the unit on a
-non-loopback address; every expect.http port must be open in the firewall. udp rules
-are not judged (the listeners read are TCP). Either side unreadable is an error.
+non-loopback address; every expect.http port must be open in the firewall. A service
+port another unit serves (a reverse proxy in front, nginx or Caddy, and its port 80 for
+ACME) is declared with served_by on its expect.http entry, and passes when a process in
+that unit's cgroup (/proc/PID/cgroup, systemd.unit(5)) listens there from outside; a
+listener of any other unit stays a finding, named. udp rules are not judged (the
+listeners read are TCP). Either side unreadable is an error.
 """,
     remediation="""
 Close what nothing serves: aws lightsail close-instance-public-ports --instance-name
@@ -321,8 +359,13 @@ def http_firewall_listeners(ctx: CheckContext) -> Outcome:
         rules = ls.indexed_inbound_rules(ctx.lightsail.instance())
     except NotFound as exc:
         raise CheckError(f"the firewall cannot be read: {exc}") from None
-    listeners, _, how, _ = unit_listeners(ctx)
+    listeners, pids, how, _ = unit_listeners(ctx)
     unit = ctx.expect["unit"]
+    # port -> the unit the profile says serves it, when it is not the agent's own
+    declared = {e["port"]: e["served_by"] for e in ctx.expect["http"]
+                if e.get("served_by") and e["served_by"] != unit}
+    others: dict[int, list[tuple[str, str]]] | None = None
+    by_other: list[str] = []
     served = {int(s.port): s for s in listeners if s.port.isdigit()
               and _reachable_from_outside(s.local)}
     loopback = {int(s.port): s for s in listeners if s.port.isdigit()
@@ -343,12 +386,34 @@ def http_firewall_listeners(ctx: CheckContext) -> Outcome:
         ports = range(max(lo, 0), hi + 1)
         tcp_open.update(ports)
         idle = [p for p in ports if p not in exempt and p not in served]
+        if idle and (declared or len(idle) <= MAX_NAMED_PORTS):
+            if others is None:
+                try:
+                    others = {}
+                    for sock, names in other_listeners(ctx, pids):
+                        if sock.port.isdigit() and _reachable_from_outside(sock.local):
+                            for name in names:
+                                others.setdefault(int(sock.port), []).append(
+                                    (name, f"{sock.local} ({sock.process})"))
+                except CheckError:
+                    if any(p in declared for p in idle):
+                        raise  # a declared port cannot be confirmed: could not look
+                    others = {}  # only the naming of other units is lost, not the finding
+            accepted = set()
+            for p in [p for p in idle if p in declared]:
+                theirs = [where for u, where in others.get(p, []) if u == declared[p]]
+                if theirs:
+                    accepted.add(p)
+                    by_other.append(f"{p} by {declared[p]} ({', '.join(theirs)})")
+            idle = [p for p in idle if p not in accepted]
         if idle:
             local_only = [p for p in idle if p in loopback]
             what = (f"firewall opens {ls.show_port(key)} but no process of {unit} listens "
                     f"on {'port' if len(idle) == 1 else 'ports'} {_ranges(idle)} from outside")
             if local_only:
                 what += f" ({_ranges(local_only)} only on loopback)"
+            what += "".join(_other_units(p, others or {}, declared)
+                            for p in idle[:MAX_NAMED_PORTS])
             problems.append(what)
     closed = sorted({e["port"] for e in ctx.expect["http"]} - tcp_open)
     if closed:
@@ -356,11 +421,14 @@ def http_firewall_listeners(ctx: CheckContext) -> Outcome:
                         "Lightsail firewall")
     listening = ", ".join(f"{s.local} ({s.process})" for s in listeners) or "none"
     observed = (f"firewall tcp: {', '.join(seen_rules) or 'none'}; {unit} listens on "
-                f"{listening}" + (f"; udp rules not judged: {', '.join(udp)}" if udp else ""))
+                f"{listening}" + (f"; served by another unit as declared (expect.http "
+                                  f"served_by): {', '.join(by_other)}" if by_other else "")
+                + (f"; udp rules not judged: {', '.join(udp)}" if udp else ""))
     expected = (f"every firewall tcp port except {sorted(exempt)} served by {unit}; "
                 f"service ports {sorted({e['port'] for e in ctx.expect['http']})} open")
     source = (ctx.lightsail.source("instance.networking.ports") + f"; ss -lntp filtered by "
-              f"the unit's processes ({how}, as JADA-NET-04)")
+              f"the unit's processes ({how}, as JADA-NET-04)"
+              + ("; other listeners' units from /proc/PID/cgroup" if others else ""))
     if problems:
         return failed("; ".join(problems), observed=observed, expected=expected,
                       source=source)

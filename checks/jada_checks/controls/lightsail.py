@@ -16,6 +16,7 @@ from jada_checks import ipspace
 from jada_checks.aws.lightsail import Datapoint, NotFound
 from jada_checks.aws.ports import (
     API,
+    ICMP,
     field,
     inbound_rules,
     indexed_inbound_rules,
@@ -161,7 +162,9 @@ def instance_addresses(inst: dict[str, Any]) -> list[str]:
 Every open port is attack surface; a port the deployment does not need should be closed.
 Reads the inbound rules in instance.networking.ports from GetInstance (InstancePortInfo:
 fromPort, toPort, protocol; {API}API_InstancePortInfo.html) and compares the set of
-(from, to, protocol) with expect.lightsail.open_ports, protocols case-insensitively.
+(from, to, protocol) with expect.lightsail.open_ports, protocols case-insensitively. For
+icmp and icmpv6 InstancePortInfo's fromPort is the ICMP type and toPort the ICMP code,
+-1 meaning every type or code (Ping is 8 and -1), and the profile says them the same way.
 Who may reach an admin port is JADA-LS-09.
 """,
     remediation="aws lightsail put-instance-public-ports --instance-name <instance> "
@@ -275,8 +278,12 @@ aws lightsail put-instance-public-ports --instance-name {instance} --region {reg
 )
 def ls_admin_exposure(ctx: CheckContext) -> Outcome:
     admin = sorted(set(ctx.expect["lightsail"]["admin_ports"]))
-    rules = [(i, r) for i, r in indexed_inbound_rules(ctx.lightsail.instance())
-             if r["protocol"].lower() in ("tcp", "udp", "all")]  # icmp "ports" are types
+    inbound = indexed_inbound_rules(ctx.lightsail.instance())
+    # An icmp/icmpv6 rule's fromPort and toPort are an ICMP type and code, not ports:
+    # such a rule opens no TCP or UDP port at all, whatever its numbers.
+    rules = [(i, r) for i, r in inbound if r["protocol"].lower() in ("tcp", "udp", "all")]
+    icmp = [show_port(port_key(r["fromPort"], r["toPort"], r["protocol"]))
+            for _, r in inbound if r["protocol"].lower() in ICMP]
     exposed = [line for port in admin for line in exposures(rules, port)]
     limit = "more than a /8 of public IPv4 or a /12 of public IPv6"
     observed = "; ".join(exposed) or f"no admin port open to {limit}"
@@ -285,8 +292,9 @@ def ls_admin_exposure(ctx: CheckContext) -> Outcome:
     if exposed:
         return failed(f"admin port open to the Internet: {observed}", observed=observed,
                       expected=expected, source=src)
-    return passed(f"admin ports {admin} are not open to the Internet", observed=observed,
-                  expected=expected, source=src)
+    note = f" (ICMP rules open no port: {', '.join(dict.fromkeys(icmp))})" if icmp else ""
+    return passed(f"admin ports {admin} are not open to the Internet{note}",
+                  observed=observed, expected=expected, source=src)
 
 
 @control(

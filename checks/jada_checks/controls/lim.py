@@ -13,6 +13,7 @@ from jada_checks.parsers.limits import (
     entries,
     evaluate,
     nofile_value,
+    shadowed_by,
 )
 from jada_checks.parsers.numbers import U32_MAX, NumberError, whole
 from jada_checks.parsers.proc import RLIM_INFINITY, parse_rlimit, show_rlimit
@@ -23,6 +24,7 @@ probe("hc_session", hf.SESSION)
 probe("hc_sysctl_runtime", hf.SYSCTL_RUNTIME)
 probe("hc_sysctl_files", hf.SYSCTL_FILES)
 probe("hc_main_limits", hf.MAIN_LIMITS)
+probe("hc_boot_facts", hf.BOOT_FACTS)
 unit_properties("LimitNPROC", "LimitNPROCSoft", "TasksMax")
 
 PAM_SRC = "linux-pam 1.5.2 modules/pam_limits/pam_limits.c + Debian patches 027/032"
@@ -152,7 +154,10 @@ logs the failure. A soft value above the hard one is silently lowered to it. "un
 strtoull() saturates (99999999999999999999: ERANGE gives ULLONG_MAX = RLIM_INFINITY, and
 process_limit() does not check errno), so they are fine. Each value must fit fs.nr_open now and
 after the next boot: a `sysctl -w fs.nr_open` is lost on reboot, and systemd-sysctl then applies
-sysctl.d (sysctl.d(5)) on top of the kernel default 1048576 (fs/file.c).
+sysctl.d (sysctl.d(5)) on top of the kernel default 1048576 (fs/file.c). An entry that a later
+entry of the same domain replaces (limits.conf, then limits.d/*.conf in order; the last entry of
+the same priority wins per side, pam_limits.c parse_config_file()/process_limit()) never applies
+and is not judged; the message names it.
 """,
     remediation="""
 Edit the named line to a value <= fs.nr_open (sysctl fs.nr_open), e.g. 'root - nofile 65536',
@@ -170,10 +175,16 @@ def limits_lockout(ctx: CheckContext) -> Outcome:
         raise CheckError("; ".join(problems))
     nr = hf.nr_open(ctx)
     boot = hf.boot_nr_open(ctx)
-    seen, above, saturated = 0, [], []
-    for e in entries(files):
+    seen, above, saturated, shadowed = 0, [], [], []
+    every = entries(files)
+    for e in every:
         parsed = nofile_value(e)
         if parsed is None:
+            continue
+        later = shadowed_by(every, e)
+        if later:  # replaced for every user it names: pam_limits never applies it
+            shadowed.append(f"{e.where} '{e.text()}' (replaced by "
+                            f"{', '.join(f'{w.where} {w.text()!r}' for w in later)})")
             continue
         seen += 1
         value, infinite = parsed
@@ -201,10 +212,12 @@ def limits_lockout(ctx: CheckContext) -> Outcome:
     expected = "every nofile value <= fs.nr_open at runtime and after the next boot"
     source = (", ".join(sorted(files)) + f", /proc/sys/fs/nr_open; fs.nr_open at boot: "
               f"{boot.where}")
+    info = ("; not applied, so not judged: " + "; ".join(shadowed)) if shadowed else ""
     if above:
-        return failed("; ".join(above), observed=observed, expected=expected, source=source)
+        return failed("; ".join(above) + info, observed=observed, expected=expected,
+                      source=source)
     note = (f"; {', '.join(saturated)}: the value saturates strtoull (ERANGE), so pam_limits "
-            "sets nofile to fs.nr_open, like 'unlimited'" if saturated else "")
+            "sets nofile to fs.nr_open, like 'unlimited'" if saturated else "") + info
     return passed(f"all {seen} nofile entries are <= fs.nr_open {nr} now and {boot} after the "
                   f"next boot{note}", observed=observed, expected=expected, source=source)
 

@@ -8,6 +8,7 @@ from jada_checks.facts.listeners import register as register_listeners
 from jada_checks.facts.listeners import unit_listeners
 from jada_checks.facts.probes import probe
 from jada_checks.model import CheckError, Outcome, control, failed, passed, skipped
+from jada_checks.parsers.boot_sysctl import before_sysctl_d
 from jada_checks.parsers.ss import Listener
 from jada_checks.parsers.sysctl import resolve
 from jada_checks.remediation import SYSCTL_DROPIN
@@ -15,6 +16,7 @@ from jada_checks.remediation import SYSCTL_DROPIN
 probe("hc_sysctl_runtime", hf.SYSCTL_RUNTIME)
 probe("hc_sysctl_files", hf.SYSCTL_FILES)
 register_listeners()
+probe("hc_boot_facts", hf.BOOT_FACTS)
 
 SOMAXCONN, SYN_BACKLOG = "net/core/somaxconn", "net/ipv4/tcp_max_syn_backlog"
 
@@ -73,7 +75,13 @@ A value set with `sysctl -w` lasts until reboot. At boot systemd-sysctl applies 
 from /etc, /run, /usr/local/lib and /usr/lib (a same-named file in an earlier directory hides the
 later; files apply in name order across directories; the last assignment wins), sysctl.d(5) and
 src/sysctl/sysctl.c (systemd 252). /etc/sysctl.conf is read only through Debian/Ubuntu's
-/etc/sysctl.d/99-sysctl.conf symlink. The boot value is computed here with those rules.
+/etc/sysctl.d/99-sysctl.conf symlink. The boot value is computed here with those rules. A key no
+sysctl.d file sets gets `sysctl.KEY=` from the kernel command line (Linux 5.8+, applied before
+init; kernel-parameters.txt; initial namespaces only, so not inside a container), else the
+kernel default: net.core.somaxconn SOMAXCONN = 4096 since Linux 5.4 (include/linux/socket.h),
+tcp_max_syn_backlog max(128, TCP ehash buckets / 128) (tcp_sk_init(), net/ipv4/tcp_ipv4.c;
+buckets from /proc/sys/net/ipv4/tcp_ehash_entries, Linux 6.1+). A runtime value equal to that
+is what a boot gives: nothing is lost.
 """,
     remediation="""
 Persist the runtime value: echo 'net.core.somaxconn = <value>' > /etc/sysctl.d/60-jada.conf
@@ -89,15 +97,22 @@ def sysctl_persist(ctx: CheckContext) -> Outcome:
     if res.unreadable:
         raise CheckError(f"cannot read {', '.join(res.unreadable)}: the boot value is unknown")
     values, _ = hf.runtime_values(ctx)
+    facts = hf.boot_facts(ctx)
     problems, observed = [], []
     for key in (SOMAXCONN, SYN_BACKLOG):
         name = dotted(key)
         runtime = hf.sysctl_int(values.get(("host", key)), key, f"/proc/sys/{key}")
         boot = res.boot_value(key)
         if boot is None:
-            observed.append(f"{name}: runtime {runtime}, boot not set")
-            problems.append(f"{name} is {runtime} at runtime but not set in any sysctl.d file: "
-                            "lost on reboot (the kernel default applies)")
+            base = before_sysctl_d(key, facts)
+            if base.value is None:
+                raise CheckError(f"{name} is not set in any sysctl.d file and its value at "
+                                 f"boot is unknown: {base.where}")
+            observed.append(f"{name}: runtime {runtime}, boot {base.value} (not in sysctl.d: "
+                            f"{base.where})")
+            if base.value != runtime:
+                problems.append(f"{name} is {runtime} at runtime but not set in any sysctl.d "
+                                f"file: lost on reboot, which gives {base}")
             continue
         assert boot.value is not None
         boot_n = hf.sysctl_int(boot.value, key, boot.where)  # the kernel refuses others
@@ -105,8 +120,11 @@ def sysctl_persist(ctx: CheckContext) -> Outcome:
         if boot_n != runtime:
             problems.append(f"{name} is {runtime} at runtime but {boot_n} after reboot "
                             f"({boot.where}): the runtime value is lost on reboot")
-    expected = "boot value (sysctl.d) == runtime value"
-    source = "/proc/sys (host netns); " + (", ".join(res.files) or "no sysctl.d files")
+    expected = ("boot value (sysctl.d, else kernel command line, else kernel default) == "
+                "runtime value")
+    source = ("/proc/sys (host netns); " + (", ".join(res.files) or "no sysctl.d files")
+              + "; /proc/cmdline sysctl.*; /proc/sys/kernel/osrelease; "
+              "/proc/sys/net/ipv4/tcp_ehash_entries")
     if problems:
         return failed("; ".join(problems), observed="; ".join(observed), expected=expected,
                       source=source)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from dataclasses import dataclass
 
 from jada_checks.context import CheckContext
 from jada_checks.facts import host_facts as hf
@@ -49,6 +50,7 @@ printf '%s\n' "$out" | grep -F 'Overall exposure level' \
 
 probe("hc_uptime", hf.UPTIME)
 probe("hc_main_status", hf.MAIN_STATUS)
+probe("hc_unit_uids", hf.UNIT_UIDS)
 probe("hc_journal", JOURNAL)
 probe("hc_analyze", ANALYZE)
 unit_properties("Restart", "NRestarts", "ExecMainStartTimestamp",
@@ -123,9 +125,12 @@ def restart_policy(ctx: CheckContext) -> Outcome:
     rationale="""
 Claude Code refuses --dangerously-skip-permissions (bypassPermissions) when getuid() is 0:
 "--dangerously-skip-permissions cannot be used with root/sudo privileges for security reasons"
-(github.com/anthropics/claude-code issues 9184, 58150). Without User= (or DynamicUser=) a unit
-runs as root (systemd.exec(5), User=); "nobody" is shared by unrelated daemons and should not
-own files (systemd.exec(5)). The uid of the running MainPID is read from /proc/<pid>/status.
+(github.com/anthropics/claude-code issues 9184, 58150). Without User= (or DynamicUser=) systemd
+starts the unit as root (systemd.exec(5), User=), but ExecStart= may drop privileges itself
+(setpriv(1) --reuid, runuser(1), su(1), or the program's own setuid()): what counts is the uid
+the processes really run as. So the real and effective uid of the main process and of every
+other process of the unit's cgroup are read from /proc/<pid>/status (proc(5), "Uid:"; readable
+by anyone). "nobody" is shared by unrelated daemons and should not own files (systemd.exec(5)).
 """,
     remediation="""
 useradd --system --home /home/jada --shell /usr/sbin/nologin jada; systemctl edit
@@ -146,24 +151,70 @@ def service_user(ctx: CheckContext) -> Outcome:
         raise CheckError("Uid: line of /proc/MainPID/status could not be read")
     real, eff = ids["Uid"][0], ids["Uid"][1]
     pid = p.get("MainPID", "?")
+    procs = _unit_uids(ctx)
+    others = [u for u in procs if str(u.pid) != pid]
     observed = f"User={user or '(unset)'} DynamicUser={'yes' if dynamic else 'no'}; " \
                f"MainPID uid {real} euid {eff}"
-    expected = "a dedicated non-root User= (not root/0/nobody), MainPID uid != 0"
-    source = f"systemctl show User, DynamicUser; /proc/{pid}/status Uid:"
+    expected = ("a dedicated non-root user (not root/0/nobody) for MainPID and every process "
+                "of the unit")
+    source = (f"systemctl show User, DynamicUser; /proc/{pid}/status Uid: and /proc/<pid>/status "
+              f"of the unit's {len(procs)} processes")
+    names = {u.name for u in procs if u.real == real and u.name != "-"}
+    runs_as = f"{sorted(names)[0]} (uid {real})" if names else f"uid {real}"
     problems = []
-    if not user and not dynamic:
-        problems.append("no User= in the unit: it runs as root")
-    elif user in ("root", "0"):
+    if user in ("root", "0"):
         problems.append(f"User={user}")
-    elif user in ("nobody", "65534"):
-        problems.append(f"User={user} is shared by unrelated services, not dedicated")
+    elif user in ("nobody", "65534") or (not user and real == 65534):
+        problems.append(f"{'User=' + user if user else 'its processes run as nobody'}: "
+                        "shared by unrelated services, not dedicated")
     if real == 0 or eff == 0:
-        problems.append(f"MainPID {pid} runs with uid {real}/euid {eff} (root): Claude Code "
-                        "refuses --dangerously-skip-permissions as root")
+        why = "no User= in the unit and no privilege drop in ExecStart=: " if not user and \
+            not dynamic else ""
+        problems.append(f"{why}MainPID {pid} runs with uid {real}/euid {eff} (root): Claude "
+                        "Code refuses --dangerously-skip-permissions as root")
+    root_kids = [u for u in others if u.real == 0 or u.effective == 0]
+    if root_kids:
+        problems.append("processes of the unit run as root: " + ", ".join(
+            f"pid {u.pid} ({u.comm}) uid {u.real}/euid {u.effective}" for u in root_kids[:5]))
     if problems:
         return failed("; ".join(problems), observed=observed, expected=expected, source=source)
-    return passed(f"runs as {user or 'a dynamic user'} (uid {real})", observed=observed,
-                  expected=expected, source=source)
+    if user or dynamic:
+        how = f"User={user}" if user else "DynamicUser=yes"
+    else:
+        how = ("no User= in the unit, so systemd starts it as root, but ExecStart= drops "
+               "privileges")
+    return passed(f"runs as {runs_as}: {how}; MainPID {pid} and {len(others)} other "
+                  f"process(es) of the unit have real and effective uid != 0 (/proc/<pid>/"
+                  "status)", observed=observed, expected=expected, source=source)
+
+
+@dataclass(frozen=True)
+class _Uid:
+    pid: int
+    real: int
+    effective: int
+    name: str
+    comm: str
+
+
+def _unit_uids(ctx: CheckContext) -> list[_Uid]:
+    """Every process of the unit with its real and effective uid (hc_unit_uids)."""
+    out: list[_Uid] = []
+    seen: set[int] = set()
+    for line in hf.section(ctx, "hc_unit_uids").out.splitlines():
+        f = line.split(None, 5)
+        if len(f) < 5 or f[0] != "U":
+            continue
+        pid = whole_or_none(f[1], high=U32_MAX)
+        real = whole_or_none(f[2], high=U32_MAX)
+        eff = whole_or_none(f[3], high=U32_MAX)
+        if pid is None or real is None or eff is None:
+            raise CheckError(f"cannot parse the unit's process uids: {line[:80]!r} is not "
+                             "'U <pid> <uid> <euid> <name> <comm>'")
+        if pid not in seen:
+            seen.add(pid)
+            out.append(_Uid(pid, real, eff, f[4], f[5] if len(f) > 5 else "?"))
+    return out
 
 
 def _started(ctx: CheckContext, p: dict[str, str]) -> str:

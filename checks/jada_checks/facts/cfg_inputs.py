@@ -12,7 +12,11 @@ Decides, with sources (docs/settings.md):
 * the project settings of a process started in a directory: the files there and, below a
   git root, the root's ``settings.local.json`` (anthropics/claude-code#86187 vs #74023:
   both readings are judged);
-* the ``--settings`` layer (a file, relative to the working directory, or inline JSON).
+* the ``--settings`` layer (a file, relative to the working directory, or inline JSON);
+* the subagent definitions, highest priority first (sub-agents, "Choose the subagent
+  scope"): managed (``/etc/claude-code/.claude/agents``), ``--agents`` JSON, the project's
+  ``.claude/agents`` from the working directory up to the git root (the closest wins), the
+  user's (``.claude/agents`` beside the user settings file).
 
 A running process is read from its own command line and environment, not the unit's.
 Nothing here runs commands; gaps become ``Inputs.unresolved`` (the control says *error*).
@@ -22,10 +26,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from jada_checks.facts.cfg_probes import MANAGED_DIR
 from jada_checks.model_resolution import (
+    DEFAULT_VAR,
+    DOC_SETTINGS,
     ENV_VAR,
     REMAP_VARS,
     SUBAGENT_VAR,
+    AgentDef,
     Inputs,
     Layer,
     Reading,
@@ -34,6 +42,7 @@ from jada_checks.model_resolution import (
     parse_sources,
 )
 from jada_checks.parsers.cfg_facts import (
+    AgentDir,
     Args,
     ClaudeProcess,
     EnvFact,
@@ -58,6 +67,7 @@ class Facts:
     user: str  # the unit's User= ("" when none; the name derived for a DynamicUser)
     procs: ProcsFact | None = None
     table: dict[str, FileFact] = field(default_factory=dict)
+    agents: dict[str, AgentDir] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         sources = [self.files.files, self.env.files, self.exec.files,
@@ -65,6 +75,10 @@ class Facts:
         for files in sources:
             for f in files:
                 self.table.setdefault(f.path, f)
+        for dirs in (self.files.agents, self.env.agents, self.exec.agents,
+                     self.procs.agents if self.procs else {}):
+            for path, d in dirs.items():
+                self.agents.setdefault(path, d)
 
     @property
     def roots(self) -> dict[str, GitRoot]:
@@ -155,9 +169,16 @@ def _layer(f: Facts, path: str, scope: str, unresolved: list[str], name: str = "
     return Layer(scope, fact.settings, fact.readable, name, suffix)
 
 
-def project_layers(f: Facts, start: str, unresolved: list[str]) -> tuple[
+def project_layers(f: Facts, start: str, unresolved: list[str], home: str = "") -> tuple[
         list[Layer], list[Reading]]:
-    """[local, project] of a process started in ``start``, and the other reading."""
+    """The project layers of a process started in ``start``, highest first, and the other
+    reading. Since v2.1.211 Claude Code reads ``.claude/settings.local.json`` at the git
+    root, still reads one an earlier version left in the start directory (the root's wins
+    for a key both set), and reads the shared file from the start directory only; the local
+    file stays in the start directory when the root is the home directory, or the root or
+    its ``.git`` or ``.claude`` is not owned by the user (settings, "Where Claude Code keeps
+    the local file in a git repository", v2.1.240). Ownership is not gathered, so the
+    start-directory reading is judged too."""
     d = start.rstrip("/")
     cwd_local, cwd_project = (f"{d}/.claude/settings.local.json",
                               f"{d}/.claude/settings.json")
@@ -171,18 +192,20 @@ def project_layers(f: Facts, start: str, unresolved: list[str]) -> tuple[
         return [], []
     layers = [la for la in (_layer(f, cwd_local, "local", unresolved),
                             _layer(f, cwd_project, "project", unresolved)) if la]
-    if root.state != "ok" or root.root.rstrip("/") == d:
+    top = root.root.rstrip("/")
+    if root.state != "ok" or top == d or (home and top == home.rstrip("/")):
         return layers, []
-    root_local = f"{root.root.rstrip('/')}/.claude/settings.local.json"
+    root_local = f"{top}/.claude/settings.local.json"
     at_root = _layer(f, root_local, "local", unresolved)
     if at_root is None or len(layers) != 2:
         return layers, []
-    question = (f"{start} is below the git root {root.root}: a maintainer reproduced "
-                f"({ISSUE_ROOT}, v2.1.233) that {root_local} applies there and "
-                f"{cwd_project} too, an earlier report ({ISSUE_CWD}) that both project "
-                f"files resolve against {start} only; undocumented, so both are judged")
-    # The maintainer's reproduction is the newer observation: it is the primary reading.
-    return [at_root, layers[1]], [Reading(question, layers)]
+    question = (f"{start} is below the git root {root.root}: since v2.1.211 Claude Code "
+                f"reads {root_local} there ({DOC_SETTINGS}, \"Where Claude Code keeps the "
+                "local file in a git repository\"; reproduced on v2.1.233 in "
+                f"{ISSUE_ROOT}), but only the files of {start} ({ISSUE_CWD}) when the root, "
+                "its .git or its .claude is not owned by the user, which is not gathered; "
+                "both are judged")
+    return [at_root, *layers], [Reading(question, layers)]
 
 
 def flag_layer(f: Facts, args: Args, unresolved: list[str], prefix: str,
@@ -222,8 +245,72 @@ def _env_sources(env: dict[str, Value], label: str) -> tuple[Source | None,
                          model.value) if model else None
     extra = {var: Source("process-env", label.format(name=var, where=env[var].where),
                          env[var].value)
-             for var in (*REMAP_VARS, SUBAGENT_VAR) if var in env}
+             for var in (*REMAP_VARS, SUBAGENT_VAR, DEFAULT_VAR) if var in env}
     return process_env, extra
+
+
+_DIR_STATES = {"unsearchable": "is behind a directory the checking user cannot search",
+               "unreadable": "cannot be listed by the checking user",
+               "toomany": "holds more subagent files than the probe reads",
+               "partial": "has subdirectories the checking user cannot list"}
+
+
+def _dir_defs(f: Facts, path: str, unresolved: list[str]) -> list[AgentDef]:
+    """The definitions Claude Code loads from one agents directory: a file without a
+    ``name``, with a name that starts with ``-`` or holds ``:``, without a ``description``
+    or whose YAML does not parse is skipped (sub-agents, "Subagent files Claude Code
+    skips")."""
+    d = f.agents.get(path)
+    if d is None:
+        unresolved.append(f"the subagent directory {path} was not gathered on the target")
+        return []
+    if d.state in _DIR_STATES:
+        unresolved.append(f"the subagent directory {path} {_DIR_STATES[d.state]}; the "
+                          "models of its subagents are unknown")
+        return []
+    out = []
+    for a in sorted(d.files, key=lambda x: x.path):
+        if a.state == "unreadable":
+            unresolved.append(f"the subagent file {a.path} cannot be read by the checking "
+                              "user; its model is unknown")
+        elif a.state == "ok" and a.name and not a.name.startswith("-") and ":" not in a.name \
+                and "description" in a.keys:
+            if a.problem:
+                unresolved.append(f"the subagent file {a.path}: {a.problem}")
+            else:
+                out.append(AgentDef(a.name, a.model, f"agent {a.name!r} in {a.path}"))
+    return out
+
+
+def _project_agent_dirs(f: Facts, start: str) -> list[str]:
+    """``.claude/agents`` from the working directory up to the git root, closest first."""
+    d = start.rstrip("/") or "/"
+    root = f.roots.get(d)
+    top = root.root.rstrip("/") or "/" if root is not None and root.state == "ok" else d
+    out = []
+    while True:
+        out.append(f"{d.rstrip('/')}/.claude/agents")
+        if d == top or d == "/":
+            return out
+        d = d.rsplit("/", 1)[0] or "/"
+
+
+def agent_defs(f: Facts, args: Args, user_path: str, start: str, unresolved: list[str],
+               prefix: str, suffix: str) -> list[AgentDef]:
+    """Every subagent definition a claude process sees, highest priority first."""
+    out = _dir_defs(f, f"{MANAGED_DIR}/.claude/agents", unresolved)
+    data, why = args.agents_json
+    if why:
+        unresolved.append(f"{prefix}{why}{suffix}")
+    for name, spec in (data or {}).items():
+        model = spec.get("model") if isinstance(spec, dict) else None
+        out.append(AgentDef(name, model if isinstance(model, str) else None,
+                            f"agent {name!r} in {prefix}--agents{suffix}"))
+    for path in _project_agent_dirs(f, start):
+        out += _dir_defs(f, path, unresolved)
+    if user_path:
+        out += _dir_defs(f, f"{user_path.rsplit('/', 1)[0]}/agents", unresolved)
+    return out
 
 
 def _readings_with(chain_of: list[Layer], project: list[Layer], readings: list[Reading]
@@ -245,14 +332,19 @@ def config_inputs(f: Facts) -> Built:
     path, note = user_file(env, fallback, f.files.workdir, unresolved,
                            f"the service user {f.user or 'root'}")
     user = _layer(f, path, "user", unresolved) if path else None
-    project, readings = project_layers(f, f.files.workdir or "/", unresolved)
+    home = env["HOME"].value if "HOME" in env else f.files.home
+    project, readings = project_layers(f, f.files.workdir or "/", unresolved, home)
     flag = flag_layer(f, f.exec, unresolved, "ExecStart ", "")
     chain = _chain(f, flag, project, user)
     process_env, extra = _env_sources(env, "{where} {name}")
+    agents = agent_defs(f, f.exec, path, f.files.workdir or "/", unresolved, "ExecStart ",
+                        "")
     inputs = Inputs(f.exec.models, "ExecStart --model", process_env, chain,
                     _sources(f.exec, unresolved, "ExecStart --setting-sources"),
                     "ExecStart --setting-sources", extra,
-                    _readings_with(chain, project, readings), unresolved)
+                    _readings_with(chain, project, readings), unresolved,
+                    f.exec.agent, "ExecStart --agent", agents, f.exec.fallback_models,
+                    "ExecStart --fallback-model")
     return Built(inputs, path, [note] if note else [])
 
 
@@ -270,12 +362,16 @@ def process_inputs(f: Facts, p: ClaudeProcess) -> Built:
         project: list[Layer] = []
         readings: list[Reading] = []
     else:
-        project, readings = project_layers(f, p.cwd, unresolved)
+        project, readings = project_layers(f, p.cwd, unresolved,
+                                           p.env.get("HOME") or p.passwd_home)
     flag = flag_layer(f, p, unresolved, "", f" of {who}")
     sources_label = f"--setting-sources {p.setting_sources!r} of {who}"
     chain = _chain(f, flag, project, user)
     process_env, extra = _env_sources(env, "{name} in {where}")
+    agents = agent_defs(f, p, path, p.cwd or "/", unresolved, "", f" of {who}")
     inputs = Inputs(p.models, f"--model of {who}", process_env, chain,
                     _sources(p, unresolved, sources_label), sources_label, extra,
-                    _readings_with(chain, project, readings), unresolved)
+                    _readings_with(chain, project, readings), unresolved,
+                    p.agent, f"--agent of {who}", agents, p.fallback_models,
+                    f"--fallback-model of {who}")
     return Built(inputs, path, [note] if note else [])

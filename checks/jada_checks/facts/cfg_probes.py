@@ -18,6 +18,10 @@ from jada_checks.parsers.cfg_facts import ENV_NAMES
 from jada_checks.parsers.settings import MAX_BYTES
 
 MANAGED_DIR = "/etc/claude-code"
+# Managed subagents live in .claude/agents inside the managed settings directory (sub-agents,
+# "Choose the subagent scope"); a directory's subagent files are read up to this many.
+AGENT_CAP = 200
+FRONT_MATTER_CAP = 65536  # bytes of a subagent file read for its front matter
 NAMES_RE = "|".join(ENV_NAMES)  # only [A-Z_]: safe in a regex and in a case pattern
 # The exact argument shape of the environment read, matched by ci/sudoers.d/jada-checks.
 ENV_GREP = "grep -az " + " ".join(f"-e ^{n}=" for n in ENV_NAMES)
@@ -57,7 +61,7 @@ canread() {{  # 1/0: can the service user read it; '-': could not ask (no root)
     test -r "$1" 2>/dev/null
   case $? in 0) printf 1;; 1) printf 0;; *) printf -;; esac
 }}
-declare -A EMITTED ROOTS PENV
+declare -A EMITTED ROOTS PENV AGENTDIRS
 emit() {{  # one F record per path: state, stat data and (when readable) the content
   local role=$1 p=$2 st=ok size=- own=- mode=- real= data= rd=- dst d
   [ -n "$p" ] && [ -n "${{EMITTED[$p]+x}}" ] && return
@@ -83,6 +87,64 @@ emit() {{  # one F record per path: state, stat data and (when readable) the con
   dst=$( [ -n "$p" ] && stat -L -c '%U:%a' -- "$(dirname -- "$p")" 2>/dev/null || echo -)
   printf 'F\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$role" "$(b "$p")" "$st" "$size" \
     "$own" "$mode" "$(b "$real")" "$dst" "$rd" "$data"
+  [ -n "$p" ] || return 0
+  ancestors "$(dirname -- "$p")"
+  [ -n "$real" ] && [ "$(dirname -- "$real")" != "$(dirname -- "$p")" ] \
+    && ancestors "$(dirname -- "$real")"
+  return 0
+}}
+ancestors() {{  # AD records: $1 and every directory above it up to /, existing or not
+  local d=$1 st
+  while :; do
+    if [ -d "$d" ]; then st=$(stat -L -c '%U %u %a' -- "$d" 2>/dev/null) || st='? ? ?'
+    elif [ -e "$d" ] || [ -L "$d" ]; then st='? ? ?'
+    elif [ -d "$(dirname -- "$d")" ] && [ ! -x "$(dirname -- "$d")" ]; then
+      st='? ? ?'  # behind a directory the checking user cannot search: unknown, not missing
+    else st='- - -'; fi
+    printf 'AD\t%s\t%s\n' "$(b "$d")" "${{st// /$'\t'}}"
+    case $d in /|.|'') break;; esac
+    d=$(dirname -- "$d")
+  done
+}}
+agent_file() {{  # T record: $1 dir, $2 file; the name/model lines of its front matter only
+  local st=ok fm="" rc
+  if [ ! -f "$2" ] || [ ! -r "$2" ]; then st=unreadable
+  else
+    fm=$(head -c {FRONT_MATTER_CAP} -- "$2" | awk '
+      NR == 1 {{ if ($0 !~ /^---[[:space:]]*$/) {{ bad = 1; exit }} next }}
+      /^---[[:space:]]*$/ {{ done = 1; exit }}
+      /^(name|model)[[:space:]]*:/ {{ print; next }}
+      /^[A-Za-z_][A-Za-z0-9_-]*[[:space:]]*:/ {{ sub(/[[:space:]]*:.*/, ":"); print }}
+      END {{ if (bad) exit 3; if (!done) exit 4 }}' | base64 -w0; \
+      exit "${{PIPESTATUS[1]}}")
+    rc=$?
+    case $rc in 0) ;; 3) st=nofm; fm=;; 4) st=open; fm=;; *) st=unreadable; fm=;; esac
+  fi
+  printf 'T\t%s\t%s\t%s\t%s\n' "$(b "$1")" "$(b "$2")" "$st" "$fm"
+}}
+agents_dir() {{  # G record: $1 role, $2 a subagents directory, read recursively (*.md)
+  local role=$1 d=${{2%/}} st=ok up list rc n=0 f
+  [ -n "$d" ] || return 0
+  [ -n "${{AGENTDIRS[$d]+x}}" ] && return 0
+  AGENTDIRS[$d]=1
+  if [ ! -e "$d" ]; then
+    up=$(dirname -- "$d")
+    while [ ! -e "$up" ] && [ "$up" != / ] && [ "$up" != . ]; do up=$(dirname -- "$up"); done
+    if [ -x "$up" ]; then st=missing; else st=unsearchable; fi
+  elif [ ! -d "$d" ]; then st=notdir
+  elif [ ! -r "$d" ] || [ ! -x "$d" ]; then st=unreadable
+  else
+    list=$(find "$d" -name '*.md' \( -type f -o -type l \) -print0 2>/dev/null | \
+      base64 -w0; exit "${{PIPESTATUS[0]}}")
+    rc=$?
+    [ "$rc" = 0 ] || st=partial
+    while IFS= read -r -d '' f; do
+      n=$((n + 1))
+      if [ $n -gt {AGENT_CAP} ]; then st=toomany; break; fi
+      agent_file "$d" "$f"
+    done < <(printf '%s' "$list" | base64 -d | sort -z)
+  fi
+  printf 'G\t%s\t%s\t%s\n' "$role" "$(b "$d")" "$st"
 }}
 gitroot() {{  # R record: the nearest directory at or above $1 holding .git; sets GITROOT
   local d=$1 st=none
@@ -98,13 +160,19 @@ gitroot() {{  # R record: the nearest directory at or above $1 holding .git; set
   printf 'R\t%s\t%s\t%s\n' "$(b "$1")" "$(b "$GITROOT")" "$st"
 }}
 project_files() {{  # project settings of a process started in $1 (both readings)
-  local dir=${{1%/}}
+  local dir=${{1%/}} d
   emit local "${{dir:-}}/.claude/settings.local.json"
   emit project "${{dir:-}}/.claude/settings.json"
   gitroot "${{dir:-/}}"
   if [ -n "$GITROOT" ] && [ "${{GITROOT%/}}" != "$dir" ]; then
     emit local.root "${{GITROOT%/}}/.claude/settings.local.json"
   fi
+  d=${{dir:-/}}  # project subagents: every .claude/agents from here up to the git root
+  while :; do
+    agents_dir agents.project "${{d%/}}/.claude/agents"
+    [ -n "$GITROOT" ] && [ "${{d%/}}" != "${{GITROOT%/}}" ] && [ "$d" != / ] || break
+    d=$(dirname -- "$d")
+  done
 }}
 user_file() {{  # $1 HOME or CLAUDE_CONFIG_DIR, $2 its value, $3 base for a relative dir
   local v=$2
@@ -112,8 +180,10 @@ user_file() {{  # $1 HOME or CLAUDE_CONFIG_DIR, $2 its value, $3 base for a rela
   if [ "$1" = CLAUDE_CONFIG_DIR ]; then
     case $v in /*) ;; *) v=${{3%/}}/$v;; esac
     emit user.env "${{v%/}}/settings.json"
+    agents_dir agents.user "${{v%/}}/agents"
   elif [ "$1" = HOME ]; then
     emit user.env "${{v%/}}/.claude/settings.json"
+    agents_dir agents.user "${{v%/}}/.claude/agents"
   fi
 }}
 procenv() {{  # $1 pid, $2 record prefix: sets PENV and PENV_OUT; rc 1: could not read
@@ -134,7 +204,10 @@ procenv() {{  # $1 pid, $2 record prefix: sets PENV and PENV_OUT; rc 1: could no
 }}
 arg() {{  # $1 record prefix, $2 flag name, $3 value, $4 base directory of a relative path
   local p
-  if [ "$2" != settings ]; then
+  if [ "$2" = agents ]; then  # subagent definitions as JSON, sent like inline --settings
+    if [ ${{#3}} -gt "$CAP" ]; then printf '%s\tagents-inline\t\ttoobig\n' "$1"
+    else printf '%s\tagents-inline\t%s\tok\n' "$1" "$(b "$3")"; fi
+  elif [ "$2" != settings ]; then
     printf '%s\t%s\t%s\t\n' "$1" "$2" "$(b "$3")"
   elif [[ $3 =~ ^[[:space:]]*\{{ ]]; then  # inline JSON: a settings file on the command line
     if [ ${{#3}} -gt "$CAP" ]; then printf '%s\tsettings-inline\t\ttoobig\n' "$1"
@@ -153,9 +226,11 @@ scan_args() {{  # $1 record prefix, $2 working directory, then argv: the model a
   for ((i = 0; i < ${{#a[@]}}; i++)); do
     case ${{a[i]}} in
       --) break;;
-      --model|--permission-mode|--setting-sources|--settings)
+      --model|--permission-mode|--setting-sources|--settings|--agent|--agents\
+      |--fallback-model)
         arg "$pre" "${{a[i]#--}}" "${{a[i+1]-}}" "$dir"; i=$((i + 1));;
-      --model=*|--permission-mode=*|--setting-sources=*|--settings=*)
+      --model=*|--permission-mode=*|--setting-sources=*|--settings=*|--agent=*|--agents=*\
+      |--fallback-model=*)
         k=${{a[i]%%=*}}; arg "$pre" "${{k#--}}" "${{a[i]#*=}}" "$dir";;
       --dangerously-skip-permissions) printf '%s\tskip\t\t\n' "$pre";;
       --allow-dangerously-skip-permissions) printf '%s\tallow-skip\t\t\n' "$pre";;
@@ -174,9 +249,12 @@ up=$(unit_path) || exit 3
 du=$(prop "$up" org.freedesktop.systemd1.Service DynamicUser) || exit 3
 case $du in *true*) printf 'D\t1\n';; *) printf 'D\t0\n';; esac
 emit user "${{SVC_HOME:+${{SVC_HOME%/}}/.claude/settings.json}}"
-case $du in *true*) emit user.dynamic /.claude/settings.json;; esac  # nss-systemd: home /
+[ -n "$SVC_HOME" ] && agents_dir agents.user "${{SVC_HOME%/}}/.claude/agents"
+case $du in *true*) emit user.dynamic /.claude/settings.json
+  agents_dir agents.user /.claude/agents;; esac  # nss-systemd: home /
 project_files "${{wd:-/}}"
 emit managed {MANAGED_DIR}/managed-settings.json
+agents_dir agents.managed {MANAGED_DIR}/.claude/agents
 for f in {MANAGED_DIR}/managed-settings.d/*.json; do
   if [ -e "$f" ] || [ -L "$f" ]; then emit managed.d "$f"; fi
 done

@@ -15,6 +15,7 @@ import binascii
 from jada_checks.context import CheckContext
 from jada_checks.facts.host import Section
 from jada_checks.model import CheckError
+from jada_checks.parsers.boot_sysctl import BootFacts, parse_boot_facts
 from jada_checks.parsers.cgroup import CgroupTree, parse_cgroup_tree
 from jada_checks.parsers.dump import DUMP_FUNCTION, FileDump, parse_dump
 from jada_checks.parsers.nr_open import BootNrOpen, nr_open_at_boot
@@ -66,6 +67,28 @@ for p in $pids; do
   soft=$(awk '/^Max open files/{print $4}' "/proc/$p/limits" 2>/dev/null)
   comm=$(tr -d '\n' < "/proc/$p/comm" 2>/dev/null | tr -c '[:print:]' '?')
   echo "P $p $n ${soft:--} ${comm:-?}"
+done
+""".strip()
+
+# Who each process of the unit really runs as: real and effective uid from
+# /proc/<pid>/status (world-readable), for every process of the unit's cgroup subtree (or
+# MainPID's descendants without one). JADA-UNIT-03 judges these, not User= alone.
+UNIT_UIDS = NEED_PID + "\n" + r"""
+cg=$(systemctl show -p ControlGroup --value -- "$UNIT" 2>/dev/null)
+if [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; then base=/sys/fs/cgroup
+else base=/sys/fs/cgroup/systemd; fi
+if [ -n "$cg" ] && [ -d "$base$cg" ]; then
+  pids=$(find "$base$cg" -name cgroup.procs -exec cat {} + 2>/dev/null)
+else
+  pids=$(ps -e -o pid=,ppid= | awk -v r="$MAINPID" '{p[$1]=$2} END{k[r]=1; n=1;
+    while(n){n=0; for(i in p) if(!(i in k) && (p[i] in k)){k[i]=1; n=1}} for(i in k) print i}')
+fi
+for p in $MAINPID $pids; do
+  u=$(awk '/^Uid:/ {print $2, $3; exit}' "/proc/$p/status" 2>/dev/null) || continue
+  [ -n "$u" ] || continue
+  comm=$(tr -d '\n' < "/proc/$p/comm" 2>/dev/null | tr -c '[:print:]' '?')
+  name=$(getent passwd "${u%% *}" | cut -d: -f1)
+  echo "U $p $u ${name:--} ${comm:-?}"
 done
 """.strip()
 
@@ -144,6 +167,18 @@ true
 """.strip()
 
 UPTIME = "cat /proc/uptime"
+
+# What a boot starts from (parsers/boot_sysctl.py): the kernel release, the sysctl.* words
+# of its command line (nothing else of it leaves the target), whether this is a container
+# (the command line then is the machine's, and its net.* options never reach this network
+# namespace) and the TCP hash size behind tcp_max_syn_backlog's default. All world-readable.
+BOOT_FACTS = r"""
+echo "release $(cat /proc/sys/kernel/osrelease 2>/dev/null)"
+echo "cmdline $(awk '{for (i = 1; i <= NF && $i != "--"; i++) if ($i ~ /^sysctl[.\/]/) \
+  printf "%s ", $i}' /proc/cmdline 2>/dev/null | head -c 4096)"
+echo "container $(systemd-detect-virt --container 2>/dev/null || echo none)"
+echo "ehash $(cat /proc/sys/net/ipv4/tcp_ehash_entries 2>/dev/null)"
+""".strip()
 
 # The largest value the kernel holds for the /proc/sys integers the controls read: C int
 # for the listen-queue sysctls (proc_dointvec), sysctl_nr_open_max for fs.nr_open.
@@ -232,6 +267,11 @@ def sysctl_int(raw: str | None, key: str, where: str) -> int:
     return whole(raw, f"{name} ({where})", high=SYSCTL_MAX.get(key, U64_MAX))
 
 
+def boot_facts(ctx: CheckContext) -> BootFacts:
+    """Kernel release, command line, container and TCP hash size (hc_boot_facts)."""
+    return parse_boot_facts(section(ctx, "hc_boot_facts").out)
+
+
 def sysctl_listing(ctx: CheckContext) -> tuple[list[tuple[str, list[str]]],
                                                dict[str, bytes | None]]:
     """The sysctl.d directories in priority order with their *.conf names, and contents."""
@@ -310,10 +350,11 @@ def nr_open(ctx: CheckContext) -> int:
 
 
 def boot_nr_open(ctx: CheckContext) -> BootNrOpen:
-    """fs.nr_open after the next boot, from sysctl.d as systemd-sysctl applies it."""
+    """fs.nr_open after the next boot: sysctl.d as systemd-sysctl applies it, else the kernel
+    command line's sysctl.fs.nr_open= (5.8+), else the kernel default."""
     listing, contents = sysctl_listing(ctx)
     res = resolve(listing, contents)
     if res.unreadable:
         raise CheckError(f"cannot read {', '.join(res.unreadable)}: fs.nr_open after the next "
                          "boot is unknown")
-    return nr_open_at_boot(res)
+    return nr_open_at_boot(res, boot_facts(ctx))

@@ -140,6 +140,32 @@ def _connect(address: str, port: int, timeout: float
         return None, state, exc.strerror or str(exc)
 
 
+# Which X.509 checks a verifying client makes is a set of OpenSSL flags, and Python's
+# default set changed under the suite: 3.13's create_default_context() adds
+# VERIFY_X509_STRICT and VERIFY_X509_PARTIAL_CHAIN (gh-107361), so the same certificate
+# passed on a 3.11 runner and failed on a 3.13 one. The probe sets the flags itself:
+# OpenSSL's own defaults (trusted certificates first; no RFC 5280 strict checks, no
+# partial chains), which is how Node.js verifies (src/crypto/crypto_context.cc sets no
+# X509 flags on its store), the runtime of Claude Code's cli.js, and Python before 3.13.
+# An expect.http entry with x509_strict: true verifies as Python 3.13+ (and urllib3 on
+# it) does instead. docs/http.md says why.
+VERIFY_FLAGS = ssl.VERIFY_X509_TRUSTED_FIRST
+STRICT_FLAGS = VERIFY_FLAGS | ssl.VERIFY_X509_STRICT | ssl.VERIFY_X509_PARTIAL_CHAIN
+
+
+def verify_flags(entry: dict[str, Any]) -> ssl.VerifyFlags:
+    """The flags the probe verifies ``entry``'s certificate with, whatever the runner's
+    Python would choose."""
+    return STRICT_FLAGS if entry.get("x509_strict") else VERIFY_FLAGS
+
+
+def flag_names(flags: int) -> str:
+    """``VERIFY_X509_TRUSTED_FIRST | VERIFY_X509_STRICT``: for messages and sources."""
+    names = [f.name for f in (ssl.VERIFY_X509_TRUSTED_FIRST, ssl.VERIFY_X509_STRICT,
+                              ssl.VERIFY_X509_PARTIAL_CHAIN) if flags & f]
+    return " | ".join(n or "?" for n in names) or "none"
+
+
 def _context(entry: dict[str, Any], verify: bool) -> ssl.SSLContext:
     ctx = ssl.create_default_context(cafile=entry.get("ca_bundle")) if verify \
         else ssl.create_default_context()
@@ -150,6 +176,7 @@ def _context(entry: dict[str, Any], verify: bool) -> ssl.SSLContext:
         # RFC 9525 (obsoleting RFC 6125's fallback, 6.4.4): only subjectAltName entries
         # identify the service, never the subject's CN (Python falls back by default).
         ctx.hostname_checks_common_name = False
+        ctx.verify_flags = verify_flags(entry)  # not the runner's Python's choice
     return ctx
 
 

@@ -11,6 +11,7 @@ from jada_checks.context import CheckContext
 from jada_checks.facts import host_facts as hf
 from jada_checks.facts.probes import probe
 from jada_checks.model import CheckError
+from jada_checks.parsers.listen_units import parse_listen_units
 from jada_checks.parsers.ss import Listener, parse_listeners
 
 # ss in the service's network namespace (nsenter when it has its own), with owning pids.
@@ -27,6 +28,34 @@ def register() -> None:
     """Add the unit's processes and its listening sockets to the fact script."""
     probe("hc_unit_procs", hf.UNIT_PROCS)
     probe("hc_listen", LISTEN)
+
+
+# For each pid that owns a listening TCP socket (the same ss as hc_listen, in the same
+# network namespace), its cgroup: which unit serves a port the agent's unit does not (a
+# reverse proxy in front: nginx, Caddy). /proc/PID/cgroup is world-readable.
+LISTEN_UNITS = ("{\n" + LISTEN + "\n} | grep -o 'pid=[0-9]*' | sort -u | "
+                "while IFS== read -r _ pid; do printf '%s %s\\n' \"$pid\" "
+                "\"$(sed -n -e 's/^0:://p' -e 's/^[0-9]*:name=systemd://p' "
+                "\"/proc/$pid/cgroup\" 2>/dev/null | head -n 1)\"; done")
+
+
+def register_units() -> None:
+    """Add every listener's unit (its pids' cgroups) to the fact script (JADA-HTTP-03)."""
+    probe("http_listen_units", LISTEN_UNITS)
+
+
+def other_listeners(ctx: CheckContext, mine: set[int]) -> list[tuple[Listener, list[str]]]:
+    """Every listening socket none of whose pids is in ``mine`` (the unit's), with the
+    units its pids belong to ('(unknown unit)' when a pid's cgroup could not be read)."""
+    listeners, bad = parse_listeners(hf.root_section(ctx, "hc_listen").out)
+    if bad:
+        raise CheckError(f"cannot parse ss output: {bad[0]!r}")
+    units, bad = parse_listen_units(hf.root_section(ctx, "http_listen_units").out)
+    if bad:
+        raise CheckError(f"cannot parse the listeners' cgroups: {bad[0]!r} is not "
+                         "'<pid> <cgroup path>'")
+    return [(s, sorted({units.get(pid) or "(unknown unit)" for pid in s.pids})
+             or ["(unknown unit)"]) for s in listeners if not mine & set(s.pids)]
 
 
 def unit_listeners(ctx: CheckContext) -> tuple[list[Listener], set[int], str, Any]:

@@ -48,7 +48,10 @@ def unit_properties(*names: str) -> None:
 
 
 # The prelude sets variables that later snippets use: the unit, its main process, its
-# user and that user's home from the passwd database (not the SSH user's home).
+# user and that user's home from the passwd database (not the SSH user's home). The user
+# is User= of the unit; without User= (and without DynamicUser=) it is the user the main
+# process really runs as (/proc/MainPID/status Uid:, real uid) when that is not root, so a
+# privilege drop inside ExecStart= counts; else empty (root). Section svc_user says which.
 # Least privilege: the script runs as the SSH user; only the reads that need root are
 # written ``R cmd args...`` and, with ``ssh.sudo``, become
 # ``sudo -n -- /usr/local/libexec/jada-checks-read cmd args...`` (ci/libexec/: it checks
@@ -67,7 +70,7 @@ S() {
   printf '%s%s %s\n' '@@JADA-END ' "$1" "$rc"
 }
 JADA_READ=/usr/local/libexec/jada-checks-read
-JADA_READ_VERSION=2
+JADA_READ_VERSION=3
 JADA_SUDO_REFUSED=
 JADA_SUDO_VERSION=
 jada_sudo_reason() {  # sudo's own words, one line: what it printed, minus the marker
@@ -119,6 +122,17 @@ R() {
 }
 MAINPID=$(systemctl show -p MainPID --value "$UNIT" 2>/dev/null)
 SVC_USER=$(systemctl show -p User --value "$UNIT" 2>/dev/null)
+SVC_USER_FROM=User=
+if [ -z "$SVC_USER" ] && [ "${MAINPID:-0}" -gt 0 ] 2>/dev/null \
+    && [ "$(systemctl show -p DynamicUser --value "$UNIT" 2>/dev/null)" != yes ]; then
+  # No User=: the unit starts as root, but ExecStart= may drop privileges (setpriv, runuser,
+  # su, the program itself). The user is the one its main process really runs as.
+  svc_uid=$(awk '/^Uid:/ {print $2; exit}' "/proc/$MAINPID/status" 2>/dev/null)
+  if [ -n "$svc_uid" ] && [ "$svc_uid" != 0 ]; then
+    SVC_USER=$(getent passwd "$svc_uid" | cut -d: -f1)
+    SVC_USER_FROM="MainPID $MAINPID uid $svc_uid"
+  fi
+fi
 SVC_HOME=$(getent passwd "${SVC_USER:-root}" | cut -d: -f6)
 SVC_WORKDIR=$(systemctl show -p WorkingDirectory --value "$UNIT" 2>/dev/null)
 """
@@ -134,13 +148,20 @@ true
 """.strip()
 
 
+# Who the prelude resolved the service user to, and from what (User= or the main process).
+SVC_USER_FACT = r"""
+printf 'user %s\nfrom %s\nhome %s\n' "$SVC_USER" "$SVC_USER_FROM" "$SVC_HOME"
+""".strip()
+
+
 def build_script(unit: str, *, sudo: bool = False) -> str:
     """The whole fact-gathering script for one target; ``sudo`` routes the ``R`` reads
     through ``sudo -n`` (the rest runs as the SSH user)."""
     props = ",".join(["Id", "MainPID", "User", "WorkingDirectory", *UNIT_PROPERTIES])
     show = f'systemctl show --no-pager -p {props} -- "$UNIT"'
     parts = [f"UNIT={shlex.quote(unit)}", f"JADA_SUDO={'1' if sudo else ''}", PRELUDE.strip(),
-             f"S unit_show {shlex.quote(show)}", f"S sudo_preflight {shlex.quote(PREFLIGHT)}"]
+             f"S unit_show {shlex.quote(show)}", f"S sudo_preflight {shlex.quote(PREFLIGHT)}",
+             f"S svc_user {shlex.quote(SVC_USER_FACT)}"]
     for p in PROBES.values():
         parts.append(f"S {p.name} {shlex.quote(p.snippet)}")
     return "\n".join(parts) + "\n"

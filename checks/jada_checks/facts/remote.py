@@ -9,12 +9,18 @@ all three). The login starts as soon as the profile is known (:meth:`Connection.
 the script follows on stdin once the controls have registered their probes, so the SSH
 handshake overlaps pytest's own start-up. Every remote command runs under ``timeout`` on
 the target and ServerAlive probes bound a dead link, so nothing hangs.
+
+Bastions and ssh_config (``ssh.proxy_jump``, ``ssh.config_file``): the bastion's ssh runs
+as an explicit ProxyCommand on the suite's own config, so its host key is checked as
+strictly as the target's, and a user's ssh_config is read after the policy given as
+``-o`` options, which therefore win (see :meth:`Connection.argv`).
 """
 
 from __future__ import annotations
 
 import atexit
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -69,8 +75,14 @@ _SSH_FAILURES = (
 _REMOTE = 's=$(cat) && exec timeout -k 3 {limit} bash -c "$s" </dev/null'
 
 
+_CONFIG_LINE = re.compile(r"^(?P<file>\S[^\n]*?):? line (?P<n>\d+): (?P<msg>[^\n]+)$", re.M)
+
+
 def classify_ssh_error(stderr: str) -> str:
     """Turn OpenSSH's stderr into one short reason (no key material, no secrets)."""
+    bad = _CONFIG_LINE.search(stderr)
+    if bad:  # readconf.c: "<file> line <n>: <what>", e.g. a typo in ssh.config_file
+        return (f"ssh config {bad['file']} line {bad['n']}: {bad['msg'].strip()[:160]}")
     for needle, reason in _SSH_FAILURES:
         if needle in stderr:
             if reason == "connection lost":  # say which pipe broke: it tells why
@@ -107,6 +119,17 @@ def local_problem(ssh: dict[str, Any]) -> str | None:
     if kh and ssh.get("host_key_policy", "strict") == "strict" and not Path(kh).exists():
         return (f"known_hosts file {kh} does not exist (ssh.known_hosts); with "
                 "host_key_policy strict the host key must already be in it")
+    cfg = ssh.get("config_file")
+    if cfg:
+        path = Path(cfg)
+        if not path.is_file():
+            return f"ssh config file {cfg} does not exist or is not a file (ssh.config_file)"
+        if not os.access(path, os.R_OK):
+            return f"ssh config file {cfg} is not readable by uid {os.getuid()} (ssh.config_file)"
+    try:
+        parse_jump(ssh.get("proxy_jump"), ssh)
+    except ValueError as exc:
+        return str(exc)
     return None
 
 
@@ -127,42 +150,57 @@ class Connection:
         assert self.target.ssh is not None
         return self.target.ssh
 
-    def _config(self) -> Path:
+    def _workdir(self) -> Path:
         if self._dir is None:
             self._dir = Path(tempfile.mkdtemp(prefix="jada-ssh-"))
             atexit.register(self.close)
+        return self._dir
+
+    def _config(self) -> Path:
+        """The suite's own ssh_config: the target's block (used unless ``ssh.config_file``
+        names the user's file) and, with ``ssh.proxy_jump``, the bastion's block."""
         s = self.ssh
-        lines = [
-            "Host jada-target",
-            f"  HostName {s['host']}",
-            f"  Port {s['port']}",
-            f"  User {s['user']}",
-            "  BatchMode yes",
-            "  IdentitiesOnly yes" if s["identity_file"] else "",
-            f"  IdentityFile {s['identity_file']}" if s["identity_file"] else "",
-            f"  UserKnownHostsFile {s['known_hosts']}" if s["known_hosts"] else "",
-            "  GlobalKnownHostsFile /dev/null" if s["known_hosts"] else "",
-            "  StrictHostKeyChecking "
-            + ("accept-new" if s["host_key_policy"] == "accept-new" else "yes"),
-            "  CheckHostIP no",
-            "  UpdateHostKeys no",
-            f"  ConnectTimeout {s['connect_timeout']}",
-            # dead_link_timeout (30 s by default) without an answer means dead: a loaded
-            # host can take several seconds to open a session (pam_systemd waits for
-            # logind to start the user manager).
-            f"  ServerAliveInterval {max(1, s['dead_link_timeout'] // 6)}",
-            "  ServerAliveCountMax 6",
-            # Client CPU per login: sntrup761 (OpenSSH 9's first choice) ~70 ms,
-            # curve25519 ~5 ms; '^' puts these first and keeps the rest of the defaults.
-            "" if s.get("post_quantum_kex") else
-            "  KexAlgorithms ^curve25519-sha256,curve25519-sha256@libssh.org",
-            "  ControlMaster no",
-            "  ControlPath none",
-            "  LogLevel ERROR",
-        ]
-        path = self._dir / "ssh_config"
-        path.write_text("\n".join(ln for ln in lines if ln) + "\n")
+        path = self._workdir() / "ssh_config"
+        lines = ["Host jada-target", f"  HostName {s['host']}",
+                 *(f"  {k} {v}" for k, v in target_options(s, self._proxy()))]
+        jump = parse_jump(s.get("proxy_jump"), s)
+        if jump is not None:
+            lines += ["Host jada-jump", f"  HostName {jump.host}",
+                      *(f"  {k} {v}" for k, v in jump_options(s, jump))]
+        path.write_text("\n".join(lines) + "\n")
         return path
+
+    def _proxy(self) -> str | None:
+        """With ``ssh.proxy_jump``: the bastion's ssh, on the suite's own config (its
+        ``jada-jump`` block), errors to :attr:`jump_log`. An explicit ProxyCommand, not
+        ProxyJump: OpenSSH hands a jump host only ``-F``, none of the ``-o`` options
+        (OpenSSH 9.2 ssh.c, "Setting implicit ProxyCommand from ProxyJump"), and with
+        ``ssh.config_file`` that ``-F`` would be the user's file."""
+        if not self.ssh.get("proxy_jump"):
+            return None
+        cfg = self._workdir() / "ssh_config"
+        return f"{ssh_binary()} -F {cfg} -E {self.jump_log} -W '[%h]:%p' jada-jump"
+
+    def argv(self, remote: str) -> list[str]:
+        """The ssh command line of one login. Without ``ssh.config_file``: ``-F`` the
+        suite's own file. With it: ``-F`` the user's file (its Host/Match blocks see
+        ``ssh.host`` as written, e.g. an SSM instance id) and every policy option as
+        ``-o``, which ssh(1) reads before any file, and ssh_config(5) keeps "the first
+        obtained value" (OpenSSH 9.2 ssh.c: ``-o`` goes through process_config_line
+        before process_config_files), so the file cannot weaken host-key checking."""
+        cfg = self._config()
+        s = self.ssh
+        if not s.get("config_file"):
+            return [ssh_binary(), "-F", str(cfg), "-T", "jada-target", remote]
+        opts = [f"{k}={v}" for k, v in target_options(s, self._proxy())]
+        return [ssh_binary(), "-F", s["config_file"],
+                *(a for o in opts for a in ("-o", o)), "-T", s["host"], remote]
+
+    @property
+    def jump_log(self) -> Path:
+        """Where the bastion's ssh writes its errors (``-E``), kept apart from the
+        target's, so a failure names the hop that failed."""
+        return self._workdir() / "jump.log"
 
     def start(self) -> None:
         """Open the SSH session now (login, host key, auth) without a command yet, so the
@@ -177,10 +215,12 @@ class Connection:
                     pass  # run() tries again and reports the reason
 
     def _spawn(self) -> subprocess.Popen[bytes]:
-        cfg = self._config()
         remote = _REMOTE.format(limit=int(self.ssh["command_timeout"]))
+        argv = self.argv(remote)
+        if self.ssh.get("proxy_jump"):
+            self.jump_log.write_text("")  # this login's bastion errors only
         try:
-            proc = subprocess.Popen(["ssh", "-F", str(cfg), "-T", "jada-target", remote],
+            proc = subprocess.Popen(argv,
                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, start_new_session=True)
         except OSError as exc:  # no ssh on PATH, or it cannot be executed
@@ -191,7 +231,8 @@ class Connection:
 
     def _exchange(self, proc: subprocess.Popen[bytes], script: str) -> Result:
         s = self.ssh
-        limit = s["connect_timeout"] + s["command_timeout"] + s["dead_link_timeout"] + 10
+        hops = 2 if s.get("proxy_jump") else 1
+        limit = hops * s["connect_timeout"] + s["command_timeout"] + s["dead_link_timeout"] + 10
         with self._lock:
             self._running = proc
         try:
@@ -223,7 +264,7 @@ class Connection:
         self.counters.commands += 1
         res = self._exchange(proc, script)
         if res.rc == 255:  # ssh's own failure (the fact script never exits 255)
-            reason = classify_ssh_error(_text(res.stderr))
+            reason = self._reason(res)
             if not reason.startswith("connection lost"):
                 raise Unreachable(reason)
             # A dropped connection (busy link) gets one fresh connection.
@@ -234,12 +275,25 @@ class Connection:
                 again = self._spawn()
             res = self._exchange(again, script)
             if res.rc == 255:
-                retry = classify_ssh_error(_text(res.stderr))
+                retry = self._reason(res)
                 raise Unreachable(f"{reason}; reconnecting failed: {retry}")
         limit = self.ssh["command_timeout"]
         if res.rc == 124 or res.rc == 137:
             raise Unreachable(f"remote command timed out after {limit} s")
         return res
+
+    def _reason(self, res: Result) -> str:
+        """Why ssh failed, naming the bastion when the failure was on its hop."""
+        jump = self.ssh.get("proxy_jump")
+        log = "\n".join(ln for ln in (_read(self.jump_log) if jump else "").splitlines()
+                        if ln.strip() and not ln.startswith(_JUMP_INFO))
+        if not log:
+            return classify_ssh_error(_text(res.stderr))
+        opened = re.search(r"open failed: (?:connect failed: )?([^\r\n]+)", log)
+        if opened or "stdio forwarding failed" in log:
+            why = opened[1].strip()[:160] if opened else "stdio forwarding failed"
+            return f"the bastion {jump} (ssh.proxy_jump) could not reach the target: {why}"
+        return f"bastion {jump} (ssh.proxy_jump): {classify_ssh_error(log)}"
 
     def close(self) -> None:
         """Stop this target's ssh: one never used, and one :meth:`run` still waits on
@@ -259,3 +313,92 @@ class Connection:
 
 def _text(data: bytes) -> str:
     return data.decode("utf-8", "replace")
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def ssh_binary() -> str:
+    """The OpenSSH client this run uses, by absolute path when it is on PATH, so the
+    bastion's ssh (started by /bin/sh from ProxyCommand) is the same program."""
+    return shutil.which("ssh") or "ssh"
+
+
+@dataclass(frozen=True)
+class Jump:
+    """One bastion, ``[user@]host[:port]`` as OpenSSH's -J writes it."""
+
+    user: str
+    host: str
+    port: int
+
+
+# What the bastion's ssh logs at INFO when its own hop went well (accept-new recording
+# the bastion's key; OpenSSH 9.2 sshconnect.c, sshconnect2.c): not a failure of the hop.
+_JUMP_INFO = ("Warning: Permanently added", "Authenticated to ")
+
+_JUMP = re.compile(r"^(?:(?P<user>[^@\s:/]+)@)?(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|"
+                   r"(?P<host>[A-Za-z0-9._-]+))(?::(?P<port>\d{1,5}))?$")
+
+
+def parse_jump(value: str | None, ssh: dict[str, Any]) -> Jump | None:
+    """``ssh.proxy_jump`` parsed; the user defaults to ``ssh.user`` and the port to 22.
+    The schema's pattern has already refused anything else."""
+    if not value:
+        return None
+    m = _JUMP.match(value)
+    if m is None:
+        raise ValueError(f"ssh.proxy_jump {value!r}: expected [user@]host[:port]")
+    port = int(m["port"] or 22)
+    if not 1 <= port <= 65535:
+        raise ValueError(f"ssh.proxy_jump {value!r}: port {port} is not in 1-65535")
+    return Jump(m["user"] or ssh["user"], m["v6"] or m["host"], port)
+
+
+def _policy(s: dict[str, Any]) -> list[tuple[str, str]]:
+    """Host-key, authentication and liveness options one hop needs, in ssh_config words.
+    The same for the target and its bastion: the bastion is checked as strictly."""
+    opts = [("BatchMode", "yes")]
+    if s["identity_file"]:
+        opts += [("IdentitiesOnly", "yes"), ("IdentityFile", s["identity_file"])]
+    if s["known_hosts"]:
+        opts += [("UserKnownHostsFile", s["known_hosts"]), ("GlobalKnownHostsFile", "/dev/null")]
+    opts += [
+        ("StrictHostKeyChecking", "accept-new" if s["host_key_policy"] == "accept-new" else "yes"),
+        # Keys come from known_hosts only: no helper command, no DNS (SSHFP) as a source.
+        ("KnownHostsCommand", "none"),
+        ("VerifyHostKeyDNS", "no"),
+        ("CheckHostIP", "no"),
+        ("UpdateHostKeys", "no"),
+        ("ConnectTimeout", str(s["connect_timeout"])),
+        # dead_link_timeout (30 s by default) without an answer means dead: a loaded
+        # host can take several seconds to open a session (pam_systemd waits for
+        # logind to start the user manager).
+        ("ServerAliveInterval", str(max(1, s["dead_link_timeout"] // 6))),
+        ("ServerAliveCountMax", "6"),
+    ]
+    if not s.get("post_quantum_kex"):
+        # Client CPU per login: sntrup761 (OpenSSH 9's first choice) ~70 ms,
+        # curve25519 ~5 ms; '^' puts these first and keeps the rest of the defaults.
+        opts.append(("KexAlgorithms", "^curve25519-sha256,curve25519-sha256@libssh.org"))
+    opts += [("ControlMaster", "no"), ("ControlPath", "none"), ("LogLevel", "ERROR")]
+    return opts
+
+
+def target_options(s: dict[str, Any], proxy: str | None = None) -> list[tuple[str, str]]:
+    """The target's options; ``proxy``: the ProxyCommand that reaches it via its bastion."""
+    opts = [("Port", str(s["port"])), ("User", s["user"]), *_policy(s)]
+    if proxy:
+        opts.append(("ProxyCommand", proxy))
+    return opts
+
+
+def jump_options(s: dict[str, Any], jump: Jump) -> list[tuple[str, str]]:
+    """The bastion's block: same key, known_hosts and strictness as the target. Its log
+    (a file of its own) keeps INFO: why a channel to the target failed is logged there."""
+    return [("Port", str(jump.port)), ("User", jump.user),
+            *(("LogLevel", "INFO") if k == "LogLevel" else (k, v) for k, v in _policy(s))]

@@ -5,8 +5,10 @@ assignments of :data:`ENV_NAMES` and model-related arguments ever leave it. Ever
 here is total: malformed input raises :class:`FactError` (the control then reports
 *error*), never an unhandled exception and never a pass.
 
-Records shared by every CFG probe: ``F`` (a settings file, see :func:`parse_file_record`)
-and ``R`` (the git work tree root above a directory, for project settings).
+Records shared by every CFG probe: ``F`` (a settings file, see :func:`parse_file_record`),
+``R`` (the git work tree root above a directory, for project settings), ``G`` (a subagent
+directory) and ``T`` (the ``name`` and ``model`` lines and the key names of one subagent
+file's YAML front matter; nothing else of the file leaves the target).
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ from jada_checks.parsers.settings import MAX_BYTES, SettingsFile, decode, missin
 # The only environment variables whose names and values ever leave the target: the model
 # (model-config "Setting your model"), what the aliases resolve to and the subagent model
 # (model-config "Environment variables"), and where the user settings live
-# (env-vars CLAUDE_CONFIG_DIR; Node's os.homedir() reads $HOME first).
+# (env-vars CLAUDE_CONFIG_DIR; Node's os.homedir() reads $HOME first), and the model new
+# sessions start on when nothing else selects one (ANTHROPIC_DEFAULT_MODEL, v2.1.236+).
 ENV_NAMES = ("ANTHROPIC_MODEL", "ANTHROPIC_DEFAULT_OPUS_MODEL",
              "ANTHROPIC_DEFAULT_SONNET_MODEL", "ANTHROPIC_DEFAULT_HAIKU_MODEL",
-             "CLAUDE_CODE_SUBAGENT_MODEL", "CLAUDE_CONFIG_DIR", "HOME")
+             "CLAUDE_CODE_SUBAGENT_MODEL", "CLAUDE_CONFIG_DIR", "HOME",
+             "ANTHROPIC_DEFAULT_MODEL")
 INLINE_PATH = "--settings inline JSON"
 
 
@@ -74,6 +78,18 @@ def _name(text: str) -> str:
 
 # -- settings files and git roots -------------------------------------------------------
 
+@dataclass(frozen=True)
+class DirFact:
+    """A directory on a settings file's path (or above where it would be): ``owner`` None
+    means it does not exist; ``mode`` includes the sticky bit (0o1000)."""
+
+    path: str
+    owner: str | None
+    uid: int | None
+    mode: int | None
+    exists: bool
+
+
 @dataclass
 class FileFact:
     role: str  # user, user.dynamic, user.env, local, local.root, project, managed, ...
@@ -87,6 +103,8 @@ class FileFact:
     dir_mode: int | None
     readable: bool | None  # by the service user
     settings: SettingsFile
+    # every directory from the file's own up to /, and from its real path's (AD records)
+    chain: list[DirFact] = field(default_factory=list)
 
     @property
     def exists(self) -> bool:
@@ -127,6 +145,19 @@ def parse_file_record(rec: list[str]) -> FileFact:
         {"1": True, "0": False}.get(rd), _settings_for(state, path, size_n, data))
 
 
+def parse_dir_record(rec: list[str]) -> DirFact:
+    """``AD path owner uid mode``: ``-`` for a missing directory, ``?`` when stat failed."""
+    if len(rec) != 5:
+        raise FactError(f"a directory record has {len(rec)} fields")
+    _, path, owner, uid, mode = rec
+    if owner == "-":
+        return DirFact(b64(path), None, None, None, False)
+    if owner == "?":
+        return DirFact(b64(path), None, None, None, True)
+    return DirFact(b64(path), owner, _int(uid, "a directory's uid", U32_MAX),
+                   _int(mode, "a directory's mode", MODE_MAX, 8), True)
+
+
 @dataclass(frozen=True)
 class GitRoot:
     """The nearest directory at or above ``start`` holding ``.git``; ``state`` is ``ok``,
@@ -143,6 +174,78 @@ def _git_root(rec: list[str]) -> GitRoot:
     return GitRoot(b64(rec[1]), b64(rec[2]), rec[3])
 
 
+@dataclass(frozen=True)
+class AgentFile:
+    """One ``*.md`` file of an agents directory. ``state``: ok, unreadable, nofm (no front
+    matter) or open (front matter never closed); ``problem`` says why a value is unknown."""
+
+    path: str
+    state: str
+    name: str | None = None
+    model: str | None = None
+    keys: tuple[str, ...] = ()
+    problem: str = ""
+
+
+@dataclass
+class AgentDir:
+    """A subagent directory (sub-agents "Choose the subagent scope"). ``state``: ok,
+    missing, unsearchable, unreadable, notdir, toomany (more files than the probe reads)
+    or partial (part of the tree could not be listed)."""
+
+    role: str
+    path: str
+    state: str = "ok"
+    files: list[AgentFile] = field(default_factory=list)
+
+
+AGENT_DIR_STATES = ("ok", "missing", "unsearchable", "unreadable", "notdir", "toomany",
+                    "partial")
+_YAML_SPECIAL = tuple("[{|>&*!%@`")
+
+
+def yaml_scalar(raw: str) -> tuple[str | None, str]:
+    """The value of a one-line plain or quoted YAML scalar, or (None, why)."""
+    v = raw.strip()
+    if not v:
+        return None, ""
+    if v[0] in "'\"":
+        end = v.find(v[0], 1)
+        while v[0] == "'" and end != -1 and v[end + 1:end + 2] == "'":
+            end = v.find("'", end + 2)
+        if end == -1 or v[end + 1:].strip() and not v[end + 1:].strip().startswith("#"):
+            return None, "a quoted YAML value that does not close on its line"
+        inner = v[1:end]
+        return (inner.replace("''", "'") if v[0] == "'" else inner), ""
+    if v.startswith(_YAML_SPECIAL):
+        return None, "not a plain YAML scalar"
+    return v.split(" #", 1)[0].strip(), ""
+
+
+def _agent_file(rec: list[str]) -> tuple[str, AgentFile]:
+    if len(rec) != 5 or rec[3] not in ("ok", "unreadable", "nofm", "open"):
+        raise FactError("an agent file record is malformed")
+    path, state = b64(rec[2]), rec[3]
+    name = model = None
+    keys: list[str] = []
+    problem = ""
+    for line in b64(rec[4]).splitlines() if state == "ok" else []:
+        key, sep, value = line.partition(":")
+        key = key.strip()
+        if not sep or not key:
+            continue
+        keys.append(key)
+        if key in ("name", "model"):
+            parsed, why = yaml_scalar(value)
+            if why:
+                problem = f"its front-matter {key!r} is {why}"
+            if key == "name":
+                name = parsed
+            else:
+                model = parsed
+    return b64(rec[1]), AgentFile(path, state, name, model, tuple(keys), problem)
+
+
 @dataclass
 class FilesFact:
     home: str = ""  # the passwd home of the unit's User= (root without one)
@@ -151,18 +254,34 @@ class FilesFact:
     dynamic_user: bool = False
     roots: dict[str, GitRoot] = field(default_factory=dict)
     files: list[FileFact] = field(default_factory=list)
+    agents: dict[str, AgentDir] = field(default_factory=dict)
 
     def role(self, role: str) -> list[FileFact]:
         return [f for f in self.files if f.role == role]
 
 
-def _common(rec: list[str], files: list[FileFact], roots: dict[str, GitRoot]) -> bool:
+def _common(rec: list[str], files: list[FileFact], roots: dict[str, GitRoot],
+            agents: dict[str, AgentDir] | None = None) -> bool:
     """Handle the records every CFG probe may write; False when ``rec`` is not one."""
+    agents = {} if agents is None else agents
     if rec[0] == "F":
         files.append(parse_file_record(rec))
     elif rec[0] == "R":
         root = _git_root(rec)
         roots[root.start] = root
+    elif rec[0] == "G":
+        if len(rec) != 4 or rec[3] not in AGENT_DIR_STATES:
+            raise FactError("an agents directory record is malformed")
+        path = b64(rec[2])
+        d = agents.setdefault(path, AgentDir(rec[1], path))
+        d.role, d.state = rec[1], rec[3]
+    elif rec[0] == "T":
+        path, f = _agent_file(rec)
+        agents.setdefault(path, AgentDir("", path)).files.append(f)
+    elif rec[0] == "AD":
+        if not files:
+            raise FactError("a directory record comes before any file record")
+        files[-1].chain.append(parse_dir_record(rec))
     else:
         return False
     return True
@@ -175,7 +294,7 @@ def parse_files(text: str) -> FilesFact:
             out.home, out.real_home, out.workdir = b64(rec[1]), b64(rec[2]), b64(rec[3])
         elif rec[0] == "D" and len(rec) == 2 and rec[1] in ("0", "1"):
             out.dynamic_user = rec[1] == "1"
-        elif not _common(rec, out.files, out.roots):
+        elif not _common(rec, out.files, out.roots, out.agents):
             raise FactError(f"unexpected record {rec[0][:10]!r} with {len(rec)} fields")
     if not any(f.role == "user" for f in out.files):
         raise FactError("no user settings record in the answer")
@@ -198,6 +317,7 @@ class EnvFact:
     main_pid_seen: bool = False
     problems: list[str] = field(default_factory=list)
     files: list[FileFact] = field(default_factory=list)
+    agents: dict[str, AgentDir] = field(default_factory=dict)
 
     def last(self, name: str) -> EnvAssignment | None:
         return next((a for a in reversed(self.assignments) if a.name == name), None)
@@ -255,7 +375,7 @@ def parse_env(text: str) -> EnvFact:
             out.main_pid_seen = True
         elif kind == "M" and len(rec) == 3:
             out.main_pid_env.setdefault(_name(rec[1]), b64(rec[2]))
-        elif not _common(rec, out.files, roots):
+        elif not _common(rec, out.files, roots, out.agents):
             raise FactError(f"unexpected record {kind[:10]!r} with {len(rec)} fields")
     # systemd.exec(5): EnvironmentFile= overrides Environment=, which overrides the
     # manager's own environment (DefaultEnvironment=, systemctl set-environment).
@@ -266,7 +386,8 @@ def parse_env(text: str) -> EnvFact:
 # -- ExecStart ------------------------------------------------------------------------
 
 ARG_KINDS = ("model", "permission-mode", "setting-sources", "skip", "allow-skip",
-             "settings-file", "settings-inline")
+             "settings-file", "settings-inline", "agent", "agents-inline", "fallback-model")
+INLINE_KINDS = ("settings-inline", "agents-inline")  # JSON written on the command line
 
 
 @dataclass(frozen=True)
@@ -289,9 +410,9 @@ class Arg:
 def _arg(kind: str, value: str, extra: str) -> Arg:
     if kind not in ARG_KINDS:
         raise FactError(f"unknown argument kind {kind[:20]!r}")
-    if kind == "settings-inline":
+    if kind in INLINE_KINDS:
         if extra not in ("ok", "toobig"):
-            raise FactError("an inline --settings record has no state")
+            raise FactError(f"an inline --{kind.split('-')[0]} record has no state")
         return Arg(kind, value, extra)
     return Arg(kind, b64(value), b64(extra))
 
@@ -325,6 +446,34 @@ class Args:
                     None)
 
     @property
+    def agent(self) -> str | None:
+        """The last ``--agent``: the main thread runs as that subagent."""
+        return next((a.value for a in reversed(self.args) if a.kind == "agent"), None)
+
+    @property
+    def fallback_models(self) -> list[str] | None:
+        """The last ``--fallback-model``, split on commas (cli-reference)."""
+        raw = next((a.value for a in reversed(self.args) if a.kind == "fallback-model"), None)
+        return None if raw is None else [m.strip() for m in raw.split(",") if m.strip()]
+
+    @property
+    def agents_json(self) -> tuple[dict[str, object] | None, str]:
+        """The last ``--agents`` JSON (subagent definitions), or (None, why it is unknown);
+        (None, "") when there is none."""
+        last = next((a for a in reversed(self.args) if a.kind == "agents-inline"), None)
+        if last is None:
+            return None, ""
+        if last.extra == "toobig":
+            return None, f"--agents is larger than {MAX_BYTES} bytes; not transferred"
+        try:
+            data = json.loads(_b64_bytes(last.value).decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return None, "--agents is not valid JSON"
+        if not isinstance(data, dict):
+            return None, "--agents is not a JSON object"
+        return data, ""
+
+    @property
     def settings(self) -> SettingsArg | None:
         last = next((a for a in reversed(self.args) if a.kind.startswith("settings-")), None)
         if last is None:
@@ -355,6 +504,7 @@ class ExecFact(Args):
     args: list[Arg] = field(default_factory=list)
     wrappers: list[WrapperOp] = field(default_factory=list)
     files: list[FileFact] = field(default_factory=list)
+    agents: dict[str, AgentDir] = field(default_factory=dict)
 
 
 def parse_exec(text: str) -> ExecFact:
@@ -371,7 +521,7 @@ def parse_exec(text: str) -> ExecFact:
                 raise FactError(f"unknown wrapper action {action[:20]!r}")
             name = rec[3] if action in ("clear", "chdir", "opaque") else _name(rec[3])
             out.wrappers.append(WrapperOp(b64(rec[1]), action, name, b64(rec[4])))
-        elif not _common(rec, out.files, roots):
+        elif not _common(rec, out.files, roots, out.agents):
             raise FactError(f"unexpected record {rec[0][:10]!r} with {len(rec)} fields")
     return out
 
@@ -430,6 +580,7 @@ class ProcsFact:
     claude: list[ClaudeProcess] = field(default_factory=list)
     roots: dict[str, GitRoot] = field(default_factory=dict)
     files: list[FileFact] = field(default_factory=list)
+    agents: dict[str, AgentDir] = field(default_factory=dict)
 
 
 def parse_procs(text: str) -> ProcsFact:
@@ -459,6 +610,6 @@ def parse_procs(text: str) -> ProcsFact:
             proc(rec[1]).args.append(_arg(rec[2], rec[3], rec[4]))
         elif rec[0] == "V" and len(rec) == 4:
             proc(rec[1]).env.setdefault(_name(rec[2]), b64(rec[3]))
-        elif not _common(rec, out.files, out.roots):
+        elif not _common(rec, out.files, out.roots, out.agents):
             raise FactError(f"unexpected record {rec[0][:10]!r} with {len(rec)} fields")
     return out

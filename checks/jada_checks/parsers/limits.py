@@ -328,6 +328,32 @@ def becomes_nr_open(value: int) -> bool:
     return value == RLIM_INFINITY
 
 
+def shadowed_by(all_entries: list[Entry], entry: Entry) -> list[Entry]:
+    """The later entries that replace ``entry`` for every user it applies to, or [] if it can
+    still apply to someone. pam_limits keeps the last entry of the same or a higher priority
+    per side (soft/hard); a later valid nofile entry of the same domain matches exactly the
+    same users at the same priority, so it replaces every side it sets (``process_limit()``,
+    ``parse_config_file()``: limits.conf, then limits.d in order)."""
+    if nofile_value(entry) is None:
+        return []
+    sides = sides_of(entry)
+    later = all_entries[all_entries.index(entry) + 1:]
+    winners: dict[str, Entry] = {}
+    for e in later:
+        if e.domain != entry.domain or nofile_value(e) is None:
+            continue
+        for side in sides:
+            if side in sides_of(e):
+                winners[side] = e
+    if set(winners) != set(sides):
+        return []
+    return sorted(set(winners.values()), key=all_entries.index)
+
+
+def sides_of(entry: Entry) -> tuple[str, ...]:
+    return {b"soft": ("soft",), b"hard": ("hard",), b"-": ("soft", "hard")}.get(entry.type, ())
+
+
 def nofile_value(entry: Entry) -> tuple[int, bool] | None:
     """The value pam_limits would use for a nofile entry, or None if it skips the entry.
     (value, written as infinite); see :func:`becomes_nr_open` for what login does with it."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from jada_checks.parsers.boot_sysctl import BootFacts, cmdline_sysctls
 from jada_checks.parsers.numbers import NR_OPEN_MAX
 from jada_checks.parsers.sysctl import Resolution
 
@@ -59,15 +60,29 @@ class BootNrOpen:
         return f"{self.value} ({self.where})"
 
 
-def nr_open_at_boot(res: Resolution) -> BootNrOpen:
+def _before_sysctl_d(facts: BootFacts | None) -> BootNrOpen:
+    """fs.nr_open when systemd-sysctl starts: ``sysctl.fs.nr_open=`` on the kernel command
+    line (Linux 5.8+) if the kernel accepts it, else the kernel default."""
+    k = facts.kernel() if facts else None
+    if facts is not None and k is not None and k >= (5, 8):
+        raw = cmdline_sysctls(facts.cmdline).get(KEY)
+        if raw is not None:
+            value = kernel_accepts(raw)
+            if value is not None:
+                return BootNrOpen(value, f"kernel command line sysctl.fs.nr_open={raw} "
+                                         "(/proc/cmdline, applied before init since Linux 5.8)")
+    return BootNrOpen(KERNEL_DEFAULT, "kernel default, fs/file.c")
+
+
+def nr_open_at_boot(res: Resolution, facts: BootFacts | None = None) -> BootNrOpen:
     """fs.nr_open once systemd-sysctl has run at the next boot."""
     a = res.boot_value(KEY)
+    base = _before_sysctl_d(facts)
     if a is None or a.value is None:
-        return BootNrOpen(KERNEL_DEFAULT, "kernel default, fs/file.c: no sysctl.d file sets "
-                                          "fs.nr_open")
+        return BootNrOpen(base.value, f"{base.where}: no sysctl.d file sets fs.nr_open")
     value = kernel_accepts(a.value)
     if value is None:
-        return BootNrOpen(KERNEL_DEFAULT, f"kernel default: 'fs.nr_open = {a.value[:40]}' at "
-                                          f"{a.where} is refused with EINVAL (not an integer "
-                                          f"in {NR_OPEN_MIN}..{NR_OPEN_MAX})")
+        return BootNrOpen(base.value, f"{base.where}: 'fs.nr_open = {a.value[:40]}' at "
+                                      f"{a.where} is refused with EINVAL (not an integer "
+                                      f"in {NR_OPEN_MIN}..{NR_OPEN_MAX})")
     return BootNrOpen(value, a.where)

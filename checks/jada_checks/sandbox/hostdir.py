@@ -2,13 +2,16 @@
 
 A host directory holds ``rootfs/`` (copied over the host's root before boot), optional
 ``sysctl.runtime`` (``key = value`` lines applied after boot, not persisted),
+``started-by-hand`` (unit names started after boot with ``systemctl start``, as an operator
+would: nothing starts them at the next boot),
 ``lightsail.json`` (the instance record the local endpoint serves), ``expect.yaml``
 (per-target expectation overrides), ``prepare.sh`` (run before boot with the host's root
 as working directory, for modes, owners and links git cannot carry), ``ssh-users`` (one
 user name a line: non-root users, from the host's sysusers.d, that get the sandbox key,
 for least-privilege runs), ``tls`` (which server certificate the host gets from the
-sandbox's CA: ``sandbox/tls.py``) and ``inherits`` (the relative path of a parent
-directory, applied first).
+sandbox's CA: ``sandbox/tls.py``), ``bastion`` (the name of another host of the same
+sandbox that alone may reach this one's SSH port: ``sandbox/bastion.py``) and
+``inherits`` (the relative path of a parent directory, applied first).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from typing import Any
 import yaml
 
 _USER_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+_UNIT_NAME = re.compile(r"[A-Za-z0-9:_.@-]{1,200}\.(service|target|socket|timer)")
+_HOST_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,30}")
 
 
 class HostDirError(Exception):
@@ -58,6 +63,19 @@ class HostDir:
                     users.append(name)
         return users
 
+    @property
+    def bastion(self) -> str | None:
+        """The sandbox host (by name) through which alone this host's SSH is reachable."""
+        path = self.nearest("bastion")
+        if path is None:
+            return None
+        name = path.read_text().split("#", 1)[0].strip()
+        if not _HOST_NAME.fullmatch(name):
+            raise HostDirError(f"{path}: {name!r} is not a sandbox host name")
+        if name == self.name:
+            raise HostDirError(f"{path}: a host cannot be its own bastion")
+        return name
+
     def nearest(self, filename: str) -> Path | None:
         for d in reversed(self.chain):
             if (d / filename).is_file():
@@ -72,6 +90,23 @@ class HostDir:
             if path.is_file():
                 values.update(parse_runtime_sysctls(path))
         return values
+
+    def started_by_hand(self) -> list[str]:
+        """Units of the chain's ``started-by-hand`` files, in order, without repeats."""
+        units: list[str] = []
+        for d in self.chain:
+            path = d / "started-by-hand"
+            if not path.is_file():
+                continue
+            for n, raw in enumerate(path.read_text().splitlines(), 1):
+                name = raw.split("#", 1)[0].strip()
+                if not name:
+                    continue
+                if not _UNIT_NAME.fullmatch(name):
+                    raise HostDirError(f"{path}:{n}: {name!r} is not a unit name")
+                if name not in units:
+                    units.append(name)
+        return units
 
     def expect(self) -> dict[str, Any]:
         merged: dict[str, Any] = {}

@@ -26,6 +26,7 @@ from typing import Any, Literal
 import yaml
 
 from jada_checks.sandbox import bases, leases, lightsail_records, tls
+from jada_checks.sandbox.bastion import fence
 from jada_checks.sandbox.hostdir import HostDir, load_hostdir
 from jada_checks.sandbox.lightsail_endpoint import endpoint_command
 from jada_checks.sandbox.machines import (
@@ -154,6 +155,10 @@ class Sandbox:
         have = self.machines()
         if clash := sorted(set(hosts) & set(have)):
             raise SandboxError(f"host name(s) already up in this sandbox: {', '.join(clash)}")
+        for name, hd in dirs.items():
+            if hd.bastion and hd.bastion not in set(hosts) | set(have):
+                raise SandboxError(f"{name}: its bastion {hd.bastion!r} ({hd.nearest('bastion')})"
+                                   " is not a host of this sandbox: boot it too")
         with leases.registry_lock():
             lease = leases.lease_of(self.base)
             if lease is None:
@@ -189,6 +194,7 @@ class Sandbox:
         dirs = {name: load_hostdir(name, d) for name, d in hosts.items()}
         for hd in dirs.values():
             hd.runtime_sysctls()
+            hd.started_by_hand()
             hd.expect()
             tls.kind_of(hd.chain)
             lightsail_records.render(hd, hd.name)
@@ -218,6 +224,13 @@ class Sandbox:
                 list(pool.map(self._wait_ready, now))
         for n, m in new.items():
             apply_runtime_sysctls(m, dirs[n].runtime_sysctls())
+            for unit in dirs[n].started_by_hand():  # validated: a plain unit name
+                res = self.ssh_raw(m.address, f"systemctl start {unit}", timeout=60)
+                if res.returncode != 0:
+                    raise SandboxError(f"{n}: systemctl start {unit} (started-by-hand) exited "
+                                       f"{res.returncode}: {res.stderr.strip()[:300]}")
+            if (bastion := dirs[n].bastion) is not None:
+                fence(m, machines[bastion])
 
     def _wait_ready(self, m: Machine) -> None:
         deadline = time.monotonic() + BOOT_TIMEOUT
@@ -285,6 +298,8 @@ class Sandbox:
                 # A sandbox host shares 2 cores with up to 60 others and the tests: a 32-host
                 # run right after boot timed out at 20 s. Tests of the timeout set their own.
                 "command_timeout": 60}}
+            if hd.bastion:  # reachable only through it (bastion.py)
+                t["ssh"]["proxy_jump"] = f"root@{machines[hd.bastion].address}"
             inst = lightsail_records.instance_of(hd, name)
             if inst and records:
                 t["lightsail"] = {"instance": inst[0], "region": inst[1]}

@@ -37,8 +37,13 @@ def _openssl(*args: str, cwd: Path | None = None) -> None:
         raise SandboxError(f"openssl {args[0]}: {res.stderr.strip()[-300:]}")
 
 
-def make_ca(state: Path, sandbox: str) -> Path:
-    """The sandbox's CA in ``state/tls``; returns the CA certificate's path."""
+def make_ca(state: Path, sandbox: str, key_usage: bool = True) -> Path:
+    """The sandbox's CA in ``state/tls``; returns the CA certificate's path.
+
+    ``key_usage=False`` leaves out the CA's keyUsage extension: RFC 5280 (4.2.1.3) says a
+    CA certificate MUST have one, OpenSSL checks it only under VERIFY_X509_STRICT, which
+    Python 3.13's default context sets and 3.11's does not (tests/facts/test_http_verify_flags.py).
+    """
     d = state / "tls"
     d.mkdir(mode=0o700, parents=True, exist_ok=True)
     for old in d.iterdir():
@@ -47,7 +52,7 @@ def make_ca(state: Path, sandbox: str) -> Path:
              "-keyout", str(d / "ca.key"), "-out", str(d / "ca.pem"), "-days", str(CA_DAYS),
              "-subj", f"/O=jada-sandbox/CN=jada-sandbox {sandbox} CA",
              "-addext", "basicConstraints=critical,CA:TRUE",
-             "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+             *(("-addext", "keyUsage=critical,keyCertSign,cRLSign") if key_usage else ()))
     os.chmod(d / "ca.key", 0o600)
     return d / "ca.pem"
 
