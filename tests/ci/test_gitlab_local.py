@@ -196,9 +196,11 @@ def test_the_deploy_gate_included_twice_runs_both_jobs(tmp_path: Path) -> None:
     require_new_flags()
     profile = closed_port_profile(tmp_path)
     wheel = json.dumps(str(checkout_wheel()))
+    pins = json.dumps(str(CONSTRAINTS))  # the default is this release's file by URL
     git_project(tmp_path, "include:\n" + "".join(
         "  - local: templates/deploy-gate.yml\n"
-        f"    inputs: {{job-prefix: {prefix}, install: {wheel}, retry-timeout: '',\n"
+        f"    inputs: {{job-prefix: {prefix}, install: {wheel}, constraints: {pins},\n"
+        "             retry-timeout: '',\n"
         f"             profile: {json.dumps(str(profile))}, fail-on: {fail_on}}}\n"
         for prefix, fail_on in (("staging", "high"), ("prod", "critical"))))
     run = run_gitlab_ci_local(tmp_path)
