@@ -12,10 +12,14 @@ PIP = $(PYTHON) -m pip install -q --disable-pip-version-check -c ci/constraints.
 # the agent's /usr/bin/python3), reached with ssh over veth links; openssl makes their TLS
 # certificates, procps their sysctls.
 DEMO_APT := systemd-container openssh-server openssh-client iproute2 procps openssl python3
+# The real readers of --jada-report-metrics (tests/reporting/test_metrics_consumers.py starts
+# each on a loopback port). Their packages enable a service on all interfaces: stopped and
+# disabled right after a fresh install (the apt macro), the self-test runs its own.
+METRICS_DAEMONS := prometheus-node-exporter prometheus-pushgateway
 # make test also boots the least-privilege hosts (sudo), lints the read helper (shellcheck),
 # screenshots the HTML report (chromium), filters ports on a host (nftables) and runs the
 # GitLab pipelines (rsync for gitlab-ci-local's shell executor).
-TEST_APT := $(DEMO_APT) sudo shellcheck rsync chromium nftables
+TEST_APT := $(DEMO_APT) sudo shellcheck rsync chromium nftables $(METRICS_DAEMONS)
 # Runs the GitLab component's pipelines in the self-tests. 4.73.0 is the newest release that
 # runs on Node 20 (4.74+ need Node 22); on Node 18, Debian 12's, it stops at once ("yargs
 # parser supports a minimum Node.js version of 20"). Where `node` on PATH is older than 20 or
@@ -40,6 +44,8 @@ apt = missing=""; for p in $(1); do \
 	  echo "apt: installing$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    --no-install-recommends $$missing >/dev/null; \
+	  for d in $(METRICS_DAEMONS); do case " $$missing " in *" $$d "*) \
+	    systemctl disable --now $$d >/dev/null 2>&1 || true;; esac; done; \
 	fi
 
 .PHONY: install install-demo demo test test-fast test-releases lint docs bench clean down

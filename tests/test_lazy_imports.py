@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ("jsonschema", "yaml", "boto3", "botocore", "testinfra")
+HEAVY = ("jsonschema", "yaml", "boto3", "botocore", "testinfra", "prometheus_client")
 PROBE = """\
 import json, sys
 import pytest
@@ -75,8 +75,24 @@ def test_probe_sees_the_imports_of_a_profile_run(tmp_path: Path) -> None:
     # No Markdown or HTML report asked for: their renderers are not imported.
     assert {"jada_checks.reporting.run", "jada_checks.reporting.document"} <= \
         set(out["modules"]), out
-    assert not {"jada_checks.reporting.html", "jada_checks.reporting.markdown"} & \
+    assert not {"jada_checks.reporting.html", "jada_checks.reporting.markdown",
+                "jada_checks.reporting.sarif", "jada_checks.reporting.metrics"} & \
         set(out["modules"]), out
+    assert "prometheus_client" not in out["heavy"], out  # only with --jada-report-metrics
+
+
+@pytest.mark.parametrize("metrics", [False, True], ids=["no-metrics", "metrics"])
+def test_prometheus_client_only_when_metrics_are_asked_for(tmp_path: Path,
+                                                          metrics: bool) -> None:
+    (tmp_path / "p.yaml").write_text("version: 1\ntargets:\n  - name: web\n"
+                                     "    ssh: {host: 127.0.0.1, port: 1, connect_timeout: 2}\n")
+    prom = tmp_path / "jada.prom"
+    args = ("--jada-report-metrics", str(prom)) if metrics else ()
+    out = probe(tmp_path, "-q", "-k", "JADA-UNIT-01", "--jada-profile", str(tmp_path / "p.yaml"),
+                *args)
+    assert out["rc"] == 1, out  # port 1 is closed: the control errors, the gate fails
+    assert ("prometheus_client" in out["heavy"]) is metrics, out
+    assert prom.is_file() is metrics
 
 
 def test_a_selection_that_needs_no_host_facts_opens_no_connection(tmp_path: Path) -> None:

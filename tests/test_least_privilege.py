@@ -77,6 +77,10 @@ REFUSALS = {
     "lp-sudoers-syntax": "sudo reports a problem: /etc/sudoers.d/jada-checks:14:",
     "lp-requiretty": "sorry, you must have a tty to run sudo",
     "lp-no-sudo-binary": "sudo is not installed",
+    # a helper of an earlier release (version 3: issue 26) is never used, and the fix is named
+    "lp-old-helper": f"{READ} is another version (jada-checks-read 3); this suite speaks "
+                     "version 4: replace it with ci/libexec/jada-checks-read of this release "
+                     "now (versions 1 to 3 let the audit user run any program as root)",
 }
 
 
@@ -153,7 +157,7 @@ def test_the_helper_admits_the_exact_reads(sandbox: SandboxHarness) -> None:
         "/proc/sys/net/core/somaxconn; id -nG; p=$(systemctl show -p MainPID --value "
         f"jada-agent.service); {r} {ENV_GREP} /proc/$p/environ | tr '\\0' '\\n'", user=USER)
     assert res.returncode == 0, res.stderr
-    assert res.stdout.startswith("jada-checks-read 3\n"), res.stdout
+    assert res.stdout.startswith("jada-checks-read 4\n"), res.stdout
     assert "net:[" in res.stdout and "systemd-journal" in res.stdout.split()
     assert "@@JADA-READ ran" in res.stderr  # the marker that tells a refusal from a "no"
     # the agent's environment, filtered by the read itself: HOME and nothing else

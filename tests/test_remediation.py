@@ -91,6 +91,12 @@ def test_no_command_is_wrapped(tmp_path: Path) -> None:
     (UNREACHABLE, "ssh -p 2222 -o BatchMode=yes"),
     (NO_CREDS, "aws configure --profile jada-checks"),
     (SUDO, "'sudo -n -l'"),
+    # an earlier read helper (issue 26): replace it, then ask it for its version
+    ("a read that needs root was refused (sudo 1.9.13p3): ls -U /proc/35/fd: "
+     "/usr/local/libexec/jada-checks-read is another version (jada-checks-read 3); this "
+     "suite speaks version 4: replace it with ci/libexec/jada-checks-read of this release",
+     "install -o root -g root -m 0755 jada-checks-read /usr/local/libexec/jada-checks-read\n"
+     "# from your workstation, this must print the version the suite speaks:\nssh -p 2222"),
 ])
 def test_cause_errors_get_the_cause_fix(tmp_path: Path, message: str, words: str) -> None:
     target = demo_target(tmp_path)

@@ -26,6 +26,7 @@ import pytest
 import jada_checks
 from jada_checks.controls import catalogue
 from tests.support.ci_support import CONSTRAINTS
+from tests.support.ci_outputs import sarif_errors
 from tests.support.paths import REPO
 from tests.support.reporting_support import doc, rec
 from tests.support.sandbox_harness import SANDBOX_ENV, SandboxHarness
@@ -33,7 +34,7 @@ from tests.test_metadata import APACHE_FIRST_LINES, readme_links, unresolved
 
 SOURCES = ("pyproject.toml", "README.md", "LICENSE", "checks", "schemas")
 NOT_SOURCES = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build")
-HEAVY = ("jsonschema", "yaml", "boto3", "botocore")
+HEAVY = ("jsonschema", "yaml", "boto3", "botocore", "prometheus_client")
 # Only the sandbox test uses it: the session sandbox boots just this host for this module.
 pytestmark = [pytest.mark.sandbox_hosts("compliant"), pytest.mark.packaging]
 PROBE = """\
@@ -165,6 +166,33 @@ def test_merge_reports(wheel_env: WheelEnv, tmp_path: Path) -> None:
     assert [(r["target"], r["outcome"]) for r in merged["records"]] == [("a", "pass"),
                                                                        ("b", "pass")]
     assert merged["gate"]["passed"] and (tmp_path / "merged.md").read_text()
+
+
+def test_ci_outputs(wheel_env: WheelEnv, tmp_path: Path) -> None:
+    """SARIF, code quality, metrics (prometheus_client is a dependency of the wheel) and
+    annotations, from the installed package alone."""
+    parts = [doc([rec(target="a", outcome="fail", severity="critical")], ["a"], shard="1/2"),
+             doc([rec(target="b", outcome="pass")], ["b"], shard="2/2")]
+    inputs = []
+    for i, part in enumerate(parts, 1):
+        inputs.append(tmp_path / f"s{i}.json")
+        inputs[-1].write_text(json.dumps(part))
+    out = {k: tmp_path / f"merged.{k}" for k in ("json", "sarif", "cq", "prom")}
+    res = wheel_env.run("jada-checks", "merge-reports", str(out["json"]), *map(str, inputs),
+                        "--report-sarif", str(out["sarif"]), "--report-codequality",
+                        str(out["cq"]), "--report-metrics", str(out["prom"]))
+    assert res.returncode == 1, res.stdout + res.stderr  # a's critical failure gates
+    log = json.loads(out["sarif"].read_text())
+    assert sarif_errors(log) == []
+    assert [(r["ruleId"], r["level"]) for r in log["runs"][0]["results"]] == [
+        ("JADA-UNIT-01", "error")]
+    assert [i["severity"] for i in json.loads(out["cq"].read_text())] == ["blocker"]
+    assert 'jada_check_outcome{area="unit",control="JADA-UNIT-01",outcome="fail"' in \
+        out["prom"].read_text()
+    notes = checked(wheel_env.run("jada-checks", "annotations", str(out["json"]),
+                                  "--root", "/")).stdout.splitlines()
+    assert notes == ["::error file=p.yml,line=1,title=JADA-UNIT-01 title of JADA-UNIT-01 "
+                     "[a]::JADA-UNIT-01 is fail"]
 
 
 def test_list_controls_is_the_whole_catalogue(wheel_env: WheelEnv) -> None:

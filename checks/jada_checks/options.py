@@ -67,6 +67,12 @@ REPORTING = (
     Spec("report-json", "write the JSON report (schemas/report.schema.json)", "PATH", "path"),
     Spec("report-md", "write the Markdown report (e.g. $GITHUB_STEP_SUMMARY)", "PATH", "path"),
     Spec("report-html", "write the self-contained HTML report", "PATH", "path"),
+    Spec("report-sarif", "write SARIF 2.1.0 for code scanning (one result per failing or "
+         "erroring control × target)", "PATH", "path"),
+    Spec("report-codequality", "write a GitLab code quality report "
+         "(artifacts:reports:codequality)", "PATH", "path"),
+    Spec("report-metrics", "write the run's metrics as Prometheus text (node_exporter "
+         "textfile collector, Pushgateway)", "PATH", "path"),
     Spec("fail-on", "exit 1 only for non-waived fail/error at or above this severity "
          "(default: low)", "SEVERITY", choices=SEVERITIES, default="low"),
     Spec("fail-on-drift", "any drift fails the gate too; needs --jada-baseline", kind="flag",

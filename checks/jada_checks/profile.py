@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from jada_checks.aws.credentials import sandbox_credentials_problem
 from jada_checks.inputs import InputError, fill_defaults, load_schema, read_yaml, validate
 
@@ -45,9 +47,20 @@ class Profile:
     # What discovery found: {"regions": {region: {"instances": [...]} | {"error": ...}}}
     discovery: dict[str, Any] | None = None
     expect: dict[str, Any] = field(default_factory=dict)
+    # 1-based line of each listed target's entry, of each targets_from override and of
+    # the targets_from block itself (key ""): where a finding points a reader (SARIF,
+    # annotations, code quality).
+    lines: dict[str, int] = field(default_factory=dict)
+    discover_lines: dict[str, int] = field(default_factory=dict)
 
     def target(self, name: str) -> Target:
         return next(t for t in self.targets if t.name == name)
+
+    def line_of(self, name: str) -> int | None:
+        """The profile line a target comes from: its own entry, else its discovery
+        override, else the ``targets_from`` block that discovered it."""
+        return self.lines.get(name) or self.discover_lines.get(name) or \
+            self.discover_lines.get("")
 
     def discovered_target(self, instance: str, region: str, public_ip: str) -> Target:
         """The target for one discovered instance: its public IP as ssh.host, the
@@ -95,6 +108,35 @@ def _http_paths(expect: dict[str, Any], base: Path) -> dict[str, Any]:
     return dict(expect, http=http)
 
 
+def _child(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        return next((v for k, v in node.value if k.value == key), None)
+    return None
+
+
+def target_lines(node: yaml.Node | None) -> tuple[dict[str, int], dict[str, int]]:
+    """Lines of the listed targets (by name) and of discovery (overrides by instance
+    name, the ``targets_from.lightsail`` block as ``""``), from the composed YAML."""
+    listed: dict[str, int] = {}
+    targets = _child(node, "targets")
+    for item in targets.value if isinstance(targets, yaml.SequenceNode) else []:
+        name = _child(item, "name")
+        if isinstance(name, yaml.ScalarNode):
+            listed.setdefault(name.value, item.start_mark.line + 1)
+    found: dict[str, int] = {}
+    parent = _child(node, "targets_from")
+    key = next((k for k, _ in parent.value if k.value == "lightsail"), None) \
+        if isinstance(parent, yaml.MappingNode) else None
+    block = _child(parent, "lightsail")
+    if key is not None and block is not None:
+        found[""] = key.start_mark.line + 1
+        overrides = _child(block, "overrides")
+        if isinstance(overrides, yaml.MappingNode):
+            for key, _ in overrides.value:
+                found[key.value] = key.start_mark.line + 1
+    return listed, found
+
+
 def load_profile(path: str | os.PathLike[str]) -> Profile:
     """Read, validate and complete a profile; raise InputError naming the bad field."""
     path = Path(path)
@@ -122,5 +164,6 @@ def load_profile(path: str | os.PathLike[str]) -> Profile:
             raise InputError(f"profile {path}: /aws/credentials: {problem}")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     discover = full.get("targets_from", {}).get("lightsail")
+    listed, found = target_lines(node)
     return Profile(path.resolve(), digest, full["aws"], tuple(targets), discover,
-                   expect=full["expect"])
+                   expect=full["expect"], lines=listed, discover_lines=found)

@@ -187,7 +187,18 @@ def _credentials_fix(target: Target, message: str) -> str:
     ])
 
 
+HELPER = "/usr/local/libexec/jada-checks-read"
+
+
 def _sudo_fix(target: Target, message: str) -> str:
+    if f"{HELPER} is another version" in message:  # sudo works; the helper is not this one's
+        return "\n".join([
+            "# on the target, as root: replace the read helper with this release's",
+            "# (ci/libexec/jada-checks-read in this repository, copied to the target first)",
+            f"install -o root -g root -m 0755 jada-checks-read {HELPER}",
+            "# from your workstation, this must print the version the suite speaks:",
+            ssh_command(target, f"sudo -n {HELPER} version"),
+        ])
     return "\n".join([
         "# on the target, as root: install the suite's sudoers rules for the SSH user",
         "# (ci/sudoers.d/jada-checks in this repository), check them, then:",

@@ -82,7 +82,8 @@ def test_markdown_and_html_reports_show_the_expansion(tmp_path: Path) -> None:
                              listed=[{"name": "web", "lightsail": {"instance": "web",
                                                                    "region": "us-east-1"}}],
                              args=("-m", "area_ls", "--jada-report-md", str(md),
-                                   "--jada-report-html", str(page)))
+                                   "--jada-report-html", str(page), "--jada-report-sarif",
+                                   str(tmp_path / "r.sarif")))
     finally:
         srv.stop()
     assert code == 1, out  # a region and an instance could not be checked: the gate fails
@@ -102,3 +103,14 @@ def test_markdown_and_html_reports_show_the_expansion(tmp_path: Path) -> None:
         "access denied" in html
     assert "1 target(s) from discovery: api." in html
     assert "<b>Without a public IP, not checked:</b> us-east-1/noip." in html
+    # findings point at the profile: a discovered target at the targets_from block's
+    # lightsail: line, a listed one at its own entry
+    lines = (tmp_path / "p.yaml").read_text().splitlines()
+    at = doc["run"]["profile"]["target_lines"]
+    assert lines[at["api"] - 1] == "  lightsail:" and lines[at["api"] - 2] == "targets_from:"
+    assert lines[at["web"] - 1].startswith("- ") and "name: web" in "\n".join(
+        lines[at["web"] - 1:at["web"] + 3])
+    results = json.loads((tmp_path / "r.sarif").read_text())["runs"][0]["results"]
+    where = {(r["properties"]["target"], r["locations"][0]["physicalLocation"]["region"]
+              ["startLine"]) for r in results}
+    assert where and all(line == at[target] for target, line in where), (where, at)

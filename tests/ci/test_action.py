@@ -15,6 +15,7 @@ from packaging.utils import canonicalize_name
 import jada_checks
 from tests.reporting.test_e2e import profile as closed_port_profile
 from tests.support.action_runner import ActionRun, run_action
+from tests.support.ci_outputs import sarif_errors
 from tests.support.ci_run import require_new_flags
 from tests.support.ci_support import pins
 
@@ -54,6 +55,51 @@ def test_suite_gate_failure_passes_through(tmp_path: Path, runner_temp: Path) ->
     assert "gate FAILED" in run.summary and "web-1" in run.summary
     report = json.loads((tmp_path / "reports" / "report.json").read_text())
     assert report["run"]["options"]["fail_on"] == "high" and report["gate"]["exit_code"] == 1
+    # one annotation per finding, at web-1's line of the profile (relative to the workspace);
+    # the closed port errors every host control: the high ones gate, the others are below it
+    notes = [ln for ln in run.log.splitlines() if ln.startswith(("::error ", "::warning "))]
+    assert len(notes) == len(report["records"]) > 0, run.log[-3000:]
+    assert all(n.split(" ", 1)[1].startswith("file=profile.yaml,line=3,title=JADA-")
+               for n in notes), notes
+    gating = {(b["control"], b["target"]) for b in report["gate"]["blocking"]}
+    assert sum(n.startswith("::error ") for n in notes) == len(gating) > 0
+    assert any("[web-1]::not checked: unreachable: " in n for n in notes), notes
+    sarif = tmp_path / "reports" / "report.sarif"
+    assert run.outputs["sarif-file"] == str(sarif)
+    assert sarif_errors(json.loads(sarif.read_text())) == []
+    assert run.uses == []  # upload-sarif is off by default
+
+
+def test_upload_sarif_after_a_failed_gate(tmp_path: Path, runner_temp: Path) -> None:
+    """upload-sarif: the upload step runs although the run step failed (exit 1), with the
+    SARIF the run wrote; without a JSON report asked for, annotations still come (from a
+    report in RUNNER_TEMP)."""
+    require_new_flags()
+    closed_port_profile(tmp_path, ("web-1",))
+    run = act(tmp_path, runner_temp, profile="profile.yaml", upload_sarif="true",
+              sarif_category="prod", report_json="", report_md="", report_html="",
+              junit_xml="", report_sarif="out/jada.sarif")
+    assert run.exitcode == 1 and run.outputs["exit-code"] == "1", run.log[-3000:]
+    sarif = tmp_path / "out" / "jada.sarif"
+    [(uses, given)] = run.uses
+    assert uses.startswith("github/codeql-action/upload-sarif@")
+    assert given == {"sarif_file": str(sarif), "category": "prod"}
+    log = json.loads(sarif.read_text())
+    assert sarif_errors(log) == [] and log["runs"][0]["results"]
+    assert "::error file=profile.yaml,line=3,title=JADA-" in run.log
+    assert not (tmp_path / "reports").exists()
+
+
+def test_no_upload_of_a_stale_sarif(tmp_path: Path, runner_temp: Path) -> None:
+    """A run that stops with a usage error writes no reports: neither an old SARIF nor an
+    old JSON report is uploaded or annotated; and a non-boolean input is refused."""
+    require_new_flags()
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "report.sarif").write_text("{}")
+    run = act(tmp_path, runner_temp, profile="missing.yaml", upload_sarif="true")
+    assert run.exitcode == 4 and run.uses == [] and run.outputs["sarif-file"] == "", run.log
+    bad = act(tmp_path, runner_temp, profile="missing.yaml", upload_sarif="yes")
+    assert bad.exitcode == 4 and "input upload-sarif must be true or false" in bad.log
 
 
 def test_inputs_are_never_shell_code(tmp_path: Path, runner_temp: Path) -> None:
@@ -83,6 +129,10 @@ def test_shards_then_merge(tmp_path: Path, runner_temp: Path) -> None:
     report = json.loads((tmp_path / "reports" / "report.json").read_text())
     assert sorted(report["run"]["targets"]) == ["web-1", "web-2"]
     assert (tmp_path / "reports" / "report.html").is_file() and "gate FAILED" in merged.summary
+    # the merge job annotates and writes the SARIF of the whole run
+    log = json.loads((tmp_path / "reports" / "report.sarif").read_text())
+    assert {r["properties"]["target"] for r in log["runs"][0]["results"]} == {"web-1", "web-2"}
+    assert "[web-2]::not checked: unreachable:" in merged.log
 
 
 def test_validate_settings(tmp_path: Path, runner_temp: Path) -> None:

@@ -50,9 +50,11 @@ ALL_FILES = [ACTION, *GITHUB, *TEMPLATES, *GITLAB_EXAMPLES]
 USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>\S+?)@(?P<sha>[0-9a-f]{40})\s+#\s*"
                   r"(?P<version>v\d+(?:\.\d+)*)(?:\s.*)?$")
 # The first major of each action that runs on node24 (earlier ones declare node20 in their
-# action.yml; upload-artifact v5 and download-artifact v5/v6 still do).
+# action.yml; upload-artifact v5 and download-artifact v5/v6 still do; codeql-action's
+# upload-sarif v3 is node20, v4 node24).
 NODE24_MAJOR = {"actions/checkout": 5, "actions/setup-python": 6, "actions/upload-artifact": 6,
-                "actions/download-artifact": 7, "aws-actions/configure-aws-credentials": 6}
+                "actions/download-artifact": 7, "aws-actions/configure-aws-credentials": 6,
+                "github/codeql-action/upload-sarif": 4}
 SELF_PLACEHOLDER = "OWNER/jada-checks@" + "0" * 40
 AWS_SECRETS = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
 OLD_FLAGS = re.compile(r"(?<![\w-])--(profile|fail-on|fail-on-drift|waivers|baseline|"

@@ -13,11 +13,13 @@ from __future__ import annotations
 import json
 import subprocess
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.support.ci_outputs import PUSHGATEWAY, daemon, outcome_samples, scrape
 from tests.support.ci_run import (
     checkout_wheel,
     git_project,
@@ -40,11 +42,13 @@ from tests.support.ci_support import (
 )
 from tests.support.sandbox_harness import SANDBOX_ENV, SandboxHarness
 
+__all__ = ["daemon"]  # a fixture, used by name
+
 pytestmark = pytest.mark.sandbox_hosts("compliant", "drifted")
 JOB = "jada-deploy-gate"
 GATE = TEMPLATES[0].parent / "deploy-gate.yml"
 REPORTS = ("reports/report.json", "reports/report.md", "reports/report.html",
-           "reports/junit.xml")
+           "reports/junit.xml", "reports/report.sarif", "reports/codequality.json")
 
 
 def deploy_gate_yaml(wheel: Path, profile: Path, pytest_args: str = "") -> str:
@@ -105,8 +109,9 @@ def test_deploy_gate_against_a_closed_port(tmp_path: Path) -> None:
     key = tmp_path / "throwaway_key"  # a key made for this test, passed like a File variable
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "jada-test",
                     "-f", str(key)], check=True)
-    profile = closed_port_profile(tmp_path)
-    git_project(tmp_path, deploy_gate_yaml(checkout_wheel(), profile))
+    closed_port_profile(tmp_path)
+    # relative, as in a user's repository: findings point at it relative to CI_PROJECT_DIR
+    git_project(tmp_path, deploy_gate_yaml(checkout_wheel(), Path("profile.yaml")))
     run = run_gitlab_ci_local(tmp_path, variables={"JADA_SSH_PRIVATE_KEY": str(key)})
     assert run.exitcode == 1, run.output[-4000:]
     assert run.job_exit(JOB) == 1, run.output[-4000:]
@@ -120,6 +125,13 @@ def test_deploy_gate_against_a_closed_port(tmp_path: Path) -> None:
                for r in report["records"])
     cases = list(ET.parse(run.artifact(JOB, "reports/junit.xml")).getroot().iter("testcase"))
     assert len(cases) == len(report["records"]) > 0
+    # code quality: one issue per erroring control, at web-1's line of the profile (3)
+    issues = json.loads(run.artifact(JOB, "reports/codequality.json").read_text())
+    assert sorted(i["check_name"] for i in issues) == sorted(r["control"] for r in
+                                                             report["records"])
+    sarif = json.loads(run.artifact(JOB, "reports/report.sarif").read_text())["runs"][0]
+    assert {(i["location"]["path"], i["location"]["lines"]["begin"]) for i in issues} == {
+        ("profile.yaml", 3)}, (sarif["originalUriBaseIds"], tmp_path)
     assert "gate FAILED" in run.artifact(JOB, "reports/report.md").read_text()
     assert "<html" in run.artifact(JOB, "reports/report.html").read_text().lower()
     home_ssh = tmp_path / "home" / ".ssh"
@@ -145,6 +157,12 @@ def test_deploy_gate_against_sandbox_hosts(tmp_path: Path, sandbox: SandboxHarne
                  for t in ("compliant", "drifted")}
     assert by_target["compliant"] and by_target["drifted"]
     assert "fail" in by_target["drifted"]
+    # the merge request's code quality widget gets every finding of drifted, nothing of
+    # compliant
+    issues = json.loads(run.artifact(JOB, "reports/codequality.json").read_text())
+    assert sorted(i["check_name"] for i in issues) == sorted(
+        r["control"] for r in report["records"]
+        if r["target"] == "drifted" and r["outcome"] in ("fail", "error"))
     assert not {"fail", "error"} & set(by_target["compliant"]), [
         (r["control"], r["message"]) for r in report["records"] if r["target"] == "compliant"
         and r["outcome"] != "pass"]
@@ -209,3 +227,34 @@ def test_the_deploy_gate_included_twice_runs_both_jobs(tmp_path: Path) -> None:
         report = json.loads(run.artifact(job, "reports/report.json").read_text())
         assert report["run"]["options"]["fail_on"] == fail_on
         assert report["run"]["targets"] == ["web-1"] and report["gate"]["exit_code"] == 1
+
+
+@pytest.mark.packaging
+def test_nightly_pushes_metrics_and_fills_the_textfile_dir(
+        tmp_path: Path, daemon: Callable[..., str]) -> None:
+    """The nightly component in a scheduled pipeline: the run's metrics reach a real
+    Pushgateway (loopback) and node_exporter's textfile directory, although the gate fails.
+    The baseline download goes to a closed loopback port (no baseline yet)."""
+    require_new_flags()
+    pushgateway = daemon(PUSHGATEWAY, "--web.listen-address=127.0.0.1:{port}")
+    textfile = tmp_path / "textfile"
+    textfile.mkdir()
+    profile = closed_port_profile(tmp_path)
+    git_project(tmp_path, "include:\n  - local: templates/nightly-drift.yml\n    inputs:\n"
+                f"      install: {json.dumps(str(checkout_wheel()))}\n"
+                f"      profile: {json.dumps(str(profile))}\n"
+                f"      pushgateway-url: {json.dumps(pushgateway)}\n"
+                f"      textfile-dir: {json.dumps(str(textfile))}\n")
+    run = run_gitlab_ci_local(tmp_path, "jada-nightly-drift", variables={
+        "CI_PIPELINE_SOURCE": "schedule", "CI_API_V4_URL": "http://127.0.0.1:9/api/v4"})
+    nightly = "jada-nightly-drift"
+    assert run.job_exit(nightly) == 1, run.output[-4000:]
+    report = json.loads(run.artifact(nightly, "reports/report.json").read_text())
+    want = {(r["control"], r["target"]): r["outcome"] for r in report["records"]}
+    assert want and "metrics pushed to the Pushgateway" in run.output, run.output[-3000:]
+    pushed = outcome_samples(scrape(pushgateway + "/metrics"), job="jada_checks_nightly")
+    assert pushed == want
+    assert [p.name for p in textfile.iterdir()] == ["jada_checks.prom"]
+    assert outcome_samples((textfile / "jada_checks.prom").read_text()) == want
+    assert run.artifact(nightly, "reports/metrics.prom").is_file()
+    assert run.artifact(nightly, "reports/codequality.json").is_file()

@@ -7,13 +7,17 @@ and where the value came from, while every other host-side control still passes.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from jada_checks.controls import catalogue
+from tests.support.ci_outputs import sarif_errors
 from tests.support.paths import REPO
 from tests.support.sandbox_harness import Run, SandboxHarness
 
@@ -93,10 +97,17 @@ HOST_CONTROLS = sorted(c.id for c in catalogue() if c.side == "host")
 
 @pytest.fixture(scope="module")
 def runs(sandbox: SandboxHarness) -> dict[str, Run]:
-    """One run of the suite over compliant, drifted and every fault host (-n 2); host -> Run."""
+    """One run of the suite over compliant, drifted and every fault host (-n 2); host -> Run.
+    It also writes the SARIF and metrics reports (read by the tests at the end)."""
     hosts = ["compliant", "drifted", *sorted(FAULTS), *sorted(HEALTHY)]
-    run = sandbox.run_suite(hosts, "-n", "2", timeout=600)
+    run = sandbox.run_suite(hosts, "-n", "2", "--jada-report-sarif", str(ci_output(sandbox,
+                            "sarif")), "--jada-report-metrics",
+                            str(ci_output(sandbox, "prom")), timeout=600)
     return {h: run for h in hosts}
+
+
+def ci_output(sandbox: SandboxHarness, ext: str) -> Path:
+    return sandbox.workdir / f"host-controls.{ext}"
 
 
 def outcomes(run: Run, host: str) -> dict[str, str]:
@@ -174,3 +185,36 @@ def test_settings_are_resolved_for_the_user_the_processes_run_as(runs: dict[str,
     rec = runs["unit-03-setpriv-drop"].record("JADA-CFG-02", "unit-03-setpriv-drop")
     assert rec["outcome"] == "pass", rec["message"]
     assert "/home/jada/.claude/settings.json" in rec["message"] + rec["source"], rec
+
+
+def test_drifted_sarif_validates_and_holds_each_of_its_faults(
+        runs: dict[str, Run], sandbox: SandboxHarness) -> None:
+    """drifted's SARIF (from the run above) validates against the official schema and holds
+    one result per failing control of drifted, each of its faults.yaml among them, at
+    drifted's line of the profile; compliant has none."""
+    run = runs["drifted"]
+    log = json.loads(ci_output(sandbox, "sarif").read_text())
+    assert sarif_errors(log) == []
+    results = log["runs"][0]["results"]
+    mine = [r for r in results if r["properties"]["target"] == "drifted"]
+    failing = sorted(r["control"] for r in run.records
+                     if r["target"] == "drifted" and r["outcome"] in ("fail", "error"))
+    assert sorted(r["ruleId"] for r in mine) == failing
+    faults = yaml.safe_load((REPO / "sandbox/hosts/drifted/faults.yaml").read_text())["faults"]
+    assert set(faults) <= set(failing), set(faults) - set(failing)
+    assert not [r for r in results if r["properties"]["target"] == "compliant"]
+    profile = Path(run.report["run"]["profile"]["path"]).read_text().splitlines()
+    lines = {r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in mine}
+    assert len(lines) == 1 and "drifted" in profile[lines.pop() - 1]
+    rules = {r["id"] for r in log["runs"][0]["tool"]["driver"]["rules"]}
+    assert {r["control"] for r in run.records} == rules
+
+
+def test_metrics_hold_one_sample_per_control_and_target(runs: dict[str, Run],
+                                                        sandbox: SandboxHarness) -> None:
+    run = runs["drifted"]
+    samples = [s for f in text_string_to_metric_families(ci_output(sandbox, "prom").read_text())
+               if f.name == "jada_check_outcome" for s in f.samples]
+    got = {(s.labels["control"], s.labels["target"]): s.labels["outcome"] for s in samples}
+    assert len(samples) == len(got) == len(run.records)
+    assert got == {(r["control"], r["target"]): r["outcome"] for r in run.records}

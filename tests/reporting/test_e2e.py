@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from jada_checks.reporting import document
+from tests.support.ci_outputs import sarif_errors
 from tests.support.paths import REPO
 
 ONLY_UNIT = ("-k", "JADA-UNIT-01")
@@ -63,10 +65,30 @@ def waivers(tmp_path: Path, expires: str = "2099-12-31") -> Path:
 @pytest.mark.parametrize("xdist", [(), ("-n", "2")], ids=["serial", "xdist"])
 def test_all_reports_written_and_valid(tmp_path: Path, xdist: tuple[str, ...]) -> None:
     md, page, junit = tmp_path / "r.md", tmp_path / "r.html", tmp_path / "j.xml"
+    sarif, quality, prom = tmp_path / "r.sarif", tmp_path / "cq.json", tmp_path / "r.prom"
     r = suite(tmp_path, profile(tmp_path), "--jada-report-md", str(md),
-              "--jada-report-html", str(page), "--junitxml", str(junit), *xdist)
+              "--jada-report-html", str(page), "--junitxml", str(junit),
+              "--jada-report-sarif", str(sarif), "--jada-report-codequality", str(quality),
+              "--jada-report-metrics", str(prom), *xdist)
     assert r.code == 1, r.out
     assert document.schema_errors(r.report) == []
+    # the CI outputs: one SARIF result, code-quality issue and metric sample per record
+    # (all errors here), each at its target's line of the profile (lines 3 and 5)
+    assert r.report["run"]["profile"]["target_lines"] == {"web-1": 3, "web-2": 5}
+    log = json.loads(sarif.read_text())
+    assert sarif_errors(log) == []
+    results = log["runs"][0]["results"]
+    assert len(results) == len(r.report["records"]) and {x["level"] for x in results} <= \
+        {"error", "warning", "note"}
+    assert {(x["properties"]["target"], x["locations"][0]["physicalLocation"]["region"]
+             ["startLine"]) for x in results} == {("web-1", 3), ("web-2", 5)}
+    issues = json.loads(quality.read_text())
+    assert len(issues) == len(r.report["records"])
+    assert {i["location"]["lines"]["begin"] for i in issues} == {3, 5}
+    samples = [s for f in text_string_to_metric_families(prom.read_text())
+               if f.name == "jada_check_outcome" for s in f.samples]
+    assert sorted((s.labels["control"], s.labels["target"]) for s in samples) == sorted(
+        (x["control"], x["target"]) for x in r.report["records"])
     assert r.report["run"]["targets"] == ["web-1", "web-2"]
     assert {x["target"] for x in r.report["unreachable"]} == {"web-1", "web-2"}
     for rec in r.report["records"]:

@@ -1,5 +1,7 @@
 """Least privilege on the releases users run: Debian 11 (sudo 1.9.5, below the 1.9.10 that
-sudoers argument regexes need), this machine's Debian 12, and Debian 13.
+sudoers argument regexes need), this machine's Debian 12, and Debian 13; and the read
+helper holds against the attacks of test_read_helper_attacks.py on each (its programs'
+paths, setpriv and nsenter of each release's util-linux).
 
 Each release gets its own sandbox (``jada-sandbox up --base``; trees are built once with
 debootstrap and cached). Run with ``make test-releases`` (CI runs it after ``make test``);
@@ -16,6 +18,7 @@ import pytest
 
 from jada_checks.sandbox.bases import HOST_BASE
 from jada_checks.sandbox.sandbox import Sandbox
+from tests import test_read_helper_attacks as attacks
 from tests.support.sandbox_harness import HOSTS_DIR, SandboxHarness
 from tests.test_least_privilege import (
     NEEDS_ROOT,
@@ -77,3 +80,12 @@ def test_no_sudo_errors_name_the_cause(release: tuple[str, SandboxHarness],
             assert "(sudo 1.9." in rec["message"], rec  # the preflight names the version
         else:
             assert rec["outcome"] == "pass", rec
+
+
+def test_the_read_helper_refuses_every_attack(release: tuple[str, SandboxHarness]) -> None:
+    _, sandbox = release
+    target = attacks.target_of(sandbox)
+    attacks.check_the_issues_reproduction(sandbox, target)
+    attacks.check_setpriv(sandbox, target)
+    attacks.check_sudo_options(sandbox)
+    attacks.check_every_split_and_join(sandbox, attacks.canonical_of(sandbox, target))

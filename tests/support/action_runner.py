@@ -2,11 +2,15 @@
 
 Each ``run:`` step is written to a file and run with ``bash --noprofile --norc -eo
 pipefail`` (the runner's ``shell: bash``), in its ``working-directory``, with the
-runner's files (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_PATH), RUNNER_TEMP and
-GITHUB_ACTION_PATH set, and its ``env:`` evaluated. Only the expression forms the action
-uses are understood (``inputs.X``, ``steps.ID.outputs.X``, ``inputs.X ==/!= 'literal'``);
-anything else fails the test. ``uses:`` steps (setup-python) cannot run here: the tests
-give ``python-version: ""``, which skips it, and the action then uses python3 on PATH.
+runner's files (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_PATH), RUNNER_TEMP,
+GITHUB_WORKSPACE (the work directory) and GITHUB_ACTION_PATH set, and its ``env:``
+evaluated. Only the expression forms the action uses are understood (``inputs.X``,
+``steps.ID.outputs.X``, and conditions joined by ``&&`` of ``inputs.X``/``steps.ID.outputs.X
+==/!= 'literal'`` and ``!cancelled()``); anything else fails the test. After a failed
+step, as on the runner, only steps whose condition has ``!cancelled()`` still run.
+``uses:`` steps cannot run here: setup-python is skipped (the tests give
+``python-version: ""`` and the action uses python3 on PATH); any other whose condition
+holds is recorded with its evaluated ``with:`` in ``ActionRun.uses``.
 Installing from source is slow here (index look-ups), so a test module installs once
 (``mode: install``) and later runs in the same RUNNER_TEMP may skip that step.
 """
@@ -23,7 +27,7 @@ from tests.support.ci_support import ACTION, load_yaml
 
 INPUT_EXPR = re.compile(r"\$\{\{ inputs\.([\w-]+) \}\}")
 OUTPUT_EXPR = re.compile(r"\$\{\{ steps\.([\w-]+)\.outputs\.([\w-]+) \}\}")
-CONDITION = re.compile(r"inputs\.([\w-]+) (==|!=) '([^']*)'")
+CONDITION = re.compile(r"(inputs\.[\w-]+|steps\.[\w-]+\.outputs\.[\w-]+) (==|!=) '([^']*)'")
 
 
 @dataclass
@@ -33,6 +37,7 @@ class ActionRun:
     summary: str
     log: str
     steps_run: list[str] = field(default_factory=list)
+    uses: list[tuple[str, dict[str, str]]] = field(default_factory=list)
 
 
 def _value(text: str, inputs: dict[str, str], outputs: dict[str, dict[str, str]]) -> str:
@@ -45,10 +50,19 @@ def _value(text: str, inputs: dict[str, str], outputs: dict[str, dict[str, str]]
     return text
 
 
-def _condition(expr: str, inputs: dict[str, str]) -> bool:
-    m = CONDITION.fullmatch(expr.strip())
-    assert m, f"if: the test runner does not know: {expr}"
-    return (inputs[m[1]] == m[3]) == (m[2] == "==")
+def _condition(expr: str, inputs: dict[str, str], outputs: dict[str, dict[str, str]]) -> bool:
+    expr = expr.strip()
+    if expr.startswith("${{") and expr.endswith("}}"):
+        expr = expr[3:-2].strip()
+    result = True
+    for part in (p.strip() for p in expr.split("&&")):
+        if part == "!cancelled()":
+            continue
+        m = CONDITION.fullmatch(part)
+        assert m, f"if: the test runner does not know: {part}"
+        value = _value("${{ " + m[1] + " }}", inputs, outputs)
+        result = result and ((value == m[3]) == (m[2] == "=="))
+    return result
 
 
 def _read_outputs(path: Path) -> dict[str, str]:
@@ -70,17 +84,26 @@ def run_action(workdir: Path, runner_temp: Path, *, reinstall: bool = True,
     summary, path_file = workdir / "step-summary.md", workdir / "github-path"
     step_outputs: dict[str, dict[str, str]] = {}
     log, ran, rc = [], [], 0
+    uses: list[tuple[str, dict[str, str]]] = []
     for i, step in enumerate(action["runs"]["steps"]):
-        if "if" in step and not _condition(step["if"], inputs):
+        if rc != 0 and "!cancelled()" not in str(step.get("if", "")):
+            continue  # after a failure the runner skips steps without a status function
+        if "if" in step and not _condition(step["if"], inputs, step_outputs):
             continue
         if not reinstall and step.get("name", "").startswith("Install"):
             assert (runner_temp / "jada-checks-venv" / "bin" / "jada-checks").exists()
             continue
-        assert "run" in step, f"step {i} ({step.get('uses')}) cannot run here"
+        if "uses" in step:
+            assert not step["uses"].startswith("actions/setup-python"), "give python_version=''"
+            uses.append((step["uses"], {k: _value(v, inputs, step_outputs)
+                                        for k, v in (step.get("with") or {}).items()}))
+            continue
         out_file = runner_temp / f"output-{i}"
+        out_file.unlink(missing_ok=True)  # the runner gives every step a new GITHUB_OUTPUT
         env = {**suite_env(), "GITHUB_ACTION_PATH": str(checkout_copy()),
                "RUNNER_TEMP": str(runner_temp), "GITHUB_OUTPUT": str(out_file),
-               "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_PATH": str(path_file)}
+               "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_PATH": str(path_file),
+               "GITHUB_WORKSPACE": str(workdir)}
         env.update({k: _value(v, inputs, step_outputs) for k, v in step.get("env", {}).items()})
         script = runner_temp / f"step-{i}.sh"
         script.write_text(step["run"])
@@ -90,10 +113,8 @@ def run_action(workdir: Path, runner_temp: Path, *, reinstall: bool = True,
         log.append(res.stdout + res.stderr)
         ran.append(step.get("name", f"step {i}"))
         step_outputs[step.get("id", f"step-{i}")] = _read_outputs(out_file)
-        rc = res.returncode
-        if rc != 0:
-            break  # later steps have no if: always(), so the runner skips them
+        rc = rc or res.returncode
     outputs = {k: _value(v["value"], inputs, step_outputs)
                for k, v in action.get("outputs", {}).items()}
     text = summary.read_text() if summary.exists() else ""
-    return ActionRun(rc, outputs, text, "\n".join(log), ran)
+    return ActionRun(rc, outputs, text, "\n".join(log), ran, uses)

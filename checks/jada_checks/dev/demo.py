@@ -87,7 +87,10 @@ def main() -> int:
                    "--jada-report-json", str(OUT / "report.json"),
                    "--jada-report-md", str(OUT / "report.md"),
                    "--jada-report-html", str(OUT / "report.html"),
-                   "--junitxml", str(OUT / "junit.xml"))
+                   "--junitxml", str(OUT / "junit.xml"),
+                   "--jada-report-sarif", str(OUT / "report.sarif"),
+                   "--jada-report-codequality", str(OUT / "codequality.json"),
+                   "--jada-report-metrics", str(OUT / "metrics.prom"))
     finally:
         sb.down()
     report = json.loads((OUT / "report.json").read_text())

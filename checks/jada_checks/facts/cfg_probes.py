@@ -23,7 +23,7 @@ MANAGED_DIR = "/etc/claude-code"
 AGENT_CAP = 200
 FRONT_MATTER_CAP = 65536  # bytes of a subagent file read for its front matter
 NAMES_RE = "|".join(ENV_NAMES)  # only [A-Z_]: safe in a regex and in a case pattern
-# The exact argument shape of the environment read, matched by ci/sudoers.d/jada-checks.
+# The exact argument shape of the environment read, matched by ci/libexec/jada-checks-read.
 ENV_GREP = "grep -az " + " ".join(f"-e ^{n}=" for n in ENV_NAMES)
 
 _COMMON = rf"""
@@ -53,10 +53,14 @@ unq() {{  # a shell word or EnvironmentFile value without its outer quotes (appr
   case $v in \'*\') v=${{v:1:${{#v}}-2}};; \"*\") v=${{v:1:${{#v}}-2}}; v=${{v//\\\"/\"}};; esac
   printf '%s' "$v"
 }}
+# a whole setpriv argv (R runs it as is for root); the helper only checks --regid: it takes
+# uid and gid from the passwd entry and refuses any other gid, root or 0 (issue 26)
 canread() {{  # 1/0: can the service user read it; '-': could not ask (no root)
   if [ -z "$SVC_USER" ] || {{ [ "$(id -u)" != 0 ] && [ -z "$JADA_SUDO" ]; }} \
       || ! id -u "$SVC_USER" >/dev/null 2>&1; then  # no such user now (a DynamicUser=)
     printf -; return; fi
+  # uid 0 reads every file it sees; the helper never runs anything as uid 0 (issue 26)
+  if [ "$(id -u "$SVC_USER")" = 0 ]; then printf 1; return; fi
   R setpriv --reuid="$SVC_USER" --regid="$(id -g "$SVC_USER")" --init-groups \
     test -r "$1" 2>/dev/null
   case $? in 0) printf 1;; 1) printf 0;; *) printf -;; esac

@@ -70,7 +70,7 @@ S() {
   printf '%s%s %s\n' '@@JADA-END ' "$1" "$rc"
 }
 JADA_READ=/usr/local/libexec/jada-checks-read
-JADA_READ_VERSION=3
+JADA_READ_VERSION=4
 JADA_SUDO_REFUSED=
 JADA_SUDO_VERSION=
 jada_sudo_reason() {  # sudo's own words, one line: what it printed, minus the marker
@@ -97,7 +97,13 @@ if [ -n "$JADA_SUDO" ] && [ "$(id -u)" != 0 ]; then
       JADA_SUDO_REFUSED="sudo reports a problem: $(jada_sudo_reason "$extra")"
     elif ! printf '%s\n' "$out" | grep -qx "jada-checks-read $JADA_READ_VERSION"; then
       JADA_SUDO_REFUSED="$JADA_READ is another version ($(jada_sudo_reason "$out"))"
-      JADA_SUDO_REFUSED="$JADA_SUDO_REFUSED; this suite speaks version $JADA_READ_VERSION"
+      JADA_SUDO_REFUSED="$JADA_SUDO_REFUSED; this suite speaks version $JADA_READ_VERSION:"
+      JADA_SUDO_REFUSED="$JADA_SUDO_REFUSED replace it with ci/libexec/jada-checks-read"
+      JADA_SUDO_REFUSED="$JADA_SUDO_REFUSED of this release"
+      case $out in *'jada-checks-read '[123]) # issue 26: they let the audit user be root
+        JADA_SUDO_REFUSED="$JADA_SUDO_REFUSED now (versions 1 to 3 let the audit user"
+        JADA_SUDO_REFUSED="$JADA_SUDO_REFUSED run any program as root)" ;;
+      esac
     fi
   fi
 fi

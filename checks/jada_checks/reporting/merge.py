@@ -8,11 +8,10 @@ gate is recomputed from all records, and it can be a baseline for the next run.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 from jada_checks.inputs import InputError
-from jada_checks.reporting import html, markdown
+from jada_checks.reporting import outputs
 from jada_checks.reporting.document import REPORT_VERSION, finish, read, undiscovered, write
 from jada_checks.reporting.gate import DRIFT_KINDS, explain
 from jada_checks.reporting.waivers import NO_MATCH
@@ -135,7 +134,7 @@ def _merged_drift(docs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any] | No
 
 
 def merge_files(out: str, inputs: list[str], md: str | None = None,
-                html_path: str | None = None) -> int:
+                html_path: str | None = None, **more: str | None) -> int:
     """The ``merge-reports`` command: 0 gate passed, 1 gate failed, 2 unusable input."""
     try:
         doc = merge([(p, read(p, "report")) for p in inputs])
@@ -143,10 +142,9 @@ def merge_files(out: str, inputs: list[str], md: str | None = None,
         print(f"merge-reports: {exc}", file=sys.stderr)
         return 2  # the jada-checks CLI's usage code
     write(doc, out)
-    for path, render in ((md, markdown.render), (html_path, html.render)):
-        if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(render(doc), encoding="utf-8")
+    for fmt, path in {"md": md, "html": html_path, **more}.items():
+        if path:  # more: sarif, codequality, metrics (outputs.RENDERERS)
+            outputs.write(doc, fmt, path)
     print(f"merged {len(inputs)} report(s), {len(doc['run']['targets'])} target(s) -> {out}; "
           f"{explain(doc['gate'])}")
     return doc["gate"]["exit_code"]

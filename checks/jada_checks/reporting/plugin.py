@@ -16,7 +16,8 @@ from jada_checks.options import ENV_PROFILE, REPORTING, SPECS, add_options, reso
 from jada_checks.run.duration import UNIT_WORD, parse_duration
 from jada_checks.stash import DEADLINE_KEY, PROFILE_KEY, RETRY_KEY
 
-PROFILE_ONLY = ("jada_report_json", "jada_report_md", "jada_report_html", "jada_waivers",
+PROFILE_ONLY = ("jada_report_json", "jada_report_md", "jada_report_html", "jada_report_sarif",
+                "jada_report_codequality", "jada_report_metrics", "jada_waivers",
                 "jada_baseline", "jada_retry_timeout", "jada_fail_on_drift")
 
 

@@ -11,10 +11,8 @@ exit status; the terminal summary is printed from the same document, so all outp
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +20,7 @@ import pytest
 import jada_checks
 from jada_checks.inputs import InputError
 from jada_checks.profile import Profile
-from jada_checks.reporting import document, drift, waivers
+from jada_checks.reporting import document, drift, outputs, waivers
 from jada_checks.reporting.gate import EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, EXIT_NOTHING_SELECTED
 from jada_checks.reporting.terminal import write_summary
 from jada_checks.run.shard import selected
@@ -119,6 +117,10 @@ class ReportRun:
                      else f"EXPIRED {w['expires']}")
             report.user_properties.append(("waiver", value))
 
+    def target_lines(self) -> dict[str, int]:
+        lines = {name: self.profile.line_of(name) for name in self.targets}
+        return {name: line for name, line in lines.items() if line}
+
     def build(self, exitstatus: int) -> dict[str, Any]:
         records = list(self.records.values())
         section = waivers.apply(records, self.waivers, self.today, self.waivers_path)
@@ -130,7 +132,8 @@ class ReportRun:
             "started": self.started, "finished": utc_now(),
             "duration": round(time.monotonic() - self.clock, 3),
             "profile": {"path": str(self.profile.path), "sha256": self.profile.digest,
-                        "fingerprint": document.fingerprint(self.profile)},
+                        "fingerprint": document.fingerprint(self.profile),
+                        "target_lines": self.target_lines()},
             "targets": self.targets,
             "options": {"fail_on": opt("jada_fail_on"),
                         "fail_on_drift": bool(opt("jada_fail_on_drift")),
@@ -147,18 +150,14 @@ class ReportRun:
 
     def write(self, doc: dict[str, Any]) -> None:
         opt = self.config.getoption
-        outputs = [(opt("jada_report_json"), None), (opt("jada_report_md"), "markdown"),
-                   (opt("jada_report_html"), "html")]
-        for path, renderer in outputs:
-            if not path:
-                continue
-            if renderer is None:
-                document.write(doc, path)
-            else:  # a renderer is imported only when its report is asked for
-                render = importlib.import_module(f"jada_checks.reporting.{renderer}").render
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-                Path(path).write_text(render(doc), encoding="utf-8")
-            self.written.append(path)
+        if opt("jada_report_json"):
+            document.write(doc, opt("jada_report_json"))
+            self.written.append(opt("jada_report_json"))
+        for fmt in outputs.RENDERERS:  # a renderer is imported only when its report is asked for
+            path = opt(f"jada_report_{fmt}")
+            if path:
+                outputs.write(doc, fmt, path)
+                self.written.append(path)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:

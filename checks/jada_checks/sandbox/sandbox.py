@@ -356,13 +356,16 @@ class Sandbox:
 
     # -- access --------------------------------------------------------------------------
     def ssh_raw(self, address: str, command: str, timeout: float = 30,
-                user: str = "root") -> subprocess.CompletedProcess:
+                user: str = "root", stdin: str | None = None) -> subprocess.CompletedProcess:
+        """``command`` as ``user``; ``stdin`` is its input (a script too long for one
+        argument, e.g. ``bash -s``), else this process's own stdin."""
         argv = ["ssh", "-i", str(self.key), "-o", f"UserKnownHostsFile={self.known_hosts}",
                 "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
                 "-o", "GlobalKnownHostsFile=/dev/null",
                 "-o", "ConnectTimeout=2", "-o", "LogLevel=ERROR", f"{user}@{address}", command]
         try:
-            return subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+            return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                                  input=stdin)
         except subprocess.TimeoutExpired:
             return subprocess.CompletedProcess(argv, 124, "", "timed out")
 
