@@ -12,8 +12,8 @@ import pytest
 
 from tests.support.ci_support import REPO
 
-TEST_ONLY = ("chromium", "shellcheck", "rsync", "nftables", "npm", "gitlab-ci-local",
-             "'.[test]'")
+TEST_ONLY = ("chromium", "shellcheck", "rsync", "nftables", "prometheus", "npm",
+             "gitlab-ci-local", "'.[test]'")
 DEMO_NEEDS = ("systemd-container", "openssh-server", "openssh-client", "iproute2", "procps",
               "openssl", "python3")
 

@@ -25,8 +25,8 @@ import pytest
 
 import jada_checks
 from jada_checks.controls import catalogue
-from tests.support.ci_support import CONSTRAINTS
 from tests.support.ci_outputs import sarif_errors
+from tests.support.ci_support import CONSTRAINTS
 from tests.support.paths import REPO
 from tests.support.reporting_support import doc, rec
 from tests.support.sandbox_harness import SANDBOX_ENV, SandboxHarness

@@ -45,7 +45,8 @@ CLONE = "/root/jada-checks"
 DEBIAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 WORK = Path("/var/tmp")  # an overlay's upper layer must be on a real file system
 GITLAB_CI_LOCAL = "4.73.0"
-TEST_ONLY_PACKAGES = ("chromium", "shellcheck", "rsync", "nftables", "npm", "nodejs", "sudo")
+TEST_ONLY_PACKAGES = ("chromium", "shellcheck", "rsync", "nftables", "npm", "nodejs", "sudo",
+                      "prometheus-node-exporter", "prometheus-pushgateway")
 # This machine reaches the registries through a TLS-inspecting egress proxy: its CA lies in
 # /usr/local/share/ca-certificates and these variables point pip (which otherwise trusts
 # only its own certifi bundle) and Node at the system bundle. The tree gets the same trust,
@@ -132,6 +133,11 @@ def tree(pristine: Path, tmp_path: Path) -> Iterator[Tree]:
         mount("-t", "tmpfs", "tmpfs", str(t.root / "run"))
         mount("--bind", str(WORK), str(t.root / WORK.relative_to("/")))
         shutil.copy2("/etc/resolv.conf", t.root / "etc/resolv.conf")
+        # a chroot shares this machine's network and processes: no package may start its
+        # service in it (the Debian convention for chroots, invoke-rc.d's policy hook)
+        policy = t.root / "usr/sbin/policy-rc.d"
+        policy.write_text("#!/bin/sh\nexit 101\n")
+        policy.chmod(0o755)
         for crt in LOCAL_CAS.glob("*.crt"):
             shutil.copy2(crt, t.root / LOCAL_CAS.relative_to("/") / crt.name)
         checkout_into(t.clone)
