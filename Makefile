@@ -1,35 +1,82 @@
 # jada-checks: `make demo` shows the suite on real sandbox hosts; `make test` runs the self-tests;
 # `make test-fast` runs those that boot no sandbox host, plus ruff and mypy (the edit-test loop).
-PYTHON ?= python3
-# The real readers of --jada-report-metrics (tests/reporting/test_metrics_consumers.py starts each on
-# a loopback port). Their packages enable a service on all interfaces: stopped and
-# disabled right after a fresh install, the self-test runs its own.
+#
+# Everything runs from the project venv .venv (PYTHON), which PYTHON3 creates: python3 on
+# PATH, Debian's /usr/bin/python3 on a stock Debian 12 (apt brings python3 and python3-venv
+# when they are missing). Nothing is ever installed into the system Python (PEP 668).
+PYTHON3 ?= python3
+VENV := .venv
+PYTHON = $(VENV)/bin/python
+PIP = $(PYTHON) -m pip install -q --disable-pip-version-check -c ci/constraints.txt
+# make demo: systemd-nspawn boots hosts over an overlay of / (so / needs systemd, sshd and
+# the agent's /usr/bin/python3), reached with ssh over veth links; openssl makes their TLS
+# certificates, procps their sysctls.
+DEMO_APT := systemd-container openssh-server openssh-client iproute2 procps openssl python3
+# The real readers of --jada-report-metrics (tests/reporting/test_metrics_consumers.py starts
+# each on a loopback port). Their packages enable a service on all interfaces: stopped and
+# disabled right after a fresh install (the apt macro), the self-test runs its own.
 METRICS_DAEMONS := prometheus-node-exporter prometheus-pushgateway
-APT_PACKAGES := systemd-container openssh-server openssh-client iproute2 procps sudo shellcheck rsync chromium nftables \
-	$(METRICS_DAEMONS)
-# Runs the GitLab component's pipelines in the self-tests (its shell executor needs rsync).
-# 4.73.0 is the newest release that runs on Node 20 (4.74+ need Node 22).
+# make test also boots the least-privilege hosts (sudo), lints the read helper (shellcheck),
+# screenshots the HTML report (chromium), filters ports on a host (nftables) and runs the
+# GitLab pipelines (rsync for gitlab-ci-local's shell executor).
+TEST_APT := $(DEMO_APT) sudo shellcheck rsync chromium nftables $(METRICS_DAEMONS)
+# Runs the GitLab component's pipelines in the self-tests. 4.73.0 is the newest release that
+# runs on Node 20 (4.74+ need Node 22); on Node 18, Debian 12's, it stops at once ("yargs
+# parser supports a minimum Node.js version of 20"). Where `node` on PATH is older than 20 or
+# missing, `make install` puts Node $(NODE_VERSION) from the npm registry's node-linux-<arch>
+# package (the official binary; Debian's npm fetches it) under $(VENV)/node, and
+# gitlab-ci-local too unless that version is on PATH already. The recipes, and the tests
+# they start, see $(VENV)/node/bin first on PATH (tests/support/ci_run.py adds it too).
 GITLAB_CI_LOCAL := 4.73.0
+NODE_VERSION := 20.20.2
+NODE_PREFIX := $(abspath $(VENV))/node
+NODE_ARCH = $(subst amd64,x64,$(shell dpkg --print-architecture))
+export PATH := $(NODE_PREFIX)/bin:$(PATH)
+NPM_GLOBAL = npm install -g --prefix "$(NODE_PREFIX)" --no-fund --no-audit --loglevel=error
 STAMP := build/.installed
+DEMO_STAMP := build/.installed-demo
 
-.PHONY: install demo test test-fast test-releases lint docs bench clean down check-upstream
-
-$(STAMP): pyproject.toml Makefile
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# $(call apt,PACKAGES): apt-get install those of PACKAGES that are not installed.
+apt = missing=""; for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q ' installed$$' || missing="$$missing $$p"; \
+	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "apt: installing$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends $$missing >/dev/null; \
 	  for d in $(METRICS_DAEMONS); do case " $$missing " in *" $$d "*) \
 	    systemctl disable --now $$d >/dev/null 2>&1 || true;; esac; done; \
 	fi
-	$(PYTHON) -m pip install -q --disable-pip-version-check -e '.[test]'
-	@[ "$$(gitlab-ci-local --version 2>/dev/null)" = "$(GITLAB_CI_LOCAL)" ] || \
-	  npm install -g --no-fund --no-audit --loglevel=error gitlab-ci-local@$(GITLAB_CI_LOCAL)
-	@mkdir -p build && touch $(STAMP)
+
+.PHONY: install install-demo demo test test-fast test-releases lint docs bench clean down check-upstream
+
+$(VENV)/bin/python:
+	@command -v $(PYTHON3) >/dev/null 2>&1 || { $(call apt,python3 python3-venv); }
+	@$(PYTHON3) -c 'import ensurepip, venv' 2>/dev/null || { $(call apt,python3-venv); }
+	$(PYTHON3) -m venv $(VENV)
+
+$(DEMO_STAMP): pyproject.toml ci/constraints.txt Makefile | $(VENV)/bin/python
+	@$(call apt,$(DEMO_APT))
+	$(PIP) -e .
+	@mkdir -p build && touch $@
+
+$(STAMP): pyproject.toml ci/constraints.txt Makefile | $(VENV)/bin/python
+	@$(call apt,$(TEST_APT))
+	$(PIP) -e '.[test]'
+	@node -e 'process.exit(parseInt(process.versions.node) >= 20 ? 0 : 1)' 2>/dev/null || { \
+	  command -v npm >/dev/null 2>&1 || { $(call apt,npm); }; \
+	  echo "npm: installing node-linux-$(NODE_ARCH)@$(NODE_VERSION) under $(NODE_PREFIX)"; \
+	  $(NPM_GLOBAL) node-linux-$(NODE_ARCH)@$(NODE_VERSION); }
+	@[ "$$(gitlab-ci-local --version 2>/dev/null)" = "$(GITLAB_CI_LOCAL)" ] || { \
+	  command -v npm >/dev/null 2>&1 || { $(call apt,npm); }; \
+	  echo "npm: installing gitlab-ci-local@$(GITLAB_CI_LOCAL) under $(NODE_PREFIX)"; \
+	  $(NPM_GLOBAL) gitlab-ci-local@$(GITLAB_CI_LOCAL); }
+	@mkdir -p build && touch $@ $(DEMO_STAMP)
 
 install: $(STAMP)
+install-demo: $(DEMO_STAMP)
 
-demo: install
+demo: install-demo
 	$(PYTHON) -m jada_checks.dev.demo
 
 # The self-tests spend most of their time in subprocesses (suite runs, sandbox hosts, venvs,
@@ -60,11 +107,11 @@ test-fast: install
 
 # Least privilege on Debian 11 and 13 besides this machine's 12: builds each release's tree
 # once with debootstrap (cached under /var/cache/jada-sandbox), then boots hosts from it.
+# Also make demo and make install on a pristine Debian 12 (tests/sandbox/test_fresh_debian.py).
 test-releases: install
-	@dpkg -s debootstrap >/dev/null 2>&1 || { apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap; }
-	env -u JADA_PROFILE $(PYTHON) -m pytest tests/sandbox/test_releases.py -p no:cacheprovider -q -ra \
-	  -m releases
+	@$(call apt,debootstrap)
+	env -u JADA_PROFILE $(PYTHON) -m pytest tests/sandbox/test_releases.py \
+	  tests/sandbox/test_fresh_debian.py -p no:cacheprovider -q -ra -m releases
 
 # Is what the suite knows of Claude Code still what is published? Compares the sandbox
 # stand-in's layout and the recognition rules with the newest @anthropic-ai/claude-code,
@@ -83,11 +130,12 @@ docs: install
 	$(PYTHON) -m jada_checks.catalogue_table README.md
 
 bench: install
-	$(PYTHON) -m pip install -q --disable-pip-version-check -e '.[test,bench]'
+	$(PIP) -e '.[test,bench]'
 	$(PYTHON) -m jada_checks.dev.bench
 
+# Without a venv, make never booted a sandbox.
 down:
-	$(PYTHON) -m jada_checks.sandbox.cli down
+	@if [ -x $(PYTHON) ]; then $(PYTHON) -m jada_checks.sandbox.cli down; fi
 
 clean: down
 	rm -rf build

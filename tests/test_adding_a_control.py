@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from jada_checks.catalogue_table import DOCS_URL
 from tests.support.paths import REPO
 
 TOY = '''
@@ -102,8 +103,8 @@ def test_the_documented_places_are_enough(tmp_path: Path) -> None:
     assert where.stdout.strip().startswith(str(copy)), where  # the copy, not the checkout
     listed = run(copy, "-m", "pytest", "--jada-list-controls", "-p", "no:cacheprovider")
     assert "JADA-TOY-01" in listed.stdout, listed.stdout + listed.stderr
-    assert "| [JADA-TOY-01](docs/host-controls.md) | low | host | The host has a name |" in \
-        (copy / "README.md").read_text()
+    row = f"| [JADA-TOY-01]({DOCS_URL}/host-controls.md) | low | host | The host has a name |"
+    assert row in (copy / "README.md").read_text()
     res = run(copy, "-m", "pytest", *GUARDS, "-q", "-p", "no:cacheprovider", "-x")
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
     assert "JADA-TOY-01" not in res.stdout, res.stdout[-2000:]  # no failure named it

@@ -16,7 +16,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from dataclasses import dataclass
+from email.parser import Parser
 from pathlib import Path
 
 import pytest
@@ -24,11 +26,13 @@ import pytest
 import jada_checks
 from jada_checks.controls import catalogue
 from tests.support.ci_outputs import sarif_errors
+from tests.support.ci_support import CONSTRAINTS
 from tests.support.paths import REPO
 from tests.support.reporting_support import doc, rec
 from tests.support.sandbox_harness import SANDBOX_ENV, SandboxHarness
+from tests.test_metadata import APACHE_FIRST_LINES, readme_links, unresolved
 
-SOURCES = ("pyproject.toml", "README.md", "checks", "schemas")
+SOURCES = ("pyproject.toml", "README.md", "LICENSE", "checks", "schemas")
 NOT_SOURCES = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build")
 HEAVY = ("jsonschema", "yaml", "boto3", "botocore", "prometheus_client")
 # Only the sandbox test uses it: the session sandbox boots just this host for this module.
@@ -86,9 +90,10 @@ def wheel_env(tmp_path_factory: pytest.TempPathFactory) -> WheelEnv:
     # nothing here uses the venv's own pip
     checked(subprocess.run([base_python, "-m", "venv", "--without-pip", str(venv)],
                            capture_output=True, text=True, timeout=300))
+    # with the pins users get by default (ci/constraints.txt), so these are the tested ones
     checked(subprocess.run([*pip, "--python", str(venv / "bin" / "python"), "install",
-                            str(wheel), "pytest-profiling"], capture_output=True, text=True,
-                           timeout=600))
+                            "-c", str(CONSTRAINTS), str(wheel), "pytest-profiling"],
+                           capture_output=True, text=True, timeout=600))
     scratch = root / "scratch"
     scratch.mkdir()
     return WheelEnv(wheel, venv / "bin", scratch)
@@ -104,6 +109,30 @@ def test_the_venv_imports_the_wheel_not_the_checkout(wheel_env: WheelEnv) -> Non
     # what the wheel ships (README, "What the wheel ships"): the sandbox, not the dev tools
     assert (where.parent / "sandbox" / "cli.py").is_file()
     assert not (where.parent / "dev").exists()
+
+
+def test_metadata_carries_the_licence_and_the_classifiers(wheel_env: WheelEnv) -> None:
+    """What the package index lists: the SPDX licence and its file (PEP 639, metadata 2.4),
+    the classifiers, the project URLs, the pytest major the plugin is tested with, and a
+    long description whose links are absolute."""
+    dist_info = f"jada_checks-{jada_checks.__version__}.dist-info"
+    with zipfile.ZipFile(wheel_env.wheel) as whl:
+        meta = Parser().parsestr(whl.read(f"{dist_info}/METADATA").decode())
+        licence = whl.read(f"{dist_info}/licenses/LICENSE").decode()
+    assert meta["Metadata-Version"] == "2.4"
+    assert meta["License-Expression"] == "Apache-2.0" and meta.get_all("License-File") == [
+        "LICENSE"]
+    assert [ln.strip() for ln in licence.splitlines()[1:4]] == APACHE_FIRST_LINES
+    classifiers = meta.get_all("Classifier")
+    assert "Framework :: Pytest" in classifiers and "Typing :: Typed" in classifiers
+    assert not [c for c in classifiers if c.startswith("License ::")]
+    urls = dict(u.split(", ", 1) for u in meta.get_all("Project-URL"))
+    assert urls["Source"] == "https://github.com/OWNER/jada-checks", urls
+    assert "pytest<10,>=9" in meta.get_all("Requires-Dist")
+    assert meta["Description-Content-Type"] == "text/markdown"
+    description = meta.get_payload()
+    assert "# jada-checks" in description and len(readme_links(description)) >= 10
+    assert unresolved(description) == []
 
 
 def test_version(wheel_env: WheelEnv) -> None:

@@ -8,11 +8,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import jada_checks
 from jada_checks.controls import catalogue
 from jada_checks.model import Control
 
 BEGIN = "<!-- controls: generated from the registry by `make docs`; do not edit -->"
 END = "<!-- controls: end -->"
+# Absolute links at the release tag: the README is also the wheel's long description, the
+# package index page, where a relative link would point into the index
+# (tests/test_metadata.py). OWNER/jada-checks is the placeholder the CI files use too.
+DOCS_URL = f"https://github.com/OWNER/jada-checks/blob/v{jada_checks.__version__}/docs"
 # The page that explains each area's rules (docs/), for the table's links.
 AREA_DOCS = {"unit": "host-controls.md", "fd": "host-controls.md", "lim": "host-controls.md",
              "net": "host-controls.md", "cfg": "settings.md", "ls": "lightsail.md",
@@ -27,7 +32,8 @@ def doc_page(control: Control) -> str:
 def table(controls: list[Control]) -> str:
     rows = ["| ID | severity | side | what it proves |", "|---|---|---|---|"]
     for c in controls:
-        rows.append(f"| [{c.id}](docs/{doc_page(c)}) | {c.severity} | {c.side} | {c.title} |")
+        rows.append(f"| [{c.id}]({DOCS_URL}/{doc_page(c)}) | {c.severity} | {c.side} "
+                    f"| {c.title} |")
     return "\n".join(rows)
 
 

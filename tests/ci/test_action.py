@@ -6,14 +6,18 @@ exit code through. Targets are 127.0.0.1 on a closed port; no GitHub needed.
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name
 
+import jada_checks
 from tests.reporting.test_e2e import profile as closed_port_profile
 from tests.support.action_runner import ActionRun, run_action
 from tests.support.ci_outputs import sarif_errors
 from tests.support.ci_run import require_new_flags
+from tests.support.ci_support import pins
 
 pytestmark = pytest.mark.packaging
 
@@ -140,3 +144,24 @@ def test_validate_settings(tmp_path: Path, runner_temp: Path) -> None:
     assert failed.exitcode == 1 and failed.outputs["exit-code"] == "1", failed.log[-3000:]
     assert "good.json: valid" in failed.summary
     assert "bad.json" in failed.summary and "modle" in failed.summary
+
+
+def test_install_uses_the_tested_pins(runner_temp: Path) -> None:
+    """The default install (constraints empty: the action's own ci/constraints.txt) holds
+    exactly the versions the self-tests ran with."""
+    freeze = subprocess.run([str(runner_temp / "jada-checks-venv" / "bin" / "python"), "-m",
+                             "pip", "freeze"], capture_output=True, text=True, check=True)
+    installed = {canonicalize_name(n): v for n, _, v in
+                 (ln.partition("==") for ln in freeze.stdout.splitlines()) if v}
+    assert {n: installed.get(n) for n in pins()} == pins()
+
+
+def test_constraints_input_overrides_the_pins(tmp_path: Path) -> None:
+    """A constraints file of the caller's replaces the pins: one that asks for pytest 8
+    meets the plugin's pytest 9 bound, and pip refuses (quietly: the install is -q)."""
+    (tmp_path / "old-pytest.txt").write_text("pytest==8.4.2\n")
+    run = run_action(tmp_path, tmp_path / "runner-temp", mode="install", python_version="",
+                     constraints="old-pytest.txt")
+    assert run.exitcode != 0, run.log[-3000:]
+    assert f"Cannot install jada-checks=={jada_checks.__version__} because these package " \
+           "versions have conflicting dependencies" in run.log, run.log[-3000:]

@@ -8,20 +8,25 @@ rendered with the inputs' defaults.
 
 from __future__ import annotations
 
+import importlib.metadata
 import itertools
 import json
 import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from tests.support.ci_support import (
     ACTION,
+    CONSTRAINTS,
     GITHUB,
     GITLAB_DEFAULT_STAGES,
     GITLAB_EXAMPLES,
@@ -34,6 +39,7 @@ from tests.support.ci_support import (
     gitlab_scripts,
     jobs_of,
     load_yaml,
+    pins,
     render,
     spec_inputs,
     split_component,
@@ -306,6 +312,77 @@ def test_no_self_install_and_only_new_option_names(path: Path) -> None:
     assert not re.search(r"pip\s+install\s+(-\S+\s+)*(-e\s+)?\.(\s|$|\[)", text), \
         f"{path.name}: `pip install .` installs the caller's repository, not jada-checks"
     assert not OLD_FLAGS.findall(text), f"{path.name}: old option names {OLD_FLAGS.findall(text)}"
+
+
+# -- dependency pins --------------------------------------------------------------------
+
+CONSTRAINTS_URL = ("https://raw.githubusercontent.com/OWNER/jada-checks/v{version}/"
+                   "ci/constraints.txt")
+PIP_WITH_CONSTRAINTS = ('-m pip install --quiet --disable-pip-version-check '
+                        '${JADA_INPUT_CONSTRAINTS:+-c "$JADA_INPUT_CONSTRAINTS"} '
+                        '"$JADA_INPUT_INSTALL"')
+
+
+def test_constraints_pin_every_runtime_dependency_within_its_bounds() -> None:
+    """Every requirement of jada-checks, and every requirement of those (as this venv's
+    installed metadata declares them), is pinned, at a version pyproject.toml allows."""
+    pinned = pins()
+    declared = [Requirement(r) for r in
+                tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]]
+    for req in declared:
+        name = canonicalize_name(req.name)
+        assert name in pinned, f"{req} is not pinned"
+        assert req.specifier.contains(pinned[name]), f"{name}=={pinned[name]} outside {req}"
+    closure, todo = set(), [canonicalize_name(r.name) for r in declared]
+    while todo:
+        name = todo.pop()
+        if name in closure:
+            continue
+        closure.add(name)
+        for spec in importlib.metadata.requires(name) or []:
+            req = Requirement(spec)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                todo.append(canonicalize_name(req.name))
+    assert sorted(closure - set(pinned)) == [], "runtime dependencies without a pin"
+    assert sorted(set(pinned) - closure) == [], "pins of packages jada-checks does not need"
+
+
+def test_templates_install_with_the_tested_constraints() -> None:
+    for path in TEMPLATES:
+        decl = spec_inputs(path)["constraints"]
+        assert decl["default"] == CONSTRAINTS_URL.format(version=version()), path.name
+        jobs = {k: v for k, v in jobs_of(_template_jobs(path)).items()
+                if "JADA_INPUT_INSTALL" in (v.get("variables") or {})}
+        assert jobs, path.name
+        for job_id, job in jobs.items():
+            installs = [s for _, s in gitlab_scripts({job_id: job}) if "pip install" in s]
+            assert installs, (path.name, job_id)
+            assert all(PIP_WITH_CONSTRAINTS in s for s in installs), (path.name, job_id)
+            assert job["variables"]["JADA_INPUT_CONSTRAINTS"] == decl["default"], job_id
+
+
+def test_the_constraints_url_names_this_file() -> None:
+    """The default URL is this file at the release tag on the repository the install
+    default names."""
+    for path in TEMPLATES:
+        install = spec_inputs(path)["install"]["default"]
+        repo = re.search(r"github\.com/([^/]+/jada-checks)\.git@(v[\w.]+)", install)
+        assert repo, install
+        url = spec_inputs(path)["constraints"]["default"]
+        assert url == f"https://raw.githubusercontent.com/{repo[1]}/{repo[2]}/" \
+                      f"{CONSTRAINTS.relative_to(REPO)}", (path.name, url)
+
+
+def test_action_installs_with_the_tested_constraints() -> None:
+    action = load_yaml(ACTION)
+    assert action["inputs"]["constraints"]["default"] == ""
+    (install,) = [s for s in action["runs"]["steps"] if s.get("name", "").startswith("Install")]
+    assert install["env"]["JADA_ACTION_CONSTRAINTS"] == "${{ inputs.constraints }}"
+    script = install["run"]
+    assert '"") constraints=(-c "$GITHUB_ACTION_PATH/ci/constraints.txt")' in script
+    assert 'none) constraints=()' in script
+    assert '-m pip install --quiet --disable-pip-version-check "${constraints[@]}" ' \
+           '"$GITHUB_ACTION_PATH"' in script
 
 
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.stem)

@@ -28,6 +28,7 @@ from tests.support.ci_run import (
     run_gitlab_ci_local,
 )
 from tests.support.ci_support import (
+    CONSTRAINTS,
     GITLAB_DEFAULT_STAGES,
     GITLAB_EXAMPLES,
     SAMPLE_INPUTS,
@@ -56,6 +57,7 @@ def deploy_gate_yaml(wheel: Path, profile: Path, pytest_args: str = "") -> str:
             "  - local: templates/deploy-gate.yml\n"
             "    inputs:\n"
             f"      install: {json.dumps(str(wheel))}\n"
+            f"      constraints: {json.dumps(str(CONSTRAINTS))}\n"
             f"      profile: {json.dumps(str(profile))}\n"
             "      retry-timeout: ''\n"
             f"      pytest-args: {json.dumps(pytest_args)}\n")
@@ -212,14 +214,17 @@ def test_the_deploy_gate_included_twice_runs_both_jobs(tmp_path: Path) -> None:
     require_new_flags()
     profile = closed_port_profile(tmp_path)
     wheel = json.dumps(str(checkout_wheel()))
+    pins = json.dumps(str(CONSTRAINTS))  # the default is this release's file by URL
     git_project(tmp_path, "include:\n" + "".join(
         "  - local: templates/deploy-gate.yml\n"
-        f"    inputs: {{job-prefix: {prefix}, install: {wheel}, retry-timeout: '',\n"
+        f"    inputs: {{job-prefix: {prefix}, install: {wheel}, constraints: {pins},\n"
+        "             retry-timeout: '',\n"
         f"             profile: {json.dumps(str(profile))}, fail-on: {fail_on}}}\n"
         for prefix, fail_on in (("staging", "high"), ("prod", "critical"))))
     run = run_gitlab_ci_local(tmp_path)
     for job, fail_on in (("staging-deploy-gate", "high"), ("prod-deploy-gate", "critical")):
         assert run.job_exit(job) == 1, run.output[-4000:]
+        assert run.artifact(job, "reports/report.json").is_file(), run.output[-3000:]
         report = json.loads(run.artifact(job, "reports/report.json").read_text())
         assert report["run"]["options"]["fail_on"] == fail_on
         assert report["run"]["targets"] == ["web-1"] and report["gate"]["exit_code"] == 1
@@ -238,6 +243,7 @@ def test_nightly_pushes_metrics_and_fills_the_textfile_dir(
     profile = closed_port_profile(tmp_path)
     git_project(tmp_path, "include:\n  - local: templates/nightly-drift.yml\n    inputs:\n"
                 f"      install: {json.dumps(str(checkout_wheel()))}\n"
+                f"      constraints: {json.dumps(str(CONSTRAINTS))}\n"
                 f"      profile: {json.dumps(str(profile))}\n"
                 f"      pushgateway-url: {json.dumps(pushgateway)}\n"
                 f"      textfile-dir: {json.dumps(str(textfile))}\n")

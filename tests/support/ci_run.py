@@ -22,6 +22,9 @@ from typing import Any
 from tests.support.ci_support import REPO
 
 GITLAB_CI_LOCAL = "gitlab-ci-local"
+# Where `make install` puts Node 20 and gitlab-ci-local when those on PATH are missing or
+# too old (a stock Debian 12 has Node 18): first on PATH for the commands the tests start.
+NODE_BIN = REPO / ".venv" / "node" / "bin"
 NEW_FLAG = "--jada-profile"
 
 
@@ -76,7 +79,14 @@ def require_new_flags() -> None:
 
 def suite_env() -> dict[str, str]:
     """The environment of a suite run started by a test: never the caller's profile."""
-    return {k: v for k, v in os.environ.items() if k != "JADA_PROFILE"}
+    env = {k: v for k, v in os.environ.items() if k != "JADA_PROFILE"}
+    if NODE_BIN.is_dir():
+        env["PATH"] = f"{NODE_BIN}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def gitlab_ci_local_found() -> bool:
+    return shutil.which(GITLAB_CI_LOCAL, path=suite_env().get("PATH")) is not None
 
 
 @dataclass
@@ -110,8 +120,8 @@ def run_gitlab_ci_local(project: Path, *args: str, variables: dict[str, str] | N
     """gitlab-ci-local in ``project`` with the shell executor and these job variables.
 
     HOME is a directory of the project, so a job's ``~/.ssh`` is never the tester's."""
-    assert shutil.which(GITLAB_CI_LOCAL), (
-        "gitlab-ci-local is not installed: `make install` installs it (npm, node >= 18)")
+    assert gitlab_ci_local_found(), (
+        "gitlab-ci-local is not installed: `make install` installs it (npm, Node >= 20)")
     home = project / "home"
     home.mkdir(exist_ok=True)
     env_vars = {"HOME": str(home), **({"PIP_CACHE_DIR": pip_cache_dir()} if pip_cache_dir()
@@ -128,7 +138,7 @@ def run_gitlab_ci_local(project: Path, *args: str, variables: dict[str, str] | N
 def list_jobs(project: Path, variables: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """The jobs gitlab-ci-local resolves in ``project`` (rules included, none run), with
     these pipeline variables (e.g. CI_COMMIT_TAG, which it does not derive from git)."""
-    assert shutil.which(GITLAB_CI_LOCAL), "gitlab-ci-local is not installed (make install)"
+    assert gitlab_ci_local_found(), "gitlab-ci-local is not installed (make install)"
     given = [a for k, v in (variables or {}).items() for a in ("--variable", f"{k}={v}")]
     res = subprocess.run([GITLAB_CI_LOCAL, "--list-json", "--evaluate-rule-changes=false",
                           *given],

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from packaging.utils import canonicalize_name
 
 import jada_checks
 from tests.support.paths import REPO
@@ -24,6 +25,8 @@ ACTION = REPO / "action.yml"
 GITHUB = sorted((REPO / "ci" / "github").glob("*.yml"))
 GITLAB_EXAMPLES = sorted((REPO / "ci" / "gitlab").glob("*.yml"))
 TEMPLATES = sorted((REPO / "templates").glob("*.yml"))
+# The tested versions of the runtime dependencies (make install, the Action, the component).
+CONSTRAINTS = REPO / "ci" / "constraints.txt"
 GITLAB_DEFAULT_STAGES = (".pre", "build", "test", "deploy", ".post")
 GITLAB_GLOBAL_KEYS = {"stages", "variables", "default", "include", "workflow", "image",
                       "services", "cache", "before_script", "after_script", "spec"}
@@ -160,3 +163,15 @@ def gitlab_scripts(jobs: dict[str, Any]) -> Iterator[tuple[str, str]]:
         for key in ("before_script", "script", "after_script"):
             for line in job.get(key, []) or []:
                 yield f"{job_id}.{key}", line
+
+
+def pins() -> dict[str, str]:
+    """ci/constraints.txt as {canonical name: version}; every line a pin or a comment."""
+    out = {}
+    for n, line in enumerate(CONSTRAINTS.read_text().splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        m = re.fullmatch(r"([A-Za-z0-9._-]+)==([\w.+!-]+)", line)
+        assert m, f"ci/constraints.txt:{n}: not name==version: {line}"
+        out[canonicalize_name(m[1])] = m[2]
+    return out

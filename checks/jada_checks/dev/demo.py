@@ -22,8 +22,11 @@ HOSTS = {"compliant": REPO / "sandbox/hosts/compliant", "drifted": REPO / "sandb
 
 
 def pytest_run(profile: Path, *args: str) -> int:
-    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--jada-profile", str(profile),
-           "-n", "2", *args]
+    # --noconftest: the controls are the installed plugin; the checkout's own conftest files
+    # belong to the self-tests and import their extras (hypothesis), which make demo does
+    # not install.
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--noconftest",
+           "--jada-profile", str(profile), "-n", "2", *args]
     # No AWS variables: the sandbox's profile carries its own (loopback-only) credentials.
     env = {k: v for k, v in os.environ.items()
            if k != "JADA_PROFILE" and not k.startswith("AWS_")}

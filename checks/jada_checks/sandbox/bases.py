@@ -37,26 +37,33 @@ def lower_dir(base: str | None) -> Path:
         return Path("/")
     if base not in RELEASES:
         raise SandboxError(f"base {base!r}: expected one of {', '.join(choices())}")
-    tree = CACHE / base
+    return cached_tree(base, RELEASES[base], PACKAGES)
+
+
+def cached_tree(name: str, suite: str, packages: tuple[str, ...]) -> Path:
+    """``/var/cache/jada-sandbox/<name>``: a minbase tree of ``suite`` plus ``packages``,
+    built once (the self-test of a pristine Debian 12 uses one with only git, make and
+    ca-certificates added)."""
+    tree = CACHE / name
     if (tree / _COMPLETE).exists():
         return tree
     CACHE.mkdir(parents=True, exist_ok=True)
-    with open(CACHE / f"{base}.lock", "a") as lock:  # two sandboxes build a tree once
+    with open(CACHE / f"{name}.lock", "a") as lock:  # two sandboxes build a tree once
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (tree / _COMPLETE).exists():
-            _build(base, tree)
+            _build(name, suite, packages, tree)
     return tree
 
 
-def _build(base: str, tree: Path) -> None:
+def _build(base: str, suite: str, packages: tuple[str, ...], tree: Path) -> None:
     if shutil.which("debootstrap") is None:
         raise SandboxError(f"base {base}: debootstrap is not installed (apt-get install "
                            "debootstrap)")
     mirror = apt_mirror()
     tmp = tree.with_name(tree.name + ".building")
     shutil.rmtree(tmp, ignore_errors=True)
-    cmd = ["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}",
-           RELEASES[base], str(tmp), mirror]
+    cmd = ["debootstrap", "--variant=minbase", f"--include={','.join(packages)}",
+           suite, str(tmp), mirror]
     log = CACHE / f"{base}.debootstrap.log"
     try:
         with open(log, "wb") as out:
@@ -71,7 +78,7 @@ def _build(base: str, tree: Path) -> None:
                            f"{' / '.join(tail)}; see {log}")
     # A fresh tree has no machine-id; systemd would treat the first boot as "firstboot".
     (tmp / "etc/machine-id").write_text("")
-    (tmp / _COMPLETE).write_text(f"{RELEASES[base]} from {mirror}\n")
+    (tmp / _COMPLETE).write_text(f"{suite} from {mirror}\n")
     shutil.rmtree(tree, ignore_errors=True)
     tmp.rename(tree)
 
