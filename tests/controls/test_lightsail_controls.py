@@ -279,7 +279,7 @@ CASES: dict[str, tuple[Any, str, str, list[str], list[str], list[str]]] = {
                       "JADA-LS-07", "fail", ["automatic snapshot add-on is Disabled"],
                       ["AutoSnapshot add-on Disabled"], ["AutoSnapshot Enabled"]),
     "ls07-old": (_set("auto_snapshots", [{"age_hours": 72, "status": "Success"}]), "JADA-LS-07",
-                 "fail", ["is 72.0 h old (max 48 h)"], ["newest Success", "72.0 h old"],
+                 "fail", ["is 72.0 h old (max 48 h"], ["newest Success, older than 48 h"],
                  ["<= 48 h old"]),
     "ls07-failed": (_set("auto_snapshots", [{"age_hours": 0.5, "status": "InProgress"},
                                             {"age_hours": 3, "status": "Failed"},

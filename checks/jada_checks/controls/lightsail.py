@@ -478,14 +478,18 @@ def ls_auto_snapshots(ctx: CheckContext) -> Outcome:
     if not isinstance(created, datetime):
         raise CheckError("the GetAutoSnapshots answer has a snapshot without createdAt")
     age = (datetime.now(UTC) - created).total_seconds() / 3600
-    observed = f"newest {newest.get('status')} at {hhmm(created)} ({age:.1f} h old)"
+    # The observed value carries no time or age: they change at every run, and drift would
+    # report an unchanged snapshot policy as changed. The message keeps both.
+    when = f"at {hhmm(created)}, {age:.1f} h old"
+    fresh = "within" if age <= max_age else "older than"
+    observed = f"newest {newest.get('status')}, {fresh} {max_age:g} h"
     if newest.get("status") != "Success":
-        return failed(f"the newest automatic snapshot is {newest.get('status')}",
+        return failed(f"the newest automatic snapshot is {newest.get('status')} ({when})",
                       observed=observed, expected=expected, source=src)
     if age > max_age:
-        return failed(f"the newest automatic snapshot is {age:.1f} h old (max {max_age:g} h)",
-                      observed=observed, expected=expected, source=src)
-    return passed(f"automatic snapshot {age:.1f} h old succeeded", observed=observed,
+        return failed(f"the newest automatic snapshot is {age:.1f} h old (max {max_age:g} h; "
+                      f"{when})", observed=observed, expected=expected, source=src)
+    return passed(f"automatic snapshot succeeded {when}", observed=observed,
                   expected=expected, source=src)
 
 
