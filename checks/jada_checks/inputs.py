@@ -168,38 +168,63 @@ def describe_alternatives(err: jsonschema.ValidationError,
     how = "exactly one of" if err.validator == "oneOf" else "at least one of"
     keyed = [_required_only(b) for b in branches]
     if err.validator == "oneOf" and not err.context:  # valid under more than one
-        if all(keyed) and isinstance(err.instance, dict):
-            present = [k for ks in keyed if ks for k in ks if k in err.instance]
-            return (f"expected {how} the keys {_or(labels)}, not several: "
-                    f"{' and '.join(map(repr, present))} are all present")
-        return f"expected {how}: {_or(labels)}; the value matches more than one"
+        return _several_match(err, how, labels, keyed)
     if all(keyed):  # every alternative is "has these keys": say which are missing
-        shown = [f"{label} ({b['description']})" if isinstance(b, dict)
-                 and b.get("description") else label for label, b in zip(labels, branches,
-                                                                          strict=True)]
-        none = "neither is present" if len(branches) == 2 else "none is present"
-        return f"expected {how} the keys {_or(shown)}: {none}"
-    reasons = []
-    for i, label in enumerate(labels):
-        mine = [e for e in err.context if e.relative_schema_path
-                and e.relative_schema_path[0] == i]
-        if not mine:
-            continue
-        branch = branches[i] if isinstance(branches[i], dict) else {}
-        whys = []
-        for sub in sorted(mine, key=lambda e: list(map(str, e.relative_path)))[:3]:
-            where = pointer(list(sub.relative_path)) if sub.relative_path else ""
-            # "expected null, got dict" under the label "null" says nothing new
-            if not where and sub.validator in ("type", "const", "enum") \
-                    and sub.validator in branch and not branch.get("title"):
-                continue
-            whys.append(f"{(where + ': ') if where else ''}{describe_schema_error(sub, root)}")
-        if len(mine) > 3:
-            whys.append(f"and {len(mine) - 3} more")
-        if whys:
-            reasons.append(f"as {label.split(' ($defs/')[0]}: {', '.join(whys)}")
+        return _no_keys_present(how, labels, branches)
+    reasons = [reason for i, label in enumerate(labels)
+               if (reason := _branch_reason(err, i, label, branches[i], root))]
     why = f" ({'; '.join(reasons)})" if reasons else ""
     return f"expected {how}: {_or(labels)}{why}"
+
+
+def _several_match(err: jsonschema.ValidationError, how: str, labels: list[str],
+                   keyed: list[list[str] | None]) -> str:
+    """A oneOf the value satisfies more than once: for key alternatives, name the keys
+    present together, since that is what the user has to remove."""
+    if all(keyed) and isinstance(err.instance, dict):
+        present = [k for ks in keyed if ks for k in ks if k in err.instance]
+        return (f"expected {how} the keys {_or(labels)}, not several: "
+                f"{' and '.join(map(repr, present))} are all present")
+    return f"expected {how}: {_or(labels)}; the value matches more than one"
+
+
+def _no_keys_present(how: str, labels: list[str], branches: list[Any]) -> str:
+    """Every alternative only requires keys and none is there: list the keys, each with
+    its description, because the user has to pick one to add."""
+    shown = [f"{label} ({b['description']})" if isinstance(b, dict)
+             and b.get("description") else label for label, b in zip(labels, branches,
+                                                                      strict=True)]
+    none = "neither is present" if len(branches) == 2 else "none is present"
+    return f"expected {how} the keys {_or(shown)}: {none}"
+
+
+def _branch_reason(err: jsonschema.ValidationError, i: int, label: str, branch: Any,
+                   root: dict[str, Any] | None) -> str | None:
+    """Why the value is not alternative ``i`` (its first three errors), or None when
+    nothing says more than the label does."""
+    mine = [e for e in err.context if e.relative_schema_path
+            and e.relative_schema_path[0] == i]
+    if not mine:
+        return None
+    branch = branch if isinstance(branch, dict) else {}
+    whys = [why for sub in sorted(mine, key=lambda e: list(map(str, e.relative_path)))[:3]
+            if (why := _sub_reason(sub, branch, root)) is not None]
+    if len(mine) > 3:
+        whys.append(f"and {len(mine) - 3} more")
+    if not whys:
+        return None
+    return f"as {label.split(' ($defs/')[0]}: {', '.join(whys)}"
+
+
+def _sub_reason(sub: jsonschema.ValidationError, branch: dict[str, Any],
+                root: dict[str, Any] | None) -> str | None:
+    """One error inside an alternative, at its pointer; None when it only repeats the
+    label ("expected null, got dict" under the label "null" says nothing new)."""
+    where = pointer(list(sub.relative_path)) if sub.relative_path else ""
+    if not where and sub.validator in ("type", "const", "enum") \
+            and sub.validator in branch and not branch.get("title"):
+        return None
+    return f"{(where + ': ') if where else ''}{describe_schema_error(sub, root)}"
 
 
 def unwrap(err: jsonschema.ValidationError) -> list[jsonschema.ValidationError]:

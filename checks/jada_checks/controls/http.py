@@ -23,6 +23,7 @@ from jada_checks.facts.listeners import other_listeners, unit_listeners
 from jada_checks.facts.listeners import register as register_listeners
 from jada_checks.facts.listeners import register_units as register_listener_units
 from jada_checks.model import CheckError, Outcome, control, failed, passed, skipped
+from jada_checks.parsers.ss import Listener
 
 SHOWN_PORTS = 8
 
@@ -355,82 +356,134 @@ def http_firewall_listeners(ctx: CheckContext) -> Outcome:
         missing = "lightsail" if target.lightsail is None else "ssh"
         return skipped(f"the target has no {missing} section: the "
                        f"{'firewall' if missing == 'lightsail' else 'listeners'} cannot be read")
+    rules = _inbound_rules(ctx)
+    listeners, pids, how, _ = unit_listeners(ctx)
+    audit = _FirewallAudit(ctx, listeners, pids, target.ssh)
+    for _, r in rules:
+        audit.judge_rule(r)
+    audit.check_service_ports()
+    return audit.outcome(how)
+
+
+def _inbound_rules(ctx: CheckContext) -> list[tuple[int, dict[str, Any]]]:
+    """The firewall's inbound rules; a missing instance is an error, not a finding."""
     try:
-        rules = ls.indexed_inbound_rules(ctx.lightsail.instance())
+        return ls.indexed_inbound_rules(ctx.lightsail.instance())
     except NotFound as exc:
         raise CheckError(f"the firewall cannot be read: {exc}") from None
-    listeners, pids, how, _ = unit_listeners(ctx)
-    unit = ctx.expect["unit"]
-    # port -> the unit the profile says serves it, when it is not the agent's own
-    declared = {e["port"]: e["served_by"] for e in ctx.expect["http"]
-                if e.get("served_by") and e["served_by"] != unit}
-    others: dict[int, list[tuple[str, str]]] | None = None
-    by_other: list[str] = []
-    served = {int(s.port): s for s in listeners if s.port.isdigit()
-              and _reachable_from_outside(s.local)}
-    loopback = {int(s.port): s for s in listeners if s.port.isdigit()
-                and not _reachable_from_outside(s.local)}
-    exempt = set(ctx.expect["lightsail"]["admin_ports"]) | {int(target.ssh["port"])}
-    problems, seen_rules, udp = [], [], []
-    tcp_open: set[int] = set()
-    for _, r in rules:
+
+
+class _FirewallAudit:
+    """HTTP-03's comparison, rule by rule: what each firewall rule opens against what the
+    unit serves, with the problems and the observed parts gathered along the way."""
+
+    def __init__(self, ctx: CheckContext, listeners: list[Listener], pids: set[int],
+                 ssh: dict[str, Any]) -> None:
+        self.ctx = ctx
+        self.unit = ctx.expect["unit"]
+        self.listeners = listeners
+        self.pids = pids
+        # port -> the unit the profile says serves it, when it is not the agent's own
+        self.declared: dict[int, str] = {
+            e["port"]: e["served_by"] for e in ctx.expect["http"]
+            if e.get("served_by") and e["served_by"] != self.unit}
+        self.served = {int(s.port): s for s in listeners if s.port.isdigit()
+                       and _reachable_from_outside(s.local)}
+        self.loopback = {int(s.port): s for s in listeners if s.port.isdigit()
+                         and not _reachable_from_outside(s.local)}
+        self.exempt = set(ctx.expect["lightsail"]["admin_ports"]) | {int(ssh["port"])}
+        # other units' outside listeners by port, read only once a rule needs them
+        self.others: dict[int, list[tuple[str, str]]] | None = None
+        self.by_other: list[str] = []
+        self.problems: list[str] = []
+        self.seen_rules: list[str] = []
+        self.udp: list[str] = []
+        self.tcp_open: set[int] = set()
+
+    def judge_rule(self, r: dict[str, Any]) -> None:
+        """Note a udp rule (not judged), skip other protocols, and report the ports of a
+        tcp/all rule that neither the unit nor a declared unit serves."""
         proto = r["protocol"].lower()
         key = ls.port_key(r["fromPort"], r["toPort"], proto)
         if proto == "udp":
-            udp.append(ls.show_port(key))
-            continue
+            self.udp.append(ls.show_port(key))
+            return
         if proto not in ("tcp", "all"):
-            continue
+            return
         lo, hi = (0, 65535) if proto == "all" else (r["fromPort"], r["toPort"])
-        seen_rules.append(ls.show_port(key))
+        self.seen_rules.append(ls.show_port(key))
         ports = range(max(lo, 0), hi + 1)
-        tcp_open.update(ports)
-        idle = [p for p in ports if p not in exempt and p not in served]
-        if idle and (declared or len(idle) <= MAX_NAMED_PORTS):
-            if others is None:
-                try:
-                    others = {}
-                    for sock, names in other_listeners(ctx, pids):
-                        if sock.port.isdigit() and _reachable_from_outside(sock.local):
-                            for name in names:
-                                others.setdefault(int(sock.port), []).append(
-                                    (name, f"{sock.local} ({sock.process})"))
-                except CheckError:
-                    if any(p in declared for p in idle):
-                        raise  # a declared port cannot be confirmed: could not look
-                    others = {}  # only the naming of other units is lost, not the finding
-            accepted = set()
-            for p in [p for p in idle if p in declared]:
-                theirs = [where for u, where in others.get(p, []) if u == declared[p]]
-                if theirs:
-                    accepted.add(p)
-                    by_other.append(f"{p} by {declared[p]} ({', '.join(theirs)})")
-            idle = [p for p in idle if p not in accepted]
+        self.tcp_open.update(ports)
+        idle = [p for p in ports if p not in self.exempt and p not in self.served]
+        if idle and (self.declared or len(idle) <= MAX_NAMED_PORTS):
+            idle = self._accept_declared(idle)
         if idle:
-            local_only = [p for p in idle if p in loopback]
-            what = (f"firewall opens {ls.show_port(key)} but no process of {unit} listens "
-                    f"on {'port' if len(idle) == 1 else 'ports'} {_ranges(idle)} from outside")
-            if local_only:
-                what += f" ({_ranges(local_only)} only on loopback)"
-            what += "".join(_other_units(p, others or {}, declared)
-                            for p in idle[:MAX_NAMED_PORTS])
-            problems.append(what)
-    closed = sorted({e["port"] for e in ctx.expect["http"]} - tcp_open)
-    if closed:
-        problems.append(f"service port(s) {_ranges(closed)} (expect.http) not open in the "
-                        "Lightsail firewall")
-    listening = ", ".join(f"{s.local} ({s.process})" for s in listeners) or "none"
-    observed = (f"firewall tcp: {', '.join(seen_rules) or 'none'}; {unit} listens on "
-                f"{listening}" + (f"; served by another unit as declared (expect.http "
-                                  f"served_by): {', '.join(by_other)}" if by_other else "")
-                + (f"; udp rules not judged: {', '.join(udp)}" if udp else ""))
-    expected = (f"every firewall tcp port except {sorted(exempt)} served by {unit}; "
-                f"service ports {sorted({e['port'] for e in ctx.expect['http']})} open")
-    source = (ctx.lightsail.source("instance.networking.ports") + f"; ss -lntp filtered by "
-              f"the unit's processes ({how}, as JADA-NET-04)"
-              + ("; other listeners' units from /proc/PID/cgroup" if others else ""))
-    if problems:
-        return failed("; ".join(problems), observed=observed, expected=expected,
-                      source=source)
-    return passed(f"the firewall and {unit} agree: {observed}", observed=observed,
-                  expected=expected, source=source)
+            self.problems.append(self._idle_problem(key, idle))
+
+    def _other_listeners(self, idle: list[int]) -> dict[int, list[tuple[str, str]]]:
+        """Other units' listeners reachable from outside, read once; unreadable is an
+        error only when a declared port depends on them (else only the naming is lost)."""
+        if self.others is None:
+            try:
+                self.others = {}
+                for sock, names in other_listeners(self.ctx, self.pids):
+                    if sock.port.isdigit() and _reachable_from_outside(sock.local):
+                        for name in names:
+                            self.others.setdefault(int(sock.port), []).append(
+                                (name, f"{sock.local} ({sock.process})"))
+            except CheckError:
+                if any(p in self.declared for p in idle):
+                    raise  # a declared port cannot be confirmed: could not look
+                self.others = {}  # only the naming of other units is lost, not the finding
+        return self.others
+
+    def _accept_declared(self, idle: list[int]) -> list[int]:
+        """The idle ports left once those served, as declared (served_by), by their
+        unit are taken out; the accepted ones are remembered for the observed value."""
+        others = self._other_listeners(idle)
+        accepted = set()
+        for p in [p for p in idle if p in self.declared]:
+            theirs = [where for u, where in others.get(p, []) if u == self.declared[p]]
+            if theirs:
+                accepted.add(p)
+                self.by_other.append(f"{p} by {self.declared[p]} ({', '.join(theirs)})")
+        return [p for p in idle if p not in accepted]
+
+    def _idle_problem(self, key: tuple[int, int, str], idle: list[int]) -> str:
+        """The finding for a rule's unserved ports, with those only on loopback and what
+        other units listen there instead."""
+        local_only = [p for p in idle if p in self.loopback]
+        what = (f"firewall opens {ls.show_port(key)} but no process of {self.unit} listens "
+                f"on {'port' if len(idle) == 1 else 'ports'} {_ranges(idle)} from outside")
+        if local_only:
+            what += f" ({_ranges(local_only)} only on loopback)"
+        what += "".join(_other_units(p, self.others or {}, self.declared)
+                        for p in idle[:MAX_NAMED_PORTS])
+        return what
+
+    def check_service_ports(self) -> None:
+        """Every expect.http port must be open: a closed service port is an outage."""
+        closed = sorted({e["port"] for e in self.ctx.expect["http"]} - self.tcp_open)
+        if closed:
+            self.problems.append(f"service port(s) {_ranges(closed)} (expect.http) not open "
+                                 "in the Lightsail firewall")
+
+    def outcome(self, how: str) -> Outcome:
+        """Failed with every problem, else passed; both carry the same evidence."""
+        ctx, unit = self.ctx, self.unit
+        listening = ", ".join(f"{s.local} ({s.process})" for s in self.listeners) or "none"
+        observed = (f"firewall tcp: {', '.join(self.seen_rules) or 'none'}; {unit} listens "
+                    f"on {listening}"
+                    + (f"; served by another unit as declared (expect.http served_by): "
+                       f"{', '.join(self.by_other)}" if self.by_other else "")
+                    + (f"; udp rules not judged: {', '.join(self.udp)}" if self.udp else ""))
+        expected = (f"every firewall tcp port except {sorted(self.exempt)} served by {unit}; "
+                    f"service ports {sorted({e['port'] for e in ctx.expect['http']})} open")
+        source = (ctx.lightsail.source("instance.networking.ports") + f"; ss -lntp filtered "
+                  f"by the unit's processes ({how}, as JADA-NET-04)"
+                  + ("; other listeners' units from /proc/PID/cgroup" if self.others else ""))
+        if self.problems:
+            return failed("; ".join(self.problems), observed=observed, expected=expected,
+                          source=source)
+        return passed(f"the firewall and {unit} agree: {observed}", observed=observed,
+                      expected=expected, source=source)
