@@ -6,9 +6,11 @@ from jada_checks.context import CheckContext
 from jada_checks.facts import host_facts as hf
 from jada_checks.facts.probes import probe, unit_properties
 from jada_checks.model import CheckError, Outcome, control, failed, passed
+from jada_checks.parsers.nr_open import BootNrOpen
 from jada_checks.parsers.numbers import U64_MAX, shown
 from jada_checks.parsers.proc import (
     RLIM_INFINITY,
+    FileNr,
     parse_file_nr,
     parse_rlimit,
     show_rlimit,
@@ -192,32 +194,10 @@ def fd_system(ctx: CheckContext) -> Outcome:
     threshold = float(ctx.expect["thresholds"]["fd_usage_max_percent"])
     values, _ = hf.runtime_values(ctx)
     nr = hf.nr_open(ctx)
-    raw_nr = values.get(("host", "fs/file-nr"))
-    file_nr = parse_file_nr(raw_nr or "")
-    if file_nr is None:
-        raise CheckError("fs.file-nr could not be read from /proc/sys/fs/file-nr" + (
-            f": {shown(raw_nr)} is not three whole numbers 0..{U64_MAX}" if raw_nr else ""))
+    file_nr = _file_nr(values.get(("host", "fs/file-nr")))
     props = hf.unit_props(ctx)
-    cfg = nofile_config(ctx)
-    if cfg.unreadable:
-        raise CheckError(f"cannot read {', '.join(cfg.unreadable)} (run as root or with sudo)")
-    checked: list[tuple[str, int, str]] = []  # (what, value, where)
-    # Only the line that applies: the last valid LimitNOFILE= of the unit (fragment, then
-    # drop-ins in order) and the last valid DefaultLimitNOFILE= of the manager
-    # (system.conf, then system.conf.d); an earlier one is overridden, never set.
-    applied = [s for s in (cfg.unit_effective(), cfg.manager_effective()) if s is not None]
-    shadowed = [s for s in cfg.unit + cfg.manager if s.valid and s not in applied]
-    for s in applied:
-        for v in sorted({x for x in (s.soft, s.hard) if x is not None} - {RLIM_INFINITY}):
-            checked.append((s.text, v, s.where))
-    hard = props.get("LimitNOFILE")
-    hard_n = None if hard is None else parse_rlimit(hard)
-    if hard is not None and hard_n is None:
-        raise CheckError(f"unit property LimitNOFILE is {shown(hard)}: expected a whole number "
-                         f"0..{RLIM_INFINITY} or infinity (systemctl show LimitNOFILE)")
-    if hard_n is not None and hard_n != RLIM_INFINITY and all(v != hard_n for _, v, _ in checked):
-        # set some other way (systemctl set-property, transient unit, default)
-        checked.append((f"LimitNOFILE={hard}", hard_n, "systemctl show LimitNOFILE"))
+    cfg = _readable_nofile_config(ctx)
+    checked = _configured_nofile(cfg, props)
     boot = hf.boot_nr_open(ctx)
     used = 100.0 * file_nr.allocated / file_nr.max if file_nr.max else 100.0
     # the system-wide count moves all the time: observed says which side of the threshold
@@ -232,6 +212,72 @@ def fd_system(ctx: CheckContext) -> Outcome:
     if used > threshold:
         problems.append(f"{file_nr.allocated} of {file_nr.max} system-wide file handles in use "
                         f"({used:.1f}% > {threshold:g}%, /proc/sys/fs/file-nr)")
+    problems += _nr_open_problems(checked, nr, boot)
+    info = _overridden_note(cfg)
+    if problems:
+        return failed("; ".join(problems) + info, observed=observed, expected=expected,
+                      source=source)
+    return passed(f"{file_nr.allocated} of fs.file-max {file_nr.max} file handles in use "
+                  f"({used:.2f}%); {len(checked)} configured nofile values all <= fs.nr_open "
+                  f"{nr} now and {boot} after the next boot{info}",
+                  observed=observed, expected=expected, source=source)
+
+
+def _file_nr(raw_nr: str | None) -> FileNr:
+    """fs.file-nr parsed; an unreadable or garbled value is an error, never a pass."""
+    file_nr = parse_file_nr(raw_nr or "")
+    if file_nr is None:
+        raise CheckError("fs.file-nr could not be read from /proc/sys/fs/file-nr" + (
+            f": {shown(raw_nr)} is not three whole numbers 0..{U64_MAX}" if raw_nr else ""))
+    return file_nr
+
+
+def _readable_nofile_config(ctx: CheckContext) -> NofileConfig:
+    """The LimitNOFILE= lines; a file that cannot be read would hide a limit, so it is an error."""
+    cfg = nofile_config(ctx)
+    if cfg.unreadable:
+        raise CheckError(f"cannot read {', '.join(cfg.unreadable)} (run as root or with sudo)")
+    return cfg
+
+
+def _configured_nofile(cfg: NofileConfig, props: dict[str, str]) -> list[tuple[str, int, str]]:
+    """Every finite nofile value that applies, as (what, value, where), to judge against nr_open.
+
+    Only the line that applies: the last valid LimitNOFILE= of the unit (fragment, then
+    drop-ins in order) and the last valid DefaultLimitNOFILE= of the manager
+    (system.conf, then system.conf.d); an earlier one is overridden, never set.
+    """
+    checked: list[tuple[str, int, str]] = []  # (what, value, where)
+    for s in _applied(cfg):
+        for v in sorted({x for x in (s.soft, s.hard) if x is not None} - {RLIM_INFINITY}):
+            checked.append((s.text, v, s.where))
+    _add_unit_property(checked, props.get("LimitNOFILE"))
+    return checked
+
+
+def _add_unit_property(checked: list[tuple[str, int, str]], hard: str | None) -> None:
+    """Adds the unit's LimitNOFILE property when no line explains it: it was set some other way.
+
+    A value systemctl shows but that does not parse is an error, never skipped.
+    """
+    hard_n = None if hard is None else parse_rlimit(hard)
+    if hard is not None and hard_n is None:
+        raise CheckError(f"unit property LimitNOFILE is {shown(hard)}: expected a whole number "
+                         f"0..{RLIM_INFINITY} or infinity (systemctl show LimitNOFILE)")
+    if hard_n is not None and hard_n != RLIM_INFINITY and all(v != hard_n for _, v, _ in checked):
+        # set some other way (systemctl set-property, transient unit, default)
+        checked.append((f"LimitNOFILE={hard}", hard_n, "systemctl show LimitNOFILE"))
+
+
+def _applied(cfg: NofileConfig) -> list[Setting]:
+    """The unit's and the manager's effective lines, those that exist."""
+    return [s for s in (cfg.unit_effective(), cfg.manager_effective()) if s is not None]
+
+
+def _nr_open_problems(checked: list[tuple[str, int, str]], nr: int,
+                      boot: BootNrOpen) -> list[str]:
+    """Configured values the kernel refuses now, or will refuse after the next boot."""
+    problems = []
     for what, v, where in checked:
         if v > nr:
             problems.append(f"{what} at {where}: {v} is above fs.nr_open {nr}; the kernel "
@@ -242,17 +288,17 @@ def fd_system(ctx: CheckContext) -> Outcome:
                             f"boot, {boot}: the runtime value is not persisted, and after a "
                             "reboot the kernel refuses the limit and systemd silently applies "
                             "a lower value")
-    info = ""
-    if shadowed:
-        info = "; overridden, so not judged: " + "; ".join(
-            f"{s.text} at {s.where} (replaced by {_winner(cfg, s).where})" for s in shadowed)
-    if problems:
-        return failed("; ".join(problems) + info, observed=observed, expected=expected,
-                      source=source)
-    return passed(f"{file_nr.allocated} of fs.file-max {file_nr.max} file handles in use "
-                  f"({used:.2f}%); {len(checked)} configured nofile values all <= fs.nr_open "
-                  f"{nr} now and {boot} after the next boot{info}",
-                  observed=observed, expected=expected, source=source)
+    return problems
+
+
+def _overridden_note(cfg: NofileConfig) -> str:
+    """Names the earlier lines that were replaced, so nobody mistakes them for judged ones."""
+    applied = _applied(cfg)
+    shadowed = [s for s in cfg.unit + cfg.manager if s.valid and s not in applied]
+    if not shadowed:
+        return ""
+    return "; overridden, so not judged: " + "; ".join(
+        f"{s.text} at {s.where} (replaced by {_winner(cfg, s).where})" for s in shadowed)
 
 
 def _winner(cfg: NofileConfig, s: Setting) -> Setting:
