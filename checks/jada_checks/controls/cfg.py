@@ -426,39 +426,80 @@ cat /etc/claude-code/managed-settings.json""",
 def permission_bypass(ctx: CheckContext) -> Outcome:
     policy = ctx.expect["permissions_bypass"]
     f = facts(ctx, procs=True)
-    ex, procs = f.exec, f.procs or ProcsFact()
-    chains = [config_inputs(f).inputs.layers] + [
-        process_inputs(f, p).inputs.layers for p in procs.claude if p.env_readable]
+    procs = f.procs or ProcsFact()
+    chains = _bypass_chains(f, procs)
     chain = [la for la in chains[0] if la.file.usable]
-    unknown = sorted({la.path for c in chains for la in c
-                      if la.file.exists and not la.file.usable})
+    unknown = _unreadable_settings(chains)
+    requested = _bypass_requests(f.exec, chains, procs)
+    disabled = _bypass_disabled_by(chain)
+    in_force = bool(requested) and disabled is None
+    state = "in force" if in_force else "not in force"
+    msg = f"permission bypass is {state} ({_bypass_detail(requested, disabled, unknown)})"
+    kw = {"observed": state, "expected": f"policy {policy}",
+          "source": ", ".join(requested) or "argv, settings, running processes"}
+    return _bypass_verdict(policy, in_force, bool(unknown), msg, kw)
+
+
+def _bypass_chains(f: Facts, procs: ProcsFact) -> list[list[Layer]]:
+    """The settings chains that count: the unit's configuration first, then every running
+    process whose environment can be read (each may read other files)."""
+    return [config_inputs(f).inputs.layers] + [
+        process_inputs(f, p).inputs.layers for p in procs.claude if p.env_readable]
+
+
+def _unreadable_settings(chains: list[list[Layer]]) -> list[str]:
+    """Settings files that exist but are not usable JSON: the verdict cannot consider them."""
+    return sorted({la.path for c in chains for la in c
+                   if la.file.exists and not la.file.usable})
+
+
+def _bypass_requests(ex: ExecFact, chains: list[list[Layer]], procs: ProcsFact) -> list[str]:
+    """Every place that asks for bypassPermissions: ExecStart's flags, the settings chains'
+    defaultMode and the running processes' flags."""
     requested = []
     if ex.skip_permissions:
         requested.append("ExecStart --dangerously-skip-permissions")
     if ex.permission_mode == "bypassPermissions":
         requested.append("ExecStart --permission-mode bypassPermissions")
-    for c in chains:
-        mode, where = _default_mode([la for la in c if la.file.usable])
-        if mode == "bypassPermissions" and f"{where} /permissions/defaultMode" not in requested:
-            requested.append(f"{where} /permissions/defaultMode")
+    _add_default_mode_requests(requested, chains)
     running = [p.pid for p in procs.claude
                if p.skip_permissions or p.permission_mode == "bypassPermissions"]
     if running:
         requested.append(f"{len(running)} running Claude Code process(es) with "
                          "--dangerously-skip-permissions or --permission-mode "
                          "bypassPermissions")
-    disabled = next((la.title for la in chain if la.scope == "managed"
-                     and ((la.file.data or {}).get("permissions") or {}).get(
-                         "disableBypassPermissionsMode") == "disable"), None)
-    in_force = bool(requested) and disabled is None
-    state = "in force" if in_force else "not in force"
+    return requested
+
+
+def _add_default_mode_requests(requested: list[str], chains: list[list[Layer]]) -> None:
+    """Adds each chain's winning permissions.defaultMode when it is bypassPermissions; a file
+    several chains share is named once."""
+    for c in chains:
+        mode, where = _default_mode([la for la in c if la.file.usable])
+        if mode == "bypassPermissions" and f"{where} /permissions/defaultMode" not in requested:
+            requested.append(f"{where} /permissions/defaultMode")
+
+
+def _bypass_disabled_by(chain: list[Layer]) -> str | None:
+    """The managed settings file that sets disableBypassPermissionsMode "disable", if any:
+    only managed settings can forbid the bypass."""
+    return next((la.title for la in chain if la.scope == "managed"
+                 and ((la.file.data or {}).get("permissions") or {}).get(
+                     "disableBypassPermissionsMode") == "disable"), None)
+
+
+def _bypass_detail(requested: list[str], disabled: str | None, unknown: list[str]) -> str:
+    """Who requested the bypass, who disabled it and which files could not be judged."""
     detail = (("requested by " + ", ".join(requested)) if requested else "not requested") \
         + (f"; disabled by {disabled}" if disabled else "")
     if unknown:
         detail += "; settings not readable as JSON, not considered: " + ", ".join(unknown)
-    msg = f"permission bypass is {state} ({detail})"
-    kw = {"observed": state, "expected": f"policy {policy}",
-          "source": ", ".join(requested) or "argv, settings, running processes"}
+    return detail
+
+
+def _bypass_verdict(policy: str, in_force: bool, unknown: bool, msg: str,
+                    kw: dict[str, str]) -> Outcome:
+    """The policy's verdict; an unreadable settings file leaves it open unless policy is info."""
     if unknown and policy != "info":
         return errored(msg, **kw)
     if policy == "forbid" and in_force:
