@@ -11,7 +11,7 @@ from typing import Any
 
 from jada_checks.context import CheckContext
 from jada_checks.facts import cfg_probes
-from jada_checks.facts.cfg_inputs import Facts, config_inputs, process_inputs
+from jada_checks.facts.cfg_inputs import Built, Facts, config_inputs, process_inputs
 from jada_checks.model import CheckError, Outcome, control, errored, failed, passed, skipped
 from jada_checks.model_resolution import (
     DOC_CLI,
@@ -26,6 +26,7 @@ from jada_checks.model_resolution import (
     verdicts,
 )
 from jada_checks.parsers.cfg_facts import (
+    ClaudeProcess,
     EnvFact,
     ExecFact,
     FactError,
@@ -338,41 +339,18 @@ def running_model(ctx: CheckContext) -> Outcome:
     procs = procs_fact(ctx)
     unit = ctx.expect["unit"]
     if not procs.claude:
-        scanned = f"{procs.scanned} process(es) scanned"
-        if procs.others:
-            scanned += ", none runs Claude Code: " + _scanned_text(procs)
-        return skipped(f"no Claude Code process under {unit} right now ({scanned}); "
-                       f"nothing to compare. Recognised: {RECOGNISED}")
+        return _no_claude_running(procs, unit)
     f = facts(ctx, procs=True)
     base = config_inputs(f)
     configured = resolve(base.inputs)
-    problems, unresolved, seen = [], [], []
+    problems: list[str] = []
+    unresolved: list[str] = []
+    seen: list[str | None] = []
     for p in procs.claude:
         if not p.env_readable:
             unresolved.append(f"{p.who}: its environment is not readable (needs root)")
             continue
-        built = process_inputs(f, p)
-        notes = [n for n in built.notes if built.user_file != base.user_file]
-        res, judged = verdicts(built.inputs, policy)
-        if res.unresolved:
-            unresolved.append(f"{p.who}: " + "; ".join(res.unresolved))
-            continue
-        if res.winner is None:
-            problems.append(f"{p.who}: no source sets a model (account default)"
-                            + describe(res, notes))
-            continue
-        seen.append(res.model)
-        bad = [j for j in judged if not j.verdict.ok]
-        differs = bool(configured.model) and res.model != configured.model
-        if bad:  # one entry per process: every agent is named, within the message's bound
-            extra = f" — ambiguous: {' / '.join(res.ambiguities)}" if res.ambiguities else ""
-            extra += (f" — the configuration resolves to {configured.model!r}"
-                      if differs else "")
-            problems.append(f"{p.who} runs {res.model!r} from {res.winner.label}: "
-                            f"{_reasons(bad)}{extra}" + "".join(f" — {n}" for n in notes))
-        elif differs:
-            problems.append(f"{p.who} runs {res.model!r} ({res.winner.label}) but the "
-                            f"configuration resolves to {configured.model!r}")
+        _judge_process(f, p, base, configured, policy, problems, unresolved, seen)
     observed = ", ".join(sorted(set(map(str, seen)))) or None
     source = f"{len(procs.claude)} Claude Code process(es) under {unit}"
     if problems:
@@ -386,6 +364,54 @@ def running_model(ctx: CheckContext) -> Outcome:
     return passed(f"{len(procs.claude)} Claude Code process(es) run {observed}, as "
                   f"configured{others}", observed=observed, expected=configured.model,
                   source=source)
+
+
+def _no_claude_running(procs: ProcsFact, unit: str) -> Outcome:
+    """Skipped, naming what was scanned: nothing was observed, so a pass would claim more."""
+    scanned = f"{procs.scanned} process(es) scanned"
+    if procs.others:
+        scanned += ", none runs Claude Code: " + _scanned_text(procs)
+    return skipped(f"no Claude Code process under {unit} right now ({scanned}); "
+                   f"nothing to compare. Recognised: {RECOGNISED}")
+
+
+def _judge_process(f: Facts, p: ClaudeProcess, base: Built, configured: Resolution,
+                   policy: dict[str, Any], problems: list[str], unresolved: list[str],
+                   seen: list[str | None]) -> None:
+    """Resolves one readable process's model and files it under problems, unresolved or seen
+    (a process that has a model is seen, whether it is right or not)."""
+    built = process_inputs(f, p)
+    notes = [n for n in built.notes if built.user_file != base.user_file]
+    res, judged = verdicts(built.inputs, policy)
+    if res.unresolved:
+        unresolved.append(f"{p.who}: " + "; ".join(res.unresolved))
+        return
+    if res.winner is None:
+        problems.append(f"{p.who}: no source sets a model (account default)"
+                        + describe(res, notes))
+        return
+    seen.append(res.model)
+    problem = _model_problem(p.who, res, res.winner.label, judged, configured, notes)
+    if problem:
+        problems.append(problem)
+
+
+def _model_problem(who: str, res: Resolution, label: str, judged: list[Judged],
+                   configured: Resolution, notes: list[str]) -> str | None:
+    """Why a process's model is wrong: the policy refuses it, or it is not what the
+    configuration resolves to (a process started before a change); None when it is right."""
+    bad = [j for j in judged if not j.verdict.ok]
+    differs = bool(configured.model) and res.model != configured.model
+    if bad:  # one entry per process: every agent is named, within the message's bound
+        extra = f" — ambiguous: {' / '.join(res.ambiguities)}" if res.ambiguities else ""
+        extra += (f" — the configuration resolves to {configured.model!r}"
+                  if differs else "")
+        return (f"{who} runs {res.model!r} from {label}: "
+                f"{_reasons(bad)}{extra}" + "".join(f" — {n}" for n in notes))
+    if differs:
+        return (f"{who} runs {res.model!r} ({label}) but the "
+                f"configuration resolves to {configured.model!r}")
+    return None
 
 
 # -- JADA-CFG-04 ------------------------------------------------------------------------
