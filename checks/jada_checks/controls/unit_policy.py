@@ -146,10 +146,7 @@ def service_user(ctx: CheckContext) -> Outcome:
     p = hf.unit_props(ctx)
     user = hf.prop(p, "User")
     dynamic = p.get("DynamicUser", "no") == "yes"
-    ids = parse_status_ids(hf.section(ctx, "hc_main_status").out)
-    if "Uid" not in ids:
-        raise CheckError("Uid: line of /proc/MainPID/status could not be read")
-    real, eff = ids["Uid"][0], ids["Uid"][1]
+    real, eff = _main_uids(ctx)
     pid = p.get("MainPID", "?")
     procs = _unit_uids(ctx)
     others = [u for u in procs if str(u.pid) != pid]
@@ -159,33 +156,65 @@ def service_user(ctx: CheckContext) -> Outcome:
                 "of the unit")
     source = (f"systemctl show User, DynamicUser; /proc/{pid}/status Uid: and /proc/<pid>/status "
               f"of the unit's {len(procs)} processes")
-    names = {u.name for u in procs if u.real == real and u.name != "-"}
-    runs_as = f"{sorted(names)[0]} (uid {real})" if names else f"uid {real}"
-    problems = []
+    problems = (_account_problems(user, real) + _root_main_problems(user, dynamic, pid, real, eff)
+                + _root_others_problems(others))
+    if problems:
+        return failed("; ".join(problems), observed=observed, expected=expected, source=source)
+    return passed(f"runs as {_runs_as(procs, real)}: {_how_unprivileged(user, dynamic)}; "
+                  f"MainPID {pid} and {len(others)} other "
+                  f"process(es) of the unit have real and effective uid != 0 (/proc/<pid>/"
+                  "status)", observed=observed, expected=expected, source=source)
+
+
+def _main_uids(ctx: CheckContext) -> tuple[int, int]:
+    """MainPID's real and effective uid: what counts, whatever User= says."""
+    ids = parse_status_ids(hf.section(ctx, "hc_main_status").out)
+    if "Uid" not in ids:
+        raise CheckError("Uid: line of /proc/MainPID/status could not be read")
+    return ids["Uid"][0], ids["Uid"][1]
+
+
+def _account_problems(user: str, real: int) -> list[str]:
+    """User= root, or an account that is not dedicated (nobody is shared by daemons)."""
     if user in ("root", "0"):
-        problems.append(f"User={user}")
-    elif user in ("nobody", "65534") or (not user and real == 65534):
-        problems.append(f"{'User=' + user if user else 'its processes run as nobody'}: "
-                        "shared by unrelated services, not dedicated")
+        return [f"User={user}"]
+    if user in ("nobody", "65534") or (not user and real == 65534):
+        return [f"{'User=' + user if user else 'its processes run as nobody'}: "
+                "shared by unrelated services, not dedicated"]
+    return []
+
+
+def _root_main_problems(user: str, dynamic: bool, pid: str, real: int, eff: int) -> list[str]:
+    """The main process running as root, saying why when the unit asks for no user."""
     if real == 0 or eff == 0:
         why = "no User= in the unit and no privilege drop in ExecStart=: " if not user and \
             not dynamic else ""
-        problems.append(f"{why}MainPID {pid} runs with uid {real}/euid {eff} (root): Claude "
-                        "Code refuses --dangerously-skip-permissions as root")
+        return [f"{why}MainPID {pid} runs with uid {real}/euid {eff} (root): Claude "
+                "Code refuses --dangerously-skip-permissions as root"]
+    return []
+
+
+def _root_others_problems(others: list[_Uid]) -> list[str]:
+    """The unit's other processes running as root (the first five are named)."""
     root_kids = [u for u in others if u.real == 0 or u.effective == 0]
     if root_kids:
-        problems.append("processes of the unit run as root: " + ", ".join(
-            f"pid {u.pid} ({u.comm}) uid {u.real}/euid {u.effective}" for u in root_kids[:5]))
-    if problems:
-        return failed("; ".join(problems), observed=observed, expected=expected, source=source)
+        return ["processes of the unit run as root: " + ", ".join(
+            f"pid {u.pid} ({u.comm}) uid {u.real}/euid {u.effective}" for u in root_kids[:5])]
+    return []
+
+
+def _runs_as(procs: list[_Uid], real: int) -> str:
+    """MainPID's account by name when a process of the unit with that uid has one."""
+    names = {u.name for u in procs if u.real == real and u.name != "-"}
+    return f"{sorted(names)[0]} (uid {real})" if names else f"uid {real}"
+
+
+def _how_unprivileged(user: str, dynamic: bool) -> str:
+    """How the unit came to run unprivileged: its own setting or a drop in ExecStart=."""
     if user or dynamic:
-        how = f"User={user}" if user else "DynamicUser=yes"
-    else:
-        how = ("no User= in the unit, so systemd starts it as root, but ExecStart= drops "
-               "privileges")
-    return passed(f"runs as {runs_as}: {how}; MainPID {pid} and {len(others)} other "
-                  f"process(es) of the unit have real and effective uid != 0 (/proc/<pid>/"
-                  "status)", observed=observed, expected=expected, source=source)
+        return f"User={user}" if user else "DynamicUser=yes"
+    return ("no User= in the unit, so systemd starts it as root, but ExecStart= drops "
+            "privileges")
 
 
 @dataclass(frozen=True)
