@@ -342,6 +342,21 @@ def _split_assignment(text: str) -> tuple[str, str] | None:
     return (name, value) if sep and name in ENV_NAMES else None
 
 
+def _environment_assignment(scope: str, text: str) -> EnvAssignment | None:
+    """One ``E`` record: a JSON string ``NAME=value`` from the unit's Environment= (scope
+    ``unit``) or the manager's environment (``default``); None for a name not followed."""
+    try:
+        assignment = json.loads(text)
+    except json.JSONDecodeError:
+        raise FactError("an Environment= assignment is not a JSON string") from None
+    pair = _split_assignment(assignment) if isinstance(assignment, str) else None
+    if not pair:
+        return None
+    where = "unit Environment=" if scope == "unit" \
+        else "manager environment (systemctl show-environment)"
+    return EnvAssignment(pair[0], pair[1], where)
+
+
 def parse_env(text: str) -> EnvFact:
     """Records: ``E scope JSON``, ``EF path ignore status``, ``EV path line``, ``MS``
     (the main process's environment was read), ``M name value``, plus ``F``."""
@@ -353,16 +368,9 @@ def parse_env(text: str) -> EnvFact:
     for rec in _records(text):
         kind = rec[0]
         if kind == "E" and len(rec) == 3:
-            try:
-                assignment = json.loads(rec[2])
-            except json.JSONDecodeError:
-                raise FactError("an Environment= assignment is not a JSON string") from None
-            pair = _split_assignment(assignment) if isinstance(assignment, str) else None
-            if pair:
-                where = "unit Environment=" if rec[1] == "unit" \
-                    else "manager environment (systemctl show-environment)"
-                (defaults if rec[1] == "default" else unit).append(
-                    EnvAssignment(pair[0], pair[1], where))
+            found = _environment_assignment(rec[1], rec[2])
+            if found:
+                (defaults if rec[1] == "default" else unit).append(found)
         elif kind == "EF" and len(rec) == 4:
             if rec[3] != "ok" and rec[2] != "1":
                 out.problems.append(f"EnvironmentFile={b64(rec[1])} is {rec[3]}")
