@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from jada_checks.sandbox.leases import leases, registry_lock
 from tests.support.sandbox_harness import HOSTS_DIR, REPO, SANDBOX_ENV
 
 pytestmark = pytest.mark.sandbox
@@ -181,7 +182,10 @@ def test_a_sandbox_whose_owner_died_is_swept_by_the_next_up(tmp_path: Path) -> N
     again = up(tmp_path, "next", f"y={HOSTS_DIR / 'compliant'}")
     assert again.returncode == 0, again.stderr
     try:
-        reused = set(links_of(tmp_path / "next"))  # a freed slot may be leased again
+        # a freed slot may be leased again, by "next" or by any sandbox running beside
+        # this test (the links of every live lease are theirs, not leftovers)
+        with registry_lock():
+            reused = {f"jsb{slot}" for lease in leases() for slot in lease.slots}
         assert leftovers(state, [ln for ln in links if ln not in reused]) == []
         assert not (state / "hosts").exists() or not any((state / "hosts").iterdir())
     finally:
