@@ -19,6 +19,7 @@ directory, applied first).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,23 +49,30 @@ class HostDir:
     def prepare_scripts(self) -> list[Path]:
         return [d / "prepare.sh" for d in self.chain if (d / "prepare.sh").is_file()]
 
-    @property
-    def ssh_users(self) -> list[str]:
-        """Users of the whole chain's ``ssh-users`` files, in order, without repeats."""
-        users: list[str] = []
+    def _names(self, filename: str, valid: Callable[[str], bool], what: str) -> list[str]:
+        """The names of the whole chain's ``filename`` files (one a line, ``#`` comments),
+        in order, without repeats; a name ``valid`` refuses is an error naming file:line."""
+        names: list[str] = []
         for d in self.chain:
-            path = d / "ssh-users"
+            path = d / filename
             if not path.is_file():
                 continue
             for n, raw in enumerate(path.read_text().splitlines(), 1):
                 name = raw.split("#", 1)[0].strip()
                 if not name:
                     continue
-                if not _USER_NAME.fullmatch(name) or name == "root":
-                    raise HostDirError(f"{path}:{n}: {name!r} is not a non-root user name")
-                if name not in users:
-                    users.append(name)
-        return users
+                if not valid(name):
+                    raise HostDirError(f"{path}:{n}: {name!r} is not {what}")
+                if name not in names:
+                    names.append(name)
+        return names
+
+    @property
+    def ssh_users(self) -> list[str]:
+        """Users of the whole chain's ``ssh-users`` files, in order, without repeats."""
+        return self._names("ssh-users",
+                           lambda name: bool(_USER_NAME.fullmatch(name)) and name != "root",
+                           "a non-root user name")
 
     @property
     def claude_code(self) -> str | None:
@@ -107,20 +115,8 @@ class HostDir:
 
     def started_by_hand(self) -> list[str]:
         """Units of the chain's ``started-by-hand`` files, in order, without repeats."""
-        units: list[str] = []
-        for d in self.chain:
-            path = d / "started-by-hand"
-            if not path.is_file():
-                continue
-            for n, raw in enumerate(path.read_text().splitlines(), 1):
-                name = raw.split("#", 1)[0].strip()
-                if not name:
-                    continue
-                if not _UNIT_NAME.fullmatch(name):
-                    raise HostDirError(f"{path}:{n}: {name!r} is not a unit name")
-                if name not in units:
-                    units.append(name)
-        return units
+        return self._names("started-by-hand", lambda name: bool(_UNIT_NAME.fullmatch(name)),
+                           "a unit name")
 
     def expect(self) -> dict[str, Any]:
         merged: dict[str, Any] = {}
