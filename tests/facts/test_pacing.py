@@ -9,6 +9,8 @@ byte arrived): only the first is retried, so the fact script never runs twice.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -120,3 +122,26 @@ def test_a_reset_after_authentication_is_not_retried_the_script_runs_once(
     assert conn.counters.retries == 0
     assert (tmp_path / "script-runs").read_text() == "ran\n", "the fact script ran twice"
     conn.close()
+
+
+PROFILE = """\
+version: 1
+targets:
+  - name: web
+    ssh: {host: 127.0.0.1, port: 2222%s}
+"""
+
+
+def test_ssh_max_parallel_defaults_to_64_and_a_bad_value_is_named(tmp_path: Path) -> None:
+    from jada_checks.profile import load_profile
+
+    path = tmp_path / "profile.yaml"
+    path.write_text(PROFILE % "")
+    assert load_profile(path).target("web").ssh["max_parallel"] == 64
+    path.write_text(PROFILE % ", max_parallel: 0")
+    res = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                          "--jada-profile", str(path)], capture_output=True, text=True,
+                         timeout=60)
+    assert res.returncode == 4, res.stdout + res.stderr
+    assert "/targets/0/ssh/max_parallel" in res.stderr and "expected a number >= 1" in \
+        res.stderr, res.stderr

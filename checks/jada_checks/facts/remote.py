@@ -345,6 +345,12 @@ class Connection:
             proc, self._proc = self._proc, None
         if proc is None:
             proc = self._spawn()  # waits for a slot: outside the lock, close() stays free
+            with self._lock:
+                if self._closed and proc is not None:  # the run ended while it waited
+                    proc.kill()
+                    proc.communicate()
+                    self._reaped(proc)
+                    raise Unreachable("the run ended before this target was asked")
         self.counters.commands += 1
         assert proc is not None
         res = self._login_and_exchange(proc, script)
