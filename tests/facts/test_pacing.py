@@ -9,6 +9,7 @@ byte arrived): only the first is retried, so the fact script never runs twice.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -20,6 +21,7 @@ import pytest
 from jada_checks.facts import pacing
 from jada_checks.facts.remote import Connection, Unreachable, classify_ssh_error
 from jada_checks.profile import Target
+from jada_checks.reporting import document
 
 KEX_RESET = "kex_exchange_identification: read: Connection reset by peer"
 KEX_CLOSED = "kex_exchange_identification: Connection closed by remote host"
@@ -145,3 +147,18 @@ def test_ssh_max_parallel_defaults_to_64_and_a_bad_value_is_named(tmp_path: Path
     assert res.returncode == 4, res.stdout + res.stderr
     assert "/targets/0/ssh/max_parallel" in res.stderr and "expected a number >= 1" in \
         res.stderr, res.stderr
+
+
+def test_the_json_report_counts_the_retries(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_connection(tmp_path, monkeypatch, "pre-auth")  # ssh on PATH: 2 resets, then a session
+    path = tmp_path / "profile.yaml"
+    path.write_text(PROFILE % "")
+    report = tmp_path / "report.json"
+    subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-k", "JADA-CFG-01",
+                    "--jada-profile", str(path), "--jada-report-json", str(report)],
+                   capture_output=True, text=True, timeout=120)
+    doc = json.loads(report.read_text())
+    assert doc["run"]["ssh_retries"] == {"web": 2}, doc["run"]
+    assert document.schema_errors(doc) == []
+    assert (tmp_path / "script-runs").read_text() == "ran\n"

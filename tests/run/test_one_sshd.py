@@ -66,5 +66,6 @@ def test_40_targets_behind_one_sshd_none_unreachable(one: SandboxHarness,
     assert set(doc["targets"]) == set(NAMES)
     assert all(doc["targets"][n]["commands"] == 1 for n in NAMES), doc["targets"]
     assert isinstance(doc["ssh_retries"], dict)
+    assert run.report["run"]["ssh_retries"] == doc["ssh_retries"], run.report["run"]
     print(f"40 targets behind one sshd: 0 unreachable, "
           f"{sum(doc['ssh_retries'].values())} pre-auth retries")
