@@ -240,11 +240,26 @@ class Sandbox:
                                timeout=max(1.0, deadline - time.monotonic()))
             state = res.stdout.strip()
             if state in ("running", "degraded"):
+                self._ensure_boot_sysctls(m)
                 return
             last = (res.stderr.strip() or state)[-200:]
             time.sleep(0.3)
         raise SandboxError(f"{m.name}: not ready within {BOOT_TIMEOUT:.0f} s ({last}); "
                            f"see {m.dir}/console.log")
+
+    def _ensure_boot_sysctls(self, m: Machine) -> None:
+        """A host is booted only once systemd-sysctl has applied its sysctl.d files, as at a
+        real boot. On a starved machine a host was seen up with net.core.somaxconn at the
+        kernel default while its sysctl.d said 8192 (NET-02 then failed on a healthy host):
+        the service had not run. Then it runs now, before any runtime-only fault is set."""
+        res = self.ssh_raw(m.address, "systemctl is-active systemd-sysctl.service", timeout=30)
+        if res.stdout.strip() == "active":
+            return
+        again = self.ssh_raw(m.address, "systemctl restart systemd-sysctl.service", timeout=60)
+        if again.returncode != 0:
+            raise SandboxError(f"{m.name}: systemd-sysctl.service was "
+                               f"{res.stdout.strip() or 'unknown'} after boot and did not "
+                               f"start: {again.stderr.strip()[:300]}; see {m.dir}/console.log")
 
     def _serve_records(self) -> None:
         """Serve every host's Lightsail record: start the endpoint on the first records,
