@@ -390,17 +390,22 @@ def _apply_allowlist(res: Resolution, allow: Allowlist) -> None:
 
 # -- resolution ---------------------------------------------------------------------------
 
+def _settings_env(chain: list[Layer], var: str, kind: str) -> Source | None:
+    """``var`` from the highest settings ``env`` block of ``chain`` that sets it (a settings
+    env block beats the process environment: env-vars, v2.1.240), as a ``kind`` source."""
+    for layer in chain:
+        value = _string_at(layer_data(layer), "env", var)
+        if isinstance(value, str) and value.strip():
+            return Source(kind, layer.label(f"/env/{var}"), value.strip())
+    return None
+
+
 def _default_model(chain: list[Layer], inp: Inputs, allow: Allowlist | None,
                    notes: list[str]) -> Source | None:
     """ANTHROPIC_DEFAULT_MODEL (v2.1.236+), from the highest settings env block, else the
     process environment; ignored for some values, under enforceAvailableModels and when
     availableModels excludes it (model-config, "Set a default model for new sessions")."""
-    src = None
-    for la in chain:
-        value = _string_at(layer_data(la), "env", DEFAULT_VAR)
-        if isinstance(value, str) and value.strip():
-            src = Source("default-env", la.label(f"/env/{DEFAULT_VAR}"), value.strip())
-            break
+    src = _settings_env(chain, DEFAULT_VAR, "default-env")
     if src is None and DEFAULT_VAR in inp.env and inp.env[DEFAULT_VAR].value.strip():
         env = inp.env[DEFAULT_VAR]
         src = Source("default-env", env.label, env.value.strip())
@@ -552,12 +557,7 @@ def _env_sources(res: Resolution, inp: Inputs, chains: list[list[Layer]]) -> Non
     for var in (*REMAP_VARS, SUBAGENT_VAR):
         unique: list[Source] = []
         for chain in chains:
-            src = None
-            for layer in chain:
-                value = _string_at(layer_data(layer), "env", var)
-                if isinstance(value, str) and value.strip():
-                    src = Source("settings-env", layer.label(f"/env/{var}"), value.strip())
-                    break
+            src = _settings_env(chain, var, "settings-env")
             if src is None and var in inp.env and inp.env[var].value.strip():
                 src = inp.env[var]
             if src is not None and src not in unique:
