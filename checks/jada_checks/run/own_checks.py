@@ -32,6 +32,7 @@ from typing import Any
 import pytest
 
 from jada_checks.options import SPECS, _resolve
+from jada_checks.stash import SETTINGS_KEY
 
 INI_TESTS = "jada_tests"
 
@@ -58,8 +59,10 @@ def user_test_paths(config: pytest.Config) -> list[str]:
         ini = []
     if ini:
         return [str(p) for p in ini]
-    try:
-        source = _resolve(config, SPECS["jada_profile"], ns).source
+    resolved = config.stash.get(SETTINGS_KEY, {}).get("jada_profile")
+    try:  # the command line's raw value: config.option holds the resolved one once set
+        source = resolved.source if resolved else \
+            _resolve(config, SPECS["jada_profile"], config.known_args_namespace).source
     except pytest.UsageError:
         source = "default"
     if source == "environment":
