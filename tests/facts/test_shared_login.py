@@ -26,7 +26,7 @@ from jada_checks.model import CheckError
 from jada_checks.profile import Profile, Target, load_profile
 from tests.support.sandbox_harness import SandboxHarness
 
-pytestmark = pytest.mark.sandbox_hosts("compliant", "own-sudo")
+pytestmark = pytest.mark.sandbox_hosts("compliant", "own-sudo", "bastion", "behind-bastion")
 
 COUNT = "journalctl -q -u ssh.service -o cat | grep -c '^Accepted' || true"
 CALLS = 40
@@ -34,13 +34,12 @@ _N = itertools.count()
 
 
 def accepted(sandbox: SandboxHarness, host: str) -> int:
-    """sshd's count of accepted logins so far (this query's own login included)."""
-    return int(sandbox.ssh(host, COUNT).strip() or 0)
+    """sshd's count of accepted logins so far, read without logging in (nsenter)."""
+    return int(sandbox.sandbox.exec(host, COUNT).strip() or 0)
 
 
 def logins_since(sandbox: SandboxHarness, host: str, before: int) -> int:
-    """Logins sshd accepted since ``before`` was read, minus the one this query makes."""
-    return accepted(sandbox, host) - before - 1
+    return accepted(sandbox, host) - before
 
 
 def profile(sandbox: SandboxHarness, tmp_path: Path, host: str, **ssh: Any) -> Profile:
@@ -94,6 +93,31 @@ def test_one_login_for_the_facts_and_every_testinfra_command(
     assert (conn.counters.connections, conn.counters.commands) >= (1, CALLS + 1)
     assert conn.counters.connections == 1
     assert logins_since(sandbox, "compliant", before) == 1
+
+
+def test_through_a_bastion_one_login_on_each_hop_and_nothing_left(
+        sandbox: SandboxHarness, tmp_path: Path, store: Make) -> None:
+    """ssh.proxy_jump: the master reaches the target through the bastion's ssh -W (its
+    ProxyCommand); the commands never start a hop of their own; close() stops both."""
+    path = sandbox.profile_for(["bastion", "behind-bastion"], tmp_path / "jump.yaml")
+    data = yaml.safe_load(path.read_text())
+    data["targets"] = [t for t in data["targets"] if t["name"] == "behind-bastion"]
+    assert data["targets"][0]["ssh"]["proxy_jump"]
+    path.write_text(yaml.safe_dump(data))
+    s, target = store(load_profile(path))
+    before = {h: accepted(sandbox, h) for h in ("bastion", "behind-bastion")}
+    host = s.testinfra_host(target)
+    for i in range(20):
+        assert host.check_output("echo %s", str(i)) == str(i)
+    assert s.host_facts(target).section("unit_show").require_ok()
+    assert {h: logins_since(sandbox, h, before[h]) for h in before} == \
+        {"bastion": 1, "behind-bastion": 1}
+    conn = s.connections["behind-bastion"]
+    assert conn.mux is not None
+    jump_config = str(conn._workdir() / "ssh_config")
+    assert ssh_processes(Path(jump_config))  # the bastion's ssh -W, started by the master
+    s.close()
+    assert ssh_processes(Path(jump_config)) == []
 
 
 def test_unreachable_target_names_the_cause_the_facts_got(
