@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser, CORE)
+    parser.addini("jada_tests", "your own checks: test paths a profile run collects beside the "
+                  "controls when the command line names none (relative to the ini file; "
+                  "jada_checks.run.own_checks)", type="paths", default=[])
 
 
 @pytest.hookimpl(tryfirst=True)
