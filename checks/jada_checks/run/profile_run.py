@@ -253,6 +253,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     path = config.getoption("jada_stats_json", None)
     if path:
         workers = config.stash[STATS_KEY] or [worker_stats(config)]
+        if split_across_workers(config):  # the controller too: it logs in to nothing
+            workers = [*workers, worker_stats(config)]
         totals: dict[str, dict[str, int]] = {}
         for w in workers:
             for name, c in w["targets"].items():
