@@ -108,6 +108,13 @@ def print_catalogue() -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for sev in SEVERITIES:
         config.addinivalue_line("markers", f"severity_{sev}: controls of severity {sev}")
+    # Your own checks (README "Writing your own checks"); registered in every run, so a
+    # project's checks also run under --strict-markers without a profile.
+    config.addinivalue_line("markers", "jada(id=None, severity='medium', title=None, "
+                            "remediation=None): this test is a jada-checks control in a "
+                            "profile run: its id, severity, title and remediation")
+    config.addinivalue_line("markers", "jada_targets(*patterns): in a profile run, run this "
+                            "test only against targets whose name matches a pattern (fnmatch)")
     resolve(config, CORE)
     if not config.option.jada_profile:
         return

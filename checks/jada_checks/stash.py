@@ -38,3 +38,9 @@ SETTINGS_KEY: pytest.StashKey[dict[str, Setting]] = pytest.StashKey()
 RETRY_KEY: pytest.StashKey[float] = pytest.StashKey()
 # The monotonic time by which convergence retries stop (run.convergence).
 DEADLINE_KEY: pytest.StashKey[float] = pytest.StashKey()
+# Your own checks (run.own_checks): the user's test paths of this profile run ([] : none).
+USER_PATHS_KEY: pytest.StashKey[list[str]] = pytest.StashKey()
+# Usage problems of the user's checks found while collecting, raised together after it.
+PROBLEMS_KEY: pytest.StashKey[list[str]] = pytest.StashKey()
+# How many collected tests were not run as checks, by why (run.own_fixtures).
+DROPPED_KEY: pytest.StashKey[dict[str, int]] = pytest.StashKey()

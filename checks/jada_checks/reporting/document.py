@@ -51,6 +51,8 @@ def is_host_side(rec: dict[str, Any]) -> bool:
     """Host (SSH) side: from the registry when loaded, else by area (Lightsail is ``ls``,
     the runner's probes ``http``).
     No catalogue import, so merging reports works without loading the controls."""
+    if "side" in rec:  # one of your own checks: host when it used the host fixture
+        return bool(rec["side"] == "host")
     control = REGISTRY.get(rec["control"])
     return control.side == "host" if control else rec["area"] not in ("ls", "http")
 

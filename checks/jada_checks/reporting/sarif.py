@@ -57,7 +57,8 @@ def rule(control: str, fallback: dict[str, Any]) -> dict[str, Any]:
     severity = known.severity if known else fallback["severity"]
     rationale = known.rationale if known else title
     remediation = known.remediation if known else fallback["remediation"]
-    props: dict[str, Any] = {"tags": ["jada-checks", control.split("-")[1].lower()],
+    area = known.area if known else str(fallback.get("area") or "other")
+    props: dict[str, Any] = {"tags": ["jada-checks", area],
                              "precision": "high", "severity": severity}
     if severity in SECURITY_SEVERITY:
         props["tags"].insert(0, "security")

@@ -29,8 +29,9 @@ from jada_checks.inputs import InputError
 from jada_checks.model import CheckError, Control, Outcome, errored
 from jada_checks.options import ENV_PROFILE, early_setting, setting
 from jada_checks.profile import Profile, Target, load_profile
-from jada_checks.run import workers
+from jada_checks.run import own_checks, workers
 from jada_checks.run.convergence import converge, retry_deadline
+from jada_checks.run.own_checks import user_test_paths
 from jada_checks.run.shard import ShardError, selected
 from jada_checks.setting import Setting
 from jada_checks.stash import (
@@ -41,6 +42,7 @@ from jada_checks.stash import (
     SOURCE_KEY,
     STATS_KEY,
     STORE_KEY,
+    USER_PATHS_KEY,
 )
 
 T0 = time.monotonic()
@@ -131,6 +133,9 @@ def start(config: pytest.Config, source: Setting) -> None:
     config.pluginmanager.set_blocked("hypothesispytest")
     config.stash[STATS_KEY] = []
     config.pluginmanager.register(sys.modules[__name__], "jada-profile-run")
+    config.stash[USER_PATHS_KEY] = paths = user_test_paths(config)
+    if paths:
+        own_checks.activate(config, paths)
     if not early:
         gather_now(config.stash[STORE_KEY], profile, config.getoption("jada_shard"),
                    config.option, config)
@@ -266,7 +271,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """In profile mode the controls are the tests: collect no files."""
+    """In profile mode the controls are the tests: collect no files, unless the run has
+    user test paths (:mod:`jada_checks.run.own_checks`); then pytest collects those, and
+    only those (they are the run's arguments), as it always would."""
+    if config.stash.get(USER_PATHS_KEY, None):
+        return None
     return True
 
 
@@ -289,18 +298,20 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         return
     for area in areas():  # derived from the registry: a new area needs no list entry
         config.addinivalue_line("markers", f"area_{area}: controls of area JADA-{area.upper()}")
+    made = []
     for target in selected(profile.targets, config.getoption("jada_shard"), lambda t: t.name):
         for c in catalogue():
             if applies(c, target):
-                items.append(ControlItem.from_parent(session, name=f"{c.id}[{target.name}]",
-                                                     nodeid=f"{c.id}[{target.name}]",
-                                                     control=c, target=target))
+                made.append(ControlItem.from_parent(session, name=f"{c.id}[{target.name}]",
+                                                    nodeid=f"{c.id}[{target.name}]",
+                                                    control=c, target=target))
+    items += made  # after the user's checks, if any (collected by pytest itself)
     workers.keep_mine(config, items)  # a worker of a split run: its own targets' items
     # The items are made here, not by a collector, so tell the terminal how many there are
     # (otherwise it reports "no tests collected" after listing them).
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None and hasattr(reporter, "_numcollected"):
-        reporter._numcollected += len(items)
+        reporter._numcollected += len(made)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

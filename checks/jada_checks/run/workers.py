@@ -138,17 +138,13 @@ def header_line(config: pytest.Config) -> str | None:
 
 def item_target(item: pytest.Item) -> str | None:
     """The target an item checks: a control's, or the one a user test is parametrized
-    with; None for an item bound to no target."""
-    target = getattr(item, "target", None)
-    name = getattr(target, "name", None)
-    if isinstance(name, str):
-        return name
-    callspec = getattr(item, "callspec", None)
-    for value in getattr(callspec, "params", {}).values():
-        name = getattr(value, "name", None)
-        if type(value).__name__ == "Target" and isinstance(name, str):
-            return name
-    return None
+    with (:func:`jada_checks.run.own_fixtures.target_of`); None for an item bound to no
+    target."""
+    from jada_checks.profile import Target
+    from jada_checks.run.own_fixtures import target_of
+
+    target = target_of(item) or getattr(item, "target", None)  # a ControlItem's
+    return target.name if isinstance(target, Target) else None
 
 
 def keep_mine(config: pytest.Config, items: list[pytest.Item]) -> None:
