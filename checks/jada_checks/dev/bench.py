@@ -249,7 +249,7 @@ def own_suite(sb: Sandbox, profile: Path, hosts: list[str], workers: int,
         cpus.append(cpu)
         logins.append(max(after[h] - before[h] - 1 for h in hosts))
     stats = json.loads(stats_file.read_text())
-    records = json.loads(report.read_text())["results"]
+    records = json.loads(report.read_text())["records"]
     return {"wall_s": round(statistics.median(times), 3), "runs": [round(t, 3) for t in times],
             "runner_cpu_s": round(statistics.median(cpus), 3),
             "connections_per_host": max(t["connections"] for t in stats["targets"].values()),
