@@ -28,13 +28,26 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jada_checks.profile import Target
+
+if TYPE_CHECKING:
+    from jada_checks.facts.shared import SharedLogin
 
 
 class Unreachable(Exception):
     """The target could not be asked; the message is one clear reason."""
+
+
+class CommandTimeout(Exception):
+    """A command over the shared connection ran longer than ``ssh.command_timeout``: it was
+    stopped on the target, and its result is not an answer."""
+
+
+class SudoRefused(Exception):
+    """sudo on the target would not run a user test's command as root (or another user):
+    the command never ran, so its exit status is not an answer."""
 
 
 @dataclass
@@ -144,6 +157,9 @@ class Connection:
     _running: subprocess.Popen[bytes] | None = None  # the one run() is waiting on
     _closed: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # share_logins (shared.py): the one login is a ControlMaster that every command uses
+    share: bool = False
+    mux: SharedLogin | None = None
 
     @property
     def ssh(self) -> dict[str, Any]:
@@ -152,7 +168,7 @@ class Connection:
 
     def _workdir(self) -> Path:
         if self._dir is None:
-            self._dir = Path(tempfile.mkdtemp(prefix="jada-ssh-"))
+            self._dir = Path(tempfile.mkdtemp(prefix="jada-ssh-", dir=_short_tmp()))
             atexit.register(self.close)
         return self._dir
 
@@ -181,7 +197,8 @@ class Connection:
         cfg = self._workdir() / "ssh_config"
         return f"{ssh_binary()} -F {cfg} -E {self.jump_log} -W '[%h]:%p' jada-jump"
 
-    def argv(self, remote: str) -> list[str]:
+    def argv(self, remote: str | None,
+             first: list[tuple[str, str]] | None = None) -> list[str]:
         """The ssh command line of one login. Without ``ssh.config_file``: ``-F`` the
         suite's own file. With it: ``-F`` the user's file (its Host/Match blocks see
         ``ssh.host`` as written, e.g. an SSM instance id) and every policy option as
@@ -190,11 +207,15 @@ class Connection:
         before process_config_files), so the file cannot weaken host-key checking."""
         cfg = self._config()
         s = self.ssh
+        # ``first``: options of the shared login (ControlMaster, ControlPath), given before
+        # every other so they win over the policy's "ControlMaster no" (first value wins)
+        pre = [a for k, v in first or [] for a in ("-o", f"{k}={v}")]
+        cmd = [] if remote is None else [remote]
         if not s.get("config_file"):
-            return [ssh_binary(), "-F", str(cfg), "-T", "jada-target", remote]
+            return [ssh_binary(), *pre, "-F", str(cfg), "-T", "jada-target", *cmd]
         opts = [f"{k}={v}" for k, v in target_options(s, self._proxy())]
-        return [ssh_binary(), "-F", s["config_file"],
-                *(a for o in opts for a in ("-o", o)), "-T", s["host"], remote]
+        return [ssh_binary(), *pre, "-F", s["config_file"],
+                *(a for o in opts for a in ("-o", o)), "-T", s["host"], *cmd]
 
     @property
     def jump_log(self) -> Path:
@@ -206,6 +227,9 @@ class Connection:
         """Open the SSH session now (login, host key, auth) without a command yet, so the
         handshake runs while pytest is still starting; idempotent: once a session was
         opened (even if :meth:`run` has used it since), no second one."""
+        if self.share:
+            self.shared().start()
+            return
         with self._lock:
             if self.counters.connections == 0 and not self._closed and \
                     local_problem(self.ssh) is None:
@@ -257,6 +281,8 @@ class Connection:
         problem = local_problem(self.ssh)
         if problem:
             raise Unreachable(problem)
+        if self.share:
+            return self.shared().script(script)
         with self._lock:
             if self._closed:
                 raise Unreachable("the run ended before this target was asked")
@@ -295,12 +321,24 @@ class Connection:
             return f"the bastion {jump} (ssh.proxy_jump) could not reach the target: {why}"
         return f"bastion {jump} (ssh.proxy_jump): {classify_ssh_error(log)}"
 
+    def shared(self) -> SharedLogin:
+        """This target's shared login (``share``): made on first use, started by
+        :meth:`start` or by the first command."""
+        from jada_checks.facts.shared import SharedLogin
+
+        with self._lock:
+            if self.mux is None:
+                self.mux = SharedLogin(self)
+            return self.mux
+
     def close(self) -> None:
         """Stop this target's ssh: one never used, and one :meth:`run` still waits on
         (the run ended first: interrupted, or a usage error after the early start)."""
         with self._lock:
             proc, self._proc = self._proc, None
             running, self._closed = self._running, True
+        if self.mux is not None:
+            self.mux.close()  # the ControlMaster, and every command still running over it
         if running is not None:
             running.kill()  # run()'s communicate() reaps it and reports why
         if proc is not None:  # started but never used (e.g. the run was interrupted)
@@ -309,6 +347,19 @@ class Connection:
         if self._dir and self._dir.exists():
             shutil.rmtree(self._dir, ignore_errors=True)
         self._dir = None
+
+
+# A unix socket's path must fit sun_path (104 bytes on the BSDs and macOS, 108 on Linux,
+# NUL included); the ControlPath is <dir>/m and OpenSSH binds <path>.<16 random> first.
+_SOCKET_DIR_MAX = 104 - 1 - len("/m.") - 16
+
+
+def _short_tmp() -> str | None:
+    """The temp dir for a Connection's files: ``$TMPDIR`` unless it is too long for a
+    ControlPath, then /tmp."""
+    default = tempfile.gettempdir()
+    return None if len(default.encode()) + len("/jada-ssh-XXXXXXXX") <= _SOCKET_DIR_MAX \
+        else "/tmp"
 
 
 def _text(data: bytes) -> str:
