@@ -386,3 +386,41 @@ def test_gate_waiver_and_drift(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stdout + res.stderr
     doc = json.loads(now.read_text())
     assert doc["gate"]["waived"] == 2 and doc["waivers"]["stale"] == [], doc["waivers"]
+
+
+HOST_CHECKS = '''\
+import pytest
+
+
+@pytest.mark.jada(id="ACME-UP-01", severity="high")
+def test_up(host):
+    assert host.run("true").rc == 0
+
+
+def test_etc(host, target):
+    assert host.file("/etc").is_directory
+'''
+
+
+def test_an_unreachable_target_errors_every_host_check_naming_the_cause_once(
+        tmp_path: Path) -> None:
+    p = project(tmp_path, files={"checks/test_h.py": HOST_CHECKS})
+    report = tmp_path / "r.json"
+    res = run(p, "--jada-profile", "p.yaml", "checks", "-m", "area_own",
+              "--jada-report-json", str(report), "--jada-report-md", str(tmp_path / "r.md"))
+    assert res.returncode == 1, res.stdout + res.stderr
+    doc = json.loads(report.read_text())
+    cause = "unreachable: root@127.0.0.1:1: connection refused (sshd not running?)"
+    assert {(r["control"], r["outcome"], r["message"]) for r in doc["records"]} == {
+        ("ACME-UP-01", "error", cause), ("checks/test_h.py::test_etc", "error", cause)}
+    assert all(r["remediation"].startswith("# the suite could not connect")
+               for r in doc["records"])
+    assert doc["unreachable"] == [{"target": t, "reason": cause, "controls": 2}
+                                  for t in ("db", "web-1", "web-22")]
+    summary = res.stdout[res.stdout.index("jada-checks summary"):]
+    assert summary.count(f"UNREACHABLE web-1: {cause} (2 controls not checked)") == 1
+    assert summary.count("# the suite could not connect") == 3  # the fix, once per target
+    assert "Traceback" not in res.stdout and "shared.py" not in res.stdout  # no traceback
+    md = (tmp_path / "r.md").read_text()
+    assert md.count(f"**Not checked — {cause}:** `ACME-UP-01` (high), "
+                    "`checks/test_h.py::test_etc` (medium)") == 3

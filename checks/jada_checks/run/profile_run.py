@@ -77,6 +77,8 @@ def start_early(config: pytest.Config, path: str) -> None:
     if profile.discover is not None or narrowed(ns):
         return
     store = new_store(profile)
+    # With user tests, each target's one login is shared with their Testinfra commands.
+    store.share_logins = bool(user_test_paths(config))
     config.stash[EARLY_KEY] = (path, profile, store)
     # pytest can still stop before configure (a usage error, a conftest that fails to
     # import): then its cleanup stops the logins instead of exit waiting on them.
@@ -136,6 +138,7 @@ def start(config: pytest.Config, source: Setting) -> None:
     config.stash[USER_PATHS_KEY] = paths = user_test_paths(config)
     if paths:
         own_checks.activate(config, paths)
+        config.stash[STORE_KEY].share_logins = True  # before its logins (not started early)
     if not early:
         gather_now(config.stash[STORE_KEY], profile, config.getoption("jada_shard"),
                    config.option, config)
