@@ -65,17 +65,11 @@ def requested(options: Any) -> int:
 
 
 def user_tests(config: pytest.Config) -> bool:
-    """Does this run collect the user's own tests (item 1 of issue 22)? Asked of
-    :func:`jada_checks.run.own_checks.user_test_paths`; a config too early for it to
-    answer counts as yes, so nothing logs in before the answer is certain."""
-    try:
-        from jada_checks.run.own_checks import user_test_paths
-    except ImportError:
-        return False
-    try:
-        return bool(user_test_paths(config))
-    except Exception:  # noqa: BLE001 - too early to tell: assume workers may start
-        return True
+    """Does this run collect the user's own tests (item 1 of issue 22)? Answered by
+    :func:`jada_checks.run.own_checks.user_test_paths`, on the early config too."""
+    from jada_checks.run.own_checks import user_test_paths
+
+    return bool(user_test_paths(config))
 
 
 def is_worker(config: pytest.Config) -> bool:
