@@ -118,14 +118,16 @@ def pytest_configure(config: pytest.Config) -> None:
     resolve(config, CORE)
     if not config.option.jada_profile:
         return
-    in_process(config)
     from jada_checks.run import profile_run  # the heavy part: profile, facts, controls
 
     profile_run.start(config, setting(config, "jada_profile"))
+    if not profile_run.split_across_workers(config):
+        in_process(config)
 
 
 def in_process(config: pytest.Config) -> None:
-    """A profile run ignores ``-n``: it checks every target in this one process.
+    """A profile run without the user's own tests ignores ``-n``: it checks every target
+    in this one process.
 
     Why: the work is waiting on targets, and this process already gathers every target
     concurrently (one SSH login and one command each, started as soon as the profile is
@@ -135,6 +137,10 @@ def in_process(config: pytest.Config) -> None:
     worker: measured 2.4x slower at 24 hosts (``make bench``; README "Speed"). Runs after
     xdist's own option handling (this hook is tryfirst, xdist's pytest_configure trylast),
     so xdist never starts a worker.
+
+    With user tests (Testinfra calls: one round trip each, one after another) and at least
+    two targets, ``-n N`` does pay: :func:`jada_checks.run.profile_run.start` has then split
+    the run by target (:mod:`jada_checks.run.workers`) and this is not called.
     """
     workers = getattr(config.option, "numprocesses", None)
     if workers and getattr(config.option, "dist", "no") != "no":

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 PROFILE_KEY: pytest.StashKey[Profile] = pytest.StashKey()
 # Why a profile run ignores -n: the number of workers it did not start (plugin).
 IGNORED_WORKERS_KEY: pytest.StashKey[str] = pytest.StashKey()
+# A run split across xdist workers by target: the targets of each worker, gw0 first
+# (run.workers; absent when the run stays in one process).
+DISTRIBUTED_KEY: pytest.StashKey[list[list[str]]] = pytest.StashKey()
 # Where the profile came from: command line, environment or ini (run.profile_run).
 SOURCE_KEY: pytest.StashKey[Setting] = pytest.StashKey()
 # The per-process fact cache: one SSH login and one fact gathering per target.

@@ -11,6 +11,12 @@ same facts written the plain way (``bench/naive_checks.py``, one remote command 
 OpenSSH with ControlPersist (Testinfra's default, the ``naive`` row), OpenSSH without it,
 and paramiko.
 The ControlPersist baseline also runs at K = 8 (once); at 24 hosts it would take minutes.
+With 8 hosts it also measures the user's own Testinfra tests (``bench/testinfra_40.py``, 40
+calls per host): the suite running them beside the controls alone and with ``-n 2`` (split
+by target across two workers, one login per target: :mod:`jada_checks.run.workers`), and
+plain Testinfra running the same module with its own ``--hosts`` (:func:`own_rows`).
+``JADA_BENCH_ROWS`` picks row groups: ``suite`` (the sizes above), ``own`` (these), both by
+default; ``JADA_BENCH_ROWS=own`` boots only the 8 hosts they need.
 Commands and connections of the suite come from its own instrumentation
 (``--jada-stats-json``); the SSH logins each host accepted are read from the host's own sshd
 journal as a cross-check. Results: printed, and written to ``build/bench/results.json``.
@@ -39,6 +45,10 @@ NAIVE_MAX_HOSTS = int(os.environ.get("JADA_BENCH_NAIVE_MAX_HOSTS", "8"))
 BASELINES = {"naive": "ssh://{h}", "naive_plain_ssh": "ssh://{h}?controlpersist=0",
              "naive_paramiko": "paramiko://{h}"}
 REPEAT = int(os.environ.get("JADA_BENCH_REPEAT", "3"))
+ROWS = set(os.environ.get("JADA_BENCH_ROWS", "suite,own").split(","))
+OWN_HOSTS = 8
+OWN_MODULE = REPO / "bench" / "testinfra_40.py"
+OWN_MODES = ("own_alone", "own_n2", "own_testinfra")
 ENV = {**os.environ, **SANDBOX_AWS_ENV}
 ENV.pop("JADA_PROFILE", None)
 
@@ -284,6 +294,99 @@ def paired(sb: Sandbox, a: Path, b: Path, hosts: list[str], repeat: int
     return out[0], out[1]
 
 
+def own_suite(sb: Sandbox, profile: Path, hosts: list[str], workers: int,
+              repeat: int = REPEAT) -> dict[str, Any]:
+    """The suite with the user's module beside the controls (``pytest --jada-profile P
+    testinfra_40.py``), from a deployment directory, alone or with ``-n``; fields as
+    :func:`suite`, plus ``not_passed`` (records that did not pass: 0 on ``compliant``) and
+    ``user_tests`` (records of the module's tests)."""
+    where = deployment_dir()
+    module = where / "test_own_40.py"
+    shutil.copyfile(OWN_MODULE, module)
+    stats_file, report = OUT / "own-stats.json", OUT / "own-report.json"
+    base = ["-n", str(workers)] if workers else ["-p", "no:xdist"]
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--jada-profile",
+           str(profile), "--jada-stats-json", str(stats_file), "--jada-report-json",
+           str(report), *base, module.name]
+    times, cpus, logins = [], [], []
+    for _ in range(repeat):
+        before = accepted_logins(sb, hosts)
+        wall, cpu = timed_cpu(cmd, cwd=where)
+        after = accepted_logins(sb, hosts)
+        times.append(wall)
+        cpus.append(cpu)
+        logins.append(max(after[h] - before[h] - 1 for h in hosts))
+    stats = json.loads(stats_file.read_text())
+    records = json.loads(report.read_text())["records"]
+    return {"wall_s": round(statistics.median(times), 3), "runs": [round(t, 3) for t in times],
+            "runner_cpu_s": round(statistics.median(cpus), 3),
+            "connections_per_host": max(t["connections"] for t in stats["targets"].values()),
+            "sshd_logins_per_host": max(logins),
+            "peak_rss_mib_per_worker": max(w["peak_rss_kib"] for w in stats["workers"]) // 1024,
+            "user_tests": sum(1 for r in records if not r["control"].startswith("JADA-")),
+            "not_passed": sum(1 for r in records if r["outcome"] != "pass")}
+
+
+def own_testinfra(sb: Sandbox, hosts: list[str], repeat: int = REPEAT) -> dict[str, Any]:
+    """Plain Testinfra running the same module with its own ``--hosts`` (ssh backend), as
+    a deployment would run its checks without the suite.
+
+    Its ssh_config reaches the sandbox hosts and sets a ``ControlPath``: Testinfra's ssh
+    backend passes ``-o ControlMaster=auto -o ControlPersist=60s`` on every command but a
+    ``ControlPath`` only when its API is given one (``testinfra/backend/ssh.py``, 10.2;
+    neither ``--hosts`` nor a host spec's query can), and without a ControlPath OpenSSH
+    makes no master: every command is a new login (the ``naive`` rows: 41 logins for 41
+    commands). With it, each host costs one login (sshd's count below). Each run gets a
+    fresh ControlPath directory and its masters are told to exit after it, so no run
+    reuses the last one's logins."""
+    cfg = OUT / "own_ssh_config"
+    counts = OUT / "own_counts.json"
+    times, cpus, logins = [], [], []
+    for run in range(repeat):
+        control = Path(tempfile.mkdtemp(prefix=f"cm{run}-", dir="/tmp"))  # short: socket paths
+        cfg.write_text("".join(
+            f"Host {h}\n  HostName {sb.address(h)}\n  User root\n  IdentityFile {sb.key}\n"
+            f"  UserKnownHostsFile {sb.known_hosts}\n  StrictHostKeyChecking yes\n"
+            f"  BatchMode yes\n  ControlPath {control}/%C\n" for h in hosts))
+        cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist",
+               "-q", str(OWN_MODULE),
+               f"--hosts={','.join(f'ssh://{h}' for h in hosts)}", f"--ssh-config={cfg}"]
+        before = accepted_logins(sb, hosts)
+        wall, cpu = timed_cpu(cmd, {**ENV, "JADA_NAIVE_STATS": str(counts)})
+        for h in hosts:
+            subprocess.run(["ssh", "-F", str(cfg), "-O", "exit", h], capture_output=True)
+        shutil.rmtree(control, ignore_errors=True)
+        after = accepted_logins(sb, hosts)
+        times.append(wall)
+        cpus.append(cpu)
+        logins.append(max(after[h] - before[h] - 1 for h in hosts))
+    return {"wall_s": round(statistics.median(times), 3), "runs": [round(t, 3) for t in times],
+            "runner_cpu_s": round(statistics.median(cpus), 3),
+            "commands_per_host": json.loads(counts.read_text())["commands"] // len(hosts),
+            "sshd_logins_per_host": max(logins)}
+
+
+def own_rows(sb: Sandbox, profile: Path, hosts: list[str]) -> dict[str, Any]:
+    """The user's module on every host: the suite alone, with ``-n 2``, plain Testinfra;
+    the three interleaved run by run, so a change in the machine's load hits all alike."""
+    runs: dict[str, list[dict[str, Any]]] = {"own_alone": [], "own_n2": [], "own_testinfra": []}
+    for _ in range(REPEAT):
+        runs["own_alone"].append(own_suite(sb, profile, hosts, 0, 1))
+        runs["own_n2"].append(own_suite(sb, profile, hosts, 2, 1))
+        runs["own_testinfra"].append(own_testinfra(sb, hosts, 1))
+    out: dict[str, Any] = {}
+    for name, rows in runs.items():
+        walls = [r["wall_s"] for r in rows]
+        out[name] = dict(rows[-1], wall_s=round(statistics.median(walls), 3), runs=walls,
+                         runner_cpu_s=round(statistics.median(r["runner_cpu_s"]
+                                                              for r in rows), 3),
+                         sshd_logins_per_host=max(r["sshd_logins_per_host"] for r in rows))
+    out["own_n2_over_alone"] = round(out["own_n2"]["wall_s"] / out["own_alone"]["wall_s"], 2)
+    out["own_testinfra_over_n2"] = round(out["own_testinfra"]["wall_s"]
+                                         / out["own_n2"]["wall_s"], 2)
+    return out
+
+
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     # pip compiles an installed suite's bytecode at install time; this editable checkout,
@@ -291,14 +394,25 @@ def main() -> int:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "checks")],
                    check=True)
     results: dict[str, Any] = {"repeat": REPEAT, "sizes": {}}
-    sb = Sandbox("bench")
-    for k in SIZES:
+    sb = Sandbox("bench" if ROWS >= {"suite", "own"} else "bench-" + "-".join(sorted(ROWS)))
+    sizes = SIZES if "suite" in ROWS else ()
+    if "own" in ROWS and OWN_HOSTS not in sizes:
+        hosts = [f"h{i}" for i in range(1, OWN_HOSTS + 1)]
+        try:
+            profile = fleet_profile(sb.up({h: str(REPO / "sandbox/hosts/compliant")
+                                           for h in hosts}, OUT / f"profile-{OWN_HOSTS}.yaml"))
+            results["sizes"][str(OWN_HOSTS)] = own_rows(sb, profile, hosts)
+        finally:
+            sb.down()
+    for k in sizes:
         hosts = [f"h{i}" for i in range(1, k + 1)]
         try:
             profile = fleet_profile(sb.up({h: str(REPO / "sandbox/hosts/compliant")
                                            for h in hosts}, OUT / f"profile-{k}.yaml"))
             row = {"alone": suite(sb, profile, hosts, 0),
                    "n2": suite(sb, profile, hosts, 2)}
+            if k == OWN_HOSTS and "own" in ROWS:
+                row.update(own_rows(sb, profile, hosts))
             if k <= NAIVE_MAX_HOSTS:
                 row["naive"] = naive(sb, hosts, REPEAT if k == 1 else 1)
             if k == 1:
@@ -347,12 +461,12 @@ def table(r: dict[str, Any]) -> str:
         lines.append(f"{1:>5} {'physical limit':<15} {r['physical_limit_s']:>7.2f} "
                      f"{'-':>6} {1:>9} {1:>10}  (one login + the fact script, nothing else)")
     for k, row in r["sizes"].items():
-        for mode in ("alone", "n2", "alone_http", "without_http", *BASELINES):
+        for mode in ("alone", "n2", "alone_http", "without_http", *BASELINES, *OWN_MODES):
             if mode not in row:
                 continue
             m = row[mode]
             lines.append(f"{k:>5} {mode:<15} {m['wall_s']:>7.2f} {m['runner_cpu_s']:>6.2f} "
-                         f"{m['commands_per_host']:>9} "
+                         f"{m.get('commands_per_host', '-'):>9} "
                          f"{m.get('connections_per_host', '-'):>10} "
                          f"{m['sshd_logins_per_host']:>16} "
                          f"{m.get('peak_rss_mib_per_worker', '-'):>15}")
@@ -360,6 +474,12 @@ def table(r: dict[str, Any]) -> str:
                     if key.startswith("speedup_vs_")]
         if speedups:
             lines.append(f"{'':>5} suite alone is faster than: {', '.join(speedups)}")
+        if "own_n2_over_alone" in row:
+            lines.append(f"{'':>5} 40 Testinfra calls per host: -n 2 / alone "
+                         f"{row['own_n2_over_alone']}x, plain Testinfra / -n 2 "
+                         f"{row['own_testinfra_over_n2']}x; records not passed: "
+                         f"{row['own_alone']['not_passed']} alone, "
+                         f"{row['own_n2']['not_passed']} with -n 2")
     if "runner_cpu_per_added_host_s" in r:
         lines.append(f"runner CPU per added host: {r['runner_cpu_per_added_host_s']:.3f} s")
     if "collect_only_s" in r:

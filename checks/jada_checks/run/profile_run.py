@@ -29,12 +29,13 @@ from jada_checks.inputs import InputError
 from jada_checks.model import CheckError, Control, Outcome, errored
 from jada_checks.options import ENV_PROFILE, early_setting, setting
 from jada_checks.profile import Profile, Target, load_profile
-from jada_checks.run import own_checks
+from jada_checks.run import own_checks, workers
 from jada_checks.run.convergence import converge, retry_deadline
 from jada_checks.run.own_checks import user_test_paths
 from jada_checks.run.shard import ShardError, selected
 from jada_checks.setting import Setting
 from jada_checks.stash import (
+    DISTRIBUTED_KEY,
     EARLY_KEY,
     IGNORED_WORKERS_KEY,
     PROFILE_KEY,
@@ -65,6 +66,8 @@ def start_early(config: pytest.Config, path: str) -> None:
     selection that may need no facts (:func:`narrowed`), a valid shard. Anything wrong is
     left for :func:`start` to report."""
     ns = config.known_args_namespace
+    if workers.requested(ns) and workers.user_tests(config):
+        return  # maybe split across workers: who logs in to what is decided in start()
     try:
         profile = load_profile(path)
         shard = early_setting(config, "jada_shard").value
@@ -83,7 +86,8 @@ def start_early(config: pytest.Config, path: str) -> None:
     gather_now(store, profile, shard, ns)
 
 
-def gather_now(store: FactStore, profile: Profile, shard: str | None, options: Any) -> None:
+def gather_now(store: FactStore, profile: Profile, shard: str | None, options: Any,
+               config: pytest.Config | None = None) -> None:
     """Unless pytest's selection could drop a target or a side (:func:`narrowed`), log in
     to every target and gather its facts now, while pytest is still starting up, instead
     of after collection. The logins start before the controls are imported (they need
@@ -92,6 +96,8 @@ def gather_now(store: FactStore, profile: Profile, shard: str | None, options: A
     if narrowed(options):
         return
     targets = selected(profile.targets, shard, lambda t: t.name)
+    if config is not None:  # split across workers: a worker's share, none in the controller
+        targets = workers.start_targets(config, targets)
     store.login([t for t in targets if t.ssh is not None])
     sides = {c.side for c in catalogue()}
     store.prefetch([(side, t) for t in targets for side in sorted(sides)
@@ -121,6 +127,8 @@ def start(config: pytest.Config, source: Setting) -> None:
         profile = expand(profile)
     config.stash[PROFILE_KEY] = profile
     config.stash[SOURCE_KEY] = source
+    workers.settle(config, selected(profile.targets, config.getoption("jada_shard"),
+                                    lambda t: t.name))
     config.stash[STORE_KEY] = early[2] if early else new_store(profile)
     # Our own test dependency, useless in a profile run, and its terminal summary imports
     # all of hypothesis (about 0.5-1.5 s) at the end of every run.
@@ -133,7 +141,12 @@ def start(config: pytest.Config, source: Setting) -> None:
         config.stash[STORE_KEY].share_logins = True  # before its logins (not started early)
     if not early:
         gather_now(config.stash[STORE_KEY], profile, config.getoption("jada_shard"),
-                   config.option)
+                   config.option, config)
+
+
+def split_across_workers(config: pytest.Config) -> bool:
+    """Is this run split by target across xdist workers (:mod:`jada_checks.run.workers`)?"""
+    return DISTRIBUTED_KEY in config.stash
 
 
 def narrowed(o: Any) -> bool:
@@ -165,7 +178,13 @@ def header(config: pytest.Config) -> list[str]:
         from jada_checks.aws.discovery import summary
 
         lines.append(f"jada-checks: {summary(profile.discovery)}")
-    if IGNORED_WORKERS_KEY in config.stash:
+    split = workers.header_line(config)
+    if split:
+        lines.append(split)
+    if IGNORED_WORKERS_KEY in config.stash and workers.user_tests(config):
+        lines.append(f"jada-checks: -n {config.stash[IGNORED_WORKERS_KEY]} ignored: one "
+                     "target, and all its tests run on one worker; this process runs them")
+    elif IGNORED_WORKERS_KEY in config.stash:
         lines.append(f"jada-checks: -n {config.stash[IGNORED_WORKERS_KEY]} ignored: every "
                      "target is checked concurrently in this process (one SSH login and one "
                      "command each); xdist workers would only add start-up and per-item cost")
@@ -242,6 +261,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     path = config.getoption("jada_stats_json", None)
     if path:
         workers = config.stash[STATS_KEY] or [worker_stats(config)]
+        if split_across_workers(config):  # the controller too: it logs in to nothing
+            workers = [*workers, worker_stats(config)]
         totals: dict[str, dict[str, int]] = {}
         for w in workers:
             for name, c in w["targets"].items():
@@ -288,6 +309,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                                                     nodeid=f"{c.id}[{target.name}]",
                                                     control=c, target=target))
     items += made  # after the user's checks, if any (collected by pytest itself)
+    workers.keep_mine(config, items)  # a worker of a split run: its own targets' items
     # The items are made here, not by a collector, so tell the terminal how many there are
     # (otherwise it reports "no tests collected" after listing them).
     reporter = config.pluginmanager.get_plugin("terminalreporter")
@@ -296,9 +318,12 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Without xdist, gather every selected target's facts concurrently right away."""
+    """Gather every selected target's facts concurrently right away: in one process, or
+    in a worker of a split run (its items are its own targets'). Not in a worker that
+    replaces a crashed one: it holds every item, and fetches only what it is sent."""
     config = session.config
-    if STORE_KEY not in config.stash or hasattr(config, "workerinput"):
+    if STORE_KEY not in config.stash or (workers.is_worker(config)
+                                         and workers.share(config) is None):
         return
     if config.option.collectonly:
         return
