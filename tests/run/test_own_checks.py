@@ -263,9 +263,12 @@ def test_second(target):
 '''
 
 
-def test_bad_marks_are_one_usage_error_naming_each_test(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["in-process", "n2"])
+def test_bad_marks_are_one_usage_error_naming_each_test(tmp_path: Path,
+                                                        workers: tuple[str, ...]) -> None:
+    """Also with -n 2, where workers collect and the controller reports: nothing runs."""
     p = project(tmp_path, files={"checks/test_bad.py": BAD})
-    res = run(p, "-q", "--jada-profile", "p.yaml", "checks")
+    res = run(p, "-q", "--jada-profile", "p.yaml", "checks", *workers)
     assert res.returncode == 4, res.stdout + res.stderr
     err = res.stderr
     assert "Traceback" not in err
@@ -280,6 +283,7 @@ def test_bad_marks_are_one_usage_error_naming_each_test(tmp_path: Path) -> None:
             "checks/test_bad.py::test_first"):
         assert err.count(line) == 1, (line, err)  # once, not once per target
     assert "USAGE ERROR (exit 4)" in res.stdout
+    assert "no tests ran" in res.stdout, res.stdout
 
 
 # --- records, reports, gate, waivers, drift ---------------------------------------------
