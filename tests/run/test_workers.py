@@ -68,7 +68,10 @@ def project(tmp_path: Path, names: tuple[str, ...] = NAMES) -> Path:
 def run(cwd: Path, *args: str, env: dict[str, str] | None = None
         ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any], dict[str, Any]]:
     """The suite in a subprocess; its output, JSON report and stats."""
-    base = {k: v for k, v in os.environ.items() if k not in ("JADA_PROFILE", "PYTEST_ADDOPTS")}
+    # not PYTEST_XDIST_*: under make test's own workers, the one-process run would inherit
+    # the name of the worker that runs this test
+    base = {k: v for k, v in os.environ.items() if k not in ("JADA_PROFILE", "PYTEST_ADDOPTS")
+            and not k.startswith("PYTEST_XDIST_")}
     report, stats = cwd / "report.json", cwd / "stats.json"
     for old in (report, stats, cwd / "where.log"):
         old.unlink(missing_ok=True)
