@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import dataclass
 from email.parser import Parser
@@ -35,8 +36,8 @@ from tests.test_metadata import APACHE_FIRST_LINES, readme_links, unresolved
 SOURCES = ("pyproject.toml", "README.md", "LICENSE", "checks", "schemas")
 NOT_SOURCES = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build")
 HEAVY = ("jsonschema", "yaml", "boto3", "botocore", "prometheus_client")
-# Only the sandbox test uses it: the session sandbox boots just this host for this module.
-pytestmark = [pytest.mark.sandbox_hosts("compliant"), pytest.mark.packaging]
+# Only the sandbox tests use them: the session sandbox boots just these for this module.
+pytestmark = [pytest.mark.sandbox_hosts("compliant", "drifted"), pytest.mark.packaging]
 PROBE = """\
 import json, sys
 import pytest
@@ -271,3 +272,100 @@ def test_suite_from_the_wheel_matches_the_checkout(sandbox: SandboxHarness, whee
     assert outcomes(from_wheel["records"]) == outcomes(from_checkout.records)
     assert from_wheel["suite_version"] == from_checkout.report["suite_version"]
     assert res.returncode == from_checkout.exitcode, res.stdout[-3000:]
+
+
+OWN_ETC = '''\
+import pytest
+
+
+@pytest.mark.jada(id="ACME-ETC-01", severity="low", title="/etc is a directory")
+def test_etc(host):
+    assert host.file("/etc").is_directory
+'''
+OWN_USER = '''
+
+@pytest.mark.jada(id="ACME-USER-01", severity="high", title="The agent does not run as root",
+                  remediation="give jada-agent.service a User=")
+def test_agent_user(host):
+    user = host.service("jada-agent.service").systemd_properties.get("User", "")
+    assert user not in ("", "root"), f"the agent runs as {user or 'root'}"
+'''
+
+
+@pytest.mark.sandbox
+def test_own_checks_from_the_wheel(sandbox: SandboxHarness, wheel_env: WheelEnv,
+                                   tmp_path: Path) -> None:
+    """The issue's acceptance: a user project outside the checkout, its two Testinfra
+    checks run by the installed wheel against compliant and drifted. A baseline from
+    before the second check existed; then the check of severity high that fails on
+    drifted is in every report with its id and severity, gates the run, shows as drift,
+    and a waiver clears it."""
+    project = tmp_path / "acme"
+    (project / "checks").mkdir(parents=True)
+    (project / "pytest.ini").write_text("[pytest]\njada_tests = checks\njada_fail_on = high\n")
+    module = project / "checks" / "test_acme.py"
+    module.write_text(OWN_ETC)
+    sandbox.profile_for(["compliant", "drifted"], project / "profile.yaml")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return wheel_env.run("python", "-m", "pytest", "-p", "no:cacheprovider",
+                             "--jada-profile", "profile.yaml", "-m", "area_own", *args,
+                             cwd=project, env=SANDBOX_ENV, timeout=300)
+
+    res = run("--jada-report-json", "baseline.json")
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    module.write_text(OWN_ETC + OWN_USER)
+    reports = ("--jada-report-json", "r.json", "--jada-report-md", "r.md",
+               "--jada-report-html", "r.html", "--junitxml", "junit.xml",
+               "--jada-report-sarif", "r.sarif", "--jada-report-codequality", "cq.json")
+    res = run(*reports, "--jada-baseline", "baseline.json")
+    assert res.returncode == 1, res.stdout[-3000:] + res.stderr[-3000:]  # the gate
+    doc = json.loads((project / "r.json").read_text())
+    assert {(r["control"], r["target"]): (r["severity"], r["outcome"])
+            for r in doc["records"]} == {
+        ("ACME-ETC-01", "compliant"): ("low", "pass"),
+        ("ACME-ETC-01", "drifted"): ("low", "pass"),
+        ("ACME-USER-01", "compliant"): ("high", "pass"),
+        ("ACME-USER-01", "drifted"): ("high", "fail")}, res.stdout[-3000:]
+    failing = next(r for r in doc["records"] if r["outcome"] == "fail")
+    assert failing["message"].startswith("the agent runs as root"), failing
+    assert doc["gate"]["blocking"] == [{"target": "drifted", "control": "ACME-USER-01",
+                                        "severity": "high", "outcome": "fail"}]
+    assert [(e["target"], e["control"], e["outcome_from"], e["outcome_to"])
+            for e in doc["drift"]["newly_failing"]] == [
+        ("drifted", "ACME-USER-01", None, "fail")]
+    # every other report holds both, with their ids and severities
+    md = (project / "r.md").read_text()
+    assert "| ❌ fail | `ACME-USER-01` | high | the agent runs as root" in md
+    assert "| ✅ pass | `ACME-ETC-01` | /etc is a directory |" in md
+    assert "| newly failing | drifted | `ACME-USER-01` | high | absent → fail |" in md
+    html = (project / "r.html").read_text()
+    assert "<code>ACME-USER-01</code> <small>high</small>" in html
+    assert "<code>ACME-ETC-01</code> <small>low</small>" in html
+    props = {}
+    for case in ET.parse(project / "junit.xml").getroot().iter("testcase"):
+        p = {e.get("name"): e.get("value") for e in case.iter("property")}
+        props[(p["control"], p["target"])] = (p["severity"], p["outcome"])
+    assert props == {("ACME-ETC-01", "compliant"): ("low", "pass"),
+                     ("ACME-ETC-01", "drifted"): ("low", "pass"),
+                     ("ACME-USER-01", "compliant"): ("high", "pass"),
+                     ("ACME-USER-01", "drifted"): ("high", "fail")}
+    sarif = json.loads((project / "r.sarif").read_text())  # findings only
+    assert sarif_errors(sarif) == []
+    assert [(r["ruleId"], r["level"], r["properties"]["severity"])
+            for r in sarif["runs"][0]["results"]] == [("ACME-USER-01", "error", "high")]
+    assert [(i["check_name"].split()[0], i["severity"])
+            for i in json.loads((project / "cq.json").read_text())] == [
+        ("ACME-USER-01", "critical")]
+    table = res.stdout[res.stdout.index("jada-checks summary"):]
+    assert re.search(r"^ACME-ETC-01\s+PASS\s+PASS\s*$", table, re.M), table
+    assert re.search(r"^ACME-USER-01\s+PASS\s+FAIL\s*$", table, re.M), table
+    assert "1 newly failing" in table and "gate FAILED: 1 finding(s) at or above high" in table
+    # a waiver clears it
+    (project / "waivers.yaml").write_text(
+        "version: 1\nwaivers:\n  - control: ACME-USER-01\n    target: drifted\n"
+        "    justification: the unit is being rebuilt (OPS-9)\n    expires: 2099-12-31\n")
+    res = run("--jada-waivers", "waivers.yaml", "--jada-report-json", "r.json")
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    doc = json.loads((project / "r.json").read_text())
+    assert doc["gate"]["passed"] and doc["gate"]["waived"] == 1

@@ -45,7 +45,7 @@ waivers:
      "/waivers/0", "missing required key 'justification'"),
     ("  - control: JADA-NET-01\n    target: web-1\n    justification: x\n",
      "/waivers/0", "missing required key 'expires'"),
-    ("  - control: NET-1\n    target: web-1\n    justification: x\n    expires: 2025-12-31\n",
+    ("  - control: JADA-NET-1\n    target: web-1\n    justification: x\n    expires: 2025-12-31\n",
      "/waivers/0/control", "expected a string matching"),
     ("  - control: JADA-NET-01\n    target: web-1\n    justification: x\n    expires: 31.12.25\n",
      "/waivers/0/expires", "expected a string matching"),

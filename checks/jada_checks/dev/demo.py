@@ -3,6 +3,9 @@
 Exits 0 only when ``compliant`` passed every control and ``drifted`` failed (or errored)
 exactly the faults listed in ``sandbox/hosts/drifted/faults.yaml``. A first run makes a
 baseline; a runtime change on ``drifted`` then shows up in the final run's drift section.
+The user checks of ``examples/own-checks`` run beside the controls (README, "Writing your
+own checks"): their outcomes must be the example's ``expected.yaml``, and every report
+must hold them.
 """
 
 from __future__ import annotations
@@ -19,6 +22,10 @@ from jada_checks.sandbox.sandbox import REPO, Sandbox
 
 OUT = REPO / "build" / "demo"
 HOSTS = {"compliant": REPO / "sandbox/hosts/compliant", "drifted": REPO / "sandbox/hosts/drifted"}
+EXAMPLE = REPO / "examples" / "own-checks"
+# Reports that list every result, and those that list findings (fail/error) only.
+EVERY = ("report.json", "report.md", "report.html", "junit.xml", "metrics.prom")
+FINDINGS_ONLY = ("report.sarif", "codequality.json")
 
 
 def pytest_run(profile: Path, *args: str) -> int:
@@ -51,6 +58,22 @@ def verdict(report: dict, faults: dict[str, str]) -> list[str]:
     return problems
 
 
+def own_problems(report: dict) -> list[str]:
+    """The example's checks must be in every report: each id in those that list every
+    result, each failing one in those that list findings."""
+    own = [r for r in report["records"] if r["area"] == "own"]
+    if not own:
+        return ["examples/own-checks: no record of the example's checks in the report"]
+    problems = []
+    for name in EVERY + FINDINGS_ONLY:
+        text = (OUT / name).read_text()
+        wanted = own if name in EVERY else [r for r in own if r["outcome"] in ("fail", "error")]
+        for control in sorted({r["control"] for r in wanted}):
+            if control not in text:
+                problems.append(f"{name}: the example's check {control} is missing")
+    return problems
+
+
 def drift_problems(report: dict) -> list[str]:
     """The runtime change the demo makes (somaxconn 1536 -> 2048 on drifted, failing both
     times) must appear in the final run's drift section as a changed value."""
@@ -77,13 +100,16 @@ def summary(report: dict) -> str:
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     faults = yaml.safe_load((HOSTS["drifted"] / "faults.yaml").read_text())["faults"]
+    own = yaml.safe_load((EXAMPLE / "expected.yaml").read_text())
+    faults = {**faults, **own["drifted"]}  # compliant passes the example's checks too
     sb = Sandbox("demo")
     try:
         profile = sb.up({n: str(p) for n, p in HOSTS.items()}, OUT / "profile.yaml")
         print(f"booted {', '.join(HOSTS)}; profile {profile}", flush=True)
-        pytest_run(profile, "-q", "--jada-report-json", str(OUT / "baseline.json"))
+        checks = str(EXAMPLE / "checks")  # the example's own checks, beside the controls
+        pytest_run(profile, checks, "-q", "--jada-report-json", str(OUT / "baseline.json"))
         sb.ssh("drifted", "sysctl -q -w net.core.somaxconn=2048")
-        pytest_run(profile, "--jada-baseline", str(OUT / "baseline.json"),
+        pytest_run(profile, checks, "--jada-baseline", str(OUT / "baseline.json"),
                    "--jada-report-json", str(OUT / "report.json"),
                    "--jada-report-md", str(OUT / "report.md"),
                    "--jada-report-html", str(OUT / "report.html"),
@@ -95,13 +121,15 @@ def main() -> int:
         sb.down()
     report = json.loads((OUT / "report.json").read_text())
     print("\n" + summary(report))
-    problems = verdict(report, faults) + drift_problems(report)
+    problems = verdict(report, faults) + drift_problems(report) + own_problems(report)
     print(f"\nreports: {OUT}")
     if problems:
         print("DEMO FAILED:\n  " + "\n  ".join(problems))
         return 1
-    print(f"DEMO OK: compliant passed every control; drifted failed exactly its "
-          f"{len(faults)} documented faults; drift shows somaxconn 1536 -> 2048")
+    print(f"DEMO OK: compliant passed every control and every check of "
+          f"examples/own-checks; drifted failed exactly its {len(faults)} documented faults "
+          f"(the example's included); every report holds the example's checks; drift shows "
+          f"somaxconn 1536 -> 2048")
     return 0
 
 

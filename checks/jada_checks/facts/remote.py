@@ -2,12 +2,15 @@
 
 Why the ``ssh`` client: it verifies host keys against the profile's known_hosts exactly as
 operators expect (StrictHostKeyChecking). Why no Testinfra, ControlMaster or paramiko in
-the way: the suite sends one command per target, so a multiplexing master only adds a
-background process, a ``-O check`` and a ``-O exit`` per target (CPU on the runner), and
-Testinfra's import and per-command plumbing add start-up time (``make bench`` measures
-all three). The login starts as soon as the profile is known (:meth:`Connection.start`);
-the script follows on stdin once the controls have registered their probes, so the SSH
-handshake overlaps pytest's own start-up. Every remote command runs under ``timeout`` on
+the way: the built-in controls send one command per target, so a multiplexing master only
+adds a background process per target (CPU on the runner), and Testinfra's import and
+per-command plumbing add start-up time (``make bench`` measures all three). A run with
+the user's own Testinfra tests sends many commands: there (``share``) the one login is a
+ControlMaster that the script and every command share (``shared.py``), and Testinfra is
+imported only when a Host is made (``testinfra_backend.py``). The login starts as soon as
+the profile is known (:meth:`Connection.start`); the script follows on stdin once the
+controls have registered their probes, so the SSH handshake overlaps pytest's own
+start-up. Every remote command runs under ``timeout`` on
 the target and ServerAlive probes bound a dead link, so nothing hangs.
 
 Bastions and ssh_config (``ssh.proxy_jump``, ``ssh.config_file``): the bastion's ssh runs

@@ -49,8 +49,10 @@ if TYPE_CHECKING:
 MAX_RELOGINS = 1
 _NO_MASTER = "@@JADA-NO-SHARED-LOGIN"
 # A client's fallback when the master does not answer: fail at once, with the marker on
-# ssh's stderr, instead of logging in (ssh runs it as ``$SHELL -c "exec ..."``).
-_REFUSE_FALLBACK = f"echo {_NO_MASTER} 1>&2"
+# ssh's stderr, instead of logging in (ssh runs it as ``$SHELL -c "exec ..."``). The
+# marker is written while the proxy's stdout is still open: ssh stops the proxy as soon
+# as that closes, so a plain ``echo ... 1>&2`` (stdout closed first) may never write it.
+_REFUSE_FALLBACK = f"/bin/sh -c 'echo {_NO_MASTER} >&2'"
 # What a mux client prints when the master is there but the session failed (mux.c).
 _MUX_ERRORS = ("mux_client_", "Session open refused", "Control socket", "control socket")
 
@@ -95,12 +97,23 @@ class SharedLogin:
                 except Unreachable as exc:
                     self._failed = str(exc)
 
+    def master_argv(self) -> list[str]:
+        """The login: every option of the profile (Connection.argv), plus ControlMaster."""
+        argv = self.conn.argv(None, first=[("ControlMaster", "yes"),
+                                           ("ControlPath", str(self.socket))])
+        argv.insert(1, "-N")  # no session of its own: it only carries the others
+        return argv
+
+    def client_argv(self, remote: str) -> list[str]:
+        """One command over the master; never a login of its own (``_REFUSE_FALLBACK``)."""
+        return self.conn.argv(remote, first=[
+            ("ControlMaster", "no"), ("ControlPath", str(self.socket)),
+            ("ProxyCommand", _REFUSE_FALLBACK)])
+
     def _spawn(self) -> None:
         conn = self.conn
-        sock = self.socket
-        sock.unlink(missing_ok=True)  # a stale socket would make the master not listen
-        argv = conn.argv(None, first=[("ControlMaster", "yes"), ("ControlPath", str(sock))])
-        argv.insert(1, "-N")  # no session of its own: it only carries the others
+        self.socket.unlink(missing_ok=True)  # a stale one would make the master not listen
+        argv = self.master_argv()
         if conn.ssh.get("proxy_jump"):
             conn.jump_log.write_text("")
         with open(self._log, "wb") as log:
@@ -193,11 +206,8 @@ class SharedLogin:
         """One remote command line over the master; a command that never reached the
         target (no master) is sent again once, after the one new login."""
         for attempt in (1, 2):
-            sock = self.ready()
-            argv = self.conn.argv(remote, first=[
-                ("ControlMaster", "no"), ("ControlPath", sock),
-                ("ProxyCommand", _REFUSE_FALLBACK)])
-            res = self._client(argv, stdin, timeout)
+            self.ready()
+            res = self._client(self.client_argv(remote), stdin, timeout)
             err = res.stderr.decode("utf-8", "replace")
             if res.rc == 255 and _NO_MASTER in err:
                 self._master_gone()

@@ -26,7 +26,8 @@ import pytest
 
 from jada_checks import remediation
 from jada_checks.model import SEVERITIES
-from jada_checks.run.own_fixtures import OwnCheckErrored, problems, target_of
+from jada_checks.run.own_fixtures import OwnCheckErrored, is_user_check, problems, target_of
+from jada_checks.stash import DROPPED_KEY
 
 MARK_KEYS = ("id", "severity", "title", "remediation")
 # A user id: letters, digits, '.', '_' and '-', starting with a letter or digit; JADA- is
@@ -203,3 +204,47 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
     state["outcome"] = outcome
     report.jada = record(item, outcome, message, state["duration"])  # type: ignore[attr-defined]
     item.user_properties.append(("outcome", outcome))
+
+
+# --- after collection ----------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list[pytest.Item]) -> None:
+    """Keep the user checks; deselect collected tests that check no target (they use none
+    of ``target``, ``host``, ``lightsail``) and those no selected target is left for;
+    raise every usage problem found on the way as one usage error."""
+    check_marks([i for i in items if is_user_check(i)], config)
+    if problems(config):
+        raise pytest.UsageError("your own checks:\n  "
+                                + "\n  ".join(dict.fromkeys(problems(config))))
+    keep, dropped = [], {"not_a_check": 0, "no_target": 0}
+    for item in items:
+        if is_user_check(item) or not isinstance(item, pytest.Function):
+            keep.append(item)
+            continue
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "jada_target" in callspec.params:
+            dropped["no_target"] += 1
+        else:
+            dropped["not_a_check"] += 1
+        config.hook.pytest_deselected(items=[item])
+    items[:] = keep
+    config.stash[DROPPED_KEY] = dropped
+
+
+def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
+    return dropped_lines(config)
+
+
+def dropped_lines(config: pytest.Config) -> list[str]:
+    d = config.stash.get(DROPPED_KEY, {})
+    out = []
+    if d.get("not_a_check"):
+        out.append(f"jada-checks: {d['not_a_check']} collected test(s) use none of the "
+                   "fixtures target, host, lightsail: not checks of a target, not run")
+    if d.get("no_target"):
+        out.append(f"jada-checks: {d['no_target']} of your checks match no selected target "
+                   "(jada_targets, testinfra_hosts, --jada-shard, no ssh/lightsail "
+                   "section): not run")
+    return out
