@@ -111,7 +111,7 @@ def settle(config: pytest.Config, targets: list[Target]) -> bool:
         return False
     n = requested(config.option)
     if not n or getattr(config.option, "dist", "no") == "no" or len(targets) < 2 or \
-            not user_tests(config):
+            config.option.collectonly or not user_tests(config):  # xdist: -n with --co: no
         return False
     n = min(n, len(targets))
     config.option.numprocesses = n
