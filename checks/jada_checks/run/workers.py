@@ -113,7 +113,7 @@ def settle(config: pytest.Config, targets: list[Target]) -> bool:
     if not n or getattr(config.option, "dist", "no") == "no" or len(targets) < 2 or \
             config.option.collectonly or not user_tests(config):  # xdist: -n with --co: no
         return False
-    n = min(n, len(targets))
+    n = min(len(getattr(config.option, "tx", None) or []) or n, len(targets))  # --maxprocesses
     config.option.numprocesses = n
     config.option.tx = ["popen"] * n
     shares = split([t.name for t in targets], n)
