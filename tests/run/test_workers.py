@@ -68,7 +68,10 @@ def project(tmp_path: Path, names: tuple[str, ...] = NAMES) -> Path:
 def run(cwd: Path, *args: str, env: dict[str, str] | None = None
         ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any], dict[str, Any]]:
     """The suite in a subprocess; its output, JSON report and stats."""
-    base = {k: v for k, v in os.environ.items() if k not in ("JADA_PROFILE", "PYTEST_ADDOPTS")}
+    # not PYTEST_XDIST_*: under make test's own workers, the one-process run would inherit
+    # the name of the worker that runs this test
+    base = {k: v for k, v in os.environ.items() if k not in ("JADA_PROFILE", "PYTEST_ADDOPTS")
+            and not k.startswith("PYTEST_XDIST_")}
     report, stats = cwd / "report.json", cwd / "stats.json"
     for old in (report, stats, cwd / "where.log"):
         old.unlink(missing_ok=True)
@@ -179,3 +182,17 @@ def test_a_crashed_worker_is_replaced_and_runs_only_what_was_left(tmp_path: Path
     assert by_worker["main"] == {}
     assert set(by_worker.get("gw2", {})) <= {"a-1", "c-1", "e-1"}, by_worker
     assert res.returncode != 0
+
+
+def test_a_bad_mark_is_a_usage_error_with_n_2_too(tmp_path: Path) -> None:
+    """Found by each worker while collecting, raised once by the controller: the same
+    message and exit code as in one process, not xdist's internal error."""
+    cwd = project(tmp_path)
+    (cwd / "mine" / "test_mine.py").write_text(
+        'import pytest\n\n\n@pytest.mark.jada(id="bad id")\ndef test_bad(target):\n    pass\n')
+    expected = "mine/test_mine.py::test_bad: pytest.mark.jada id='bad id': letters, digits"
+    for args in (("-n", "2"), ()):
+        res, _, _ = run(cwd, "mine", *args)
+        assert res.returncode == 4, (args, res.stdout[-2000:], res.stderr[-2000:])
+        assert "ERROR: your own checks:" in res.stderr and expected in res.stderr, args
+        assert "INTERNALERROR" not in res.stdout + res.stderr

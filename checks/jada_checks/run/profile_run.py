@@ -182,8 +182,10 @@ def header(config: pytest.Config) -> list[str]:
     if split:
         lines.append(split)
     if IGNORED_WORKERS_KEY in config.stash and workers.user_tests(config):
-        lines.append(f"jada-checks: -n {config.stash[IGNORED_WORKERS_KEY]} ignored: one "
-                     "target, and all its tests run on one worker; this process runs them")
+        if not config.option.collectonly:  # with --co xdist itself starts no worker
+            lines.append(f"jada-checks: -n {config.stash[IGNORED_WORKERS_KEY]} ignored: one "
+                         "target, and all its tests run on one worker; this process runs "
+                         "them")
     elif IGNORED_WORKERS_KEY in config.stash:
         lines.append(f"jada-checks: -n {config.stash[IGNORED_WORKERS_KEY]} ignored: every "
                      "target is checked concurrently in this process (one SSH login and one "
