@@ -263,9 +263,12 @@ def test_second(target):
 '''
 
 
-def test_bad_marks_are_one_usage_error_naming_each_test(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["in-process", "n2"])
+def test_bad_marks_are_one_usage_error_naming_each_test(tmp_path: Path,
+                                                        workers: tuple[str, ...]) -> None:
+    """Also with -n 2, where workers collect and the controller reports: nothing runs."""
     p = project(tmp_path, files={"checks/test_bad.py": BAD})
-    res = run(p, "-q", "--jada-profile", "p.yaml", "checks")
+    res = run(p, "-q", "--jada-profile", "p.yaml", "checks", *workers)
     assert res.returncode == 4, res.stdout + res.stderr
     err = res.stderr
     assert "Traceback" not in err
@@ -280,6 +283,7 @@ def test_bad_marks_are_one_usage_error_naming_each_test(tmp_path: Path) -> None:
             "checks/test_bad.py::test_first"):
         assert err.count(line) == 1, (line, err)  # once, not once per target
     assert "USAGE ERROR (exit 4)" in res.stdout
+    assert "no tests ran" in res.stdout, res.stdout
 
 
 # --- records, reports, gate, waivers, drift ---------------------------------------------
@@ -424,3 +428,47 @@ def test_an_unreachable_target_errors_every_host_check_naming_the_cause_once(
     md = (tmp_path / "r.md").read_text()
     assert md.count(f"**Not checked — {cause}:** `ACME-UP-01` (high), "
                     "`checks/test_h.py::test_etc` (medium)") == 3
+
+
+EDGES = '''\
+import pytest
+
+
+@pytest.fixture
+def leaky():
+    yield
+    raise OSError("could not clean up")
+
+
+def test_teardown(target, leaky):
+    pass
+
+
+@pytest.mark.xfail(reason="known")
+def test_xfail(target):
+    assert target.name == "nobody"
+
+
+def test_fail_call(target):
+    pytest.fail(f"{target.name} is not ready")
+'''
+
+
+def test_teardown_errors_xfail_and_pytest_fail_are_findings(tmp_path: Path) -> None:
+    """A fixture that fails after a passing test makes it an error; xfail hides no
+    finding (waivers are how a finding is accepted); pytest.fail is a fail."""
+    p = project(tmp_path, files={"checks/test_e.py": EDGES})
+    report = tmp_path / "r.json"
+    res = run(p, "--jada-profile", "p.yaml", "checks", "-m", "area_own",
+              "--jada-report-json", str(report))
+    assert res.returncode == 1, res.stdout + res.stderr
+    recs = {r["control"]: r for r in json.loads(report.read_text())["records"]
+            if r["target"] == "db"}
+    td = recs["checks/test_e.py::test_teardown"]
+    assert (td["outcome"], td["message"]) == (
+        "error", "OSError in a fixture's teardown: could not clean up "
+                 "(at checks/test_e.py:7)"), td
+    xf = recs["checks/test_e.py::test_xfail"]
+    assert xf["outcome"] == "fail" and xf["message"].startswith("assert 'db' == 'nobody'"), xf
+    assert (recs["checks/test_e.py::test_fail_call"]["outcome"],
+            recs["checks/test_e.py::test_fail_call"]["message"]) == ("fail", "db is not ready")

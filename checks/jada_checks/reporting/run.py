@@ -21,7 +21,12 @@ import jada_checks
 from jada_checks.inputs import InputError
 from jada_checks.profile import Profile
 from jada_checks.reporting import document, drift, outputs, waivers
-from jada_checks.reporting.gate import EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, EXIT_NOTHING_SELECTED
+from jada_checks.reporting.gate import (
+    EXIT_INTERNAL_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_NOTHING_SELECTED,
+    EXIT_USAGE,
+)
 from jada_checks.reporting.terminal import write_summary
 from jada_checks.run.shard import selected
 from jada_checks.stash import RETRY_KEY
@@ -164,6 +169,10 @@ class ReportRun:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        # session.exitstatus: a plugin's earlier sessionfinish may have set it (the usage
+        # problems of the user's checks that xdist workers found: run.own_records)
+        if int(session.exitstatus) == EXIT_USAGE:
+            exitstatus = EXIT_USAGE
         self.doc = doc = self.build(int(exitstatus))
         final = int(exitstatus)
         if exitstatus in (0, 1):

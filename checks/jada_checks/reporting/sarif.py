@@ -55,7 +55,8 @@ def rule(control: str, fallback: dict[str, Any]) -> dict[str, Any]:
     known = {c.id: c for c in catalogue()}.get(control)
     title = known.title if known else fallback["title"]
     severity = known.severity if known else fallback["severity"]
-    rationale = known.rationale if known else title
+    rationale = known.rationale if known else (
+        f"Your own check, {fallback['test']}: {title}" if fallback.get("test") else title)
     remediation = known.remediation if known else fallback["remediation"]
     area = known.area if known else str(fallback.get("area") or "other")
     props: dict[str, Any] = {"tags": ["jada-checks", area],

@@ -111,4 +111,5 @@ def activate(config: pytest.Config, paths: list[str]) -> None:
 
     pm.register(own_fixtures, "jada-own-fixtures")
     pm.register(own_records, "jada-own-records")
+    pm.register(own_records.WorkerGuard(), "jada-own-worker-guard")
     config.addinivalue_line("markers", "area_own: your own checks (user tests)")

@@ -27,7 +27,7 @@ import pytest
 from jada_checks import remediation
 from jada_checks.model import SEVERITIES
 from jada_checks.run.own_fixtures import OwnCheckErrored, is_user_check, problems, target_of
-from jada_checks.stash import DROPPED_KEY
+from jada_checks.stash import DROPPED_KEY, PROBLEMS_KEY
 
 MARK_KEYS = ("id", "severity", "title", "remediation")
 # A user id: letters, digits, '.', '_' and '-', starting with a letter or digit; JADA- is
@@ -216,8 +216,11 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     raise every usage problem found on the way as one usage error."""
     check_marks([i for i in items if is_user_check(i)], config)
     if problems(config):
-        raise pytest.UsageError("your own checks:\n  "
-                                + "\n  ".join(dict.fromkeys(problems(config))))
+        found = list(dict.fromkeys(problems(config)))
+        if hasattr(config, "workerinput"):  # xdist: the controller says it (usage_error)
+            config.workeroutput["jada_usage"] = found  # type: ignore[attr-defined]
+            return
+        raise pytest.UsageError(usage_text(found))
     keep, dropped = [], {"not_a_check": 0, "no_target": 0}
     for item in items:
         if is_user_check(item) or not isinstance(item, pytest.Function):
@@ -248,3 +251,39 @@ def dropped_lines(config: pytest.Config) -> list[str]:
                    "(jada_targets, testinfra_hosts, --jada-shard, no ssh/lightsail "
                    "section): not run")
     return out
+
+
+def usage_text(found: list[str]) -> str:
+    return "your own checks:\n  " + "\n  ".join(found)
+
+
+class WorkerGuard:
+    """An xdist worker whose checks have usage problems runs nothing: the controller, which
+    collects nothing itself, reports them and exits 4 (:func:`pytest_testnodedown`).
+    Last of all collection hooks, after the controls are added."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config,
+                                      items: list[pytest.Item]) -> None:
+        if config.stash.get(PROBLEMS_KEY, None) and hasattr(config, "workerinput"):
+            config.hook.pytest_deselected(items=list(items))
+            items[:] = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    found = getattr(node, "workeroutput", {}).get("jada_usage")
+    if found:
+        problems(node.config).extend(found)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The controller of an xdist run: its workers' usage problems, as the usage error a
+    run in one process raises (exit 4; the reports say nothing was checked)."""
+    found = session.config.stash.get(PROBLEMS_KEY, None)
+    if found and not hasattr(session.config, "workerinput"):
+        import sys
+
+        sys.stderr.write(f"ERROR: {usage_text(list(dict.fromkeys(found)))}\n")
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR
