@@ -107,7 +107,6 @@ def settle(config: pytest.Config, targets: list[Target]) -> bool:
     the number of targets and :class:`Distribution` is registered. No: the caller runs it
     in this process (:func:`jada_checks.plugin.in_process`)."""
     if is_worker(config):
-        config.pluginmanager.register(WorkerSide(config), "jada-worker")
         return False
     n = requested(config.option)
     if not n or getattr(config.option, "dist", "no") == "no" or len(targets) < 2 or \
@@ -153,31 +152,6 @@ def keep_mine(config: pytest.Config, items: list[pytest.Item]) -> None:
     items[:] = [i for i in items if (t := item_target(i)) in mine or (t is None and first)]
 
 
-# The key of a worker's usage error (a bad mark on a user test) in its ``workeroutput``.
-USAGE_ERROR = "jada_usage_error"
-
-
-class WorkerSide:
-    """Worker-side hooks of a split run (registered by :func:`settle` in each worker)."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> Any:
-        """A usage error found while collecting (a bad ``jada`` mark) goes to the
-        controller, which raises it as one process would (:meth:`Distribution.
-        pytest_runtestloop`). Raised here, the worker would still report its collection
-        (pytest sends it in a ``finally``), and end without running what it was sent:
-        xdist's internal error, the message lost."""
-        try:
-            return (yield)
-        except pytest.UsageError as exc:
-            self.config.workeroutput[USAGE_ERROR] = str(exc)  # type: ignore[attr-defined]
-            items[:] = []
-            return None
-
-
 class Distribution:
     """Controller-side hooks of a split run (registered by :func:`settle`)."""
 
@@ -185,7 +159,6 @@ class Distribution:
         self.config = config
         self.shares = shares
         self.session: pytest.Session | None = None
-        self.usage_errors: list[str] = []
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
@@ -201,20 +174,6 @@ class Distribution:
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.session = session
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        message = getattr(node, "workeroutput", {}).get(USAGE_ERROR)
-        if message:
-            self.usage_errors.append(message)
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtestloop(self, session: pytest.Session) -> Any:
-        """After the workers: their usage error, once, as one process raises it."""
-        result = yield
-        if self.usage_errors:
-            raise pytest.UsageError(self.usage_errors[0])
-        return result
 
 
 class TargetScheduling:
