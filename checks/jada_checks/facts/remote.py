@@ -66,6 +66,9 @@ _SSH_FAILURES = (
     ("Could not resolve hostname", "host name does not resolve"),
     ("Timeout, server", "connection lost (no answer to keepalives)"),
     ("Connection closed", "connection closed by the target"),
+    # A session the target ends after login: "Connection to HOST closed by remote host."
+    # (OpenSSH 9.2 clientloop.c, client_loop: quit_message, printed at any LogLevel).
+    ("closed by remote host", "connection closed by the target"),
     ("Connection reset", "connection reset by the target"),
     ("Broken pipe", "connection lost"),
 )
