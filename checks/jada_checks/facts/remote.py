@@ -193,11 +193,20 @@ class Connection:
         before process_config_files), so the file cannot weaken host-key checking."""
         cfg = self._config()
         s = self.ssh
+        log = ["-E", str(self.log)]
         if not s.get("config_file"):
-            return [ssh_binary(), "-F", str(cfg), "-T", "jada-target", remote]
+            return [ssh_binary(), "-F", str(cfg), *log, "-T", "jada-target", remote]
         opts = [f"{k}={v}" for k, v in target_options(s, self._proxy())]
-        return [ssh_binary(), "-F", s["config_file"],
+        return [ssh_binary(), "-F", s["config_file"], *log,
                 *(a for o in opts for a in ("-o", o)), "-T", s["host"], remote]
+
+    @property
+    def log(self) -> Path:
+        """Where the target's ssh writes its own messages (``-E``, at LogLevel INFO), apart
+        from the script's stderr. Why INFO: OpenSSH names a dead link only there
+        ("Timeout, server HOST not responding.", OpenSSH 9.2 clientloop.c
+        server_alive_check, logit()); at ERROR that ssh exits 255 without a word."""
+        return self._workdir() / "ssh.log"
 
     @property
     def jump_log(self) -> Path:
@@ -220,6 +229,7 @@ class Connection:
     def _spawn(self) -> subprocess.Popen[bytes]:
         remote = _REMOTE.format(limit=int(self.ssh["command_timeout"]))
         argv = self.argv(remote)
+        self.log.write_text("")  # this login's messages only (-E appends)
         if self.ssh.get("proxy_jump"):
             self.jump_log.write_text("")  # this login's bastion errors only
         try:
@@ -288,10 +298,10 @@ class Connection:
     def _reason(self, res: Result) -> str:
         """Why ssh failed, naming the bastion when the failure was on its hop."""
         jump = self.ssh.get("proxy_jump")
-        log = "\n".join(ln for ln in (_read(self.jump_log) if jump else "").splitlines()
-                        if ln.strip() and not ln.startswith(_JUMP_INFO))
-        if not log:
-            return classify_ssh_error(_text(res.stderr))
+        log = _failures(_read(self.jump_log) if jump else "")
+        if not log:  # the target's hop: its ssh's own log, and what it printed to stderr
+            return classify_ssh_error("\n".join(
+                t for t in (_failures(_read(self.log)), _text(res.stderr)) if t))
         opened = re.search(r"open failed: (?:connect failed: )?([^\r\n]+)", log)
         if opened or "stdio forwarding failed" in log:
             why = opened[1].strip()[:160] if opened else "stdio forwarding failed"
@@ -318,6 +328,12 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
 
+def _failures(log: str) -> str:
+    """An ssh log without its INFO lines about a hop that went well (``_JUMP_INFO``)."""
+    return "\n".join(ln for ln in log.splitlines()
+                     if ln.strip() and not ln.startswith(_JUMP_INFO))
+
+
 def _read(path: Path) -> str:
     try:
         return path.read_text(errors="replace")
@@ -340,8 +356,8 @@ class Jump:
     port: int
 
 
-# What the bastion's ssh logs at INFO when its own hop went well (accept-new recording
-# the bastion's key; OpenSSH 9.2 sshconnect.c, sshconnect2.c): not a failure of the hop.
+# What an ssh (the bastion's, the target's) logs at INFO when its hop went well (accept-new
+# recording a key; OpenSSH 9.2 sshconnect.c, sshconnect2.c): not a failure of the hop.
 _JUMP_INFO = ("Warning: Permanently added", "Authenticated to ")
 
 _JUMP = re.compile(r"^(?:(?P<user>[^@\s:/]+)@)?(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|"
@@ -393,8 +409,10 @@ def _policy(s: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def target_options(s: dict[str, Any], proxy: str | None = None) -> list[tuple[str, str]]:
-    """The target's options; ``proxy``: the ProxyCommand that reaches it via its bastion."""
-    opts = [("Port", str(s["port"])), ("User", s["user"]), *_policy(s)]
+    """The target's options; ``proxy``: the ProxyCommand that reaches it via its bastion.
+    Its log (``-E``, :attr:`Connection.log`) keeps INFO: a dead link is named there."""
+    opts = [("Port", str(s["port"])), ("User", s["user"]),
+            *(("LogLevel", "INFO") if k == "LogLevel" else (k, v) for k, v in _policy(s))]
     if proxy:
         opts.append(("ProxyCommand", proxy))
     return opts
