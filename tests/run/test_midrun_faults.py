@@ -8,18 +8,19 @@ Why a trigger inside the host, and not a timer or a watch of sshd's journal or `
 fact script takes about half a second, so a fault fired "a bit after the login" hits
 before the login on one run and after the script on the next. On a gated host, the
 ``bash`` that the suite's remote ``timeout`` starts is ``/usr/local/bin/bash``, a wrapper
-(first on sshd's PATH). Armed, it writes its own pid (the fact script's process: it then
-execs /bin/bash) and its session's sshd pid, and waits. So each fault fires at one known
-point, on every run: sshd accepted and authenticated the login, the session runs, the
-script was sent and has started, and nothing has answered yet. Unarmed (the clean run)
-the wrapper only execs /bin/bash, and the host is a plain ``compliant``.
+(Debian's sshd puts /usr/local/bin first on the session's PATH). Armed, it writes its own
+pid (the fact script's process: it then execs /bin/bash) and its session's sshd pid, and
+waits. So each fault fires at one known point, on every run: sshd accepted and
+authenticated the login, the session runs, the script was sent and has started, and
+nothing has answered yet. Unarmed (the clean run) the wrapper only execs /bin/bash, and
+the host is a plain ``compliant``.
 
 The faults (one per gated host; fired by pid or by this sandbox's own links only):
 
 - ``hit-link-runner``: the runner's end of the host's veth pair goes down;
 - ``hit-link-host``: the host's own ``eth0`` goes down (in its namespace);
 - ``hit-drop``: an nftables rule in the host's namespace silently drops every packet;
-- ``hit-sshd``: ``ssh.service`` stopped, then the session's sshd processes killed;
+- ``hit-sshd``: ``ssh.service`` stopped, then the session's sshd killed;
 - ``hit-stopped``: the fact script's process stopped with SIGSTOP (a hang);
 - ``hit-gone``: the host powered off hard (its init and nspawn killed).
 
@@ -47,6 +48,7 @@ from typing import Any
 
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from jada_checks.controls import catalogue
 from jada_checks.profile import load_profile
@@ -54,6 +56,7 @@ from jada_checks.reporting import document
 from jada_checks.run.profile_run import applies
 from jada_checks.sandbox.machines import Machine
 from jada_checks.sandbox.sandbox import Sandbox
+from tests.support.ci_outputs import sarif_errors
 from tests.support.paths import HOSTS_DIR, REPO
 from tests.support.sandbox_harness import SANDBOX_ENV
 
@@ -69,7 +72,6 @@ GATE = "var/lib/jada-gate"
 # these), and a healthy host that timed out would be a flake, not a finding. The gate is
 # reached as the script starts, so the load cannot delay a fault past these timeouts.
 CONNECT, COMMAND, DEAD_LINK = 3, 12, 6
-KEEPALIVE = max(1, DEAD_LINK // 6)  # remote.py: ServerAliveInterval, 6 probes
 
 
 def bound(connect: int, command: int, dead_link: int) -> float:
@@ -84,11 +86,12 @@ def bound(connect: int, command: int, dead_link: int) -> float:
 
 
 # ssh's own timers (keepalive, ConnectTimeout) run in its event loop, and the fault's
-# moment is taken after it was fired: on 2 cores at a load of 16-20 (measured while other
-# sandboxes ran) a timer fires late by up to about a second.
+# moment is taken after it was fired: on 2 cores at a load average of 17-38 (other
+# engineers' sandboxes) the dead links ended 0.7 s after the 10 s their path allows.
 SLACK = 2.0
-# The run after the last target's facts: the 24 targets' reports written, printed,
-# pytest's teardown; between two runs at that load the wall time varied by up to 3 s.
+# After the last target's facts: 24 targets' reports written and printed, pytest's
+# teardown; and the healthy hosts' own pace, which the clean run measures. At those loads
+# the faulted run ended 1.6-16 s before this limit.
 MARGIN = 8.0
 
 
@@ -298,8 +301,9 @@ def assert_reports(res: Result, profile: Path) -> None:
         assert path.is_file() and path.stat().st_size > 0, kind
     cases = list(ET.parse(res.files["junit"]).getroot().iter("testcase"))
     assert len(cases) == len(want)
-    json.loads(res.files["sarif"].read_text())
-    json.loads(res.files["codequality"].read_text())
+    assert sarif_errors(json.loads(res.files["sarif"].read_text())) == []
+    assert isinstance(json.loads(res.files["codequality"].read_text()), list)
+    assert list(text_string_to_metric_families(res.files["metrics"].read_text()))
     assert "Traceback" not in res.output
 
 
