@@ -91,7 +91,7 @@ def bound(connect: int, command: int, dead_link: int) -> float:
 SLACK = 2.0
 # After the last target's facts: 24 targets' reports written and printed, pytest's
 # teardown; and the healthy hosts' own pace, which the clean run measures. At those loads
-# the faulted run ended 7.7-24 s before this limit (5 runs).
+# the faulted run ended 7.7-24 s before this limit (4 runs).
 MARGIN = 8.0
 
 
