@@ -214,3 +214,26 @@ def test_discovered_targets_take_the_bastion_and_the_config_file(tmp_path: Path)
     assert (one["proxy_jump"], one["config_file"]) == (
         "ops@bastion.example", str(tmp_path / "conf" / "ssh_config"))
     assert two["proxy_jump"] == "ops@bastion-2.example:2222"
+
+
+def test_a_dead_link_is_named_from_the_target_ssh_own_log(tmp_path: Path) -> None:
+    """OpenSSH names a dead link only at INFO ("Timeout, server HOST not responding.",
+    clientloop.c server_alive_check, logit()): at LogLevel ERROR it exited 255 without a
+    word, and the reason read "the SSH session ended without a message". The target's ssh
+    logs at INFO to a file of its own (-E), which the reason is read from; the script's
+    stderr stays apart. (tests/run/test_midrun_faults.py: the same on real dead links.)"""
+    from jada_checks.facts.remote import Result
+
+    conn = connection(tmp_path, "{host: 10.1.2.3}")
+    try:
+        argv = conn.argv("true")
+        assert resolved(argv)["loglevel"] == "INFO"
+        assert argv[argv.index("-E") + 1] == str(conn.log)
+        conn.log.write_text("Timeout, server 10.1.2.3 not responding.\r\n")
+        assert conn._reason(Result(255, b"", b"")) == "connection lost (no answer to keepalives)"
+        conn.log.write_text("Warning: Permanently added '10.1.2.3' (ED25519) to the list of "
+                            "known hosts.\r\n")  # a hop that went well is no reason
+        assert conn._reason(Result(255, b"", b"Connection to 10.1.2.3 closed by remote "
+                                               b"host.\r\n")) == "connection closed by the target"
+    finally:
+        conn.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from jada_checks.facts.remote import local_problem
+from jada_checks.facts.remote import classify_ssh_error, local_problem
 from tests.reporting.test_e2e import suite
 
 
@@ -70,3 +70,15 @@ def test_the_suite_reports_the_missing_key_by_name(tmp_path: Path) -> None:
     msg = r.report["records"][0]["message"]
     assert r.code == 1 and f"identity file {tmp_path}/id_missing does not exist" in msg, r.out
     assert "key not accepted" not in r.out and "connection refused" not in msg
+
+
+@pytest.mark.parametrize(("stderr", "reason"), [
+    # the session's sshd killed after login (tests/run/test_midrun_faults.py, hit-sshd)
+    ("Connection to 10.231.0.42 closed by remote host.\r\n",
+     "connection closed by the target"),
+    # sshd closing before authentication (e.g. MaxStartups, LoginGraceTime)
+    ("Connection closed by 10.231.0.42 port 22\r\n", "connection closed by the target"),
+])
+def test_a_session_the_target_closes_is_named(stderr: str, reason: str) -> None:
+    """OpenSSH's words for a connection the target ended, before and after login."""
+    assert classify_ssh_error(stderr) == reason

@@ -87,6 +87,9 @@ _SSH_FAILURES = (
     ("Could not resolve hostname", "host name does not resolve"),
     ("Timeout, server", "connection lost (no answer to keepalives)"),
     ("Connection closed", "connection closed by the target"),
+    # A session the target ends after login: "Connection to HOST closed by remote host."
+    # (OpenSSH 9.2 clientloop.c, client_loop: quit_message, printed at any LogLevel).
+    ("closed by remote host", "connection closed by the target"),
     ("Connection reset", "connection reset by the target"),
     ("Broken pipe", "connection lost"),
 )
@@ -204,25 +207,37 @@ class Connection:
         cfg = self._workdir() / "ssh_config"
         return f"{ssh_binary()} -F {cfg} -E {self.jump_log} -W '[%h]:%p' jada-jump"
 
-    def argv(self, remote: str | None,
-             first: list[tuple[str, str]] | None = None) -> list[str]:
+    def argv(self, remote: str | None, first: list[tuple[str, str]] | None = None,
+             own_log: bool = True) -> list[str]:
         """The ssh command line of one login. Without ``ssh.config_file``: ``-F`` the
         suite's own file. With it: ``-F`` the user's file (its Host/Match blocks see
         ``ssh.host`` as written, e.g. an SSM instance id) and every policy option as
         ``-o``, which ssh(1) reads before any file, and ssh_config(5) keeps "the first
         obtained value" (OpenSSH 9.2 ssh.c: ``-o`` goes through process_config_line
-        before process_config_files), so the file cannot weaken host-key checking."""
+        before process_config_files), so the file cannot weaken host-key checking.
+        ``own_log``: ssh's messages go to :attr:`log` (``-E``); the shared login's master
+        and clients keep them on stderr, where :mod:`jada_checks.facts.shared` reads them
+        per process."""
         cfg = self._config()
         s = self.ssh
         # ``first``: options of the shared login (ControlMaster, ControlPath), given before
         # every other so they win over the policy's "ControlMaster no" (first value wins)
         pre = [a for k, v in first or [] for a in ("-o", f"{k}={v}")]
         cmd = [] if remote is None else [remote]
+        log = ["-E", str(self.log)] if own_log else []
         if not s.get("config_file"):
-            return [ssh_binary(), *pre, "-F", str(cfg), "-T", "jada-target", *cmd]
+            return [ssh_binary(), *pre, "-F", str(cfg), *log, "-T", "jada-target", *cmd]
         opts = [f"{k}={v}" for k, v in target_options(s, self._proxy())]
-        return [ssh_binary(), *pre, "-F", s["config_file"],
+        return [ssh_binary(), *pre, "-F", s["config_file"], *log,
                 *(a for o in opts for a in ("-o", o)), "-T", s["host"], *cmd]
+
+    @property
+    def log(self) -> Path:
+        """Where the target's ssh writes its own messages (``-E``, at LogLevel INFO), apart
+        from the script's stderr. Why INFO: OpenSSH names a dead link only there
+        ("Timeout, server HOST not responding.", OpenSSH 9.2 clientloop.c
+        server_alive_check, logit()); at ERROR that ssh exits 255 without a word."""
+        return self._workdir() / "ssh.log"
 
     @property
     def jump_log(self) -> Path:
@@ -248,6 +263,7 @@ class Connection:
     def _spawn(self) -> subprocess.Popen[bytes]:
         remote = _REMOTE.format(limit=int(self.ssh["command_timeout"]))
         argv = self.argv(remote)
+        self.log.write_text("")  # this login's messages only (-E appends)
         if self.ssh.get("proxy_jump"):
             self.jump_log.write_text("")  # this login's bastion errors only
         try:
@@ -318,10 +334,10 @@ class Connection:
     def _reason(self, res: Result) -> str:
         """Why ssh failed, naming the bastion when the failure was on its hop."""
         jump = self.ssh.get("proxy_jump")
-        log = "\n".join(ln for ln in (_read(self.jump_log) if jump else "").splitlines()
-                        if ln.strip() and not ln.startswith(_JUMP_INFO))
-        if not log:
-            return classify_ssh_error(_text(res.stderr))
+        log = _failures(_read(self.jump_log) if jump else "")
+        if not log:  # the target's hop: its ssh's own log, and what it printed to stderr
+            return classify_ssh_error("\n".join(
+                t for t in (_failures(_read(self.log)), _text(res.stderr)) if t))
         opened = re.search(r"open failed: (?:connect failed: )?([^\r\n]+)", log)
         if opened or "stdio forwarding failed" in log:
             why = opened[1].strip()[:160] if opened else "stdio forwarding failed"
@@ -363,6 +379,12 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
 
+def _failures(log: str) -> str:
+    """An ssh log without its INFO lines about a hop that went well (``_JUMP_INFO``)."""
+    return "\n".join(ln for ln in log.splitlines()
+                     if ln.strip() and not ln.startswith(_JUMP_INFO))
+
+
 def _read(path: Path) -> str:
     try:
         return path.read_text(errors="replace")
@@ -385,8 +407,8 @@ class Jump:
     port: int
 
 
-# What the bastion's ssh logs at INFO when its own hop went well (accept-new recording
-# the bastion's key; OpenSSH 9.2 sshconnect.c, sshconnect2.c): not a failure of the hop.
+# What an ssh (the bastion's, the target's) logs at INFO when its hop went well (accept-new
+# recording a key; OpenSSH 9.2 sshconnect.c, sshconnect2.c): not a failure of the hop.
 _JUMP_INFO = ("Warning: Permanently added", "Authenticated to ")
 
 _JUMP = re.compile(r"^(?:(?P<user>[^@\s:/]+)@)?(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|"
@@ -438,8 +460,10 @@ def _policy(s: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def target_options(s: dict[str, Any], proxy: str | None = None) -> list[tuple[str, str]]:
-    """The target's options; ``proxy``: the ProxyCommand that reaches it via its bastion."""
-    opts = [("Port", str(s["port"])), ("User", s["user"]), *_policy(s)]
+    """The target's options; ``proxy``: the ProxyCommand that reaches it via its bastion.
+    Its log (``-E``, :attr:`Connection.log`) keeps INFO: a dead link is named there."""
+    opts = [("Port", str(s["port"])), ("User", s["user"]),
+            *(("LogLevel", "INFO") if k == "LogLevel" else (k, v) for k, v in _policy(s))]
     if proxy:
         opts.append(("ProxyCommand", proxy))
     return opts

@@ -98,16 +98,19 @@ class SharedLogin:
 
     def master_argv(self) -> list[str]:
         """The login: every option of the profile (Connection.argv), plus ControlMaster."""
+        # At the target's LogLevel (INFO: a dead link is named only there), to master.log
         argv = self.conn.argv(None, first=[("ControlMaster", "yes"),
-                                           ("ControlPath", str(self.socket))])
+                                           ("ControlPath", str(self.socket))], own_log=False)
         argv.insert(1, "-N")  # no session of its own: it only carries the others
         return argv
 
     def client_argv(self, remote: str) -> list[str]:
         """One command over the master; never a login of its own (``_REFUSE_FALLBACK``)."""
+        # LogLevel ERROR: at INFO a mux client ends with "Shared connection to HOST
+        # closed." on stderr, which a check would read as the command's own output.
         return self.conn.argv(remote, first=[
             ("ControlMaster", "no"), ("ControlPath", str(self.socket)),
-            ("ProxyCommand", _REFUSE_FALLBACK)])
+            ("ProxyCommand", _REFUSE_FALLBACK), ("LogLevel", "ERROR")], own_log=False)
 
     def _spawn(self) -> None:
         conn = self.conn
