@@ -208,7 +208,8 @@ def worker_stats(config: pytest.Config) -> dict[str, Any]:
     return {"worker": worker,
             "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             "targets": {name: {"connections": c.counters.connections,
-                               "commands": c.counters.commands}
+                               "commands": c.counters.commands,
+                               "retries": c.counters.retries}
                         for name, c in store.connections.items()},
             # per target: when each kind of facts (host, lightsail, http) was complete, in
             # seconds since this module loaded (what an HTTP probe adds is how much later
@@ -234,13 +235,17 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if path:
         workers = config.stash[STATS_KEY] or [worker_stats(config)]
         totals: dict[str, dict[str, int]] = {}
+        retries: dict[str, int] = {}
         for w in workers:
             for name, c in w["targets"].items():
                 t = totals.setdefault(name, {"connections": 0, "commands": 0})
                 t["connections"] += c["connections"]
                 t["commands"] += c["commands"]
+                if c.get("retries"):  # logins again after a reset before authentication
+                    retries[name] = retries.get(name, 0) + c["retries"]
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps({"workers": workers, "targets": totals}, indent=2))
+        Path(path).write_text(json.dumps({"workers": workers, "targets": totals,
+                                               "ssh_retries": retries}, indent=2))
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:

@@ -1,0 +1,164 @@
+"""Login pacing and the pre-authentication retry (facts/pacing.py, facts/remote.py).
+
+The pacer and the classification are pure. The retry is shown end to end with a stand-in
+``ssh`` on PATH that behaves as OpenSSH does when sshd's MaxStartups drops a connection
+(stderr "kex_exchange_identification: read: Connection reset by peer", exit 255, nothing
+on stdout) or when the link resets after the session started (the remote command's first
+byte arrived): only the first is retried, so the fact script never runs twice.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from jada_checks.facts import pacing
+from jada_checks.facts.remote import Connection, Unreachable, classify_ssh_error
+from jada_checks.profile import Target
+from jada_checks.reporting import document
+
+KEX_RESET = "kex_exchange_identification: read: Connection reset by peer"
+KEX_CLOSED = "kex_exchange_identification: Connection closed by remote host"
+
+
+def test_maxstartups_signatures_are_retryable_only_before_authentication() -> None:
+    for stderr in (KEX_RESET, KEX_CLOSED):
+        reason = classify_ssh_error(stderr)
+        assert pacing.retryable(255, False, reason), reason
+        assert not pacing.retryable(255, True, reason), reason
+    refused = classify_ssh_error("ssh: connect to host 10.0.0.1 port 22: Connection refused")
+    assert not pacing.retryable(255, False, refused)
+    assert not pacing.retryable(1, False, classify_ssh_error(KEX_RESET))
+
+
+def test_one_endpoint_never_has_more_than_8_logins_unauthenticated() -> None:
+    pacer = pacing.Pacer(max_parallel=64)
+    now, peak, lock = [0], [0], threading.Lock()
+
+    def login() -> None:
+        pacer.acquire("10.0.0.1:22")
+        with lock:
+            now[0] += 1
+            peak[0] = max(peak[0], now[0])
+        time.sleep(0.01)
+        with lock:
+            now[0] -= 1
+        pacer.authenticated("10.0.0.1:22")
+        pacer.finished()
+
+    threads = [threading.Thread(target=login) for _ in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert peak[0] == pacing.MAX_STARTUPS_PER_ENDPOINT == 8, peak
+    assert pacer.peak_in_flight == {"10.0.0.1:22": 8}
+
+
+def test_the_global_cap_and_other_endpoints() -> None:
+    pacer = pacing.Pacer(max_parallel=3, per_endpoint=2)
+    assert pacer.acquire("a:22", block=False) and pacer.acquire("a:22", block=False)
+    assert not pacer.acquire("a:22", block=False), "a third unauthenticated login on a:22"
+    assert pacer.acquire("b:22", block=False)
+    pacer.authenticated("a:22")
+    assert not pacer.acquire("c:22", block=False), "max_parallel 3 ssh processes alive"
+    pacer.finished()
+    assert pacer.acquire("a:22", block=False)
+    assert pacing.endpoint({"host": "h", "port": 22, "proxy_jump": "root@bastion"}) == \
+        pacing.endpoint({"host": "other", "port": 2222, "proxy_jump": "root@bastion"})
+
+
+FAKE_SSH = """#!/bin/sh
+# Stand-in for ssh: attempt N of this target behaves as $JADA_FAKE_MODE says.
+n=$(($(cat "$JADA_FAKE_DIR/attempts" 2>/dev/null || echo 0) + 1))
+echo $n > "$JADA_FAKE_DIR/attempts"
+if [ "$JADA_FAKE_MODE" = pre-auth ] && [ $n -lt 3 ]; then
+  echo "kex_exchange_identification: read: Connection reset by peer" >&2; exit 255
+fi
+printf J
+cat > /dev/null
+echo ran >> "$JADA_FAKE_DIR/script-runs"
+if [ "$JADA_FAKE_MODE" = post-auth ]; then
+  echo "Connection reset by 10.0.0.1 port 22" >&2; exit 255
+fi
+echo facts
+"""
+
+
+def fake_connection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str) -> Connection:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "ssh").write_text(FAKE_SSH)
+    (bin_dir / "ssh").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    monkeypatch.setenv("JADA_FAKE_DIR", str(tmp_path))
+    monkeypatch.setenv("JADA_FAKE_MODE", mode)
+    monkeypatch.setattr(pacing, "BACKOFF_S", 0.05)
+    ssh = {"host": "10.0.0.1", "port": 22, "user": "root", "identity_file": None,
+           "known_hosts": None, "host_key_policy": "strict", "connect_timeout": 5,
+           "command_timeout": 10, "dead_link_timeout": 30}
+    return Connection(Target("t", ssh, None, {}))
+
+
+def test_a_reset_before_authentication_is_retried_and_counted(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    conn = fake_connection(tmp_path, monkeypatch, "pre-auth")
+    res = conn.run("echo facts")
+    assert (res.rc, res.stdout) == (0, b"facts\n"), res
+    assert conn.counters.retries == 2 and conn.counters.connections == 3
+    assert (tmp_path / "script-runs").read_text() == "ran\n"
+    conn.close()
+
+
+def test_a_reset_after_authentication_is_not_retried_the_script_runs_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    conn = fake_connection(tmp_path, monkeypatch, "post-auth")
+    with pytest.raises(Unreachable, match="^connection reset by the target$"):
+        conn.run("echo facts")
+    assert conn.counters.retries == 0
+    assert (tmp_path / "script-runs").read_text() == "ran\n", "the fact script ran twice"
+    conn.close()
+
+
+PROFILE = """\
+version: 1
+targets:
+  - name: web
+    ssh: {host: 127.0.0.1, port: 2222%s}
+"""
+
+
+def test_ssh_max_parallel_defaults_to_64_and_a_bad_value_is_named(tmp_path: Path) -> None:
+    from jada_checks.profile import load_profile
+
+    path = tmp_path / "profile.yaml"
+    path.write_text(PROFILE % "")
+    assert load_profile(path).target("web").ssh["max_parallel"] == 64
+    path.write_text(PROFILE % ", max_parallel: 0")
+    res = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                          "--jada-profile", str(path)], capture_output=True, text=True,
+                         timeout=60)
+    assert res.returncode == 4, res.stdout + res.stderr
+    assert "/targets/0/ssh/max_parallel" in res.stderr and "expected a number >= 1" in \
+        res.stderr, res.stderr
+
+
+def test_the_json_report_counts_the_retries(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_connection(tmp_path, monkeypatch, "pre-auth")  # ssh on PATH: 2 resets, then a session
+    path = tmp_path / "profile.yaml"
+    path.write_text(PROFILE % "")
+    report = tmp_path / "report.json"
+    subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-k", "JADA-CFG-01",
+                    "--jada-profile", str(path), "--jada-report-json", str(report)],
+                   capture_output=True, text=True, timeout=120)
+    doc = json.loads(report.read_text())
+    assert doc["run"]["ssh_retries"] == {"web": 2}, doc["run"]
+    assert document.schema_errors(doc) == []
+    assert (tmp_path / "script-runs").read_text() == "ran\n"
