@@ -10,6 +10,7 @@ byte arrived): only the first is retried, so the fact script never runs twice.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from jada_checks.facts import pacing
+from jada_checks.facts import pacing, remote
 from jada_checks.facts.remote import Connection, Unreachable, classify_ssh_error
 from jada_checks.profile import Target
 from jada_checks.reporting import document
@@ -75,30 +76,41 @@ def test_the_global_cap_and_other_endpoints() -> None:
 
 
 FAKE_SSH = """#!/bin/sh
-# Stand-in for ssh: attempt N of this target behaves as $JADA_FAKE_MODE says.
-n=$(($(cat "$JADA_FAKE_DIR/attempts" 2>/dev/null || echo 0) + 1))
-echo $n > "$JADA_FAKE_DIR/attempts"
-if [ "$JADA_FAKE_MODE" = pre-auth ] && [ $n -lt 3 ]; then
+# Stand-in for ssh: attempt N of this target behaves as MODE says.
+DIR='{dir}' MODE='{mode}'
+n=$(($(cat "$DIR/attempts" 2>/dev/null || echo 0) + 1))
+echo $n > "$DIR/attempts"
+if [ "$MODE" = pre-auth ] && [ $n -lt 3 ]; then
   echo "kex_exchange_identification: read: Connection reset by peer" >&2; exit 255
 fi
 printf J
 cat > /dev/null
-echo ran >> "$JADA_FAKE_DIR/script-runs"
-if [ "$JADA_FAKE_MODE" = post-auth ]; then
+echo ran >> "$DIR/script-runs"
+if [ "$MODE" = post-auth ]; then
   echo "Connection reset by 10.0.0.1 port 22" >&2; exit 255
 fi
 echo facts
 """
 
 
-def fake_connection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str) -> Connection:
+def fake_ssh(tmp_path: Path, mode: str) -> Path:
+    """The stand-in, its directory and mode written into it. Never put on this process's
+    PATH: the self-tests boot the sandbox in a background thread of this same process
+    (tests/conftest.py) while host-free tests run, and its ``ssh`` by name would find the
+    stand-in and use up its scripted resets (that made the JSON report test fail after
+    tests/test_least_privilege.py, and only then)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "ssh").write_text(FAKE_SSH)
-    (bin_dir / "ssh").chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
-    monkeypatch.setenv("JADA_FAKE_DIR", str(tmp_path))
-    monkeypatch.setenv("JADA_FAKE_MODE", mode)
+    ssh = bin_dir / "ssh"
+    ssh.write_text(FAKE_SSH.format(dir=tmp_path, mode=mode))
+    ssh.chmod(0o755)
+    return ssh
+
+
+def fake_connection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str) -> Connection:
+    """A connection whose logins run the stand-in (remote.ssh_binary, this module's only)."""
+    ssh_path = fake_ssh(tmp_path, mode)
+    monkeypatch.setattr(remote, "ssh_binary", lambda: str(ssh_path))
     monkeypatch.setattr(pacing, "BACKOFF_S", 0.05)
     ssh = {"host": "10.0.0.1", "port": 22, "user": "root", "identity_file": None,
            "known_hosts": None, "host_key_policy": "strict", "connect_timeout": 5,
@@ -149,16 +161,20 @@ def test_ssh_max_parallel_defaults_to_64_and_a_bad_value_is_named(tmp_path: Path
         res.stderr, res.stderr
 
 
-def test_the_json_report_counts_the_retries(tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    fake_connection(tmp_path, monkeypatch, "pre-auth")  # ssh on PATH: 2 resets, then a session
+def test_the_json_report_counts_the_retries(tmp_path: Path) -> None:
+    ssh_path = fake_ssh(tmp_path, "pre-auth")  # 2 resets, then a session
     path = tmp_path / "profile.yaml"
     path.write_text(PROFILE % "")
     report = tmp_path / "report.json"
-    subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-k", "JADA-CFG-01",
-                    "--jada-profile", str(path), "--jada-report-json", str(report)],
-                   capture_output=True, text=True, timeout=120)
+    # the stand-in on the PATH of the child run only, never this process's
+    env = {**os.environ, "PATH": f"{ssh_path.parent}:/usr/bin:/bin"}
+    env.pop("JADA_PROFILE", None)
+    out = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                          "-k", "JADA-CFG-01", "--jada-profile", str(path),
+                          "--jada-report-json", str(report)],
+                         capture_output=True, text=True, timeout=120, env=env)
     doc = json.loads(report.read_text())
-    assert doc["run"]["ssh_retries"] == {"web": 2}, doc["run"]
+    assert doc["run"]["ssh_retries"] == {"web": 2}, (doc["run"], out.stdout[-3000:])
     assert document.schema_errors(doc) == []
     assert (tmp_path / "script-runs").read_text() == "ran\n"
+    assert (tmp_path / "attempts").read_text() == "3\n", "only the child run's logins"
