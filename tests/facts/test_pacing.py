@@ -80,6 +80,9 @@ FAKE_SSH = """#!/bin/sh
 DIR='{dir}' MODE='{mode}'
 n=$(($(cat "$DIR/attempts" 2>/dev/null || echo 0) + 1))
 echo $n > "$DIR/attempts"
+if [ "$MODE" = slow-pre-auth ] && [ $n -lt 3 ]; then
+  sleep 0.7; echo "kex_exchange_identification: read: Connection reset by peer" >&2; exit 255
+fi
 if [ "$MODE" = pre-auth ] && [ $n -lt 3 ]; then
   echo "kex_exchange_identification: read: Connection reset by peer" >&2; exit 255
 fi
@@ -107,13 +110,15 @@ def fake_ssh(tmp_path: Path, mode: str) -> Path:
     return ssh
 
 
-def fake_connection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str) -> Connection:
+def fake_connection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str,
+                    connect_timeout: int = 5) -> Connection:
     """A connection whose logins run the stand-in (remote.ssh_binary, this module's only)."""
     ssh_path = fake_ssh(tmp_path, mode)
     monkeypatch.setattr(remote, "ssh_binary", lambda: str(ssh_path))
     monkeypatch.setattr(pacing, "BACKOFF_S", 0.05)
     ssh = {"host": "10.0.0.1", "port": 22, "user": "root", "identity_file": None,
-           "known_hosts": None, "host_key_policy": "strict", "connect_timeout": 5,
+           "known_hosts": None, "host_key_policy": "strict",
+           "connect_timeout": connect_timeout,
            "command_timeout": 10, "dead_link_timeout": 30}
     return Connection(Target("t", ssh, None, {}))
 
@@ -125,6 +130,18 @@ def test_a_reset_before_authentication_is_retried_and_counted(
     assert (res.rc, res.stdout) == (0, b"facts\n"), res
     assert conn.counters.retries == 2 and conn.counters.connections == 3
     assert (tmp_path / "script-runs").read_text() == "ran\n"
+    conn.close()
+
+
+def test_slow_attempts_do_not_use_up_the_retry_budget(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the backoff pauses count against connect_timeout: attempts that take long (a
+    loaded runner, a wait for a login slot behind ssh.max_parallel) are not a reason to
+    call a healthy target unreachable. Two resets of 0.7 s each, connect_timeout 1 s."""
+    conn = fake_connection(tmp_path, monkeypatch, "slow-pre-auth", connect_timeout=1)
+    res = conn.run("echo facts")
+    assert (res.rc, res.stdout) == (0, b"facts\n"), res
+    assert conn.counters.retries == 2
     conn.close()
 
 

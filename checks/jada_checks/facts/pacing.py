@@ -49,6 +49,8 @@ class Pacer:
         self.in_flight = 0  # unauthenticated logins now (tests and stats)
         self.peak_in_flight: dict[str, int] = {}
         self._now: dict[str, int] = {}
+        self.alive = 0  # ssh processes holding a global slot now
+        self.peak_alive = 0  # the most at once (--jada-stats-json: ssh_peak_processes)
 
     def _end(self, key: str) -> threading.BoundedSemaphore:
         with self._lock:
@@ -66,6 +68,8 @@ class Pacer:
         with self._lock:
             self._now[key] = self._now.get(key, 0) + 1
             self.peak_in_flight[key] = max(self.peak_in_flight.get(key, 0), self._now[key])
+            self.alive += 1
+            self.peak_alive = max(self.peak_alive, self.alive)
         return True
 
     def authenticated(self, key: str) -> None:
@@ -76,11 +80,18 @@ class Pacer:
 
     def finished(self) -> None:
         """The ssh process ended: its global slot is free again."""
+        with self._lock:
+            self.alive -= 1
         self._all.release()
 
 
 _pacer: Pacer | None = None
 _pacer_lock = threading.Lock()
+
+
+def current() -> Pacer | None:
+    """The process's pacer, if any login was made (for --jada-stats-json)."""
+    return _pacer
 
 
 def pacer(max_parallel: int) -> Pacer:

@@ -311,8 +311,11 @@ class Connection:
     def _login_and_exchange(self, proc: subprocess.Popen[bytes], script: str) -> Result:
         """One exchange; a reset before authentication (sshd's MaxStartups dropping the
         excess) gets a fresh login after a jittered backoff, at most PRE_AUTH_TRIES logins
-        in all and within the connect timeout's budget. Never after authentication."""
-        budget = time.monotonic() + float(self.ssh["connect_timeout"])
+        in all, the pauses together within the connect timeout. Never after
+        authentication. Only the pauses count: time spent waiting for a login slot
+        (thousands of targets queued behind ssh.max_parallel) or on a loaded runner is no
+        reason to give a healthy target up."""
+        slept = 0.0
         for attempt in range(pacing.PRE_AUTH_TRIES):
             res = self._exchange(proc, script)
             reason = self._reason(res) if res.rc == 255 else ""
@@ -320,9 +323,10 @@ class Connection:
                     attempt + 1 == pacing.PRE_AUTH_TRIES:
                 return res
             pause = pacing.BACKOFF_S * 2 ** attempt * random.uniform(0.5, 1.5)  # noqa: S311
-            if time.monotonic() + pause > budget:
+            if slept + pause > float(self.ssh["connect_timeout"]):
                 return res
             time.sleep(pause)
+            slept += pause
             with self._lock:
                 if self._closed:
                     return res

@@ -214,7 +214,21 @@ def worker_stats(config: pytest.Config) -> dict[str, Any]:
             # per target: when each kind of facts (host, lightsail, http) was complete, in
             # seconds since this module loaded (what an HTTP probe adds is how much later
             # than the SSH facts it finishes)
-            "facts_done_s": done}
+            "facts_done_s": done, **_pacing_stats()}
+
+
+def _pacing_stats() -> dict[str, Any]:
+    """What the login pacer saw in this process: the most ssh processes alive at once
+    (bounded by ssh.max_parallel) and, per sshd endpoint, the most logins not yet
+    authenticated at once (bounded below MaxStartups; facts/pacing.py)."""
+    from jada_checks.facts import pacing
+
+    p = pacing.current()
+    if p is None:
+        return {}
+    return {"ssh_max_parallel": p.max_parallel, "ssh_peak_processes": p.peak_alive,
+            "ssh_peak_unauthenticated_per_endpoint": max(p.peak_in_flight.values(),
+                                                         default=0)}
 
 
 @pytest.hookimpl(optionalhook=True)
