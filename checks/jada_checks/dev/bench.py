@@ -39,6 +39,8 @@ NAIVE_MAX_HOSTS = int(os.environ.get("JADA_BENCH_NAIVE_MAX_HOSTS", "8"))
 BASELINES = {"naive": "ssh://{h}", "naive_plain_ssh": "ssh://{h}?controlpersist=0",
              "naive_paramiko": "paramiko://{h}"}
 REPEAT = int(os.environ.get("JADA_BENCH_REPEAT", "3"))
+# Only some rows: "fleet" (the 1,000-target rows, dev/fleet_bench.py); empty: every row.
+ONLY = {w for w in os.environ.get("JADA_BENCH_ONLY", "").split(",") if w}
 ENV = {**os.environ, **SANDBOX_AWS_ENV}
 ENV.pop("JADA_PROFILE", None)
 
@@ -223,8 +225,12 @@ def main() -> int:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "checks")],
                    check=True)
     results: dict[str, Any] = {"repeat": REPEAT, "sizes": {}}
+    if not ONLY or "fleet" in ONLY:
+        from jada_checks.dev import fleet_bench
+
+        results["fleet"] = fleet_bench.main(OUT, ENV, deployment_dir())
     sb = Sandbox("bench")
-    for k in SIZES:
+    for k in SIZES if not ONLY else ():
         hosts = [f"h{i}" for i in range(1, k + 1)]
         try:
             profile = fleet_profile(sb.up({h: str(REPO / "sandbox/hosts/compliant")
@@ -264,9 +270,14 @@ def main() -> int:
         results["runner_cpu_per_added_host_s"] = round(
             (hi["runner_cpu_s"] - lo["runner_cpu_s"]) / (ks[-1] - ks[0]), 3)
     shutil.rmtree(deployment_dir(), ignore_errors=True)
-    (OUT / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    name = "results.json" if not ONLY else f"results-{'-'.join(sorted(ONLY))}.json"
+    (OUT / name).write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
-    print(f"\nwritten: {OUT / 'results.json'}")
+    if "fleet" in results:
+        from jada_checks.dev import fleet_bench
+
+        print(fleet_bench.table(results["fleet"]))
+    print(f"\nwritten: {OUT / name}")
     return 0
 
 

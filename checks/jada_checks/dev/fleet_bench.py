@@ -93,8 +93,10 @@ def _limit_nofile() -> None:
 
 
 def run_suite(profile: Path, work: Path, env: dict[str, str], *args: str,
-              reports: bool = False) -> dict[str, Any]:
-    """One run of the suite under ``ulimit -n 1024``; its measurements and outcomes."""
+              reports: bool = False, cwd: Path | None = None) -> dict[str, Any]:
+    """One run of the suite under ``ulimit -n 1024``, from ``cwd`` (default ``work``: a
+    directory outside the checkout, as a deployment runs it); its measurements and
+    outcomes, the files it wrote in ``work``."""
     work.mkdir(parents=True, exist_ok=True)
     stats, report = work / "stats.json", work / "report.json"
     extra = [f"--jada-report-{fmt}={work / name}" for fmt, name in REPORTS.items()] + \
@@ -105,7 +107,7 @@ def run_suite(profile: Path, work: Path, env: dict[str, str], *args: str,
            "--jada-stats-json", str(stats), "--jada-report-json", str(report), *extra, *args]
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=work, env={**env, "JADA_FINISH_TIMER": str(
+    proc = subprocess.Popen(cmd, cwd=cwd or work, env={**env, "JADA_FINISH_TIMER": str(
         work / "finish.json")}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         preexec_fn=_limit_nofile)  # noqa: PLW1509 - setrlimit only, before exec
     watch = Watch(proc.pid)
@@ -131,6 +133,8 @@ def run_suite(profile: Path, work: Path, env: dict[str, str], *args: str,
            "ulimit_n": NOFILE, "outcomes": outcomes,
            "unreachable": sum(1 for r in doc["records"]
                               if "unreachable" in (r.get("message") or "")),
+           "ssh_peak_processes": max(w.get("ssh_peak_processes", 0) for w in st["workers"]),
+           "load_average_1m": round(os.getloadavg()[0], 1),
            "ssh_retries": sum(doc["run"].get("ssh_retries", {}).values()),
            "exit_status": proc.returncode}
     if reports:
@@ -154,8 +158,9 @@ def render_times(report: Path) -> dict[str, float]:
     return times
 
 
-def shards(profile: Path, work: Path, env: dict[str, str]) -> dict[str, Any]:
-    rows = [run_suite(profile, work / f"shard-{i}", env, f"--jada-shard={i}/{SHARDS}")
+def shards(profile: Path, work: Path, env: dict[str, str], cwd: Path) -> dict[str, Any]:
+    rows = [run_suite(profile, work / f"shard-{i}", env, "-p", "no:xdist",
+                      f"--jada-shard={i}/{SHARDS}", cwd=cwd)
             for i in range(1, SHARDS + 1)]
     merged = work / "merged.json"
     start = time.monotonic()
@@ -166,7 +171,8 @@ def shards(profile: Path, work: Path, env: dict[str, str]) -> dict[str, Any]:
     merge_s = time.monotonic() - start
     if res.returncode not in (0, 1):
         raise SystemExit(f"bench fleet: merge-reports exited {res.returncode}: {res.stderr}")
-    keys = ("wall_s", "runner_cpu_s", "peak_rss_mib", "peak_open_fds", "peak_ssh_processes")
+    keys = ("wall_s", "runner_cpu_s", "runner_cpu_per_target_ms", "peak_rss_mib",
+            "peak_open_fds", "peak_ssh_processes")
     return {"shards": SHARDS, "per_shard_max": {k: max(r[k] for r in rows) for k in keys},
             "per_shard_wall_s": [r["wall_s"] for r in rows],
             "sum_wall_s": round(sum(r["wall_s"] for r in rows), 2),
@@ -183,12 +189,13 @@ def main(out: Path, env: dict[str, str], cwd: Path) -> dict[str, Any]:
     try:
         host = fleet.boot(sb, work)
         profile = fleet.profile(sb, host, SIZE, work / f"fleet-{SIZE}.yaml")
-        alone = run_suite(profile, work / "alone", env, "-p", "no:xdist", reports=True)
+        alone = run_suite(profile, work / "alone", env, "-p", "no:xdist", reports=True,
+                          cwd=cwd)
         result: dict[str, Any] = {
             "size": SIZE, "alone": alone,
-            "n2": run_suite(profile, work / "n2", env, "-n", "2"),
+            "n2": run_suite(profile, work / "n2", env, "-n", "2", cwd=cwd),
             "reports_s": render_times(work / "alone" / "report.json"),
-            "sharded": shards(profile, work, env)}
+            "sharded": shards(profile, work, env, cwd)}
     finally:
         sb.down()
     result["n2_over_alone"] = round(result["n2"]["wall_s"] / result["alone"]["wall_s"], 2)
