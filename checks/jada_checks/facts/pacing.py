@@ -1,12 +1,16 @@
 """How many SSH logins may be in flight: across the run, and per sshd endpoint.
 
-Why per endpoint: sshd drops unauthenticated connections beyond MaxStartups' start value
-("10:30:100" by default: from the 11th connection that has not yet authenticated, it drops
-30 % at random, rising to 100 % at 100; sshd_config(5), OpenSSH 9.2 sshd.c
-drop_connection()). Many targets behind one address (a NAT, one bastion) would otherwise
-see resets before authentication. A login counts as in flight until the remote side
-answered (the session's first byte, see remote._REMOTE) or ssh ended.
-"""
+Why per endpoint: sshd counts a connection as a "startup" from accept() until its child
+has authenticated the user (the child writes a byte to its startup pipe and closes it at
+``authenticated:``; server_accept_loop() then decrements ``startups``), and with
+``MaxStartups start:rate:full`` ("10:30:100" by default, sshd_config(5))
+should_drop_connection() drops a new connection with probability
+``rate + (100 - rate) * (startups - start) / (full - start)`` percent once ``startups``
+reaches ``start``, and always at ``full`` (OpenSSH portable sshd.c, should_drop_connection
+and drop_connection; OpenSSH 9.2 is the sandbox's). Many targets behind one address (a
+NAT, one bastion) would otherwise see resets before authentication. A login counts as in
+flight until the remote side answered (the session's first byte, see remote._REMOTE, sent
+once the session runs, i.e. after authentication) or ssh ended."""
 
 from __future__ import annotations
 
@@ -16,8 +20,8 @@ from typing import Any
 # Below sshd's default MaxStartups start value (10), leaving room for the operator's own
 # logins and other tools on the same sshd.
 MAX_STARTUPS_PER_ENDPOINT = 8
-# Retries of a reset before authentication, and the first backoff (seconds; doubled and
-# jittered each time, bounded by the connect timeout).
+# Logins in all when resets come before authentication, and the first backoff (seconds;
+# doubled and jittered each time; the pauses together within the connect timeout).
 PRE_AUTH_TRIES = 3
 BACKOFF_S = 0.5
 RETRYABLE = ("connection reset by the target", "connection closed by the target")
