@@ -21,6 +21,8 @@ from jada_checks.model import CheckError
 from jada_checks.profile import Profile, Target
 
 if TYPE_CHECKING:
+    import testinfra.host
+
     from jada_checks.facts.http_facts import HttpFacts
 
 PREFETCH_THREADS = 32
@@ -39,12 +41,40 @@ class FactStore:
     _pool: ThreadPoolExecutor | None = None
     # (kind, target) -> (start, end) of its gathering, monotonic seconds (--jada-stats-json)
     timings: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
+    # True (set by the run before login() when there are user tests): each target's one
+    # login is a ControlMaster that the fact script and every Testinfra command share
+    # (facts/shared.py). False: one plain login for the fact script, as ever.
+    share_logins: bool = False
+    _hosts: dict[str, Any] = field(default_factory=dict)
 
     def connection(self, target: Target) -> Connection:
         with self._lock:
             if target.name not in self.connections:
-                self.connections[target.name] = Connection(target)
+                self.connections[target.name] = Connection(target, share=self.share_logins)
             return self.connections[target.name]
+
+    def testinfra_host(self, target: Target) -> testinfra.host.Host:
+        """A Testinfra Host whose commands run over ``target``'s one login (started now if
+        it has not been); Unreachable, with the reason the facts get, when the target
+        cannot be asked. Testinfra is imported here, only when a Host is made."""
+        if target.ssh is None:
+            raise Unreachable("no ssh section in the profile for this target")
+        conn = self.connection(target)
+        if not conn.share:
+            if conn.counters.connections:
+                raise RuntimeError(f"{target.name}: logged in without share_logins; set "
+                                   "FactStore.share_logins before login()")
+            conn.share = True
+        conn.shared().ready()
+        with self._lock:
+            host = self._hosts.get(target.name)
+        if host is None:
+            from jada_checks.facts.testinfra_backend import make_host
+
+            host = make_host(conn)
+            with self._lock:
+                host = self._hosts.setdefault(target.name, host)
+        return host
 
     def cached(self, kind: str, target: Target, make: Callable[[], Any]) -> Any:
         """Compute once per (kind, target), also across threads; a CheckError is cached

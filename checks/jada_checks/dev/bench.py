@@ -172,6 +172,74 @@ def naive(sb: Sandbox, hosts: list[str], repeat: int, spec: str = BASELINES["nai
             "sshd_logins_per_host": max(after[h] - before[h] - 1 for h in hosts)}
 
 
+TESTINFRA_CALLS = int(os.environ.get("JADA_BENCH_TESTINFRA_CALLS", "40"))
+
+
+def testinfra_call_cost(sb: Sandbox, calls: int = TESTINFRA_CALLS) -> dict[str, Any]:
+    """What one Testinfra call costs over the target's shared login (FactStore.share_logins,
+    ``testinfra_host``) against a fresh login per call (Testinfra's ssh backend without
+    ControlPersist), on a sandbox host as its audit user: that user's shell starts as a
+    stock Debian one, where root on a sandbox host reads this machine's own dotfiles.
+    Wall and runner CPU per call (median; CPU: the ssh clients, from RUSAGE_CHILDREN, and
+    this process's own), and the logins sshd accepted during the shared calls."""
+    import yaml
+
+    from jada_checks.context import FactStore
+    from jada_checks.profile import load_profile
+
+    name = "tcost"
+    if name not in sb.machines():
+        sb.add({name: str(REPO / "sandbox/hosts/own-sudo")})
+    path = sb.write_profile([name], OUT / "profile-testinfra-call.yaml")
+    data = yaml.safe_load(path.read_text())
+    data["targets"][0]["ssh"].update(user="jada-audit", post_quantum_kex=False)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    prof = load_profile(path)
+    target = prof.targets[0]
+
+    def per_call(run: Any) -> tuple[float, float]:
+        run()  # warm: the login (shared) or Testinfra's own first-use work
+        walls, cpus = [], []
+        for _ in range(calls):
+            cpu0, start = children_cpu() + self_cpu(), time.monotonic()
+            run()
+            walls.append(time.monotonic() - start)
+            cpus.append(children_cpu() + self_cpu() - cpu0)
+        return statistics.median(walls) * 1000, statistics.median(cpus) * 1000
+
+    store = FactStore(prof)
+    store.share_logins = True
+    before = accepted_logins(sb, [name])[name]
+    try:
+        host = store.testinfra_host(target)
+        shared_ms, shared_cpu = per_call(lambda: host.run("true"))
+        counters = store.connections[name].counters
+        conns = counters.connections
+    finally:
+        store.close()
+    logins = accepted_logins(sb, [name])[name] - before - 1
+
+    import testinfra
+
+    cfg = OUT / "testinfra_call_ssh_config"
+    cfg.write_text(f"Host {name}\n  HostName {sb.address(name)}\n  User jada-audit\n"
+                   f"  IdentityFile {sb.key}\n  UserKnownHostsFile {sb.known_hosts}\n"
+                   f"  StrictHostKeyChecking yes\n  BatchMode yes\n"
+                   f"  KexAlgorithms ^curve25519-sha256,curve25519-sha256@libssh.org\n")
+    fresh = testinfra.get_host(f"ssh://{name}?controlpersist=0", ssh_config=str(cfg))
+    fresh_ms, fresh_cpu = per_call(lambda: fresh.run("true"))
+    return {"calls": calls, "shared_ms": round(shared_ms, 1),
+            "shared_runner_cpu_ms": round(shared_cpu, 1),
+            "fresh_login_ms": round(fresh_ms, 1),
+            "fresh_login_runner_cpu_ms": round(fresh_cpu, 1),
+            "shared_connections": conns, "shared_sshd_logins": logins}
+
+
+def self_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
 def fleet_profile(path: Path) -> Path:
     """The fleet setting the bench measures: ``ssh.post_quantum_kex: false`` (classical
     key exchange first: most of the runner's CPU per host; README, Speed)."""
@@ -246,6 +314,7 @@ def main() -> int:
                 results["http_added_s"] = round(row["alone_http"]["wall_s"]
                                                 - row["without_http"]["wall_s"], 3)
                 results["physical_limit_s"] = physical_limit(profile, max(REPEAT, 5))
+                results["testinfra_call"] = testinfra_call_cost(sb)
                 for name, spec in BASELINES.items():
                     if name != "naive":
                         row[name] = naive(sb, hosts, REPEAT, spec)
@@ -311,6 +380,13 @@ def table(r: dict[str, Any]) -> str:
         lines.append(f"JADA-HTTP adds to a 1-host run: {r['http_added_s']:+.3f} s wall "
                      "(median alone_http - median without_http); its probes were done "
                      f"{lag if lag is not None else '?'} s after the SSH facts (median)")
+    if "testinfra_call" in r:
+        t = r["testinfra_call"]
+        lines.append(f"one Testinfra call ({t['calls']} calls, median): "
+                     f"{t['shared_ms']:.1f} ms over the shared login "
+                     f"({t['shared_runner_cpu_ms']:.1f} ms CPU; sshd logins: "
+                     f"{t['shared_sshd_logins']}), {t['fresh_login_ms']:.1f} ms with a fresh "
+                     f"login per call ({t['fresh_login_runner_cpu_ms']:.1f} ms CPU)")
     if "8_hosts_n2_over_1_host" in r:
         lines.append(f"8 hosts with -n 2 / 1 host alone: {r['8_hosts_n2_over_1_host']}x")
     return "\n".join(lines)

@@ -2,12 +2,15 @@
 
 Why the ``ssh`` client: it verifies host keys against the profile's known_hosts exactly as
 operators expect (StrictHostKeyChecking). Why no Testinfra, ControlMaster or paramiko in
-the way: the suite sends one command per target, so a multiplexing master only adds a
-background process, a ``-O check`` and a ``-O exit`` per target (CPU on the runner), and
-Testinfra's import and per-command plumbing add start-up time (``make bench`` measures
-all three). The login starts as soon as the profile is known (:meth:`Connection.start`);
-the script follows on stdin once the controls have registered their probes, so the SSH
-handshake overlaps pytest's own start-up. Every remote command runs under ``timeout`` on
+the way: the built-in controls send one command per target, so a multiplexing master only
+adds a background process per target (CPU on the runner), and Testinfra's import and
+per-command plumbing add start-up time (``make bench`` measures all three). A run with
+the user's own Testinfra tests sends many commands: there (``share``) the one login is a
+ControlMaster that the script and every command share (``shared.py``), and Testinfra is
+imported only when a Host is made (``testinfra_backend.py``). The login starts as soon as
+the profile is known (:meth:`Connection.start`); the script follows on stdin once the
+controls have registered their probes, so the SSH handshake overlaps pytest's own
+start-up. Every remote command runs under ``timeout`` on
 the target and ServerAlive probes bound a dead link, so nothing hangs.
 
 Bastions and ssh_config (``ssh.proxy_jump``, ``ssh.config_file``): the bastion's ssh runs
@@ -30,14 +33,27 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jada_checks.facts import pacing
 from jada_checks.profile import Target
 
+if TYPE_CHECKING:
+    from jada_checks.facts.shared import SharedLogin
+
 
 class Unreachable(Exception):
     """The target could not be asked; the message is one clear reason."""
+
+
+class CommandTimeout(Exception):
+    """A command over the shared connection ran longer than ``ssh.command_timeout``: it was
+    stopped on the target, and its result is not an answer."""
+
+
+class SudoRefused(Exception):
+    """sudo on the target would not run a user test's command as root (or another user):
+    the command never ran, so its exit status is not an answer."""
 
 
 @dataclass
@@ -76,10 +92,12 @@ _SSH_FAILURES = (
 
 # The remote side reads the whole script from stdin first, then runs it with stdin from
 # /dev/null, so no probe can swallow the script or wait on the SSH channel. POSIX sh.
-# Its first byte (_AUTHED) says the login is done: the session runs, sshd counts it no
-# more against MaxStartups, and only after it does the script go out (pacing.py).
+# _SCRIPT is that part alone (over a shared login, shared.py: no login to pace there).
+# A plain login's first byte (_AUTHED) says the login is done: the session runs, sshd
+# counts it no more against MaxStartups, and only then does the script go out (pacing.py).
 _AUTHED = b"J"
-_REMOTE = 'printf J; s=$(cat) && exec timeout -k 3 {limit} bash -c "$s" </dev/null'
+_SCRIPT = 's=$(cat) && exec timeout -k 3 {limit} bash -c "$s" </dev/null'
+_REMOTE = "printf J; " + _SCRIPT
 
 
 _CONFIG_LINE = re.compile(r"^(?P<file>\S[^\n]*?):? line (?P<n>\d+): (?P<msg>[^\n]+)$", re.M)
@@ -155,6 +173,9 @@ class Connection:
     _watch: dict[int, threading.Thread] = field(default_factory=dict)
     _authed: dict[int, bool] = field(default_factory=dict)
     _slots: set[int] = field(default_factory=set)
+    # share_logins (shared.py): the one login is a ControlMaster that every command uses
+    share: bool = False
+    mux: SharedLogin | None = None
 
     @property
     def ssh(self) -> dict[str, Any]:
@@ -163,7 +184,7 @@ class Connection:
 
     def _workdir(self) -> Path:
         if self._dir is None:
-            self._dir = Path(tempfile.mkdtemp(prefix="jada-ssh-"))
+            self._dir = Path(tempfile.mkdtemp(prefix="jada-ssh-", dir=_short_tmp()))
             atexit.register(self.close)
         return self._dir
 
@@ -192,7 +213,8 @@ class Connection:
         cfg = self._workdir() / "ssh_config"
         return f"{ssh_binary()} -F {cfg} -E {self.jump_log} -W '[%h]:%p' jada-jump"
 
-    def argv(self, remote: str) -> list[str]:
+    def argv(self, remote: str | None,
+             first: list[tuple[str, str]] | None = None) -> list[str]:
         """The ssh command line of one login. Without ``ssh.config_file``: ``-F`` the
         suite's own file. With it: ``-F`` the user's file (its Host/Match blocks see
         ``ssh.host`` as written, e.g. an SSM instance id) and every policy option as
@@ -201,11 +223,15 @@ class Connection:
         before process_config_files), so the file cannot weaken host-key checking."""
         cfg = self._config()
         s = self.ssh
+        # ``first``: options of the shared login (ControlMaster, ControlPath), given before
+        # every other so they win over the policy's "ControlMaster no" (first value wins)
+        pre = [a for k, v in first or [] for a in ("-o", f"{k}={v}")]
+        cmd = [] if remote is None else [remote]
         if not s.get("config_file"):
-            return [ssh_binary(), "-F", str(cfg), "-T", "jada-target", remote]
+            return [ssh_binary(), *pre, "-F", str(cfg), "-T", "jada-target", *cmd]
         opts = [f"{k}={v}" for k, v in target_options(s, self._proxy())]
-        return [ssh_binary(), "-F", s["config_file"],
-                *(a for o in opts for a in ("-o", o)), "-T", s["host"], remote]
+        return [ssh_binary(), *pre, "-F", s["config_file"],
+                *(a for o in opts for a in ("-o", o)), "-T", s["host"], *cmd]
 
     @property
     def jump_log(self) -> Path:
@@ -217,6 +243,9 @@ class Connection:
         """Open the SSH session now (login, host key, auth) without a command yet, so the
         handshake runs while pytest is still starting; idempotent: once a session was
         opened (even if :meth:`run` has used it since), no second one."""
+        if self.share:
+            self.shared().start()
+            return
         with self._lock:
             if self.counters.connections == 0 and not self._closed and \
                     local_problem(self.ssh) is None:
@@ -343,6 +372,8 @@ class Connection:
         problem = local_problem(self.ssh)
         if problem:
             raise Unreachable(problem)
+        if self.share:
+            return self.shared().script(script)
         with self._lock:
             if self._closed:
                 raise Unreachable("the run ended before this target was asked")
@@ -393,12 +424,24 @@ class Connection:
             return f"the bastion {jump} (ssh.proxy_jump) could not reach the target: {why}"
         return f"bastion {jump} (ssh.proxy_jump): {classify_ssh_error(log)}"
 
+    def shared(self) -> SharedLogin:
+        """This target's shared login (``share``): made on first use, started by
+        :meth:`start` or by the first command."""
+        from jada_checks.facts.shared import SharedLogin
+
+        with self._lock:
+            if self.mux is None:
+                self.mux = SharedLogin(self)
+            return self.mux
+
     def close(self) -> None:
         """Stop this target's ssh: one never used, and one :meth:`run` still waits on
         (the run ended first: interrupted, or a usage error after the early start)."""
         with self._lock:
             proc, self._proc = self._proc, None
             running, self._closed = self._running, True
+        if self.mux is not None:
+            self.mux.close()  # the ControlMaster, and every command still running over it
         if running is not None:
             running.kill()  # run()'s communicate() reaps it and reports why
         if proc is not None:  # started but never used (e.g. the run was interrupted)
@@ -408,6 +451,19 @@ class Connection:
         if self._dir and self._dir.exists():
             shutil.rmtree(self._dir, ignore_errors=True)
         self._dir = None
+
+
+# A unix socket's path must fit sun_path (104 bytes on the BSDs and macOS, 108 on Linux,
+# NUL included); the ControlPath is <dir>/m and OpenSSH binds <path>.<16 random> first.
+_SOCKET_DIR_MAX = 104 - 1 - len("/m.") - 16
+
+
+def _short_tmp() -> str | None:
+    """The temp dir for a Connection's files: ``$TMPDIR`` unless it is too long for a
+    ControlPath, then /tmp."""
+    default = tempfile.gettempdir()
+    return None if len(default.encode()) + len("/jada-ssh-XXXXXXXX") <= _SOCKET_DIR_MAX \
+        else "/tmp"
 
 
 def _text(data: bytes) -> str:
