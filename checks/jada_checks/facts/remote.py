@@ -4,14 +4,14 @@ Why the ``ssh`` client: it verifies host keys against the profile's known_hosts 
 operators expect (StrictHostKeyChecking). Why no Testinfra, ControlMaster or paramiko in
 the way: the built-in controls send one command per target, so a multiplexing master only
 adds a background process per target (CPU on the runner), and Testinfra's import and
-per-command plumbing add start-up time (``make bench`` measures all three). A run with
-the user's own Testinfra tests sends many commands: there (``share``) the one login is a
-ControlMaster that the script and every command share (``shared.py``), and Testinfra is
-imported only when a Host is made (``testinfra_backend.py``). The login starts as soon as
-the profile is known (:meth:`Connection.start`); the script follows on stdin once the
-controls have registered their probes, so the SSH handshake overlaps pytest's own
-start-up. Every remote command runs under ``timeout`` on
-the target and ServerAlive probes bound a dead link, so nothing hangs.
+per-command plumbing add start-up time (``make bench`` measures all three). A run with the
+user's own Testinfra tests sends many commands: there (:attr:`Connection.mux`) the one
+login is a ControlMaster that the script and every command share (``shared.py``), and
+Testinfra is imported only when a Host is made (``testinfra_backend.py``). The login
+starts as soon as the profile is known (:meth:`Connection.start`); the script follows on
+stdin once the controls have registered their probes, so the SSH handshake overlaps
+pytest's own start-up. Every remote command runs under ``timeout`` on the target and
+ServerAlive probes bound a dead link, so nothing hangs.
 
 Bastions and ssh_config (``ssh.proxy_jump``, ``ssh.config_file``): the bastion's ssh runs
 as an explicit ProxyCommand on the suite's own config, so its host key is checked as
@@ -33,13 +33,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from jada_checks.facts import pacing
 from jada_checks.profile import Target
-
-if TYPE_CHECKING:
-    from jada_checks.facts.shared import SharedLogin
 
 
 class Unreachable(Exception):
@@ -72,6 +69,14 @@ class Result:
     stderr: bytes
 
 
+class Shared(Protocol):
+    """A login that many commands share (shared.SharedLogin); set as Connection.mux."""
+
+    def start(self) -> None: ...
+    def script(self, script: str) -> Result: ...
+    def close(self) -> None: ...
+
+
 _SSH_FAILURES = (
     ("REMOTE HOST IDENTIFICATION HAS CHANGED", "host key changed (possible spoofing); "
      "target not checked"),
@@ -92,12 +97,10 @@ _SSH_FAILURES = (
 
 # The remote side reads the whole script from stdin first, then runs it with stdin from
 # /dev/null, so no probe can swallow the script or wait on the SSH channel. POSIX sh.
-# _SCRIPT is that part alone (over a shared login, shared.py: no login to pace there).
-# A plain login's first byte (_AUTHED) says the login is done: the session runs, sshd
-# counts it no more against MaxStartups, and only then does the script go out (pacing.py).
+# Its first byte (_AUTHED) says the login is done: the session runs, sshd counts it no
+# more against MaxStartups, and only after it does the script go out (pacing.py).
 _AUTHED = b"J"
-_SCRIPT = 's=$(cat) && exec timeout -k 3 {limit} bash -c "$s" </dev/null'
-_REMOTE = "printf J; " + _SCRIPT
+_REMOTE = 'printf J; s=$(cat) && exec timeout -k 3 {limit} bash -c "$s" </dev/null'
 
 
 _CONFIG_LINE = re.compile(r"^(?P<file>\S[^\n]*?):? line (?P<n>\d+): (?P<msg>[^\n]+)$", re.M)
@@ -173,9 +176,8 @@ class Connection:
     _watch: dict[int, threading.Thread] = field(default_factory=dict)
     _authed: dict[int, bool] = field(default_factory=dict)
     _slots: set[int] = field(default_factory=set)
-    # share_logins (shared.py): the one login is a ControlMaster that every command uses
-    share: bool = False
-    mux: SharedLogin | None = None
+    # share_logins (shared.share): the one login is a ControlMaster every command uses
+    mux: Shared | None = None
 
     @property
     def ssh(self) -> dict[str, Any]:
@@ -243,8 +245,8 @@ class Connection:
         """Open the SSH session now (login, host key, auth) without a command yet, so the
         handshake runs while pytest is still starting; idempotent: once a session was
         opened (even if :meth:`run` has used it since), no second one."""
-        if self.share:
-            self.shared().start()
+        if self.mux is not None:
+            self.mux.start()
             return
         with self._lock:
             if self.counters.connections == 0 and not self._closed and \
@@ -372,8 +374,8 @@ class Connection:
         problem = local_problem(self.ssh)
         if problem:
             raise Unreachable(problem)
-        if self.share:
-            return self.shared().script(script)
+        if self.mux is not None:
+            return self.mux.script(script)
         with self._lock:
             if self._closed:
                 raise Unreachable("the run ended before this target was asked")
@@ -423,16 +425,6 @@ class Connection:
             why = opened[1].strip()[:160] if opened else "stdio forwarding failed"
             return f"the bastion {jump} (ssh.proxy_jump) could not reach the target: {why}"
         return f"bastion {jump} (ssh.proxy_jump): {classify_ssh_error(log)}"
-
-    def shared(self) -> SharedLogin:
-        """This target's shared login (``share``): made on first use, started by
-        :meth:`start` or by the first command."""
-        from jada_checks.facts.shared import SharedLogin
-
-        with self._lock:
-            if self.mux is None:
-                self.mux = SharedLogin(self)
-            return self.mux
 
     def close(self) -> None:
         """Stop this target's ssh: one never used, and one :meth:`run` still waits on

@@ -32,18 +32,12 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from jada_checks.facts.remote import (
-    _SCRIPT,
-    CommandTimeout,
-    Result,
-    Unreachable,
-    local_problem,
-)
+from jada_checks.facts.remote import CommandTimeout, Connection, Result, Unreachable, local_problem
 
-if TYPE_CHECKING:
-    from jada_checks.facts.remote import Connection
+# The fact script as Connection.run sends it: read whole from stdin, then run with stdin
+# from /dev/null under the target's timeout (POSIX sh).
+_SCRIPT = 's=$(cat) && exec timeout -k 3 {limit} bash -c "$s" </dev/null'
 
 # New logins after the first, per target and process, when the master has ended.
 MAX_RELOGINS = 1
@@ -307,6 +301,17 @@ class SharedLogin:
             self.socket.unlink(missing_ok=True)
         except OSError:
             pass
+
+
+def share(conn: Connection) -> SharedLogin:
+    """``conn``'s shared login, made now if it has none: from then on its login is a
+    ControlMaster and the fact script runs over it (Connection.start/run/close)."""
+    with conn._lock:
+        if conn.mux is None:
+            conn.mux = SharedLogin(conn)
+        login = conn.mux
+    assert isinstance(login, SharedLogin)
+    return login
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
