@@ -15,8 +15,8 @@ With 8 hosts it also measures the user's own Testinfra tests (``bench/testinfra_
 calls per host): the suite running them beside the controls alone and with ``-n 2`` (split
 by target across two workers, one login per target: :mod:`jada_checks.run.workers`), and
 plain Testinfra running the same module with its own ``--hosts`` (:func:`own_rows`).
-``JADA_BENCH_ROWS`` picks row groups: ``suite`` (the sizes above), ``own`` (these), both by
-default; ``JADA_BENCH_ROWS=own`` boots only the 8 hosts they need.
+``JADA_BENCH_ONLY`` picks row groups: ``suite`` (the sizes above), ``own`` (these), ``fleet``;
+every group by default; ``JADA_BENCH_ONLY=own`` boots only the 8 hosts they need.
 Commands and connections of the suite come from its own instrumentation
 (``--jada-stats-json``); the SSH logins each host accepted are read from the host's own sshd
 journal as a cross-check. Results: printed, and written to ``build/bench/results.json``.
@@ -45,10 +45,13 @@ NAIVE_MAX_HOSTS = int(os.environ.get("JADA_BENCH_NAIVE_MAX_HOSTS", "8"))
 BASELINES = {"naive": "ssh://{h}", "naive_plain_ssh": "ssh://{h}?controlpersist=0",
              "naive_paramiko": "paramiko://{h}"}
 REPEAT = int(os.environ.get("JADA_BENCH_REPEAT", "3"))
-ROWS = set(os.environ.get("JADA_BENCH_ROWS", "suite,own").split(","))
 OWN_HOSTS = 8
 OWN_MODULE = REPO / "bench" / "testinfra_40.py"
 OWN_MODES = ("own_alone", "own_n2", "own_testinfra")
+# JADA_BENCH_ONLY=own,fleet: only those row groups ("suite": the sizes, "own": your own
+# checks at 8 hosts, "fleet": the 1,000-target rows, dev/fleet_bench.py); empty: every row.
+ONLY = {w for w in os.environ.get("JADA_BENCH_ONLY", "").split(",") if w}
+ROWS = ONLY or {"suite", "own", "fleet"}
 ENV = {**os.environ, **SANDBOX_AWS_ENV}
 ENV.pop("JADA_PROFILE", None)
 
@@ -394,7 +397,11 @@ def main() -> int:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "checks")],
                    check=True)
     results: dict[str, Any] = {"repeat": REPEAT, "sizes": {}}
-    sb = Sandbox("bench" if ROWS >= {"suite", "own"} else "bench-" + "-".join(sorted(ROWS)))
+    if "fleet" in ROWS:
+        from jada_checks.dev import fleet_bench
+
+        results["fleet"] = fleet_bench.main(OUT, ENV, deployment_dir())
+    sb = Sandbox("bench" if not ONLY else "bench-" + "-".join(sorted(ONLY)))
     sizes = SIZES if "suite" in ROWS else ()
     if "own" in ROWS and OWN_HOSTS not in sizes:
         hosts = [f"h{i}" for i in range(1, OWN_HOSTS + 1)]
@@ -447,9 +454,14 @@ def main() -> int:
         results["runner_cpu_per_added_host_s"] = round(
             (hi["runner_cpu_s"] - lo["runner_cpu_s"]) / (ks[-1] - ks[0]), 3)
     shutil.rmtree(deployment_dir(), ignore_errors=True)
-    (OUT / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    name = "results.json" if not ONLY else f"results-{'-'.join(sorted(ONLY))}.json"
+    (OUT / name).write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
-    print(f"\nwritten: {OUT / 'results.json'}")
+    if "fleet" in results:
+        from jada_checks.dev import fleet_bench
+
+        print(fleet_bench.table(results["fleet"]))
+    print(f"\nwritten: {OUT / name}")
     return 0
 
 

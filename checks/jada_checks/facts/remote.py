@@ -23,16 +23,19 @@ from __future__ import annotations
 
 import atexit
 import os
+import random
 import re
 import shutil
 import stat
 import subprocess
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from jada_checks.facts import pacing
 from jada_checks.profile import Target
 
 
@@ -56,6 +59,7 @@ class Counters:
 
     connections: int = 0
     commands: int = 0
+    retries: int = 0  # fresh logins after a reset before authentication (MaxStartups)
 
 
 @dataclass
@@ -96,7 +100,10 @@ _SSH_FAILURES = (
 
 # The remote side reads the whole script from stdin first, then runs it with stdin from
 # /dev/null, so no probe can swallow the script or wait on the SSH channel. POSIX sh.
-_REMOTE = 's=$(cat) && exec timeout -k 3 {limit} bash -c "$s" </dev/null'
+# Its first byte (_AUTHED) says the login is done: the session runs, sshd counts it no
+# more against MaxStartups, and only after it does the script go out (pacing.py).
+_AUTHED = b"J"
+_REMOTE = 'printf J; s=$(cat) && exec timeout -k 3 {limit} bash -c "$s" </dev/null'
 
 
 _CONFIG_LINE = re.compile(r"^(?P<file>\S[^\n]*?):? line (?P<n>\d+): (?P<msg>[^\n]+)$", re.M)
@@ -168,6 +175,10 @@ class Connection:
     _running: subprocess.Popen[bytes] | None = None  # the one run() is waiting on
     _closed: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # per ssh process: its login watcher, whether the session answered, its global slot
+    _watch: dict[int, threading.Thread] = field(default_factory=dict)
+    _authed: dict[int, bool] = field(default_factory=dict)
+    _slots: set[int] = field(default_factory=set)
     # share_logins (shared.share): the one login is a ControlMaster every command uses
     mux: Shared | None = None
 
@@ -256,25 +267,59 @@ class Connection:
             if self.counters.connections == 0 and not self._closed and \
                     local_problem(self.ssh) is None:
                 try:
-                    self._proc = self._spawn()
+                    # only if a slot is free now: the rest log in from run(), paced
+                    self._proc = self._spawn(block=False)
                 except Unreachable:
                     pass  # run() tries again and reports the reason
 
-    def _spawn(self) -> subprocess.Popen[bytes]:
+    @property
+    def _pacer(self) -> pacing.Pacer:
+        return pacing.pacer(int(self.ssh.get("max_parallel", 64)))
+
+    def _spawn(self, block: bool = True) -> subprocess.Popen[bytes] | None:
+        """Start one login once the pacer has a slot for it (``block``: wait for one;
+        else None when none is free)."""
+        key = pacing.endpoint(self.ssh)
+        if not self._pacer.acquire(key, block=block):
+            return None
         remote = _REMOTE.format(limit=int(self.ssh["command_timeout"]))
-        argv = self.argv(remote)
-        self.log.write_text("")  # this login's messages only (-E appends)
-        if self.ssh.get("proxy_jump"):
-            self.jump_log.write_text("")  # this login's bastion errors only
         try:
+            argv = self.argv(remote)
+            self.log.write_text("")  # this login's messages only (-E appends)
+            if self.ssh.get("proxy_jump"):
+                self.jump_log.write_text("")  # this login's bastion errors only
             proc = subprocess.Popen(argv,
                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, start_new_session=True)
         except OSError as exc:  # no ssh on PATH, or it cannot be executed
+            self._pacer.authenticated(key)
+            self._pacer.finished()
             raise Unreachable(f"cannot run the OpenSSH client 'ssh' on this machine: "
                               f"{exc.strerror} (install openssh-client)") from None
         self.counters.connections += 1
+        self._slots.add(proc.pid)
+        watcher = threading.Thread(target=self._await_login, args=(proc, key), daemon=True,
+                                   name=f"jada-login-{self.target.name}")
+        self._watch[proc.pid] = watcher
+        watcher.start()
         return proc
+
+    def _await_login(self, proc: subprocess.Popen[bytes], key: str) -> None:
+        """Wait for the session's first byte (login done) or ssh's end; free the
+        endpoint's slot either way."""
+        try:
+            assert proc.stdout is not None
+            first = os.read(proc.stdout.fileno(), 1)
+        except (OSError, ValueError):
+            first = b""
+        self._authed[proc.pid] = first == _AUTHED
+        self._pacer.authenticated(key)
+
+    def _reaped(self, proc: subprocess.Popen[bytes]) -> None:
+        """This ssh process is gone: its global slot is free (once)."""
+        if proc.pid in self._slots:
+            self._slots.discard(proc.pid)
+            self._pacer.finished()
 
     def _exchange(self, proc: subprocess.Popen[bytes], script: str) -> Result:
         s = self.ssh
@@ -283,19 +328,60 @@ class Connection:
         with self._lock:
             self._running = proc
         try:
-            out, err = proc.communicate(script.encode(), timeout=limit)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
-            raise Unreachable(f"no answer within {limit} s (connect, command and "
-                              "keepalive timeouts all passed)") from None
+            watcher = self._watch.get(proc.pid)
+            if watcher is not None:  # the script goes out only after the login is done
+                watcher.join(timeout=limit)
+                if watcher.is_alive():
+                    proc.kill()
+            authed = self._authed.get(proc.pid, False)
+            try:
+                out, err = proc.communicate(script.encode() if authed else b"",
+                                            timeout=limit)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+                raise Unreachable(f"no answer within {limit} s (connect, command and "
+                                  "keepalive timeouts all passed)") from None
         finally:
+            self._reaped(proc)
             with self._lock:
                 self._running = None
         if proc.returncode < 0:  # killed by close(): the run ended first
             raise Unreachable(f"ssh was stopped (signal {-proc.returncode}) before the "
                               "target answered")
         return Result(proc.returncode, out, err)
+
+    def authenticated(self, proc: subprocess.Popen[bytes]) -> bool:
+        """Whether this login's session answered (so the script may have run)."""
+        return self._authed.get(proc.pid, False)
+
+    def _login_and_exchange(self, proc: subprocess.Popen[bytes], script: str) -> Result:
+        """One exchange; a reset before authentication (sshd's MaxStartups dropping the
+        excess) gets a fresh login after a jittered backoff, at most PRE_AUTH_TRIES logins
+        in all, the pauses together within the connect timeout. Never after
+        authentication. Only the pauses count: time spent waiting for a login slot
+        (thousands of targets queued behind ssh.max_parallel) or on a loaded runner is no
+        reason to give a healthy target up."""
+        slept = 0.0
+        for attempt in range(pacing.PRE_AUTH_TRIES):
+            res = self._exchange(proc, script)
+            reason = self._reason(res) if res.rc == 255 else ""
+            if not pacing.retryable(res.rc, self.authenticated(proc), reason) or \
+                    attempt + 1 == pacing.PRE_AUTH_TRIES:
+                return res
+            pause = pacing.BACKOFF_S * 2 ** attempt * random.uniform(0.5, 1.5)  # noqa: S311
+            if slept + pause > float(self.ssh["connect_timeout"]):
+                return res
+            time.sleep(pause)
+            slept += pause
+            with self._lock:
+                if self._closed:
+                    return res
+            self.counters.retries += 1
+            again = self._spawn()
+            assert again is not None
+            proc = again
+        return res  # pragma: no cover - the loop returns
 
     def run(self, script: str) -> Result:
         """Run one bash script on the target, as the SSH user, under a timeout; raise
@@ -309,9 +395,18 @@ class Connection:
         with self._lock:
             if self._closed:
                 raise Unreachable("the run ended before this target was asked")
-            proc, self._proc = self._proc or self._spawn(), None
+            proc, self._proc = self._proc, None
+        if proc is None:
+            proc = self._spawn()  # waits for a slot: outside the lock, close() stays free
+            with self._lock:
+                if self._closed and proc is not None:  # the run ended while it waited
+                    proc.kill()
+                    proc.communicate()
+                    self._reaped(proc)
+                    raise Unreachable("the run ended before this target was asked")
         self.counters.commands += 1
-        res = self._exchange(proc, script)
+        assert proc is not None
+        res = self._login_and_exchange(proc, script)
         if res.rc == 255:  # ssh's own failure (the fact script never exits 255)
             reason = self._reason(res)
             if not reason.startswith("connection lost"):
@@ -321,7 +416,10 @@ class Connection:
             with self._lock:
                 if self._closed:
                     raise Unreachable(f"{reason}; the run ended before reconnecting")
+                again = self._spawn(block=False)
+            if again is None:
                 again = self._spawn()
+            assert again is not None
             res = self._exchange(again, script)
             if res.rc == 255:
                 retry = self._reason(res)
@@ -357,6 +455,7 @@ class Connection:
         if proc is not None:  # started but never used (e.g. the run was interrupted)
             proc.kill()
             proc.communicate()
+            self._reaped(proc)
         if self._dir and self._dir.exists():
             shutil.rmtree(self._dir, ignore_errors=True)
         self._dir = None

@@ -76,6 +76,12 @@ def _merged_run(docs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
         "merged_from": [{"name": name, "shard": d["run"]["options"]["shard"],
                          "targets": d["run"]["targets"]} for name, d in docs],
     }
+    retries: dict[str, int] = {}
+    for r in runs:
+        for name, n in r.get("ssh_retries", {}).items():
+            retries[name] = retries.get(name, 0) + n
+    if any("ssh_retries" in r for r in runs):
+        run["ssh_retries"] = retries
     discovery = _merged_discovery(runs)
     if discovery is not None:
         run["discovery"] = discovery

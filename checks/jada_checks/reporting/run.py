@@ -29,7 +29,7 @@ from jada_checks.reporting.gate import (
 )
 from jada_checks.reporting.terminal import write_summary
 from jada_checks.run.shard import selected
-from jada_checks.stash import RETRY_KEY
+from jada_checks.stash import RETRY_KEY, STORE_KEY
 
 
 def utc_now() -> str:
@@ -152,6 +152,11 @@ class ReportRun:
         }
         if self.profile.discovery is not None:
             run["discovery"] = self.profile.discovery
+        store = self.config.stash.get(STORE_KEY, None)
+        if store is not None:  # fresh logins after a reset before authentication (MaxStartups)
+            run["ssh_retries"] = {name: c.counters.retries
+                                  for name, c in sorted(store.connections.items())
+                                  if c.counters.retries}
         return document.finish({
             "report_version": document.REPORT_VERSION, "suite_version": jada_checks.__version__,
             "run": run, "records": records, "waivers": section, "drift": drift_section})

@@ -244,12 +244,27 @@ def worker_stats(config: pytest.Config) -> dict[str, Any]:
     return {"worker": worker,
             "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             "targets": {name: {"connections": c.counters.connections,
-                               "commands": c.counters.commands}
+                               "commands": c.counters.commands,
+                               "retries": c.counters.retries}
                         for name, c in store.connections.items()},
             # per target: when each kind of facts (host, lightsail, http) was complete, in
             # seconds since this module loaded (what an HTTP probe adds is how much later
             # than the SSH facts it finishes)
-            "facts_done_s": done}
+            "facts_done_s": done, **_pacing_stats()}
+
+
+def _pacing_stats() -> dict[str, Any]:
+    """What the login pacer saw in this process: the most ssh processes alive at once
+    (bounded by ssh.max_parallel) and, per sshd endpoint, the most logins not yet
+    authenticated at once (bounded below MaxStartups; facts/pacing.py)."""
+    from jada_checks.facts import pacing
+
+    p = pacing.current()
+    if p is None:
+        return {}
+    return {"ssh_max_parallel": p.max_parallel, "ssh_peak_processes": p.peak_alive,
+            "ssh_peak_unauthenticated_per_endpoint": max(p.peak_in_flight.values(),
+                                                         default=0)}
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -272,13 +287,17 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         if split_across_workers(config):  # the controller too: it logs in to nothing
             workers = [*workers, worker_stats(config)]
         totals: dict[str, dict[str, int]] = {}
+        retries: dict[str, int] = {}
         for w in workers:
             for name, c in w["targets"].items():
                 t = totals.setdefault(name, {"connections": 0, "commands": 0})
                 t["connections"] += c["connections"]
                 t["commands"] += c["commands"]
+                if c.get("retries"):  # logins again after a reset before authentication
+                    retries[name] = retries.get(name, 0) + c["retries"]
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps({"workers": workers, "targets": totals}, indent=2))
+        Path(path).write_text(json.dumps({"workers": workers, "targets": totals,
+                                               "ssh_retries": retries}, indent=2))
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
