@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from jada_checks.aws.lightsail import LightsailFacts, lightsail_facts
 from jada_checks.facts.host import HostFacts, gather
 from jada_checks.facts.remote import Connection, Unreachable
+from jada_checks.facts.shared import share
 from jada_checks.model import CheckError
 from jada_checks.profile import Profile, Target
 
@@ -50,7 +51,9 @@ class FactStore:
     def connection(self, target: Target) -> Connection:
         with self._lock:
             if target.name not in self.connections:
-                self.connections[target.name] = Connection(target, share=self.share_logins)
+                conn = self.connections[target.name] = Connection(target)
+                if self.share_logins:
+                    share(conn)
             return self.connections[target.name]
 
     def testinfra_host(self, target: Target) -> testinfra.host.Host:
@@ -60,18 +63,17 @@ class FactStore:
         if target.ssh is None:
             raise Unreachable("no ssh section in the profile for this target")
         conn = self.connection(target)
-        if not conn.share:
-            if conn.counters.connections:
-                raise RuntimeError(f"{target.name}: logged in without share_logins; set "
-                                   "FactStore.share_logins before login()")
-            conn.share = True
-        conn.shared().ready()
+        if conn.mux is None and conn.counters.connections:
+            raise RuntimeError(f"{target.name}: logged in without share_logins; set "
+                               "FactStore.share_logins before login()")
+        login = share(conn)
+        login.ready()
         with self._lock:
             host = self._hosts.get(target.name)
         if host is None:
             from jada_checks.facts.testinfra_backend import make_host
 
-            host = make_host(conn)
+            host = make_host(login)
             with self._lock:
                 host = self._hosts.setdefault(target.name, host)
         return host

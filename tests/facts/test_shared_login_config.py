@@ -13,12 +13,15 @@ from pathlib import Path
 import pytest
 
 from jada_checks.facts.remote import Connection, SudoRefused, Unreachable
+from jada_checks.facts.shared import share
 from jada_checks.profile import load_profile
 
 
 def connection(tmp_path: Path, ssh: str) -> Connection:
     (tmp_path / "p.yaml").write_text(f"version: 1\ntargets:\n  - name: web\n    ssh: {ssh}\n")
-    return Connection(load_profile(tmp_path / "p.yaml").targets[0], share=True)
+    conn = Connection(load_profile(tmp_path / "p.yaml").targets[0])
+    share(conn)
+    return conn
 
 
 def resolved(argv: list[str], has_command: bool) -> dict[str, str]:
@@ -41,11 +44,11 @@ def test_the_master_is_the_one_login_with_every_option_of_the_profile(tmp_path: 
                                 "connect_timeout: 7, post_quantum_kex: false, "
                                 "dead_link_timeout: 60}")
     try:
-        argv = conn.shared().master_argv()
+        argv = share(conn).master_argv()
         assert argv[1] == "-N"
         opts = resolved(argv, has_command=False)
         assert opts["controlmaster"] == "true"
-        assert opts["controlpath"] == str(conn.shared().socket)
+        assert opts["controlpath"] == str(share(conn).socket)
         assert opts["hostname"] == "192.0.2.7" and opts["user"] == "audit"
         assert opts["port"] == "2222" and opts["identityfile"] == str(key)
         assert opts["stricthostkeychecking"] == "true" and opts["batchmode"] == "yes"
@@ -60,12 +63,12 @@ def test_the_master_is_the_one_login_with_every_option_of_the_profile(tmp_path: 
 def test_a_command_never_makes_a_login_of_its_own(tmp_path: Path) -> None:
     conn = connection(tmp_path, "{host: 192.0.2.7, proxy_jump: 'jump@192.0.2.1'}")
     try:
-        opts = resolved(conn.shared().client_argv("true"), has_command=True)
+        opts = resolved(share(conn).client_argv("true"), has_command=True)
         assert opts["controlmaster"] == "false"
-        assert opts["controlpath"] == str(conn.shared().socket)
+        assert opts["controlpath"] == str(share(conn).socket)
         # not the bastion's ProxyCommand: the marker that fails at once
         assert opts["proxycommand"] == "/bin/sh -c 'echo @@JADA-NO-SHARED-LOGIN >&2'"
-        master = resolved(conn.shared().master_argv(), has_command=False)
+        master = resolved(share(conn).master_argv(), has_command=False)
         assert "-W '[%h]:%p' jada-jump" in master["proxycommand"]  # the master's hop
     finally:
         conn.close()
@@ -77,11 +80,11 @@ def test_a_users_ssh_config_cannot_turn_the_master_off(tmp_path: Path) -> None:
                    "  StrictHostKeyChecking no\n  ProxyCommand nc %h %p\n")
     conn = connection(tmp_path, f"{{host: web-1, config_file: {cfg}}}")
     try:
-        master = resolved(conn.shared().master_argv(), has_command=False)
+        master = resolved(share(conn).master_argv(), has_command=False)
         assert master["controlmaster"] == "true"
-        assert master["controlpath"] == str(conn.shared().socket)
+        assert master["controlpath"] == str(share(conn).socket)
         assert master["stricthostkeychecking"] == "true"
-        client = resolved(conn.shared().client_argv("true"), has_command=True)
+        client = resolved(share(conn).client_argv("true"), has_command=True)
         assert client["proxycommand"].endswith("@@JADA-NO-SHARED-LOGIN >&2'")
     finally:
         conn.close()
@@ -95,7 +98,7 @@ def test_the_control_socket_fits_sun_path_under_a_long_tmpdir(
     monkeypatch.setattr(tempfile, "tempdir", None)  # gettempdir() reads TMPDIR again
     conn = connection(tmp_path, "{host: 192.0.2.7}")
     try:
-        sock = conn.shared().socket
+        sock = share(conn).socket
         assert len(str(sock).encode()) + len(".0123456789abcdef") < 104, sock
         assert sock.parent.stat().st_mode & 0o077 == 0  # private to this user
     finally:
@@ -108,7 +111,7 @@ def test_a_local_problem_is_the_reason_before_any_login(tmp_path: Path) -> None:
     try:
         conn.start()
         with pytest.raises(Unreachable, match=r"identity file .*/none does not exist"):
-            conn.shared().ready()
+            share(conn).ready()
         assert conn.counters.connections == 0
     finally:
         conn.close()
@@ -117,7 +120,7 @@ def test_a_local_problem_is_the_reason_before_any_login(tmp_path: Path) -> None:
 def backend(tmp_path: Path, ssh: str):  # type: ignore[no-untyped-def]
     from jada_checks.facts.testinfra_backend import SharedLoginBackend
 
-    return SharedLoginBackend(connection(tmp_path, ssh))
+    return SharedLoginBackend(share(connection(tmp_path, ssh)))
 
 
 def test_sudo_wraps_like_testinfra_but_never_prompts(tmp_path: Path) -> None:

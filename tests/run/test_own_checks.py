@@ -134,6 +134,8 @@ def test_env_takeover_never_runs_the_projects_testpaths(tmp_path: Path) -> None:
     (p / "pytest.ini").write_text("[pytest]\ntestpaths = other\njada_tests = checks\n")
     res = run(p, "--co", "-q", env={"JADA_PROFILE": "p.yaml"})
     assert {c.split("::")[0] for c in collected(res)} == {"checks/test_a.py"}, res.stdout
+    assert (f"with your checks from {p / 'checks'} instead of running this project's tests "
+            "as they are") in res.stdout
 
 
 def test_without_user_paths_no_file_is_collected(tmp_path: Path) -> None:

@@ -4,14 +4,14 @@ Why the ``ssh`` client: it verifies host keys against the profile's known_hosts 
 operators expect (StrictHostKeyChecking). Why no Testinfra, ControlMaster or paramiko in
 the way: the built-in controls send one command per target, so a multiplexing master only
 adds a background process per target (CPU on the runner), and Testinfra's import and
-per-command plumbing add start-up time (``make bench`` measures all three). A run with
-the user's own Testinfra tests sends many commands: there (``share``) the one login is a
-ControlMaster that the script and every command share (``shared.py``), and Testinfra is
-imported only when a Host is made (``testinfra_backend.py``). The login starts as soon as
-the profile is known (:meth:`Connection.start`); the script follows on stdin once the
-controls have registered their probes, so the SSH handshake overlaps pytest's own
-start-up. Every remote command runs under ``timeout`` on
-the target and ServerAlive probes bound a dead link, so nothing hangs.
+per-command plumbing add start-up time (``make bench`` measures all three). A run with the
+user's own Testinfra tests sends many commands: there (:attr:`Connection.mux`) the one
+login is a ControlMaster that the script and every command share (``shared.py``), and
+Testinfra is imported only when a Host is made (``testinfra_backend.py``). The login
+starts as soon as the profile is known (:meth:`Connection.start`); the script follows on
+stdin once the controls have registered their probes, so the SSH handshake overlaps
+pytest's own start-up. Every remote command runs under ``timeout`` on the target and
+ServerAlive probes bound a dead link, so nothing hangs.
 
 Bastions and ssh_config (``ssh.proxy_jump``, ``ssh.config_file``): the bastion's ssh runs
 as an explicit ProxyCommand on the suite's own config, so its host key is checked as
@@ -31,12 +31,9 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from jada_checks.profile import Target
-
-if TYPE_CHECKING:
-    from jada_checks.facts.shared import SharedLogin
 
 
 class Unreachable(Exception):
@@ -66,6 +63,14 @@ class Result:
     rc: int
     stdout: bytes
     stderr: bytes
+
+
+class Shared(Protocol):
+    """A login that many commands share (shared.SharedLogin); set as Connection.mux."""
+
+    def start(self) -> None: ...
+    def script(self, script: str) -> Result: ...
+    def close(self) -> None: ...
 
 
 _SSH_FAILURES = (
@@ -160,9 +165,8 @@ class Connection:
     _running: subprocess.Popen[bytes] | None = None  # the one run() is waiting on
     _closed: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    # share_logins (shared.py): the one login is a ControlMaster that every command uses
-    share: bool = False
-    mux: SharedLogin | None = None
+    # share_logins (shared.share): the one login is a ControlMaster every command uses
+    mux: Shared | None = None
 
     @property
     def ssh(self) -> dict[str, Any]:
@@ -230,8 +234,8 @@ class Connection:
         """Open the SSH session now (login, host key, auth) without a command yet, so the
         handshake runs while pytest is still starting; idempotent: once a session was
         opened (even if :meth:`run` has used it since), no second one."""
-        if self.share:
-            self.shared().start()
+        if self.mux is not None:
+            self.mux.start()
             return
         with self._lock:
             if self.counters.connections == 0 and not self._closed and \
@@ -284,8 +288,8 @@ class Connection:
         problem = local_problem(self.ssh)
         if problem:
             raise Unreachable(problem)
-        if self.share:
-            return self.shared().script(script)
+        if self.mux is not None:
+            return self.mux.script(script)
         with self._lock:
             if self._closed:
                 raise Unreachable("the run ended before this target was asked")
@@ -323,16 +327,6 @@ class Connection:
             why = opened[1].strip()[:160] if opened else "stdio forwarding failed"
             return f"the bastion {jump} (ssh.proxy_jump) could not reach the target: {why}"
         return f"bastion {jump} (ssh.proxy_jump): {classify_ssh_error(log)}"
-
-    def shared(self) -> SharedLogin:
-        """This target's shared login (``share``): made on first use, started by
-        :meth:`start` or by the first command."""
-        from jada_checks.facts.shared import SharedLogin
-
-        with self._lock:
-            if self.mux is None:
-                self.mux = SharedLogin(self)
-            return self.mux
 
     def close(self) -> None:
         """Stop this target's ssh: one never used, and one :meth:`run` still waits on

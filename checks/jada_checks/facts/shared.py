@@ -32,18 +32,12 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from jada_checks.facts.remote import (
-    _REMOTE,
-    CommandTimeout,
-    Result,
-    Unreachable,
-    local_problem,
-)
+from jada_checks.facts.remote import CommandTimeout, Connection, Result, Unreachable, local_problem
 
-if TYPE_CHECKING:
-    from jada_checks.facts.remote import Connection
+# The fact script as Connection.run sends it: read whole from stdin, then run with stdin
+# from /dev/null under the target's timeout (POSIX sh).
+_SCRIPT = 's=$(cat) && exec timeout -k 3 {limit} bash -c "$s" </dev/null'
 
 # New logins after the first, per target and process, when the master has ended.
 MAX_RELOGINS = 1
@@ -258,7 +252,7 @@ class SharedLogin:
         """The fact script, as :meth:`Connection.run` sends it without a master; a
         connection lost while it ran gets one more try (over the one new login)."""
         s = self.conn.ssh
-        remote = _REMOTE.format(limit=int(s["command_timeout"]))
+        remote = _SCRIPT.format(limit=int(s["command_timeout"]))
         timeout = s["command_timeout"] + s["dead_link_timeout"] + 10
         try:
             res = self.run(remote, script.encode(), timeout)
@@ -307,6 +301,17 @@ class SharedLogin:
             self.socket.unlink(missing_ok=True)
         except OSError:
             pass
+
+
+def share(conn: Connection) -> SharedLogin:
+    """``conn``'s shared login, made now if it has none: from then on its login is a
+    ControlMaster and the fact script runs over it (Connection.start/run/close)."""
+    with conn._lock:
+        if conn.mux is None:
+            conn.mux = SharedLogin(conn)
+        login = conn.mux
+    assert isinstance(login, SharedLogin)
+    return login
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

@@ -25,7 +25,8 @@ from typing import Any
 import testinfra.host
 from testinfra.backend.base import BaseBackend, CommandResult
 
-from jada_checks.facts.remote import Connection, SudoRefused
+from jada_checks.facts.remote import SudoRefused
+from jada_checks.facts.shared import SharedLogin
 
 # sudo's own first words when it does not run the command (sudo 1.9: plugins/sudoers
 # logging.c, check.c; src/sudo.c): the command never started, so nothing else came first.
@@ -43,9 +44,10 @@ class SharedLoginBackend(BaseBackend):
 
     NAME = "jada"
 
-    def __init__(self, conn: Connection, **kwargs: Any) -> None:
-        self._conn = conn
-        super().__init__(conn.target.name, **kwargs)
+    def __init__(self, login: SharedLogin, **kwargs: Any) -> None:
+        self._login = login
+        self._conn = login.conn
+        super().__init__(login.conn.target.name, **kwargs)
 
     def get_pytest_id(self) -> str:
         return str(self.hostname)
@@ -64,7 +66,7 @@ class SharedLoginBackend(BaseBackend):
 
     def run(self, command: str, *args: str, **kwargs: Any) -> CommandResult:
         cmd = self.get_command(command, *args)
-        res = self._conn.shared().command(cmd)
+        res = self._login.command(cmd)
         if cmd.startswith(_SUDO):
             self._refused(cmd, res.rc, res.stderr.decode("utf-8", "replace"))
         return self.result(res.rc, self.encode(cmd), res.stdout, res.stderr)
@@ -95,9 +97,9 @@ def _inner(cmd: str) -> str:
     return words[words.index("-c") + 1] if "-c" in words else cmd
 
 
-def make_host(conn: Connection) -> testinfra.host.Host:
-    """A Testinfra Host over ``conn``'s shared login."""
-    backend = SharedLoginBackend(conn)
+def make_host(login: SharedLogin) -> testinfra.host.Host:
+    """A Testinfra Host over a target's shared login."""
+    backend = SharedLoginBackend(login)
     host = testinfra.host.Host(backend)
     backend.set_host(host)
     return host

@@ -39,6 +39,8 @@ MAX_MESSAGE = 4000
 
 IDENTITY_KEY: pytest.StashKey[dict[str, Any]] = pytest.StashKey()
 STATE_KEY: pytest.StashKey[dict[str, Any]] = pytest.StashKey()
+# On an xdist controller: the usage problems its workers found.
+WORKER_PROBLEMS_KEY: pytest.StashKey[list[str]] = pytest.StashKey()
 
 
 def base_nodeid(item: pytest.Item) -> str:
@@ -274,15 +276,15 @@ class WorkerGuard:
 def pytest_testnodedown(node: Any, error: Any) -> None:
     found = getattr(node, "workeroutput", {}).get("jada_usage")
     if found:
-        problems(node.config).extend(found)
+        node.config.stash.setdefault(WORKER_PROBLEMS_KEY, []).extend(found)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """The controller of an xdist run: its workers' usage problems, as the usage error a
     run in one process raises (exit 4; the reports say nothing was checked)."""
-    found = session.config.stash.get(PROBLEMS_KEY, None)
-    if found and not hasattr(session.config, "workerinput"):
+    found = session.config.stash.get(WORKER_PROBLEMS_KEY, None)
+    if found:
         import sys
 
         sys.stderr.write(f"ERROR: {usage_text(list(dict.fromkeys(found)))}\n")

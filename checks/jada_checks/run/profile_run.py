@@ -173,7 +173,7 @@ def header(config: pytest.Config) -> list[str]:
     lines = [f"jada-checks {jada_checks.__version__}: profile {profile.path} (from {where}), "
              f"{len(names)} target{'s' if len(names) != 1 else ''}: {shown}"]
     if source.source == "environment":
-        lines.append(env_takeover(profile.path))
+        lines.append(env_takeover(profile.path, config.stash.get(USER_PATHS_KEY, None)))
     if profile.discovery is not None:
         from jada_checks.aws.discovery import summary
 
@@ -193,7 +193,11 @@ def header(config: pytest.Config) -> list[str]:
     return lines
 
 
-def env_takeover(path: Path) -> str:
+def env_takeover(path: Path, paths: list[str] | None = None) -> str:
+    if paths:  # the project named its own checks (ini jada_tests, the command line)
+        return (f"jada-checks: ${ENV_PROFILE} is set, so this run checks the targets of "
+                f"{path} with your checks from {', '.join(paths)} instead of running this "
+                "project's tests as they are; unset it to run them")
     return (f"jada-checks: ${ENV_PROFILE} is set, so this run checks the targets of {path} "
             "instead of collecting this project's tests; unset it to run them")
 
@@ -206,7 +210,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
                             config: pytest.Config) -> None:
     """Also at the end, where ``-q`` runs and CI logs are read: the takeover by the env."""
     if config.stash[SOURCE_KEY].source == "environment":
-        terminalreporter.write_line(env_takeover(config.stash[PROFILE_KEY].path), yellow=True)
+        terminalreporter.write_line(env_takeover(config.stash[PROFILE_KEY].path,
+                                                 config.stash.get(USER_PATHS_KEY, None)),
+                                    yellow=True)
     discovery = config.stash[PROFILE_KEY].discovery
     if discovery is not None:  # also at the end: -q hides the header
         from jada_checks.aws.discovery import summary
