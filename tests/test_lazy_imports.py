@@ -70,7 +70,8 @@ def test_probe_sees_the_imports_of_a_profile_run(tmp_path: Path) -> None:
     out = probe(tmp_path, "--co", "-q", env={"JADA_PROFILE": str(tmp_path / "p.yaml")})
     assert out["rc"] == 0, out
     assert {"jsonschema", "yaml"} <= set(out["heavy"]), out
-    # The suite talks OpenSSH directly; Testinfra is only the bench's baseline.
+    # The controls talk OpenSSH directly; Testinfra is imported only when a user test's
+    # Host is made (FactStore.testinfra_host), never by collection.
     assert "testinfra" not in out["heavy"], out
     # No Markdown or HTML report asked for: their renderers are not imported.
     assert {"jada_checks.reporting.run", "jada_checks.reporting.document"} <= \

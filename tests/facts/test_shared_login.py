@@ -136,6 +136,18 @@ def test_unreachable_target_names_the_cause_the_facts_got(
     assert conn.mux is not None and conn.mux.master_pid is None
 
 
+def test_an_unknown_host_key_is_refused_before_any_command(
+        sandbox: SandboxHarness, tmp_path: Path, store: Make) -> None:
+    """Strict known_hosts holds for the shared login as for the plain one."""
+    empty = tmp_path / "known_hosts"
+    empty.write_text("")
+    s, target = store(profile(sandbox, tmp_path, "compliant", known_hosts=str(empty)))
+    with pytest.raises(Unreachable) as exc:
+        s.testinfra_host(target)
+    assert str(exc.value) == "host key not in known_hosts (strict checking)"
+    assert empty.read_text() == ""  # nothing recorded
+
+
 def test_a_master_killed_mid_run_gets_one_counted_login_then_an_error(
         sandbox: SandboxHarness, tmp_path: Path, store: Make) -> None:
     s, target = store(profile(sandbox, tmp_path, "compliant"))

@@ -21,6 +21,11 @@ new login (``connections`` becomes 2, as the fact script's one reconnect does wi
 share_logins); a command that was running when the master ended errors ("connection
 lost"), it is not run twice; when the new master ends too, every later command is an
 *error* naming why, and nothing logs in again.
+
+Sessions at once: sshd allows ``MaxSessions`` (10 by default, sshd_config(5)) sessions on
+one connection; a process runs its tests one after another, so at most the fact script
+and one command share the master at a time. A session sshd refuses is an error naming
+OpenSSH's words ("Session open refused by peer").
 """
 
 from __future__ import annotations
