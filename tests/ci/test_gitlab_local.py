@@ -221,7 +221,10 @@ def test_the_deploy_gate_included_twice_runs_both_jobs(tmp_path: Path) -> None:
         "             retry-timeout: '',\n"
         f"             profile: {json.dumps(str(profile))}, fail-on: {fail_on}}}\n"
         for prefix, fail_on in (("staging", "high"), ("prod", "critical"))))
-    run = run_gitlab_ci_local(tmp_path)
+    # One job at a time: the shell executor runs both in this one directory (a real runner
+    # gives each job its own checkout), so side by side one job's reports/ could be
+    # collected as the other's artifact (seen once: staging's report said critical).
+    run = run_gitlab_ci_local(tmp_path, "--concurrency", "1")
     for job, fail_on in (("staging-deploy-gate", "high"), ("prod-deploy-gate", "critical")):
         assert run.job_exit(job) == 1, run.output[-4000:]
         assert run.artifact(job, "reports/report.json").is_file(), run.output[-3000:]

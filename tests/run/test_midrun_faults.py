@@ -324,7 +324,11 @@ CAUSES = {
     "hit-link-runner": (f"{LOST}no route to host",),
     "hit-link-host": (f"{LOST}no route to host", f"{LOST}connection timed out"),
     "hit-drop": (f"{LOST}connection timed out",),
-    "hit-sshd": ("connection closed by the target",),
+    # The session's sshd killed: ssh reads the close, or (when it was sending, e.g. a
+    # keepalive) fails its write first, and the one reconnect meets the stopped ssh.service.
+    "hit-sshd": ("connection closed by the target",
+                 "connection lost (client_loop: send disconnect: Broken pipe); reconnecting "
+                 "failed: connection refused (sshd not running?)"),
     "hit-stopped": (f"remote command timed out after {COMMAND} s",),
     # A killed host's kernel closes its sockets as its processes die: the FIN (or RST)
     # may still reach the runner before the link is gone, or not.
