@@ -234,9 +234,13 @@ class TargetScheduling:
         self.pending[node].remove(item_index)
 
     def mark_test_pending(self, item: str) -> None:
+        """Re-queueing one item (pytest-rerunfailures' crash path): not offered, as in
+        xdist 3.8's own LoadScopeScheduling; a crashed worker is handled by remove_node."""
         raise NotImplementedError
 
     def remove_pending_tests_from_node(self, node: Any, indices: Sequence[int]) -> None:
+        """Work stealing between workers: never, by design (a target stays on its worker,
+        so its one login is not repeated); xdist calls it only for its work-stealing mode."""
         raise NotImplementedError
 
     def remove_node(self, node: Any) -> str | None:
