@@ -80,7 +80,7 @@ demo: install-demo
 	$(PYTHON) -m jada_checks.dev.demo
 
 # The self-tests spend most of their time in subprocesses (suite runs, sandbox hosts, venvs,
-# CI pipelines), so JOBS xdist workers share them out by work unit (tests/conftest.py: every
+# CI pipelines), so JOBS xdist workers share them out by work unit (tests/support/work_units.py: every
 # test that boots sandbox hosts is one, any other test is one), the longest first; JOBS=0
 # runs everything in this process. tests/conftest.py marks every test that uses the `sandbox`
 # fixture with `sandbox`: test-fast runs the others.
@@ -89,7 +89,7 @@ JOBS ?= 2
 # PYTHONDONTWRITEBYTECODE is set (this machine sets it) none of them is cached, and each run
 # compiles them anew (about 70 ms); installed wheels are compiled at install time.
 PYC = $(PYTHON) -m compileall -q checks tests conftest.py >/dev/null
-XDIST = $(if $(filter 0,$(JOBS)),,-n $(JOBS) --dist loadgroup --no-loadscope-reorder)
+XDIST = $(if $(filter 0,$(JOBS)),,-n $(JOBS) --dist loadscope --no-loadscope-reorder)
 test: install
 	@$(PYC)
 	env -u JADA_PROFILE $(PYTHON) -m pytest tests -p no:cacheprovider -q -ra -m "not releases" $(XDIST)

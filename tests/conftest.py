@@ -15,11 +15,14 @@ import fnmatch
 import os
 import threading
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from jada_checks.sandbox.sandbox import Sandbox
+from tests.support import work_units
 from tests.support.sandbox_harness import SandboxHarness, all_host_dirs
 
 # CI: the same examples on every run and machine (derandomize seeds from each test's own
@@ -47,6 +50,8 @@ _BOOT: dict[str, object] = {}
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sandbox_hosts(*patterns): the sandbox hosts (glob "
                             "patterns over sandbox/hosts and the scratch hosts) a module needs")
+    if not hasattr(config, "workerinput") and _distributed(config):
+        _BOOT["units_dir"] = work_units.make_units_dir()
     if hasattr(config, "workerinput") and _distributed(config):
         # Sandbox runs have time budgets (a fact script, an HTTP answer); tests that need no host
         # have none. So every worker starts at a lower priority, and the one that is handed
@@ -68,28 +73,25 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark every test that needs booted hosts ``sandbox`` (so ``-m "not sandbox"`` is
     exactly the tests that need none). A serial run takes those last, so the boot overlaps
-    the rest; an xdist run (``--dist loadgroup``) gets its work units, longest first.
-    First of all hooks: xdist's worker names each test's group from its xdist_group mark
-    in its own hook (without tryfirst it ran first, every test was a unit of its own, and
-    both workers booted every host)."""
+    the rest; an xdist worker records each test's work unit for the controller's scheduler
+    (tests/support/work_units.py), longest first. First of all hooks, so later hooks
+    (``-m``, ``-k`` deselection) see the marks."""
     for item in items:
         if "sandbox" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.sandbox)
     if _distributed(config):
-        for item in items:
-            if work_unit(item) == SANDBOX_UNIT:
-                item.add_marker(pytest.mark.xdist_group(SANDBOX_UNIT))
         items.sort(key=start_rank)
     else:
         items.sort(key=lambda item: item.get_closest_marker("sandbox") is not None)
 
 
-# xdist work units. Every test that boots hosts is in one unit, run by one worker: the
-# session's hosts boot there only, and two workers' sandboxes never compete for the cores
-# (two 65-host sandboxes at once timed fact scripts out). Every other test is a unit of its
-# own, so the other worker and then both share them out evenly. The Makefile turns xdist's
-# reordering by unit size off, so units start in collection order: the sandbox unit, then
-# the modules measured longest, so a long test never ends up as the tail of a run.
+# xdist work units (tests/support/work_units.py). Every test that boots hosts is in one
+# unit, run by one worker: the session's hosts boot there only, and two workers' sandboxes
+# never compete for the cores (two 65-host sandboxes at once timed fact scripts out). Every
+# other test is a unit of its own, so the other worker and then both share them out evenly.
+# The Makefile turns xdist's reordering by unit size off, so units start in collection
+# order: the sandbox unit, then the modules measured longest, so a long test never ends up
+# as the tail of a run.
 SANDBOX_UNIT = "sandbox-hosts"
 LONGEST_MODULES = ("tests/reporting/test_e2e.py", "tests/ci/test_action.py",
                    "tests/ci/test_gitlab_local.py", "tests/test_wheel.py",
@@ -99,22 +101,37 @@ LONGEST_MODULES = ("tests/reporting/test_e2e.py", "tests/ci/test_action.py",
 def work_unit(item: pytest.Item) -> str:
     if item.get_closest_marker("sandbox") is not None:
         return SANDBOX_UNIT
-    return item.nodeid.split("::", 1)[0]
+    return item.nodeid
 
 
 def start_rank(item: pytest.Item) -> int:
-    unit = work_unit(item)
-    if unit == SANDBOX_UNIT:
+    if work_unit(item) == SANDBOX_UNIT:
         return 0
-    return 1 + (LONGEST_MODULES.index(unit) if unit in LONGEST_MODULES
+    module = item.nodeid.split("::", 1)[0]
+    return 1 + (LONGEST_MODULES.index(module) if module in LONGEST_MODULES
                 else len(LONGEST_MODULES))
 
 
 def _distributed(config: pytest.Config) -> bool:
-    """An xdist run that hands out work units: the controller's --dist, or a worker's
-    ``loadgroup`` (xdist sets a worker's own --dist to "no", remote.setup_config)."""
-    return getattr(config.option, "dist", "no") == "loadgroup" or \
-        bool(getattr(config.option, "loadgroup", False))
+    """An xdist run that hands out work units: the controller's --dist, or a worker the
+    controller gave the units directory (xdist sets a worker's own --dist to "no")."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        return work_units.UNITS_DIR in workerinput
+    return getattr(config.option, "dist", "no") != "no"
+
+
+def pytest_configure_node(node: Any) -> None:
+    """xdist: tell each worker where to record its tests' work units."""
+    if "units_dir" in _BOOT:
+        node.workerinput[work_units.UNITS_DIR] = str(_BOOT["units_dir"])
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if "units_dir" not in _BOOT:
+        return None
+    return work_units.UnitScheduling(config, log, Path(str(_BOOT["units_dir"])))
+
 
 
 def wanted_hosts(items: list[pytest.Item]) -> list[str]:
@@ -133,9 +150,17 @@ def wanted_hosts(items: list[pytest.Item]) -> list[str]:
     return sorted(want)
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Start booting the session's hosts now, overlapping the tests that need none. An xdist
-    worker boots only when it is handed the session's hosts (the ``sandbox`` fixture)."""
+    worker boots only when it is handed the session's hosts (the ``sandbox`` fixture).
+    First: a worker records its tests' work units before xdist's own hook reports its
+    collection to the controller (after ``-m``/``-k`` deselected)."""
+    workerinput = getattr(session.config, "workerinput", None)
+    if workerinput is not None and work_units.UNITS_DIR in workerinput:
+        work_units.write_units(Path(workerinput[work_units.UNITS_DIR]),
+                               workerinput["workerid"],
+                               {item.nodeid: work_unit(item) for item in session.items})
     hosts = wanted_hosts(session.items)
     if not hosts or session.config.option.collectonly:
         return
@@ -175,6 +200,11 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHarness
         yield SandboxHarness(sb, tmp_path_factory.mktemp("sandbox"))
     finally:
         sb.down()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if "units_dir" in _BOOT and not hasattr(config, "workerinput"):
+        work_units.remove_units_dir(Path(str(_BOOT["units_dir"])))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
