@@ -15,7 +15,6 @@ import pytest
 
 from jada_checks.model import SEVERITIES
 from jada_checks.options import CORE, add_options, early_setting, resolve, setting
-from jada_checks.stash import IGNORED_WORKERS_KEY
 
 if TYPE_CHECKING:
     pass
@@ -27,6 +26,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("jada_tests", "your own checks: test paths a profile run collects beside the "
                   "controls when the command line names none (relative to the ini file; "
                   "jada_checks.run.own_checks)", type="paths", default=[])
+    parser.addini("jada_calls_per_worker", "your own checks with -n N: the Testinfra calls "
+                  "each xdist worker must have to make for the run to start it (default 50, "
+                  "measured; 0: always split; jada_checks.run.workers.plan)", default="")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -142,9 +144,6 @@ def in_process(config: pytest.Config) -> None:
     two targets, ``-n N`` does pay: :func:`jada_checks.run.profile_run.start` has then split
     the run by target (:mod:`jada_checks.run.workers`) and this is not called.
     """
-    workers = getattr(config.option, "numprocesses", None)
-    if workers and getattr(config.option, "dist", "no") != "no":
-        config.stash[IGNORED_WORKERS_KEY] = str(workers)
     if hasattr(config.option, "dist"):
         config.option.dist = "no"
         config.option.tx = []

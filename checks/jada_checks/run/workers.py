@@ -38,12 +38,14 @@ the run stays in one process (its header says why).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from jada_checks.stash import DISTRIBUTED_KEY
+from jada_checks.stash import DISTRIBUTED_KEY, PLAN_KEY
 
 if TYPE_CHECKING:
     from jada_checks.profile import Target
@@ -53,15 +55,102 @@ SHARE = "jada_targets"
 
 
 def requested(options: Any) -> int:
-    """How many workers ``-n`` asked for (0: none). ``-n auto`` is resolved to a number by
-    xdist's ``pytest_cmdline_main``; before that (in ``start_early``) it counts as asked."""
+    """How many workers ``-n`` asked for (0: none). ``-n auto``/``logical`` is resolved to
+    a number by xdist's ``pytest_cmdline_main`` (``xdist/plugin.py``, 3.8: its
+    ``pytest_xdist_auto_num_workers`` hook, the CPUs); before that (in ``start_early``) it
+    is resolved here the same way: :func:`auto_workers`."""
     n = getattr(options, "numprocesses", None)
     if n == "auto" or n == "logical":
-        return 2
+        return auto_workers()
     try:
         return int(n or 0)
     except (TypeError, ValueError):
         return 0
+
+
+def auto_workers() -> int:
+    """What ``-n auto`` gives before xdist resolves it: ``$PYTEST_XDIST_AUTO_NUM_WORKERS``,
+    else the CPUs this process may run on (xdist's fallback without psutil)."""
+    env = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS")
+    if env and env.isdigit():
+        return int(env)
+    return cpus()
+
+
+def cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+# Measured break-even (README, "Speed", "-n N with your own checks"): a worker pays for
+# its start-up only with about this many Testinfra calls of its own to make. The ini key
+# jada_calls_per_worker overrides it (0: split whenever -n asks and there are targets).
+CALLS_PER_WORKER = 50
+INI_CALLS = "jada_calls_per_worker"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a profile run uses ``-n``: ``workers`` started (0: this process runs it all),
+    ``asked`` by ``-n`` (0: not asked; then nothing to say), ``why`` for the header and the
+    summary, and the estimate it was decided on (``calls``; None: no user tests)."""
+
+    asked: int
+    workers: int
+    why: str
+    calls: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"asked": self.asked, "workers": self.workers, "why": self.why,
+                "estimated_testinfra_calls": self.calls}
+
+
+def plan(asked: int, targets: int, calls: int | None, *, cpu_count: int,
+         per_worker: int = CALLS_PER_WORKER, maxprocesses: int | None = None,
+         at_least: bool = False) -> Plan:
+    """How many workers a profile run starts for ``-n asked`` (pure: the table in
+    ``tests/run/test_workers.py``).
+
+    ``calls``: the Testinfra calls of the user's checks on all ``targets``
+    (:mod:`jada_checks.run.workload`), None without user tests. Workers = the least of
+    ``-n``, ``--maxprocesses``, the targets (a target's tests all run on one worker),
+    the CPUs, and ``calls // per_worker`` (each worker must have enough calls to pay for
+    its start-up); fewer than two: none, the run stays in this process and says why.
+    ``at_least``: the count stopped once it was enough (the message says so)."""
+    if asked < 1:
+        return Plan(0, 0, "", calls)
+    ignored = f"-n {asked} ignored: "
+    if calls is None:
+        return Plan(asked, 0, ignored + "every target is checked concurrently in this "
+                    "process (one SSH login and one command each); xdist workers would "
+                    "only add start-up and per-item cost", calls)
+    if targets < 2:
+        return Plan(asked, 0, ignored + "one target, and all its tests run on one worker; "
+                    "this process runs them", calls)
+    cpu_word = "CPU" if cpu_count == 1 else "CPUs"
+    limits = [(asked, f"-n {asked}"), (targets, f"the {targets} targets"),
+              (cpu_count, f"this machine's {cpu_count} {cpu_word}")]
+    if maxprocesses:
+        limits.append((maxprocesses, f"--maxprocesses {maxprocesses}"))
+    if per_worker > 0:
+        limits.append((calls // per_worker, f"one worker per {per_worker} Testinfra calls "
+                       f"({INI_CALLS})"))
+    n, cap = min(limits, key=lambda lim: lim[0])
+    work = (f"your checks make {'at least' if at_least else 'about'} {calls} Testinfra "
+            f"calls on {targets} targets")
+    if n >= 2:
+        capped = f", capped at {cap}" if n < asked else ""
+        return Plan(asked, n, f"-n {asked}: {n} workers{capped}; {work}", calls)
+    if asked == 1:
+        why = "one worker would run what this process runs, after starting (-n pays from two)"
+    elif per_worker > 0 and n == calls // per_worker:
+        why = (f"{work}, fewer than the {2 * per_worker} at which two workers pay for their "
+               f"start-up ({INI_CALLS} = {per_worker}); this process runs them")
+    else:
+        why = f"capped at {cap}; this process runs them"
+    return Plan(asked, 0, ignored + why, calls)
 
 
 def user_tests(config: pytest.Config) -> bool:
@@ -101,18 +190,86 @@ def start_targets(config: pytest.Config, targets: list[Target]) -> list[Target]:
     return targets
 
 
+def decide(config: pytest.Config, targets: list[Target], options: Any) -> Plan:
+    """The :func:`plan` of this run, from what is known before any worker starts: ``-n``
+    (``options``: the early or the full parse), the selected ``targets`` (after
+    ``--jada-shard``), the CPUs and the user's checks read statically
+    (:func:`jada_checks.run.workload.estimate`, stopping once it reaches the point where
+    the asked workers pay). Decided once per run: :func:`start_early` and :func:`settle`
+    ask in turn and must agree (the early logins depend on it)."""
+    known = config.stash.get(PLAN_KEY, None)
+    if known is not None:
+        return known
+    asked = requested(options)
+    if getattr(options, "dist", "load") == "no" and getattr(options, "numprocesses", None) == 0:
+        asked = 0  # -n 0: xdist sets dist "no"
+    paths = user_paths(config)
+    calls = None
+    per_worker = calls_per_worker(config)
+    enough = per_worker * asked
+    if asked and paths:
+        from jada_checks.run.workload import estimate
+
+        calls = estimate(paths, [(t.name, (t.ssh or {}).get("host")) for t in targets],
+                         rootdir=config.invocation_params.dir, enough=enough,
+                         **ini_patterns(config))
+    decided = plan(asked, len(targets), calls, cpu_count=cpus(), per_worker=per_worker,
+                   maxprocesses=getattr(options, "maxprocesses", None),
+                   at_least=calls is not None and calls >= enough)
+    config.stash[PLAN_KEY] = decided
+    return decided
+
+
+def user_paths(config: pytest.Config) -> list[str]:
+    from jada_checks.run.own_checks import user_test_paths
+
+    return user_test_paths(config)
+
+
+def calls_per_worker(config: pytest.Config) -> int:
+    """ini ``jada_calls_per_worker``, else :data:`CALLS_PER_WORKER`; a bad value is a
+    usage error naming the key."""
+    try:
+        raw = config.getini(INI_CALLS)
+    except (ValueError, KeyError):
+        return CALLS_PER_WORKER
+    if raw in (None, ""):
+        return CALLS_PER_WORKER
+    try:
+        value = int(str(raw).strip())
+        if value < 0:
+            raise ValueError
+    except ValueError:
+        raise pytest.UsageError(f"ini {INI_CALLS} = {raw!r}: a whole number of Testinfra "
+                                "calls, 0 or more (0: every -n splits the run)") from None
+    return value
+
+
+def ini_patterns(config: pytest.Config) -> dict[str, list[str]]:
+    """pytest's own naming rules, to find test files and functions as it would."""
+    out = {}
+    for key in ("python_files", "python_functions", "python_classes", "norecursedirs"):
+        try:
+            out[key] = [str(v) for v in config.getini(key)]
+        except (ValueError, KeyError):
+            pass
+    return out
+
+
 def settle(config: pytest.Config, targets: list[Target]) -> bool:
     """In the controller, once the targets are known: split this run across workers?
-    Yes with user tests, ``-n N`` and at least two targets; then the workers are capped at
-    the number of targets and :class:`Distribution` is registered. No: the caller runs it
-    in this process (:func:`jada_checks.plugin.in_process`)."""
+    As :func:`decide` says: with user tests, ``-n N``, at least two targets and enough
+    Testinfra calls; then xdist starts that many workers and :class:`Distribution` is
+    registered. No: the caller runs it in this process (:func:`jada_checks.plugin.in_process`)
+    and xdist starts no worker."""
     if is_worker(config):
         return False
-    n = requested(config.option)
-    if not n or getattr(config.option, "dist", "no") == "no" or len(targets) < 2 or \
-            config.option.collectonly or not user_tests(config):  # xdist: -n with --co: no
+    if getattr(config.option, "dist", "no") == "no" or config.option.collectonly:
+        return False  # no -n (or -n 0); xdist: -n with --co starts no worker
+    decided = decide(config, targets, config.option)
+    n = decided.workers
+    if n < 2:
         return False
-    n = min(len(getattr(config.option, "tx", None) or []) or n, len(targets))  # --maxprocesses
     config.option.numprocesses = n
     config.option.tx = ["popen"] * n
     shares = split([t.name for t in targets], n)
@@ -128,6 +285,15 @@ def header_line(config: pytest.Config) -> str | None:
     parts = "; ".join(f"gw{i}: {', '.join(s)}" for i, s in enumerate(shares))
     return (f"jada-checks: -n {len(shares)}: every test of a target runs on one worker, "
             f"which logs in to its own targets only (one login per target): {parts}")
+
+
+def summary_line(config: pytest.Config) -> str | None:
+    """How many workers this run used and why, for the header and the terminal summary
+    (None: ``-n`` not asked, or ``--collect-only``, where xdist starts none anyway)."""
+    decided = config.stash.get(PLAN_KEY, None)
+    if decided is None or not decided.asked or config.option.collectonly:
+        return None
+    return f"jada-checks: {decided.why}"
 
 
 def item_target(item: pytest.Item) -> str | None:
