@@ -140,9 +140,11 @@ def in_process(config: pytest.Config) -> None:
     xdist's own option handling (this hook is tryfirst, xdist's pytest_configure trylast),
     so xdist never starts a worker.
 
-    With user tests (Testinfra calls: one round trip each, one after another) and at least
-    two targets, ``-n N`` does pay: :func:`jada_checks.run.profile_run.start` has then split
-    the run by target (:mod:`jada_checks.run.workers`) and this is not called.
+    With user tests (Testinfra calls: one round trip each, one after another), at least
+    two targets and enough calls, ``-n N`` does pay: :func:`jada_checks.run.profile_run.start`
+    has then split the run by target (:mod:`jada_checks.run.workers`) and this is not
+    called. Whether it pays and why (:func:`jada_checks.run.workers.plan`) is said in the
+    header and the terminal summary.
     """
     if hasattr(config.option, "dist"):
         config.option.dist = "no"

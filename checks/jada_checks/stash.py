@@ -15,7 +15,7 @@ import pytest
 if TYPE_CHECKING:
     from jada_checks.context import FactStore
     from jada_checks.profile import Profile
-    from jada_checks.run.workers import Plan
+    from jada_checks.run.worker_plan import Plan
     from jada_checks.setting import Setting
 
 # The loaded profile of a profile run (jada_checks.plugin, jada_checks.run.profile_run).
