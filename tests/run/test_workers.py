@@ -109,39 +109,36 @@ def test_shares_are_round_robin_in_profile_order() -> None:
     assert split(["a", "b", "c"], 3) == split(["a", "b", "c"], 3)
 
 
-@pytest.mark.parametrize(("asked", "targets", "calls", "cpus", "maxp", "workers", "why"), [
-    (0, 8, 400, 2, None, 0, ""),  # no -n: nothing to say
-    (2, 8, None, 2, None, 0, "-n 2 ignored: every target is checked concurrently"),
-    (2, 1, 400, 2, None, 0, "-n 2 ignored: one target, and all its tests run on one worker"),
-    (1, 8, 400, 2, None, 0, "-n 1 ignored: one worker would run what this process runs"),
-    (2, 2, 2, 2, None, 0, "-n 2 ignored: your checks make about 2 Testinfra calls on 2 "
+@pytest.mark.parametrize(("asked", "targets", "calls", "maxp", "workers", "why"), [
+    (0, 8, 400, None, 0, ""),  # no -n: nothing to say
+    (2, 8, None, None, 0, "-n 2 ignored: every target is checked concurrently"),
+    (2, 1, 400, None, 0, "-n 2 ignored: one target, and all its tests run on one worker"),
+    (1, 8, 400, None, 0, "-n 1 ignored: one worker would run what this process runs"),
+    (2, 2, 2, None, 0, "-n 2 ignored: your checks make about 2 Testinfra calls on 2 "
      "targets, fewer than the 100 at which two workers pay for their start-up "
      "(jada_calls_per_worker = 50); this process runs them"),
-    (2, 3, 99, 2, None, 0, "fewer than the 100 at which two workers pay"),
-    (2, 3, 100, 2, None, 2, "-n 2: 2 workers; your checks make about 100 Testinfra calls "
+    (2, 3, 99, None, 0, "fewer than the 100 at which two workers pay"),
+    (2, 3, 100, None, 2, "-n 2: 2 workers; your checks make about 100 Testinfra calls "
      "on 3 targets"),
-    (4, 8, 320, 2, None, 2, "-n 4: 2 workers, capped at this machine's 2 CPUs; your checks"),
-    (4, 8, 320, 8, None, 4, "-n 4: 4 workers; your checks make about 320"),
-    (4, 8, 160, 8, None, 3, "-n 4: 3 workers, capped at one worker per 50 Testinfra calls "
+    (4, 8, 320, None, 4, "-n 4: 4 workers; your checks make about 320"),  # not capped at CPUs
+    (4, 8, 160, None, 3, "-n 4: 3 workers, capped at one worker per 50 Testinfra calls "
      "(jada_calls_per_worker); your checks make about 160 Testinfra calls on 8 targets"),
-    (8, 3, 9999, 8, None, 3, "-n 8: 3 workers, capped at the 3 targets"),
-    (4, 8, 9999, 8, 2, 2, "-n 4: 2 workers, capped at --maxprocesses 2"),
-    (2, 8, 9999, 1, None, 0, "-n 2 ignored: capped at this machine's 1 CPU; this process "
-     "runs them"),
+    (8, 3, 9999, None, 3, "-n 8: 3 workers, capped at the 3 targets"),
+    (4, 8, 9999, 2, 2, "-n 4: 2 workers, capped at --maxprocesses 2"),
 ])
 def test_plan_decides_the_workers_and_says_why(asked: int, targets: int, calls: int | None,
-                                               cpus: int, maxp: int | None, workers: int,
+                                               maxp: int | None, workers: int,
                                                why: str) -> None:
-    decided = plan(asked, targets, calls, cpu_count=cpus, maxprocesses=maxp)
+    decided = plan(asked, targets, calls, maxprocesses=maxp)
     assert (decided.workers, decided.asked) == (workers, asked)
     assert why in decided.why if why else decided.why == ""
     assert CALLS_PER_WORKER == 50  # the measured break-even the table is written for
 
 
 def test_plan_with_calls_per_worker_zero_splits_whenever_asked() -> None:
-    assert plan(2, 2, 1, cpu_count=2, per_worker=0).workers == 2
-    assert plan(2, 2, 1, cpu_count=2, per_worker=1).workers == 0
-    assert plan(2, 2, 4, cpu_count=2, per_worker=2, at_least=True).why == (
+    assert plan(2, 2, 1, per_worker=0).workers == 2
+    assert plan(2, 2, 1, per_worker=1).workers == 0
+    assert plan(2, 2, 4, per_worker=2, at_least=True).why == (
         "-n 2: 2 workers; your checks make at least 4 Testinfra calls on 2 targets")
 
 

@@ -37,7 +37,7 @@ How many workers, decided before xdist starts any (:func:`decide`, :func:`plan`)
 plugins, boto3 and Testinfra imported and the user's modules collected again (about 0.5 s
 of CPU, measured: README "Speed"), and this process's early logins (started before
 conftest files load) wait for the decision. So workers = the least of ``-n``,
-``--maxprocesses``, the targets, the CPUs, and the user's Testinfra calls (counted from
+``--maxprocesses``, the targets, and the user's Testinfra calls (counted from
 their source: :mod:`jada_checks.run.workload`) divided by :data:`CALLS_PER_WORKER`; fewer
 than two: none. The decision is made in ``pytest_load_initial_conftests`` when the
 targets are known then (:func:`jada_checks.run.profile_run.start_early`), else in
@@ -136,7 +136,7 @@ def start_targets(config: pytest.Config, targets: list[Target]) -> list[Target]:
 def decide(config: pytest.Config, targets: list[Target], options: Any) -> Plan:
     """The :func:`plan` of this run, from what is known before any worker starts: ``-n``
     (``options``: the early or the full parse), the selected ``targets`` (after
-    ``--jada-shard``), the CPUs and the user's checks read statically
+    ``--jada-shard``) and the user's checks read statically
     (:func:`jada_checks.run.workload.estimate`, stopping once it reaches the point where
     the asked workers pay). Decided once per run: :func:`start_early` and :func:`settle`
     ask in turn and must agree (the early logins depend on it)."""
@@ -156,7 +156,7 @@ def decide(config: pytest.Config, targets: list[Target], options: Any) -> Plan:
         calls = estimate(paths, [(t.name, (t.ssh or {}).get("host")) for t in targets],
                          rootdir=config.invocation_params.dir, enough=enough,
                          **ini_patterns(config))
-    decided = plan(asked, len(targets), calls, cpu_count=cpus(), per_worker=per_worker,
+    decided = plan(asked, len(targets), calls, per_worker=per_worker,
                    maxprocesses=getattr(options, "maxprocesses", None),
                    at_least=calls is not None and calls >= enough)
     config.stash[PLAN_KEY] = decided
