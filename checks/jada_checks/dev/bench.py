@@ -508,7 +508,8 @@ def table(r: dict[str, Any]) -> str:
         lines.append(f"{1:>5} {'physical limit':<15} {r['physical_limit_s']:>7.2f} "
                      f"{'-':>6} {1:>9} {1:>10}  (one login + the fact script, nothing else)")
     for k, row in r["sizes"].items():
-        for mode in ("alone", "n2", "alone_http", "without_http", *BASELINES, *OWN_MODES):
+        for mode in ("alone", "n2", "alone_http", "without_http", *BASELINES, *OWN_MODES,
+                     *OWN_SMALL_MODES):
             if mode not in row:
                 continue
             m = row[mode]
