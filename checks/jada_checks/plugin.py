@@ -15,7 +15,6 @@ import pytest
 
 from jada_checks.model import SEVERITIES
 from jada_checks.options import CORE, add_options, early_setting, resolve, setting
-from jada_checks.stash import IGNORED_WORKERS_KEY
 
 if TYPE_CHECKING:
     pass
@@ -27,6 +26,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("jada_tests", "your own checks: test paths a profile run collects beside the "
                   "controls when the command line names none (relative to the ini file; "
                   "jada_checks.run.own_checks)", type="paths", default=[])
+    parser.addini("jada_calls_per_worker", "your own checks with -n N: the Testinfra calls "
+                  "each xdist worker must have to make for the run to start it (default 50, "
+                  "measured; 0: always split; jada_checks.run.workers.plan)", default="")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -138,13 +140,12 @@ def in_process(config: pytest.Config) -> None:
     xdist's own option handling (this hook is tryfirst, xdist's pytest_configure trylast),
     so xdist never starts a worker.
 
-    With user tests (Testinfra calls: one round trip each, one after another) and at least
-    two targets, ``-n N`` does pay: :func:`jada_checks.run.profile_run.start` has then split
-    the run by target (:mod:`jada_checks.run.workers`) and this is not called.
+    With user tests (Testinfra calls: one round trip each, one after another), at least
+    two targets and enough calls, ``-n N`` does pay: :func:`jada_checks.run.profile_run.start`
+    has then split the run by target (:mod:`jada_checks.run.workers`) and this is not
+    called. Whether it pays and why (:func:`jada_checks.run.workers.plan`) is said in the
+    header and the terminal summary.
     """
-    workers = getattr(config.option, "numprocesses", None)
-    if workers and getattr(config.option, "dist", "no") != "no":
-        config.stash[IGNORED_WORKERS_KEY] = str(workers)
     if hasattr(config.option, "dist"):
         config.option.dist = "no"
         config.option.tx = []

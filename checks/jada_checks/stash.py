@@ -15,12 +15,13 @@ import pytest
 if TYPE_CHECKING:
     from jada_checks.context import FactStore
     from jada_checks.profile import Profile
+    from jada_checks.run.worker_plan import Plan
     from jada_checks.setting import Setting
 
 # The loaded profile of a profile run (jada_checks.plugin, jada_checks.run.profile_run).
 PROFILE_KEY: pytest.StashKey[Profile] = pytest.StashKey()
-# Why a profile run ignores -n: the number of workers it did not start (plugin).
-IGNORED_WORKERS_KEY: pytest.StashKey[str] = pytest.StashKey()
+# How a profile run uses -n: workers started and why (run.workers.decide, once per run).
+PLAN_KEY: pytest.StashKey[Plan] = pytest.StashKey()
 # A run split across xdist workers by target: the targets of each worker, gw0 first
 # (run.workers; absent when the run stays in one process).
 DISTRIBUTED_KEY: pytest.StashKey[list[list[str]]] = pytest.StashKey()

@@ -17,6 +17,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from jada_checks.run.worker_plan import CALLS_PER_WORKER, plan
 from jada_checks.run.workers import split
 
 TARGET = """\
@@ -53,6 +56,8 @@ def test_crash_once(target):
         os._exit(3)
 '''
 NAMES = ("a-1", "b-1", "c-1", "d-1", "e-1")
+# These runs check how a split run splits, with far fewer calls than pay for workers.
+SPLIT_ALWAYS = ("-o", "jada_calls_per_worker=0")
 
 
 def project(tmp_path: Path, names: tuple[str, ...] = NAMES) -> Path:
@@ -104,11 +109,44 @@ def test_shares_are_round_robin_in_profile_order() -> None:
     assert split(["a", "b", "c"], 3) == split(["a", "b", "c"], 3)
 
 
+@pytest.mark.parametrize(("asked", "targets", "calls", "maxp", "workers", "why"), [
+    (0, 8, 400, None, 0, ""),  # no -n: nothing to say
+    (2, 8, None, None, 0, "-n 2 ignored: every target is checked concurrently"),
+    (2, 1, 400, None, 0, "-n 2 ignored: one target, and all its tests run on one worker"),
+    (1, 8, 400, None, 0, "-n 1 ignored: one worker would run what this process runs"),
+    (2, 2, 2, None, 0, "-n 2 ignored: your checks make about 2 Testinfra calls on 2 "
+     "targets, fewer than the 100 at which two workers pay for their start-up "
+     "(jada_calls_per_worker = 50); this process runs them"),
+    (2, 3, 99, None, 0, "fewer than the 100 at which two workers pay"),
+    (2, 3, 100, None, 2, "-n 2: 2 workers; your checks make about 100 Testinfra calls "
+     "on 3 targets"),
+    (4, 8, 320, None, 4, "-n 4: 4 workers; your checks make about 320"),  # not capped at CPUs
+    (4, 8, 160, None, 3, "-n 4: 3 workers, capped at one worker per 50 Testinfra calls "
+     "(jada_calls_per_worker); your checks make about 160 Testinfra calls on 8 targets"),
+    (8, 3, 9999, None, 3, "-n 8: 3 workers, capped at the 3 targets"),
+    (4, 8, 9999, 2, 2, "-n 4: 2 workers, capped at --maxprocesses 2"),
+])
+def test_plan_decides_the_workers_and_says_why(asked: int, targets: int, calls: int | None,
+                                               maxp: int | None, workers: int,
+                                               why: str) -> None:
+    decided = plan(asked, targets, calls, maxprocesses=maxp)
+    assert (decided.workers, decided.asked) == (workers, asked)
+    assert why in decided.why if why else decided.why == ""
+    assert CALLS_PER_WORKER == 50  # the measured break-even the table is written for
+
+
+def test_plan_with_calls_per_worker_zero_splits_whenever_asked() -> None:
+    assert plan(2, 2, 1, per_worker=0).workers == 2
+    assert plan(2, 2, 1, per_worker=1).workers == 0
+    assert plan(2, 2, 4, per_worker=2, at_least=True).why == (
+        "-n 2: 2 workers; your checks make at least 4 Testinfra calls on 2 targets")
+
+
 def test_with_user_tests_and_n_2_each_target_runs_on_one_worker(tmp_path: Path) -> None:
     """Controls and user tests of a target on one worker, the controller logging in to
     nothing, each worker only to its own targets, once; the same records as one process."""
     cwd = project(tmp_path)
-    res, report, stats = run(cwd, "mine", "-n", "2")
+    res, report, stats = run(cwd, "mine", "-n", "2", *SPLIT_ALWAYS)
     out = res.stdout + res.stderr
     assert ("jada-checks: -n 2: every test of a target runs on one worker, which logs in to "
             "its own targets only (one login per target): gw0: a-1, c-1, e-1; gw1: b-1, d-1"
@@ -136,7 +174,7 @@ def test_with_user_tests_and_n_2_each_target_runs_on_one_worker(tmp_path: Path) 
 def test_workers_are_capped_at_the_targets_and_one_target_stays_in_process(
         tmp_path: Path) -> None:
     cwd = project(tmp_path, ("a-1", "b-1"))
-    res, _, stats = run(cwd, "mine", "-n", "4", "-k", "test_first")
+    res, _, stats = run(cwd, "mine", "-n", "4", "-k", "test_first", *SPLIT_ALWAYS)
     assert "jada-checks: -n 2: every test of a target runs on one worker" in res.stdout, \
         res.stdout[-2000:]
     assert sorted(w["worker"] for w in stats["workers"]) == ["gw0", "gw1", "main"]
@@ -148,6 +186,59 @@ def test_workers_are_capped_at_the_targets_and_one_target_stays_in_process(
     assert [w["worker"] for w in stats["workers"]] == ["main"]
     assert ran_on(cwd) == {"a-1": {"main"}}
     assert len(report["records"]) > 3
+
+
+MANY = """\
+import os
+
+import pytest
+
+
+@pytest.mark.parametrize("case", [{cases}])
+def test_case(target, case):
+    with open(os.environ["WHERE_LOG"], "a") as fh:
+        fh.write(f"{{target.name}} {{os.environ.get('PYTEST_XDIST_WORKER', 'main')}}\\n")
+"""
+
+
+def test_a_small_run_ignores_n_2_and_says_why_and_a_large_one_splits(tmp_path: Path) -> None:
+    """By the default break-even (no ini): 3 tests on 5 targets (15 calls) stay in this
+    process, with the same records; 20 cases on 5 targets (100 calls) get two workers.
+    Either way the terminal summary (with -q too) and the stats say how many and why."""
+    cwd = project(tmp_path)
+    res, report, stats = run(cwd, "mine", "-n", "2", "-q")
+    why = ("jada-checks: -n 2 ignored: your checks make about 15 Testinfra calls on 5 "
+           "targets, fewer than the 100 at which two workers pay for their start-up "
+           "(jada_calls_per_worker = 50); this process runs them")
+    summary = res.stdout.split("jada-checks summary", 1)[-1]
+    assert why in summary, res.stdout[-3000:]
+    assert "workers [" not in res.stdout  # xdist's status line of a run with workers
+    assert ran_on(cwd) == {n: {"main"} for n in NAMES}  # no worker started
+    assert [w["worker"] for w in stats["workers"]] == ["main"]
+    assert stats["xdist"] == {"asked": 2, "workers": 0, "why": why.removeprefix(
+        "jada-checks: "), "estimated_testinfra_calls": 15}
+    alone, report_alone, _ = run(cwd, "mine")
+    assert records(report_alone) == records(report)
+    assert "jada-checks: -n" not in alone.stdout  # no -n: nothing to say
+
+    (cwd / "mine" / "test_mine.py").write_text(MANY.format(cases=", ".join(map(str, range(20)))))
+    res, report, stats = run(cwd, "mine", "-n", "2", "-q")
+    why = ("jada-checks: -n 2: 2 workers; your checks make at least 100 Testinfra calls on "
+           "5 targets")
+    assert why in res.stdout.split("jada-checks summary", 1)[-1], res.stdout[-3000:]
+    assert ran_on(cwd) == {"a-1": {"gw0"}, "c-1": {"gw0"}, "e-1": {"gw0"},
+                           "b-1": {"gw1"}, "d-1": {"gw1"}}
+    assert stats["xdist"]["workers"] == 2
+    assert sorted(w["worker"] for w in stats["workers"]) == ["gw0", "gw1", "main"]
+    assert len([r for r in report["records"] if r["control"].startswith("mine/")]) == 100
+
+
+def test_a_bad_calls_per_worker_is_a_usage_error(tmp_path: Path) -> None:
+    cwd = project(tmp_path)
+    res, _, _ = run(cwd, "mine", "-n", "2", "-o", "jada_calls_per_worker=many")
+    assert res.returncode == 4, res.stdout[-2000:] + res.stderr[-2000:]
+    assert ("ini jada_calls_per_worker = 'many': a whole number of Testinfra calls, 0 or "
+            "more (0: every -n splits the run)") in res.stderr
 
 
 def test_without_user_tests_n_is_still_ignored(tmp_path: Path) -> None:
@@ -165,7 +256,7 @@ def test_a_crashed_worker_is_replaced_and_runs_only_what_was_left(tmp_path: Path
     cwd = project(tmp_path)
     flag = cwd / "crash"
     flag.touch()
-    res, report, stats = run(cwd, "mine", "-n", "2", "-p", "no:randomly",
+    res, report, stats = run(cwd, "mine", "-n", "2", "-p", "no:randomly", *SPLIT_ALWAYS,
                              env={"CRASH_FLAG": str(flag)})
     out = res.stdout + res.stderr
     assert "replacing crashed worker gw0" in out, out[-3000:]
@@ -191,7 +282,7 @@ def test_a_bad_mark_is_a_usage_error_with_n_2_too(tmp_path: Path) -> None:
     (cwd / "mine" / "test_mine.py").write_text(
         'import pytest\n\n\n@pytest.mark.jada(id="bad id")\ndef test_bad(target):\n    pass\n')
     expected = "mine/test_mine.py::test_bad: pytest.mark.jada id='bad id': letters, digits"
-    for args in (("-n", "2"), ()):
+    for args in (("-n", "2", *SPLIT_ALWAYS), ()):
         res, _, _ = run(cwd, "mine", *args)
         assert res.returncode == 4, (args, res.stdout[-2000:], res.stderr[-2000:])
         assert "ERROR: your own checks:" in res.stderr and expected in res.stderr, args

@@ -65,7 +65,9 @@ def outcomes(run: Run) -> list[tuple[str, ...]]:
 
 def test_one_login_per_target_with_and_without_n_2(sandbox: SandboxHarness,
                                                   tmp_path: Path) -> None:
-    split, split_stats, split_logins = counted_run(sandbox, tmp_path, "-n", "2")
+    # the module makes 14 Testinfra calls, below the default break-even: split it anyway
+    split, split_stats, split_logins = counted_run(sandbox, tmp_path, "-n", "2", "-o",
+                                                   "jada_calls_per_worker=0")
     assert ("-n 2: every test of a target runs on one worker, which logs in to its own "
             "targets only (one login per target): gw0: compliant; gw1: drifted"
             ) in split.output, split.output[-3000:]
@@ -84,3 +86,45 @@ def test_one_login_per_target_with_and_without_n_2(sandbox: SandboxHarness,
     assert alone_logins == {"compliant": 1, "drifted": 1}, alone.output[-3000:]
     assert outcomes(alone) == outcomes(split)
     assert split.exitcode == alone.exitcode == 1
+
+
+MANY = """\
+import pytest
+
+
+@pytest.mark.parametrize("n", [{cases}])
+def test_true(host, n):
+    assert host.run("true").rc == 0
+"""
+
+
+def test_n_2_starts_workers_only_where_they_pay(sandbox: SandboxHarness, tmp_path: Path
+                                                ) -> None:
+    """By the default break-even: the module above (14 calls on 2 hosts) runs in this
+    process with -n 2, logging in early as without -n; 50 calls per host (100 in all)
+    get two workers. Each run says so at the end, and sshd counts one login per host."""
+    small, stats, small_logins = counted_run(sandbox, tmp_path, "-n", "2")
+    assert ("jada-checks: -n 2 ignored: your checks make about 14 Testinfra calls on 2 "
+            "targets, fewer than the 100 at which two workers pay for their start-up "
+            "(jada_calls_per_worker = 50); this process runs them") in small.output, \
+        small.output[-3000:]
+    assert "gw0" not in small.output
+    assert [w["worker"] for w in stats["workers"]] == ["main"]
+    assert stats["xdist"]["workers"] == 0
+    assert small_logins == {"compliant": 1, "drifted": 1}
+
+    module = tmp_path / "many" / "test_many.py"
+    module.parent.mkdir()
+    module.write_text(MANY.format(cases=", ".join(map(str, range(50)))))
+    stats_file = tmp_path / "many.json"
+    before = logins(sandbox)
+    large = sandbox.run_suite(HOSTS, "--jada-stats-json", str(stats_file), str(module),
+                              "-n", "2")
+    after = logins(sandbox)
+    assert ("jada-checks: -n 2: 2 workers; your checks make at least 100 Testinfra calls "
+            "on 2 targets") in large.output, large.output[-3000:]
+    stats = json.loads(stats_file.read_text())
+    assert sorted(w["worker"] for w in stats["workers"]) == ["gw0", "gw1", "main"]
+    assert {h: after[h] - before[h] - 1 for h in HOSTS} == {"compliant": 1, "drifted": 1}
+    user = [r for r in large.records if not r["control"].startswith("JADA-")]
+    assert len(user) == 100 and {r["outcome"] for r in user} == {"pass"}

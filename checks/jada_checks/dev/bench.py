@@ -48,6 +48,11 @@ REPEAT = int(os.environ.get("JADA_BENCH_REPEAT", "3"))
 OWN_HOSTS = 8
 OWN_MODULE = REPO / "bench" / "testinfra_40.py"
 OWN_MODES = ("own_alone", "own_n2", "own_testinfra")
+# Small: 5 calls on 2 hosts, where -n 2 must cost nothing (the suite starts no worker).
+OWN_SMALL_MODULE = REPO / "bench" / "testinfra_5.py"
+OWN_SMALL_HOSTS = 2
+OWN_SMALL_MODES = {"own_small_alone": (0, ()), "own_small_n2": (2, ()),
+                   "own_small_n2_split": (2, ("-o", "jada_calls_per_worker=0"))}
 # JADA_BENCH_ONLY=own,fleet: only those row groups ("suite": the sizes, "own": your own
 # checks at 8 hosts, "fleet": the 1,000-target rows, dev/fleet_bench.py); empty: every row.
 ONLY = {w for w in os.environ.get("JADA_BENCH_ONLY", "").split(",") if w}
@@ -298,19 +303,20 @@ def paired(sb: Sandbox, a: Path, b: Path, hosts: list[str], repeat: int
 
 
 def own_suite(sb: Sandbox, profile: Path, hosts: list[str], workers: int,
-              repeat: int = REPEAT) -> dict[str, Any]:
+              repeat: int = REPEAT, module_file: Path = OWN_MODULE,
+              extra: tuple[str, ...] = ()) -> dict[str, Any]:
     """The suite with the user's module beside the controls (``pytest --jada-profile P
     testinfra_40.py``), from a deployment directory, alone or with ``-n``; fields as
     :func:`suite`, plus ``not_passed`` (records that did not pass: 0 on ``compliant``) and
     ``user_tests`` (records of the module's tests)."""
     where = deployment_dir()
-    module = where / "test_own_40.py"
-    shutil.copyfile(OWN_MODULE, module)
+    module = where / f"test_own_{module_file.stem}.py"
+    shutil.copyfile(module_file, module)
     stats_file, report = OUT / "own-stats.json", OUT / "own-report.json"
     base = ["-n", str(workers)] if workers else ["-p", "no:xdist"]
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--jada-profile",
            str(profile), "--jada-stats-json", str(stats_file), "--jada-report-json",
-           str(report), *base, module.name]
+           str(report), *base, *extra, module.name]
     times, cpus, logins = [], [], []
     for _ in range(repeat):
         before = accepted_logins(sb, hosts)
@@ -325,6 +331,7 @@ def own_suite(sb: Sandbox, profile: Path, hosts: list[str], workers: int,
             "runner_cpu_s": round(statistics.median(cpus), 3),
             "connections_per_host": max(t["connections"] for t in stats["targets"].values()),
             "sshd_logins_per_host": max(logins),
+            "xdist_workers": sum(1 for w in stats["workers"] if w["worker"] != "main"),
             "peak_rss_mib_per_worker": max(w["peak_rss_kib"] for w in stats["workers"]) // 1024,
             "user_tests": sum(1 for r in records if not r["control"].startswith("JADA-")),
             "not_passed": sum(1 for r in records if r["outcome"] != "pass")}
@@ -387,6 +394,34 @@ def own_rows(sb: Sandbox, profile: Path, hosts: list[str]) -> dict[str, Any]:
     out["own_n2_over_alone"] = round(out["own_n2"]["wall_s"] / out["own_alone"]["wall_s"], 2)
     out["own_testinfra_over_n2"] = round(out["own_testinfra"]["wall_s"]
                                          / out["own_n2"]["wall_s"], 2)
+    out.update(own_small_rows(sb, profile, hosts[:OWN_SMALL_HOSTS]))
+    return out
+
+
+def own_small_rows(sb: Sandbox, profile: Path, hosts: list[str]) -> dict[str, Any]:
+    """5 calls on 2 hosts (``bench/testinfra_5.py``): alone, ``-n 2`` as the suite decides
+    it (no worker: below the break-even, :mod:`jada_checks.run.worker_plan`), and ``-n 2``
+    split anyway (``jada_calls_per_worker = 0``), interleaved run by run; median of
+    ``max(REPEAT, 5)`` runs each (a run takes seconds)."""
+    import yaml
+
+    data = yaml.safe_load(profile.read_text())
+    data["targets"] = [t for t in data["targets"] if t["name"] in hosts]
+    small = profile.with_name(f"profile-own-small-{len(hosts)}.yaml")
+    small.write_text(yaml.safe_dump(data, sort_keys=False))
+    runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in OWN_SMALL_MODES}
+    for _ in range(max(REPEAT, 5)):
+        for mode, (workers, extra) in OWN_SMALL_MODES.items():
+            runs[mode].append(own_suite(sb, small, hosts, workers, 1, OWN_SMALL_MODULE, extra))
+    out: dict[str, Any] = {}
+    for mode, rows in runs.items():
+        walls = [r["wall_s"] for r in rows]
+        out[mode] = dict(rows[-1], wall_s=round(statistics.median(walls), 3), runs=walls,
+                         runner_cpu_s=round(statistics.median(r["runner_cpu_s"]
+                                                              for r in rows), 3))
+    alone = out["own_small_alone"]["wall_s"]
+    out["own_small_n2_over_alone"] = round(out["own_small_n2"]["wall_s"] / alone, 2)
+    out["own_small_n2_split_over_alone"] = round(out["own_small_n2_split"]["wall_s"] / alone, 2)
     return out
 
 
@@ -473,7 +508,8 @@ def table(r: dict[str, Any]) -> str:
         lines.append(f"{1:>5} {'physical limit':<15} {r['physical_limit_s']:>7.2f} "
                      f"{'-':>6} {1:>9} {1:>10}  (one login + the fact script, nothing else)")
     for k, row in r["sizes"].items():
-        for mode in ("alone", "n2", "alone_http", "without_http", *BASELINES, *OWN_MODES):
+        for mode in ("alone", "n2", "alone_http", "without_http", *BASELINES, *OWN_MODES,
+                     *OWN_SMALL_MODES):
             if mode not in row:
                 continue
             m = row[mode]
@@ -492,6 +528,12 @@ def table(r: dict[str, Any]) -> str:
                          f"{row['own_testinfra_over_n2']}x; records not passed: "
                          f"{row['own_alone']['not_passed']} alone, "
                          f"{row['own_n2']['not_passed']} with -n 2")
+        if "own_small_n2_over_alone" in row:
+            lines.append(f"{'':>5} 5 Testinfra calls on 2 hosts: -n 2 / alone "
+                         f"{row['own_small_n2_over_alone']}x "
+                         f"({row['own_small_n2']['xdist_workers']} workers), split anyway / "
+                         f"alone {row['own_small_n2_split_over_alone']}x "
+                         f"({row['own_small_n2_split']['xdist_workers']} workers)")
     if "runner_cpu_per_added_host_s" in r:
         lines.append(f"runner CPU per added host: {r['runner_cpu_per_added_host_s']:.3f} s")
     if "collect_only_s" in r:

@@ -37,7 +37,7 @@ from jada_checks.setting import Setting
 from jada_checks.stash import (
     DISTRIBUTED_KEY,
     EARLY_KEY,
-    IGNORED_WORKERS_KEY,
+    PLAN_KEY,
     PROFILE_KEY,
     SOURCE_KEY,
     STATS_KEY,
@@ -66,8 +66,6 @@ def start_early(config: pytest.Config, path: str) -> None:
     selection that may need no facts (:func:`narrowed`), a valid shard. Anything wrong is
     left for :func:`start` to report."""
     ns = config.known_args_namespace
-    if workers.requested(ns) and workers.user_tests(config):
-        return  # maybe split across workers: who logs in to what is decided in start()
     try:
         profile = load_profile(path)
         shard = early_setting(config, "jada_shard").value
@@ -76,6 +74,9 @@ def start_early(config: pytest.Config, path: str) -> None:
         return
     if profile.discover is not None or narrowed(ns):
         return
+    if workers.requested(ns) and workers.user_tests(config) and workers.decide(
+            config, selected(profile.targets, shard, lambda t: t.name), ns).workers:
+        return  # split across workers: each logs in to its own targets (start, settle)
     store = new_store(profile)
     # With user tests, each target's one login is shared with their Testinfra commands.
     store.share_logins = bool(user_test_paths(config))
@@ -181,15 +182,9 @@ def header(config: pytest.Config) -> list[str]:
     split = workers.header_line(config)
     if split:
         lines.append(split)
-    if IGNORED_WORKERS_KEY in config.stash and workers.user_tests(config):
-        if not config.option.collectonly:  # with --co xdist itself starts no worker
-            lines.append(f"jada-checks: -n {config.stash[IGNORED_WORKERS_KEY]} ignored: one "
-                         "target, and all its tests run on one worker; this process runs "
-                         "them")
-    elif IGNORED_WORKERS_KEY in config.stash:
-        lines.append(f"jada-checks: -n {config.stash[IGNORED_WORKERS_KEY]} ignored: every "
-                     "target is checked concurrently in this process (one SSH login and one "
-                     "command each); xdist workers would only add start-up and per-item cost")
+    used = workers.summary_line(config)
+    if used:
+        lines.append(used)
     return lines
 
 
@@ -208,7 +203,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
                             config: pytest.Config) -> None:
-    """Also at the end, where ``-q`` runs and CI logs are read: the takeover by the env."""
+    """Also at the end, where ``-q`` runs and CI logs are read: the takeover by the env,
+    how many xdist workers the run used and why."""
+    used = workers.summary_line(config)
+    if used:
+        terminalreporter.write_line(used)
     if config.stash[SOURCE_KEY].source == "environment":
         terminalreporter.write_line(env_takeover(config.stash[PROFILE_KEY].path,
                                                  config.stash.get(USER_PATHS_KEY, None)),
@@ -296,8 +295,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
                 if c.get("retries"):  # logins again after a reset before authentication
                     retries[name] = retries.get(name, 0) + c["retries"]
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        decided = config.stash.get(PLAN_KEY, None)  # -n: workers used and why
         Path(path).write_text(json.dumps({"workers": workers, "targets": totals,
-                                               "ssh_retries": retries}, indent=2))
+                                          "ssh_retries": retries,
+                                          "xdist": decided.as_json() if decided else None},
+                                         indent=2))
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:

@@ -32,18 +32,32 @@ then), before it imports the user's test modules, all of its targets at once. No
 ``PYTEST_XDIST_WORKER`` variable, which every process started from a worker inherits too
 (a test that runs pytest in a subprocess), so it cannot tell a worker from a controller.
 
-Workers are capped at the number of targets; with fewer than two targets, or no user tests,
-the run stays in one process (its header says why).
+How many workers, decided before xdist starts any (:func:`decide`, :func:`plan`), so that
+``-n`` is never slower than no workers: a worker costs a Python start-up, pytest, its
+plugins, boto3 and Testinfra imported and the user's modules collected again (about 0.5 s
+of CPU, measured: README "Speed"), and this process's early logins (started before
+conftest files load) wait for the decision. So workers = the least of ``-n``,
+``--maxprocesses``, the targets, and the user's Testinfra calls (counted from
+their source: :mod:`jada_checks.run.workload`) divided by :data:`CALLS_PER_WORKER`; fewer
+than two: none. The decision is made in ``pytest_load_initial_conftests`` when the
+targets are known then (:func:`jada_checks.run.profile_run.start_early`), else in
+``pytest_configure``, both before xdist's ``pytest_configure`` (trylast, ``xdist/plugin.py``
+3.8) registers the ``DSession`` whose ``pytest_sessionstart`` starts the workers: without a
+split this plugin sets ``dist`` to ``"no"`` first (:func:`jada_checks.plugin.in_process`),
+so xdist starts none. The header, the terminal summary and ``--jada-stats-json`` (``xdist``)
+say how many workers ran and why.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from jada_checks.stash import DISTRIBUTED_KEY
+from jada_checks.run.worker_plan import CALLS_PER_WORKER, INI_CALLS, Plan, plan
+from jada_checks.stash import DISTRIBUTED_KEY, PLAN_KEY
 
 if TYPE_CHECKING:
     from jada_checks.profile import Target
@@ -53,15 +67,33 @@ SHARE = "jada_targets"
 
 
 def requested(options: Any) -> int:
-    """How many workers ``-n`` asked for (0: none). ``-n auto`` is resolved to a number by
-    xdist's ``pytest_cmdline_main``; before that (in ``start_early``) it counts as asked."""
+    """How many workers ``-n`` asked for (0: none). ``-n auto``/``logical`` is resolved to
+    a number by xdist's ``pytest_cmdline_main`` (``xdist/plugin.py``, 3.8: its
+    ``pytest_xdist_auto_num_workers`` hook, the CPUs); before that (in ``start_early``) it
+    is resolved here the same way: :func:`auto_workers`."""
     n = getattr(options, "numprocesses", None)
     if n == "auto" or n == "logical":
-        return 2
+        return auto_workers()
     try:
         return int(n or 0)
     except (TypeError, ValueError):
         return 0
+
+
+def auto_workers() -> int:
+    """What ``-n auto`` gives before xdist resolves it: ``$PYTEST_XDIST_AUTO_NUM_WORKERS``,
+    else the CPUs this process may run on (xdist's fallback without psutil)."""
+    env = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS")
+    if env and env.isdigit():
+        return int(env)
+    return cpus()
+
+
+def cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def user_tests(config: pytest.Config) -> bool:
@@ -101,18 +133,86 @@ def start_targets(config: pytest.Config, targets: list[Target]) -> list[Target]:
     return targets
 
 
+def decide(config: pytest.Config, targets: list[Target], options: Any) -> Plan:
+    """The :func:`plan` of this run, from what is known before any worker starts: ``-n``
+    (``options``: the early or the full parse), the selected ``targets`` (after
+    ``--jada-shard``) and the user's checks read statically
+    (:func:`jada_checks.run.workload.estimate`, stopping once it reaches the point where
+    the asked workers pay). Decided once per run: :func:`start_early` and :func:`settle`
+    ask in turn and must agree (the early logins depend on it)."""
+    known = config.stash.get(PLAN_KEY, None)
+    if known is not None:
+        return known
+    asked = requested(options)
+    if getattr(options, "dist", "load") == "no" and getattr(options, "numprocesses", None) == 0:
+        asked = 0  # -n 0: xdist sets dist "no"
+    paths = user_paths(config)
+    calls = None
+    per_worker = calls_per_worker(config)
+    enough = per_worker * asked
+    if asked and paths:
+        from jada_checks.run.workload import estimate
+
+        calls = estimate(paths, [(t.name, (t.ssh or {}).get("host")) for t in targets],
+                         rootdir=config.invocation_params.dir, enough=enough,
+                         **ini_patterns(config))
+    decided = plan(asked, len(targets), calls, per_worker=per_worker,
+                   maxprocesses=getattr(options, "maxprocesses", None),
+                   at_least=calls is not None and calls >= enough)
+    config.stash[PLAN_KEY] = decided
+    return decided
+
+
+def user_paths(config: pytest.Config) -> list[str]:
+    from jada_checks.run.own_checks import user_test_paths
+
+    return user_test_paths(config)
+
+
+def calls_per_worker(config: pytest.Config) -> int:
+    """ini ``jada_calls_per_worker``, else :data:`CALLS_PER_WORKER`; a bad value is a
+    usage error naming the key."""
+    try:
+        raw = config.getini(INI_CALLS)
+    except (ValueError, KeyError):
+        return CALLS_PER_WORKER
+    if raw in (None, ""):
+        return CALLS_PER_WORKER
+    try:
+        value = int(str(raw).strip())
+        if value < 0:
+            raise ValueError
+    except ValueError:
+        raise pytest.UsageError(f"ini {INI_CALLS} = {raw!r}: a whole number of Testinfra "
+                                "calls, 0 or more (0: every -n splits the run)") from None
+    return value
+
+
+def ini_patterns(config: pytest.Config) -> dict[str, list[str]]:
+    """pytest's own naming rules, to find test files and functions as it would."""
+    out = {}
+    for key in ("python_files", "python_functions", "python_classes", "norecursedirs"):
+        try:
+            out[key] = [str(v) for v in config.getini(key)]
+        except (ValueError, KeyError):
+            pass
+    return out
+
+
 def settle(config: pytest.Config, targets: list[Target]) -> bool:
     """In the controller, once the targets are known: split this run across workers?
-    Yes with user tests, ``-n N`` and at least two targets; then the workers are capped at
-    the number of targets and :class:`Distribution` is registered. No: the caller runs it
-    in this process (:func:`jada_checks.plugin.in_process`)."""
+    As :func:`decide` says: with user tests, ``-n N``, at least two targets and enough
+    Testinfra calls; then xdist starts that many workers and :class:`Distribution` is
+    registered. No: the caller runs it in this process (:func:`jada_checks.plugin.in_process`)
+    and xdist starts no worker."""
     if is_worker(config):
         return False
-    n = requested(config.option)
-    if not n or getattr(config.option, "dist", "no") == "no" or len(targets) < 2 or \
-            config.option.collectonly or not user_tests(config):  # xdist: -n with --co: no
+    if getattr(config.option, "dist", "no") == "no" or config.option.collectonly:
+        return False  # no -n (or -n 0); xdist: -n with --co starts no worker
+    decided = decide(config, targets, config.option)
+    n = decided.workers
+    if n < 2:
         return False
-    n = min(len(getattr(config.option, "tx", None) or []) or n, len(targets))  # --maxprocesses
     config.option.numprocesses = n
     config.option.tx = ["popen"] * n
     shares = split([t.name for t in targets], n)
@@ -128,6 +228,15 @@ def header_line(config: pytest.Config) -> str | None:
     parts = "; ".join(f"gw{i}: {', '.join(s)}" for i, s in enumerate(shares))
     return (f"jada-checks: -n {len(shares)}: every test of a target runs on one worker, "
             f"which logs in to its own targets only (one login per target): {parts}")
+
+
+def summary_line(config: pytest.Config) -> str | None:
+    """How many workers this run used and why, for the header and the terminal summary
+    (None: ``-n`` not asked, or ``--collect-only``, where xdist starts none anyway)."""
+    decided = config.stash.get(PLAN_KEY, None)
+    if decided is None or not decided.asked or config.option.collectonly:
+        return None
+    return f"jada-checks: {decided.why}"
 
 
 def item_target(item: pytest.Item) -> str | None:
