@@ -217,13 +217,19 @@ def test_a_command_running_when_the_master_dies_errors_and_is_not_run_again(
 
     def slow() -> None:
         try:
-            host.run(f"echo x >> {marker}; sleep 3")
+            host.run(f"echo x >> {marker}; sleep 10")
         except BaseException as exc:  # noqa: BLE001 - checked below
             errors.append(exc)
 
     worker = threading.Thread(target=slow)
     worker.start()
-    time.sleep(1.5)
+    # the master dies while the command runs: once the host shows its marker (a fixed
+    # 1.5 s wait lost the race on a loaded run: the command started after the kill, over
+    # the counted re-login, and no error was right)
+    deadline = time.monotonic() + 30
+    while sandbox.sandbox.exec("compliant", f"test -e {marker} && echo y || true").strip() != "y":
+        assert time.monotonic() < deadline, "the command never started"
+        time.sleep(0.1)
     kill_master(conn)
     worker.join(30)
     assert len(errors) == 1 and isinstance(errors[0], Unreachable), errors
