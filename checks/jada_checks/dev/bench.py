@@ -501,11 +501,13 @@ def main() -> int:
 
 
 def table(r: dict[str, Any]) -> str:
-    head = (f"{'hosts':>5} {'mode':<15} {'wall s':>7} {'cpu s':>6} {'cmds/host':>9} "
+    # The mode column fits the longest mode name (own_small_n2_split is 18 characters).
+    w = max(15, *(len(m) for m in ("physical limit", *BASELINES, *OWN_MODES, *OWN_SMALL_MODES)))
+    head = (f"{'hosts':>5} {'mode':<{w}} {'wall s':>7} {'cpu s':>6} {'cmds/host':>9} "
             f"{'conns/host':>10} {'sshd logins/host':>16} {'peak MiB/worker':>15}")
     lines = [head, "-" * len(head)]
     if "physical_limit_s" in r:
-        lines.append(f"{1:>5} {'physical limit':<15} {r['physical_limit_s']:>7.2f} "
+        lines.append(f"{1:>5} {'physical limit':<{w}} {r['physical_limit_s']:>7.2f} "
                      f"{'-':>6} {1:>9} {1:>10}  (one login + the fact script, nothing else)")
     for k, row in r["sizes"].items():
         for mode in ("alone", "n2", "alone_http", "without_http", *BASELINES, *OWN_MODES,
@@ -513,7 +515,7 @@ def table(r: dict[str, Any]) -> str:
             if mode not in row:
                 continue
             m = row[mode]
-            lines.append(f"{k:>5} {mode:<15} {m['wall_s']:>7.2f} {m['runner_cpu_s']:>6.2f} "
+            lines.append(f"{k:>5} {mode:<{w}} {m['wall_s']:>7.2f} {m['runner_cpu_s']:>6.2f} "
                          f"{m.get('commands_per_host', '-'):>9} "
                          f"{m.get('connections_per_host', '-'):>10} "
                          f"{m['sshd_logins_per_host']:>16} "
