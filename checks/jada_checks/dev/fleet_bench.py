@@ -219,7 +219,8 @@ def table(r: dict[str, Any]) -> str:
         lines.append(f"  {mode:<6} wall {m['wall_s']:>6.1f} s  cpu/target "
                      f"{m['runner_cpu_per_target_ms']:>5.1f} ms  peak RSS {m['peak_rss_mib']:>6.1f}"
                      f" MiB (largest process {m['peak_rss_mib_per_worker']} MiB)  "
-                     f"end {m.get('sessionfinish_s')} s  peak fds {m['peak_open_fds']:>4}  peak ssh "
+                     f"end {m.get('sessionfinish_s')} s  peak fds {m['peak_open_fds']:>4}  "
+                     f"peak ssh "
                      f"{m['peak_ssh_processes']:>3}  unreachable {m['unreachable']}  "
                      f"retries {m['ssh_retries']}")
     s = r["sharded"]
