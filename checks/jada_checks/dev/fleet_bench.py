@@ -5,7 +5,9 @@ Each run is the suite as a deployment runs it (``python -m pytest --jada-profile
 20 ms: the runner's open descriptors (the pytest process, and each xdist worker), how
 many ssh processes it has at once, and its resident memory. Rows:
 
-- ``alone`` and ``n2``: every target in one run, without and with ``-n 2``;
+- ``alone`` and ``n2``: every target in one run, without and with ``-n 2``, both writing
+  every report (a profile run without your own checks ignores ``-n``: the two rows run
+  the same code, so their difference is the machine's noise; README "At 10,000 targets");
 - ``shards``: the same targets as 10 shards (``--jada-shard i/10``), one after another,
   and ``jada-checks merge-reports`` of the 10 JSON reports;
 - ``reports_s``: the time to render every report format from the 1,000-target JSON
@@ -181,9 +183,16 @@ def shards(profile: Path, work: Path, env: dict[str, str], cwd: Path) -> dict[st
             "merged_targets": len(json.loads(merged.read_text())["run"]["targets"])}
 
 
+def sandbox_name() -> str:
+    """``<$JADA_SANDBOX_NAME>-fleet`` (default ``bench-fleet``): two benches on one machine
+    under their own names never replace each other's replay host."""
+    own = os.environ.get("JADA_SANDBOX_NAME")
+    return f"{own}-fleet"[:31] if own else "bench-fleet"
+
+
 def main(out: Path, env: dict[str, str], cwd: Path) -> dict[str, Any]:
     """Boot the replay host, run every fleet row, take the host down."""
-    sb = Sandbox("bench-fleet")
+    sb = Sandbox(sandbox_name())
     work = out / "fleet"
     work.mkdir(parents=True, exist_ok=True)
     try:
@@ -193,7 +202,7 @@ def main(out: Path, env: dict[str, str], cwd: Path) -> dict[str, Any]:
                           cwd=cwd)
         result: dict[str, Any] = {
             "size": SIZE, "alone": alone,
-            "n2": run_suite(profile, work / "n2", env, "-n", "2", cwd=cwd),
+            "n2": run_suite(profile, work / "n2", env, "-n", "2", reports=True, cwd=cwd),
             "reports_s": render_times(work / "alone" / "report.json"),
             "sharded": shards(profile, work, env, cwd)}
     finally:
@@ -209,7 +218,9 @@ def table(r: dict[str, Any]) -> str:
         m = r[mode]
         lines.append(f"  {mode:<6} wall {m['wall_s']:>6.1f} s  cpu/target "
                      f"{m['runner_cpu_per_target_ms']:>5.1f} ms  peak RSS {m['peak_rss_mib']:>6.1f}"
-                     f" MiB  peak fds {m['peak_open_fds']:>4}  peak ssh "
+                     f" MiB (largest process {m['peak_rss_mib_per_worker']} MiB)  "
+                     f"end {m.get('sessionfinish_s')} s  peak fds {m['peak_open_fds']:>4}  "
+                     f"peak ssh "
                      f"{m['peak_ssh_processes']:>3}  unreachable {m['unreachable']}  "
                      f"retries {m['ssh_retries']}")
     s = r["sharded"]
