@@ -199,7 +199,15 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHarness
             raise _BOOT["error"]  # type: ignore[misc]
         yield SandboxHarness(sb, tmp_path_factory.mktemp("sandbox"))
     finally:
-        sb.down()
+        if not keep_sandbox():
+            sb.down()
+
+
+def keep_sandbox() -> bool:
+    """JADA_KEEP_SANDBOX=1 leaves the session's hosts running after the tests, to read
+    their journals (``nsenter -t <init pid> -a journalctl``); ``jada-sandbox down --name
+    selftest-<pid>`` removes them."""
+    return bool(os.environ.get("JADA_KEEP_SANDBOX"))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -210,6 +218,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """A boot that no test waited for (all deselected, or an interrupt) is taken down."""
     sb = _BOOT.get("sandbox")
-    if isinstance(sb, Sandbox) and "thread" in _BOOT and sb.machines():
+    if isinstance(sb, Sandbox) and "thread" in _BOOT and sb.machines() \
+            and not keep_sandbox():
         _BOOT["thread"].join()  # type: ignore[attr-defined]
         sb.down()
