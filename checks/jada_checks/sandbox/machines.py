@@ -92,7 +92,6 @@ def prepare(m: Machine, hostdir: HostDir, pubkey: str) -> str:
         (units / unit).unlink(missing_ok=True)
         (units / unit).symlink_to("/dev/null")
     stock_root_dotfiles(root)
-    keep_user_managers(root)
     for layer in hostdir.rootfs_layers:
         run(["cp", "-a", "--no-preserve=ownership", f"{layer}/.", str(root)])
     if hostdir.claude_code:  # the real CLI over the stand-in (or a note saying why not)
@@ -148,29 +147,6 @@ def stock_root_dotfiles(root: Path) -> None:
         (home / name).unlink(missing_ok=True)  # a whiteout in the upper layer
 
 
-# logind.conf(5): UserStopDelaySec= "how long to keep the user record and per-user service
-# user@.service around for a user after they logged out fully" (default 10 s).
-LOGIND_DROPIN = "etc/systemd/logind.conf.d/00-jada-sandbox.conf"
-
-
-def keep_user_managers(root: Path) -> None:
-    """Keep each user's ``user@UID.service`` once a login started it, instead of stopping
-    it 10 s after that user's last session. Why: this machine runs the hosts on cgroup v1
-    (nspawn shares the machine's hierarchy; a host's journal says "System is tainted:
-    cgroupsv1"), where a container's systemd cannot kill a unit's cgroup ("Failed to kill
-    control group ...: Input/output error") nor, most likely, hear that it emptied (v1 tells
-    only the hierarchy's release agent, the machine's own). So a stop can wait out
-    user@.service's TimeoutStopSec (120 s), and every new login of that user waits behind
-    it in pam_systemd (its session's start job queues behind the stop). Seen in a full
-    self-test run: a host's root logins hung from the first stop, 10 s after its boot,
-    until that timeout, and the suite rightly reported the host unreachable ("no answer
-    to keepalives"). A real host on cgroup v2 has no such race; a lingering user manager
-    (``loginctl enable-linger``) is common there too."""
-    dropin = root / LOGIND_DROPIN
-    dropin.parent.mkdir(parents=True, exist_ok=True)
-    dropin.write_text("[Login]\nUserStopDelaySec=infinity\n")
-
-
 def authorize(root: Path, user: str, pubkey: str) -> None:
     """Let a non-root user of the host log in with the sandbox key (least-privilege runs).
     Before boot the host's names mean nothing here: owners are set by number from its
@@ -197,10 +173,19 @@ def authorize(root: Path, user: str, pubkey: str) -> None:
 
 
 def launch(m: Machine) -> None:
-    """Start systemd-nspawn in the background and find the host's PID 1."""
+    """Start systemd-nspawn in the background, in the host's own cgroups, and find the
+    host's PID 1."""
+    cgroups = [str(d) for d in own_cgroup_dirs(m)]
+    for d in cgroups:
+        Path(d).mkdir(parents=True, exist_ok=True)
+    # sh joins them and execs nspawn (the same pid): a preexec_fn is unsafe here, the
+    # hosts are started from threads (subprocess docs).
+    join = 'while [ "$1" != -- ]; do echo $$ > "$1/cgroup.procs" || exit 125; shift; done; ' \
+           'shift; exec "$@"'
     with open(Path(m.dir) / "console.log", "wb") as log:  # the child keeps its own fd
         proc = subprocess.Popen(
-            ["systemd-nspawn", "-D", str(m.root), "-b", "--register=no", "--keep-unit",
+            ["sh", "-c", join, "jada-join-cgroups", *cgroups, "--",
+             "systemd-nspawn", "-D", str(m.root), "-b", "--register=no", "--keep-unit",
              "--link-journal=no", "--private-network", "-M", m.name, "--console=read-only"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True)
@@ -217,6 +202,49 @@ def launch(m: Machine) -> None:
                                f"see {m.dir}/console.log")
         time.sleep(0.05)
     raise SandboxError(f"{m.name}: systemd-nspawn started no init within 15 s")
+
+
+# The hierarchies systemd tracks units by: cgroup v1's named one, and the v2 one beside it
+# on a hybrid machine (this one mounts both; either may be absent elsewhere).
+TRACKING_HIERARCHIES = ("/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified")
+
+
+def own_cgroup_dirs(m: Machine) -> list[Path]:
+    """The host's own cgroup in each tracking hierarchy, jada-sandbox/<sandbox>/<host>.
+    Why: nspawn --keep-unit runs a host in its starter's cgroup, so hosts started from one
+    cgroup built their units in the same directories (each host's jada-agent.service
+    cgroup held the others' child cgroups, and a unit's stop waited on the other hosts'
+    processes, which it cannot kill: "Failed to kill control group ...: Input/output
+    error"; a root user@0.service stop hung for its 120 s timeout, with every root login
+    of that host). A host of its own tree sees only its own, as a real machine does."""
+    sandbox = Path(m.dir).parent.parent.name
+    dirs = []
+    for mount in TRACKING_HIERARCHIES:
+        if Path(mount, "cgroup.procs").is_file():
+            dirs.append(Path(mount) / "jada-sandbox" / sandbox / m.name)
+    return dirs
+
+
+def remove_own_cgroups(m: Machine, wait: float = 5.0) -> None:
+    """Remove the host's cgroup trees, deepest first, once its processes are gone (a
+    killed PID namespace empties within moments); then its sandbox's, if that is empty.
+    Best effort: an empty cgroup left behind holds nothing."""
+    deadline = time.monotonic() + wait
+    for top in own_cgroup_dirs(m):
+        while top.is_dir():
+            for d in sorted((p for p in top.rglob("*") if p.is_dir()),
+                            key=lambda p: len(p.parts), reverse=True) + [top]:
+                try:
+                    d.rmdir()
+                except OSError:
+                    pass
+            if not top.is_dir() or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        try:
+            top.parent.rmdir()
+        except OSError:
+            pass  # another host of the sandbox still runs, or a process lingers
 
 
 def _is_container_init(pid: int, own_netns: str) -> bool:
@@ -274,6 +302,7 @@ def stop_all(machines: list[Machine], grace: float = 3.0) -> None:
     for m in machines:
         unmount_and_remove(Path(m.dir))
         subprocess.run(["ip", "link", "del", m.link], capture_output=True)
+        remove_own_cgroups(m)
 
 
 def unmount_and_remove(base: Path) -> None:
