@@ -345,7 +345,8 @@ def test_the_service_user_is_the_one_the_prelude_resolved() -> None:
 
 def test_the_prelude_derives_the_user_from_the_main_process_only_without_user() -> None:
     from jada_checks.facts.probes import PRELUDE
-    assert 'awk \'/^Uid:/ {print $2; exit}\' "/proc/$MAINPID/status"' in PRELUDE
+    assert 'mapfile -t jada_st 2>/dev/null < "/proc/$MAINPID/status"' in PRELUDE
+    assert 'if [[ $l == Uid:* ]]; then l=(${l#Uid:}); svc_uid=${l[0]}' in PRELUDE
     assert '[ -z "$SVC_USER" ]' in PRELUDE and "DynamicUser" in PRELUDE
 
 

@@ -19,6 +19,7 @@ import pytest
 from jada_checks.sandbox.bases import HOST_BASE
 from jada_checks.sandbox.sandbox import Sandbox
 from tests import test_read_helper_attacks as attacks
+from tests.support.fact_compare import compare_hosts
 from tests.support.sandbox_harness import HOSTS_DIR, SandboxHarness
 from tests.test_least_privilege import (
     NEEDS_ROOT,
@@ -89,3 +90,14 @@ def test_the_read_helper_refuses_every_attack(release: tuple[str, SandboxHarness
     attacks.check_setpriv(sandbox, target)
     attacks.check_sudo_options(sandbox)
     attacks.check_every_split_and_join(sandbox, attacks.canonical_of(sandbox, target))
+
+
+def test_old_and_new_fact_scripts_give_the_same_facts(release: tuple[str, SandboxHarness],
+                                                      tmp_path: Path) -> None:
+    """Issue 25's guard on each release's bash (tests/facts/test_light_script.py runs it on
+    every host of this machine's release): Debian 11's bash 5.1 broke an earlier light
+    script (before 5.2 ``read -d ''`` reads one byte per read(2), and a /proc/sys file
+    answers only a read at offset 0). As root and as the audit user through sudo."""
+    _, sandbox = release
+    found = compare_hosts(sandbox, list(HOSTS), tmp_path)
+    assert not found, "\n".join(found)

@@ -15,39 +15,73 @@ unit_properties("LoadState", "ActiveState", "SubState", "UnitFileState", "Fragme
 # dependency lines that made it (only lines naming the unit leave the target), plus the
 # symlinks that are only aliases of it. parsers/boot_route.py reads it.
 BOOT_ROUTE = r"""
-b() { printf '%s' "$1" | base64 -w0; }
-echo "default $(systemctl show -p Id --value default.target 2>/dev/null)"
-echo "P $(systemctl show -p WantedBy,RequiredBy,BoundBy,UpheldBy --value -- "$UNIT" \
-  2>/dev/null | tr '\n' ' ')"
-systemctl list-dependencies --reverse --all --no-pager -- "$UNIT" 2>/dev/null \
-  | head -n 3000 | sed 's/^/T /'
+# the parents as systemctl show -p ... --value printed them (its order, one value a line)
+pars=
+l=$JADA_SHOW$'\n'
+while [[ -n $l ]]; do
+  x=${l%%$'\n'*}; l=${l#*$'\n'}
+  case $x in WantedBy=*|RequiredBy=*|BoundBy=*|UpheldBy=*) pars="$pars${x#*=} " ;; esac
+done
+set -f; parl=($pars); set +f
+# default.target's Id and every parent's fragment and drop-ins from one systemctl show: a
+# block per unit in the order of the arguments, a blank line between (man 1 systemctl)
+def=; declare -a files=()
+i=0; l=$(systemctl show -p Id,FragmentPath,DropInPaths -- default.target "${parl[@]}" \
+  2>/dev/null)$'\n'
+while [[ -n $l ]]; do
+  x=${l%%$'\n'*}; l=${l#*$'\n'}
+  case $x in
+    '') i=$((i + 1)) ;;
+    Id=*) [ "$i" = 0 ] && def=${x#Id=} ;;
+    FragmentPath=*|DropInPaths=*) [ "$i" -gt 0 ] && files[i-1]="${files[i-1]} ${x#*=}" ;;
+  esac
+done
+echo "default $def"
+echo "P $pars"
+mapfile -t -n 3000 deps < <(systemctl list-dependencies --reverse --all --no-pager -- "$UNIT" \
+  2>/dev/null)
+[ "${#deps[@]}" = 0 ] || printf 'T %s\n' "${deps[@]}"
 dirs=
 for d in /etc/systemd/system.control /run/systemd/system.control /run/systemd/transient \
     /run/systemd/generator.early /etc/systemd/system /run/systemd/system \
     /run/systemd/generator /usr/local/lib/systemd/system /usr/lib/systemd/system \
     /lib/systemd/system /run/systemd/generator.late; do
   [ -d "$d" ] || continue
-  case " $dirs " in *" $(readlink -f "$d") "*) continue;; esac  # /lib -> /usr/lib
+  for e in $dirs; do [ "$d" -ef "$e" ] && continue 2; done  # /lib -> /usr/lib: the same dir
   dirs="$dirs $d"
 done
-for par in $(systemctl show -p WantedBy,RequiredBy,BoundBy,UpheldBy --value -- "$UNIT" \
-    2>/dev/null); do
+ere='^[[:space:]]*(Wants|Requires|BindsTo|Upholds)[[:space:]]*=.*'
+for i in "${!parl[@]}"; do
+  par=${parl[i]}; jada_b64 "$par" bp
   for d in $dirs; do
     for l in "$d/$par.wants/$UNIT" "$d/$par.requires/$UNIT" "$d/$par.upholds/$UNIT"; do
-      if [ -L "$l" ] || [ -e "$l" ]; then echo "L $(b "$par") $(b "$l")"; fi
+      if [ -L "$l" ] || [ -e "$l" ]; then jada_b64 "$l" bl; echo "L $bp $bl"; fi
     done
   done
-  for f in $(systemctl show -p FragmentPath,DropInPaths --value -- "$par" 2>/dev/null); do
-    grep -n -E "^[[:space:]]*(Wants|Requires|BindsTo|Upholds)[[:space:]]*=.*" "$f" 2>/dev/null \
-      | grep -F -- "$UNIT" | cut -c1-200 | while IFS= read -r m; do
-        echo "W $(b "$par") $(b "$f:$m")"; done
+  for f in ${files[i]}; do  # as grep -n -E ERE FILE | grep -F UNIT | cut -c1-200
+    a=(); mapfile -t a 2>/dev/null < "$f" || continue
+    for n in "${!a[@]}"; do
+      [[ ${a[n]} =~ $ere ]] || continue
+      m="$((n + 1)):${a[n]}"; [[ $m == *"$UNIT"* ]] || continue
+      jada_b64 "$f:${m:0:200}" bl; echo "W $bp $bl"
+    done
   done
 done
+# the aliases: symlinks in the unit dirs whose target's name is the unit. One find names
+# them (-lname matches readlink's answer: the unit, or */unit, with fnmatch's specials of
+# the name escaped); they print in the order of the dirs and of their globs
+declare -A alias=()
+pat=$UNIT; pat=${pat//\\/\\\\}; pat=${pat//\*/\\*}; pat=${pat//\?/\\?}; pat=${pat//\[/\\[}
+if [ -n "$dirs" ]; then
+  l=$(find $dirs -mindepth 1 -maxdepth 1 -type l \( -lname "$pat" -o -lname "*/$pat" \) \
+    -printf '%p\n' 2>/dev/null)$'\n'
+  while [[ -n $l ]]; do x=${l%%$'\n'*}; l=${l#*$'\n'}; [ -n "$x" ] && alias[$x]=1; done
+fi
 for d in $dirs; do
   for a in "$d"/*; do
-    [ -L "$a" ] || continue
-    t=$(readlink -- "$a")
-    if [ "${t##*/}" = "$UNIT" ] && [ "${a##*/}" != "$UNIT" ]; then echo "A $(b "$a")"; fi
+    if [ -n "${alias[$a]+set}" ] && [ "${a##*/}" != "$UNIT" ]; then
+      jada_b64 "$a" bl; echo "A $bl"
+    fi
   done
 done
 true

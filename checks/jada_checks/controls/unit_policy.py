@@ -30,9 +30,14 @@ from jada_checks.remediation import dropin
 JOURNAL = r"""
 EMFILE_ERE=@EMFILE_ERE@
 echo "now $(date +%s)"
-if [ "$(id -u)" = 0 ] || id -nG | grep -qwE 'adm|systemd-journal'; then echo "access full"
-else echo "access limited"; fi
-last=$(journalctl --no-pager -q -o short-unix -n 1 _SYSTEMD_UNIT="$UNIT" | awk 'NR==1{print $1}')
+if [ "$EUID" = 0 ]; then echo "access full"
+else  # as id -nG | grep -qwE 'adm|systemd-journal': a whole word of the group names
+  g=" $(id -nG) "
+  if [[ $g =~ [^[:alnum:]_](adm|systemd-journal)[^[:alnum:]_] ]]; then echo "access full"
+  else echo "access limited"; fi
+fi
+last=$(journalctl --no-pager -q -o short-unix -n 1 _SYSTEMD_UNIT="$UNIT")
+last=${last%%$'\n'*}; set -f; last=($last); set +f  # awk 'NR==1{print $1}'
 echo "last ${last:--}"
 journalctl --no-pager -q -o short-unix -u "$UNIT" --since "-1440min" \
   | awk -v re="$EMFILE_ERE" '{m=$0; sub(/^[^ ]+ [^ ]+ [^:]*: /, "", m)}
@@ -44,7 +49,12 @@ true
 ANALYZE = r"""
 out=$(systemd-analyze security --no-pager -- "$UNIT"); rc=$?
 if [ "$rc" != 0 ]; then echo "systemd-analyze security exited $rc" >&2; exit "$rc"; fi
-printf '%s\n' "$out" | grep -F 'Overall exposure level' \
+found=  # as grep -F 'Overall exposure level'
+while [[ -n $out ]]; do
+  l=${out%%$'\n'*}; [[ $out == *$'\n'* ]] && out=${out#*$'\n'} || out=
+  [[ $l == *'Overall exposure level'* ]] && { printf '%s\n' "$l"; found=1; }
+done
+[ -n "$found" ] \
   || { echo "no 'Overall exposure level' line in systemd-analyze output" >&2; exit 4; }
 """.strip()
 

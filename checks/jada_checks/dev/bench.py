@@ -15,8 +15,12 @@ With 8 hosts it also measures the user's own Testinfra tests (``bench/testinfra_
 calls per host): the suite running them beside the controls alone and with ``-n 2`` (split
 by target across two workers, one login per target: :mod:`jada_checks.run.workers`), and
 plain Testinfra running the same module with its own ``--hosts`` (:func:`own_rows`).
-``JADA_BENCH_ONLY`` picks row groups: ``suite`` (the sizes above), ``own`` (these), ``fleet``;
-every group by default; ``JADA_BENCH_ONLY=own`` boots only the 8 hosts they need.
+``host_script`` measures what a run costs the host it checks, on one ``compliant`` host of its
+own: the fact script's CPU and wall time on the host and the CPU of one bare login
+(:mod:`jada_checks.dev.host_cost`).
+``JADA_BENCH_ONLY`` picks row groups: ``suite`` (the sizes above), ``own`` (these), ``fleet``,
+``host_script``; every group by default; ``JADA_BENCH_ONLY=own`` boots only the 8 hosts they
+need.
 Commands and connections of the suite come from its own instrumentation
 (``--jada-stats-json``); the SSH logins each host accepted are read from the host's own sshd
 journal as a cross-check. Results: printed, and written to ``build/bench/results.json``.
@@ -54,9 +58,13 @@ OWN_SMALL_HOSTS = 2
 OWN_SMALL_MODES = {"own_small_alone": (0, ()), "own_small_n2": (2, ()),
                    "own_small_n2_split": (2, ("-o", "jada_calls_per_worker=0"))}
 # JADA_BENCH_ONLY=own,fleet: only those row groups ("suite": the sizes, "own": your own
-# checks at 8 hosts, "fleet": the 1,000-target rows, dev/fleet_bench.py); empty: every row.
+# checks at 8 hosts, "fleet": the 1,000-target rows, dev/fleet_bench.py, "host_script": the
+# host's CPU for the fact script and for a login, dev/host_cost.py); empty: every row.
 ONLY = {w for w in os.environ.get("JADA_BENCH_ONLY", "").split(",") if w}
-ROWS = ONLY or {"suite", "own", "fleet"}
+ROWS = ONLY or {"suite", "own", "fleet", "host_script"}
+# Runs of the fact script on the host, and bare logins (their CPU is a mean: 10 ms ticks).
+HOST_SCRIPT_RUNS = int(os.environ.get("JADA_BENCH_HOST_SCRIPT_RUNS", "11"))
+HOST_LOGINS = int(os.environ.get("JADA_BENCH_HOST_LOGINS", "20"))
 ENV = {**os.environ, **SANDBOX_AWS_ENV}
 ENV.pop("JADA_PROFILE", None)
 
@@ -195,7 +203,7 @@ def testinfra_call_cost(sb: Sandbox, calls: int = TESTINFRA_CALLS) -> dict[str, 
     """What one Testinfra call costs over the target's shared login (FactStore.share_logins,
     ``testinfra_host``) against a fresh login per call (Testinfra's ssh backend without
     ControlPersist), on a sandbox host as its audit user: that user's shell starts as a
-    stock Debian one, where root on a sandbox host reads this machine's own dotfiles.
+    stock Debian one.
     Wall and runner CPU per call (median; CPU: the ssh clients, from RUSAGE_CHILDREN, and
     this process's own), and the logins sshd accepted during the shared calls."""
     import yaml
@@ -425,6 +433,36 @@ def own_small_rows(sb: Sandbox, profile: Path, hosts: list[str]) -> dict[str, An
     return out
 
 
+def sandbox_name() -> str:
+    """The bench's own sandbox: ``$JADA_SANDBOX_NAME`` (else ``bench``), plus the row groups
+    ``JADA_BENCH_ONLY`` picks, so two benches run at once never share hosts."""
+    base = os.environ.get("JADA_SANDBOX_NAME") or "bench"
+    groups = "-".join(sorted(ONLY)).replace("_", "-")  # sandbox names: [a-z0-9-]
+    return (base if not ONLY else f"{base}-{groups}")[:31].rstrip("-")
+
+
+def host_script_rows(sb: Sandbox) -> dict[str, Any]:
+    """The fact script of today's catalogue for ``compliant`` (as root, the bench's
+    profile), timed on the host; and the host CPU of one bare login."""
+    from jada_checks.controls import catalogue
+    from jada_checks.dev import host_cost
+    from jada_checks.facts.probes import build_script
+    from jada_checks.profile import load_profile
+
+    name = "hs1"
+    try:
+        path = fleet_profile(sb.up({name: str(REPO / "sandbox/hosts/compliant")},
+                                   OUT / "profile-host-script.yaml"))
+        target = load_profile(path).targets[0]
+        assert target.ssh is not None
+        catalogue()  # the controls register the probes the script is built from
+        script = build_script(target.expect["unit"], sudo=bool(target.ssh.get("sudo")))
+        return {**host_cost.script_on_host(sb, name, script, HOST_SCRIPT_RUNS),
+                **host_cost.login_on_host(sb, name, target, HOST_LOGINS)}
+    finally:
+        sb.down()
+
+
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     # pip compiles an installed suite's bytecode at install time; this editable checkout,
@@ -436,7 +474,9 @@ def main() -> int:
         from jada_checks.dev import fleet_bench
 
         results["fleet"] = fleet_bench.main(OUT, ENV, deployment_dir())
-    sb = Sandbox("bench" if not ONLY else "bench-" + "-".join(sorted(ONLY)))
+    sb = Sandbox(sandbox_name())
+    if "host_script" in ROWS:
+        results["host_script"] = host_script_rows(sb)
     sizes = SIZES if "suite" in ROWS else ()
     if "own" in ROWS and OWN_HOSTS not in sizes:
         hosts = [f"h{i}" for i in range(1, OWN_HOSTS + 1)]
@@ -552,6 +592,12 @@ def table(r: dict[str, Any]) -> str:
                      f"({t['shared_runner_cpu_ms']:.1f} ms CPU; sshd logins: "
                      f"{t['shared_sshd_logins']}), {t['fresh_login_ms']:.1f} ms with a fresh "
                      f"login per call ({t['fresh_login_runner_cpu_ms']:.1f} ms CPU)")
+    if "host_script" in r:
+        h = r["host_script"]
+        lines.append(f"fact script on the host (median of {h['host_script_runs']}): "
+                     f"host_script_cpu_s {h['host_script_cpu_s']:.3f}, host_script_wall_s "
+                     f"{h['host_script_wall_s']:.3f}; one bare login: host_login_cpu_s "
+                     f"{h['host_login_cpu_s']:.4f} (mean of {h['host_login_logins']})")
     if "8_hosts_n2_over_1_host" in r:
         lines.append(f"8 hosts with -n 2 / 1 host alone: {r['8_hosts_n2_over_1_host']}x")
     return "\n".join(lines)

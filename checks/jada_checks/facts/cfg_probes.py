@@ -28,11 +28,80 @@ ENV_GREP = "grep -az " + " ".join(f"-e ^{n}=" for n in ENV_NAMES)
 
 _COMMON = rf"""
 set -o pipefail
+shopt -s lastpipe  # a pipeline's last command runs in this shell: mapfile keeps its array
 CAP={MAX_BYTES}
-b() {{ printf '%s' "$1" | base64 -w0; }}
-unit_path() {{
-  busctl call org.freedesktop.systemd1 /org/freedesktop/systemd1 \
-    org.freedesktop.systemd1.Manager LoadUnit s "$UNIT" | cut -d'"' -f2
+# Few processes (issue 25): base64 of short text, dirname and the id/stat lookups are done
+# by bash itself or once per section; only file contents and long text go to base64(1).
+B64A=({{A..Z}} {{a..z}} {{0..9}} + /)
+b64v() {{  # $1 a variable, $2 text: the variable gets the text in base64 (as base64 -w0)
+  local _s=$2 _n=${{#2}} _i _o= _x _y _z IFS=' '
+  local -a _c=()
+  if [ "$_n" -gt 256 ]; then printf -v "$1" '%s' "$(printf '%s' "$_s" | base64 -w0)"; return
+  fi
+  # bash's printf gives a character's code for a leading quote; in the C locale that is
+  # the byte's value, 1..255 (bash(1), printf; a shell string holds no NUL byte)
+  for ((_i = 0; _i < _n; _i++)); do _c[_i]="'${{_s:_i:1}}"; done
+  [ "$_n" = 0 ] || printf -v _s '%d ' "${{_c[@]}}"
+  _c=($_s)
+  for ((_i = 0; _i + 2 < _n; _i += 3)); do
+    _x=${{_c[_i]}} _y=${{_c[_i+1]}} _z=${{_c[_i+2]}}
+    _o+=${{B64A[_x>>2]}}${{B64A[(_x&3)<<4|_y>>4]}}${{B64A[(_y&15)<<2|_z>>6]}}${{B64A[_z&63]}}
+  done
+  case $((_n - _i)) in
+    1) _x=${{_c[_i]}}; _o+=${{B64A[_x>>2]}}${{B64A[(_x&3)<<4]}}==;;
+    2) _x=${{_c[_i]}} _y=${{_c[_i+1]}}
+       _o+=${{B64A[_x>>2]}}${{B64A[(_x&3)<<4|_y>>4]}}${{B64A[(_y&15)<<2]}}=;;
+  esac
+  printf -v "$1" '%s' "$_o"
+}}
+b() {{ local _b; b64v _b "$1"; printf '%s' "$_b"; }}
+dn() {{  # $1 a variable, $2 a path: what dirname(1) prints for it (GNU coreutils, Linux)
+  local _p=$2
+  case $_p in *[!/]*) _p=${{_p%"${{_p##*[!/]}}"}};; '') printf -v "$1" .; return;;
+    *) printf -v "$1" /; return;; esac
+  case $_p in */*) _p=${{_p%/*}};; *) printf -v "$1" .; return;; esac
+  case $_p in *[!/]*) _p=${{_p%"${{_p##*[!/]}}"}};; *) _p=/;; esac
+  printf -v "$1" '%s' "$_p"
+}}
+declare -A STATC  # stat -L of a path, once per section: "size owner uid mode", or ?
+stat_all() {{  # fill STATC for the paths not in it yet, with one stat(1)
+  local -a _t=() _r=()
+  local _q _i=0
+  for _q; do [ -z "$_q" ] || [ -n "${{STATC[$_q]+x}}" ] || _t+=("$_q"); done
+  [ ${{#_t[@]}} -gt 0 ] || return 0
+  stat -L --printf '%s %U %u %a\0%n\0' -- "${{_t[@]}}" 2>/dev/null | mapfile -d '' -t _r
+  for _q in "${{_t[@]}}"; do  # a path stat could not read has no answer: it is skipped
+    if [ "${{_r[_i+1]-}}" = "$_q" ]; then STATC[$_q]=${{_r[_i]}}; _i=$((_i + 2))
+    else STATC[$_q]='?'; fi
+  done
+}}
+chain_of() {{  # $1 a path: appends it and every directory above it to CHAIN
+  local _d=$1
+  while :; do
+    CHAIN+=("$_d")
+    case $_d in /|.|'') break;; esac
+    dn _d "$_d"
+  done
+}}
+real_of() {{  # $1 a variable, $2 an existing path: what readlink -f prints for it; no
+  # process when the path is absolute and plain (no //, . or ..) and no part is a link:
+  # then it is its own canonical name
+  local _p=$2 _d
+  case $_p in /*) ;; *) printf -v "$1" '%s' "$(readlink -f -- "$_p")"; return;; esac
+  case $_p/ in *//*|*/./*|*/../*) printf -v "$1" '%s' "$(readlink -f -- "$_p")"; return;; esac
+  _d=$_p
+  while [ "$_d" != / ]; do
+    if [ -L "$_d" ]; then printf -v "$1" '%s' "$(readlink -f -- "$_p")"; return; fi
+    dn _d "$_d"
+  done
+  printf -v "$1" '%s' "$_p"
+}}
+unit_path() {{  # the unit's D-Bus object path (LoadUnit's answer: o "/org/...")
+  local _u
+  _u=$(busctl call org.freedesktop.systemd1 /org/freedesktop/systemd1 \
+    org.freedesktop.systemd1.Manager LoadUnit s "$UNIT") || return
+  [[ $_u == *'"'* ]] && {{ _u=${{_u#*'"'}}; _u=${{_u%%'"'*}}; }}
+  printf '%s\n' "$_u"
 }}
 prop() {{ busctl --json=short get-property org.freedesktop.systemd1 "$1" "$2" "$3"; }}
 jdec() {{  # the text of a JSON string body (without its quotes)
@@ -55,63 +124,96 @@ unq() {{  # a shell word or EnvironmentFile value without its outer quotes (appr
 }}
 # a whole setpriv argv (R runs it as is for root); the helper only checks --regid: it takes
 # uid and gid from the passwd entry and refuses any other gid, root or 0 (issue 26)
-canread() {{  # 1/0: can the service user read it; '-': could not ask (no root)
-  if [ -z "$SVC_USER" ] || {{ [ "$(id -u)" != 0 ] && [ -z "$JADA_SUDO" ]; }} \
-      || ! id -u "$SVC_USER" >/dev/null 2>&1; then  # no such user now (a DynamicUser=)
-    printf -; return; fi
+CR_USER=  # the service user's uid and gid, looked up once: "uid gid", or - (cannot ask)
+canread() {{  # sets RD: 1/0, can the service user read it; '-': could not ask (no root)
+  local _o
+  if [ -z "$CR_USER" ]; then
+    CR_USER=-
+    if [ -n "$SVC_USER" ] && {{ [ "$EUID" = 0 ] || [ -n "$JADA_SUDO" ]; }} \
+        && _o=$(id -- "$SVC_USER" 2>/dev/null) \
+        && [[ $_o =~ ^uid=([0-9]+)[^\ ]*\ gid=([0-9]+) ]]; then  # no such user now: a DynamicUser=
+      CR_USER="${{BASH_REMATCH[1]}} ${{BASH_REMATCH[2]}}"
+    fi
+  fi
+  RD=-
+  [ "$CR_USER" != - ] || return 0
   # uid 0 reads every file it sees; the helper never runs anything as uid 0 (issue 26)
-  if [ "$(id -u "$SVC_USER")" = 0 ]; then printf 1; return; fi
-  R setpriv --reuid="$SVC_USER" --regid="$(id -g "$SVC_USER")" --init-groups \
+  if [ "${{CR_USER% *}}" = 0 ]; then RD=1; return; fi
+  R setpriv --reuid="$SVC_USER" --regid="${{CR_USER#* }}" --init-groups \
     test -r "$1" 2>/dev/null
-  case $? in 0) printf 1;; 1) printf 0;; *) printf -;; esac
+  case $? in 0) RD=1;; 1) RD=0;; esac
 }}
-declare -A EMITTED ROOTS PENV AGENTDIRS
+declare -A EMITTED ROOTS PENV AGENTDIRS B64C
+b64c() {{  # b64v with a cache: the same directories come back for every file
+  if [ -z "$2" ]; then printf -v "$1" ''
+  elif [ -n "${{B64C[$2]+x}}" ]; then printf -v "$1" '%s' "${{B64C[$2]}}"
+  else b64v "$1" "$2"; B64C[$2]=${{!1}}; fi
+}}
 emit() {{  # one F record per path: state, stat data and (when readable) the content
-  local role=$1 p=$2 st=ok size=- own=- mode=- real= data= rd=- dst d
+  local role=$1 p=$2 st=ok size=- own=- mode=- real= data= rd=- dst=- d pd rdir uid e1 e2 o
+  local -a CHAIN=()
   [ -n "$p" ] && [ -n "${{EMITTED[$p]+x}}" ] && return
   [ -n "$p" ] && EMITTED[$p]=1
   if [ -z "$p" ]; then st=nohome
   elif [ -e "$p" ]; then
-    real=$(readlink -f -- "$p")
+    real_of real "$p"
+  elif [ -L "$p" ]; then st=dangling; real=$(readlink -- "$p")
+  fi
+  if [ -n "$p" ]; then  # one stat(1) for the file and the directories above it
+    dn pd "$p"; chain_of "$pd"
+    if [ -n "$real" ]; then dn rdir "$real"; [ "$rdir" = "$pd" ] || chain_of "$rdir"; fi
+    stat_all "$p" "${{CHAIN[@]}}"
+  fi
+  if [ -z "$p" ] || [ "$st" = dangling ]; then :
+  elif [ -e "$p" ]; then
     if [ ! -f "$p" ]; then st=notfile
     else
-      read -r size own mode < <(stat -L -c '%s %U %a' -- "$p")
-      rd=$(canread "$p")
+      size= own= mode=
+      [ "${{STATC[$p]}}" = '?' ] || read -r size own uid mode <<< "${{STATC[$p]}}"
+      canread "$p"; rd=$RD
       if [ ! -r "$p" ]; then st=unreadable
       elif [ "$size" -gt "$CAP" ]; then st=toobig
       elif ! data=$(head -c $((CAP + 1)) -- "$p" | base64 -w0); then st=unreadable; data=
       fi
     fi
-  elif [ -L "$p" ]; then st=dangling; real=$(readlink -- "$p")
   else  # missing, or hidden behind a directory the checking user cannot search
-    d=$(dirname -- "$p")
-    while [ ! -e "$d" ] && [ "$d" != / ] && [ "$d" != . ]; do d=$(dirname -- "$d"); done
+    d=$pd
+    while [ ! -e "$d" ] && [ "$d" != / ] && [ "$d" != . ]; do dn d "$d"; done
     if [ -x "$d" ]; then st=missing; else st=unsearchable; fi
   fi
-  dst=$( [ -n "$p" ] && stat -L -c '%U:%a' -- "$(dirname -- "$p")" 2>/dev/null || echo -)
-  printf 'F\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$role" "$(b "$p")" "$st" "$size" \
-    "$own" "$mode" "$(b "$real")" "$dst" "$rd" "$data"
+  if [ -n "$p" ] && [ "${{STATC[$pd]:-?}}" != '?' ]; then
+    read -r e1 o uid e2 <<< "${{STATC[$pd]}}"; dst=$o:$e2
+  fi
+  b64c e1 "$p"; b64c e2 "$real"
+  printf 'F\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$role" "$e1" "$st" "$size" \
+    "$own" "$mode" "$e2" "$dst" "$rd" "$data"
   [ -n "$p" ] || return 0
-  ancestors "$(dirname -- "$p")"
-  [ -n "$real" ] && [ "$(dirname -- "$real")" != "$(dirname -- "$p")" ] \
-    && ancestors "$(dirname -- "$real")"
+  ancestors "$pd"
+  [ -n "$real" ] && [ "$rdir" != "$pd" ] && ancestors "$rdir"
   return 0
 }}
 ancestors() {{  # AD records: $1 and every directory above it up to /, existing or not
-  local d=$1 st
+  local d=$1 st up e
   while :; do
-    if [ -d "$d" ]; then st=$(stat -L -c '%U %u %a' -- "$d" 2>/dev/null) || st='? ? ?'
+    if [ -d "$d" ]; then
+      [ -n "${{STATC[$d]+x}}" ] || stat_all "$d"
+      st=${{STATC[$d]}}
+      if [ "$st" = '?' ]; then st='? ? ?'; else st=${{st#* }}; fi
     elif [ -e "$d" ] || [ -L "$d" ]; then st='? ? ?'
-    elif [ -d "$(dirname -- "$d")" ] && [ ! -x "$(dirname -- "$d")" ]; then
-      st='? ? ?'  # behind a directory the checking user cannot search: unknown, not missing
-    else st='- - -'; fi
-    printf 'AD\t%s\t%s\n' "$(b "$d")" "${{st// /$'\t'}}"
+    else
+      dn up "$d"
+      if [ -d "$up" ] && [ ! -x "$up" ]; then
+        st='? ? ?'  # behind a directory the checking user cannot search: unknown, not missing
+      else st='- - -'; fi
+    fi
+    b64c e "$d"
+    printf 'AD\t%s\t%s\n' "$e" "${{st// /$'\t'}}"
     case $d in /|.|'') break;; esac
-    d=$(dirname -- "$d")
+    dn d "$d"
   done
 }}
 agent_file() {{  # T record: $1 dir, $2 file; the name/model lines of its front matter only
-  local st=ok fm="" rc
+  local st=ok fm="" rc e1 e2
   if [ ! -f "$2" ] || [ ! -r "$2" ]; then st=unreadable
   else
     fm=$(head -c {FRONT_MATTER_CAP} -- "$2" | awk '
@@ -124,44 +226,48 @@ agent_file() {{  # T record: $1 dir, $2 file; the name/model lines of its front 
     rc=$?
     case $rc in 0) ;; 3) st=nofm; fm=;; 4) st=open; fm=;; *) st=unreadable; fm=;; esac
   fi
-  printf 'T\t%s\t%s\t%s\t%s\n' "$(b "$1")" "$(b "$2")" "$st" "$fm"
+  b64c e1 "$1"; b64v e2 "$2"
+  printf 'T\t%s\t%s\t%s\t%s\n' "$e1" "$e2" "$st" "$fm"
 }}
 agents_dir() {{  # G record: $1 role, $2 a subagents directory, read recursively (*.md)
-  local role=$1 d=${{2%/}} st=ok up list rc n=0 f
+  local role=$1 d=${{2%/}} st=ok up rc n=0 f e
+  local -a list=()
   [ -n "$d" ] || return 0
   [ -n "${{AGENTDIRS[$d]+x}}" ] && return 0
   AGENTDIRS[$d]=1
   if [ ! -e "$d" ]; then
-    up=$(dirname -- "$d")
-    while [ ! -e "$up" ] && [ "$up" != / ] && [ "$up" != . ]; do up=$(dirname -- "$up"); done
+    dn up "$d"
+    while [ ! -e "$up" ] && [ "$up" != / ] && [ "$up" != . ]; do dn up "$up"; done
     if [ -x "$up" ]; then st=missing; else st=unsearchable; fi
   elif [ ! -d "$d" ]; then st=notdir
   elif [ ! -r "$d" ] || [ ! -x "$d" ]; then st=unreadable
   else
-    list=$(find "$d" -name '*.md' \( -type f -o -type l \) -print0 2>/dev/null | \
-      base64 -w0; exit "${{PIPESTATUS[0]}}")
-    rc=$?
+    find "$d" -name '*.md' \( -type f -o -type l \) -print0 2>/dev/null | sort -z \
+      | mapfile -d '' -t list
+    rc=${{PIPESTATUS[0]}}
     [ "$rc" = 0 ] || st=partial
-    while IFS= read -r -d '' f; do
+    for f in "${{list[@]}}"; do
       n=$((n + 1))
       if [ $n -gt {AGENT_CAP} ]; then st=toomany; break; fi
       agent_file "$d" "$f"
-    done < <(printf '%s' "$list" | base64 -d | sort -z)
+    done
   fi
-  printf 'G\t%s\t%s\t%s\n' "$role" "$(b "$d")" "$st"
+  b64c e "$d"
+  printf 'G\t%s\t%s\t%s\n' "$role" "$e" "$st"
 }}
 gitroot() {{  # R record: the nearest directory at or above $1 holding .git; sets GITROOT
-  local d=$1 st=none
+  local d=$1 st=none e1 e2
   GITROOT=
   while :; do
     if [ ! -x "$d" ]; then st=unknown; GITROOT=; break; fi
     if [ -e "$d/.git" ]; then st=ok; GITROOT=$d; break; fi
     [ "$d" = / ] || [ "$d" = . ] && break
-    d=$(dirname -- "$d")
+    dn d "$d"
   done
   [ -n "${{ROOTS[$1]+x}}" ] && return
   ROOTS[$1]=1
-  printf 'R\t%s\t%s\t%s\n' "$(b "$1")" "$(b "$GITROOT")" "$st"
+  b64c e1 "$1"; b64c e2 "$GITROOT"
+  printf 'R\t%s\t%s\t%s\n' "$e1" "$e2" "$st"
 }}
 project_files() {{  # project settings of a process started in $1 (both readings)
   local dir=${{1%/}} d
@@ -175,7 +281,7 @@ project_files() {{  # project settings of a process started in $1 (both readings
   while :; do
     agents_dir agents.project "${{d%/}}/.claude/agents"
     [ -n "$GITROOT" ] && [ "${{d%/}}" != "${{GITROOT%/}}" ] && [ "$d" != / ] || break
-    d=$(dirname -- "$d")
+    dn d "$d"
   done
 }}
 user_file() {{  # $1 HOME or CLAUDE_CONFIG_DIR, $2 its value, $3 base for a relative dir
@@ -191,35 +297,37 @@ user_file() {{  # $1 HOME or CLAUDE_CONFIG_DIR, $2 its value, $3 base for a rela
   fi
 }}
 procenv() {{  # $1 pid, $2 record prefix: sets PENV and PENV_OUT; rc 1: could not read
-  local data rc kv name
+  local rc kv name e
+  local -a kvs=()
   PENV=(); PENV_OUT=
-  data=$(R {ENV_GREP} "/proc/$1/environ" 2>/dev/null | base64 -w0; \
-    exit "${{PIPESTATUS[0]}}")
-  rc=$?
+  R {ENV_GREP} "/proc/$1/environ" 2>/dev/null | mapfile -d '' -t kvs
+  rc=${{PIPESTATUS[0]}}
   [ "$rc" -le 1 ] || return 1  # grep's 1 only says none of the variables is set
-  while IFS= read -r -d '' kv; do
+  for kv in "${{kvs[@]}}"; do
     name=${{kv%%=*}}
     case $name in {NAMES_RE}) ;; *) continue;; esac
     [ -n "${{PENV[$name]+x}}" ] && continue  # the first one wins, as with getenv(3)
     PENV[$name]=${{kv#*=}}
-    PENV_OUT+=$(printf '%s\t%s\t%s' "$2" "$name" "$(b "${{kv#*=}}")")$'\n'
-  done < <(printf '%s' "$data" | base64 -d)
+    b64v e "${{kv#*=}}"
+    PENV_OUT+=$2$'\t'$name$'\t'$e$'\n'
+  done
   return 0
 }}
 arg() {{  # $1 record prefix, $2 flag name, $3 value, $4 base directory of a relative path
-  local p
+  local p e1 e2
   if [ "$2" = agents ]; then  # subagent definitions as JSON, sent like inline --settings
     if [ ${{#3}} -gt "$CAP" ]; then printf '%s\tagents-inline\t\ttoobig\n' "$1"
-    else printf '%s\tagents-inline\t%s\tok\n' "$1" "$(b "$3")"; fi
+    else b64v e1 "$3"; printf '%s\tagents-inline\t%s\tok\n' "$1" "$e1"; fi
   elif [ "$2" != settings ]; then
-    printf '%s\t%s\t%s\t\n' "$1" "$2" "$(b "$3")"
+    b64v e1 "$3"; printf '%s\t%s\t%s\t\n' "$1" "$2" "$e1"
   elif [[ $3 =~ ^[[:space:]]*\{{ ]]; then  # inline JSON: a settings file on the command line
     if [ ${{#3}} -gt "$CAP" ]; then printf '%s\tsettings-inline\t\ttoobig\n' "$1"
-    else printf '%s\tsettings-inline\t%s\tok\n' "$1" "$(b "$3")"; fi
+    else b64v e1 "$3"; printf '%s\tsettings-inline\t%s\tok\n' "$1" "$e1"; fi
   else
     p=$3
     case $p in /*) ;; *) p=${{4%/}}/$p;; esac
-    printf '%s\tsettings-file\t%s\t%s\n' "$1" "$(b "$3")" "$(b "$p")"
+    b64v e1 "$3"; b64v e2 "$p"
+    printf '%s\tsettings-file\t%s\t%s\n' "$1" "$e1" "$e2"
     FLAG_FILES+=("$p")
   fi
 }}
@@ -247,8 +355,10 @@ FILES = _COMMON + rf"""
 wd=${{SVC_WORKDIR#-}}; wd=${{wd#!}}
 case $wd in '~') wd=$SVC_HOME;; '') wd=/;; esac
 wd=${{wd%/}}
-printf 'H\t%s\t%s\t%s\n' "$(b "$SVC_HOME")" \
-  "$(b "$(readlink -f -- "$SVC_HOME" 2>/dev/null)")" "$(b "${{wd:-/}}")"
+if [ -n "$SVC_HOME" ] && [ -e "$SVC_HOME" ]; then real_of rh "$SVC_HOME"
+else rh=$(readlink -f -- "$SVC_HOME" 2>/dev/null); fi
+b64v e1 "$SVC_HOME"; b64v e2 "$rh"; b64v e3 "${{wd:-/}}"
+printf 'H\t%s\t%s\t%s\n' "$e1" "$e2" "$e3"
 up=$(unit_path) || exit 3
 du=$(prop "$up" org.freedesktop.systemd1.Service DynamicUser) || exit 3
 case $du in *true*) printf 'D\t1\n';; *) printf 'D\t0\n';; esac
@@ -267,41 +377,51 @@ done
 ENV = _COMMON + rf"""
 wd=${{SVC_WORKDIR#-}}; wd=${{wd#!}}
 case $wd in '~') wd=$SVC_HOME;; '') wd=/;; esac
-pick() {{
-  grep -oE '[[,]"({NAMES_RE})=([^"\\]|\\.)*"' | cut -c2- || true
+pick() {{  # $1 JSON: each "NAME=..." string of a gathered NAME, as grep -o finds them
+  local j=$1 re='[[,]"({NAMES_RE})=([^"\\]|\\.)*"'
+  PICKED=()
+  while [[ $j =~ $re ]]; do  # the leftmost match, then on after it (grep -o)
+    PICKED+=("${{BASH_REMATCH[0]:1}}")
+    j=${{j#*"${{BASH_REMATCH[0]}}"}}
+  done
 }}
 found() {{  # E/EV records -> user settings files a HOME or CLAUDE_CONFIG_DIR points at
   user_file "$1" "$2" "$wd"
 }}
 up=$(unit_path) || exit 3
+jm=$(prop /org/freedesktop/systemd1 org.freedesktop.systemd1.Manager Environment) || exit 3
+# one busctl for both unit properties: it prints one JSON line per property, in order
+ju=$(busctl --json=short get-property org.freedesktop.systemd1 "$up" \
+  org.freedesktop.systemd1.Service Environment EnvironmentFiles) || exit 3
+jf=${{ju#*$'\n'}}; ju=${{ju%%$'\n'*}}
 for scope in default unit; do
-  if [ $scope = default ]; then
-    j=$(prop /org/freedesktop/systemd1 org.freedesktop.systemd1.Manager Environment) \
-      || exit 3
-  else
-    j=$(prop "$up" org.freedesktop.systemd1.Service Environment) || exit 3
-  fi
-  while IFS= read -r a; do
+  if [ $scope = default ]; then j=$jm; else j=$ju; fi
+  pick "$j"
+  for a in "${{PICKED[@]}}"; do
     [ -n "$a" ] || continue
     printf 'E\t%s\t%s\n' "$scope" "$a"
     a=$(jdec "${{a:1:${{#a}}-2}}")
     found "${{a%%=*}}" "${{a#*=}}"
-  done < <(printf '%s' "$j" | pick)
+  done
 done
-j=$(prop "$up" org.freedesktop.systemd1.Service EnvironmentFiles) || exit 3
-while IFS=$'\t' read -r ign f; do
+re='\["([^"\\]|\\.)*",(true|false)\]'
+while [[ $jf =~ $re ]]; do  # EnvironmentFiles a(sb): ["path",ignore] (the JSON text)
+  m=${{BASH_REMATCH[0]}}
+  jf=${{jf#*"$m"}}
+  ign=${{m##*,}}; ign=${{ign%]}}; f=${{m#'["'}}; f=${{f%'",'*}}
   i=0; [ "$ign" = true ] && i=1
   if [ ! -e "$f" ]; then st=missing; elif [ ! -r "$f" ]; then st=unreadable; else st=ok; fi
-  printf 'EF\t%s\t%s\t%s\n' "$(b "$f")" "$i" "$st"
+  b64v ef "$f"
+  printf 'EF\t%s\t%s\t%s\n' "$ef" "$i" "$st"
   [ "$st" = ok ] || continue
   while IFS= read -r l; do
-    printf 'EV\t%s\t%s\n' "$(b "$f")" "$(b "$l")"
+    b64v el "$l"
+    printf 'EV\t%s\t%s\n' "$ef" "$el"
     l=${{l#"${{l%%[![:space:]]*}}"}}; n=${{l%%=*}}; n=${{n%"${{n##*[![:space:]]}}"}}
     v=${{l#*=}}; v=${{v#"${{v%%[![:space:]]*}}"}}; v=${{v%"${{v##*[![:space:]]}}"}}
     found "$n" "$(unq "$v")"
   done < <(grep -aE '^[[:space:]]*({NAMES_RE})[[:space:]]*=' -- "$f")
-done < <(printf '%s' "$j" | grep -oE '\["([^"\\]|\\.)*",(true|false)\]' | \
-  sed -E 's/^\["(.*)",(true|false)\]$/\2\t\1/')
+done
 if [ "${{MAINPID:-0}}" -gt 0 ] && procenv "$MAINPID" M; then
   printf 'MS\n%s' "$PENV_OUT"
 fi
@@ -312,7 +432,9 @@ wd=${SVC_WORKDIR#-}; wd=${wd#!}
 case $wd in '~') wd=$SVC_HOME;; '') wd=/;; esac
 FLAG_FILES=()
 W() {  # program action name value: a wrapper's effect on the environment
-  printf 'W\t%s\t%s\t%s\t%s\n' "$(b "$1")" "$2" "$3" "$(b "$4")"
+  local e1 e4
+  b64v e1 "$1"; b64v e4 "$4"
+  printf 'W\t%s\t%s\t%s\t%s\n' "$e1" "$2" "$3" "$e4"
 }
 named() {  # program action name value: only for the gathered variables
   case $3 in """ + "|".join(ENV_NAMES) + r""") W "$@";; *) return 0;; esac
@@ -370,20 +492,22 @@ scan_wrappers() {  # argv of one ExecStart= command: env(1) and sh -c wrappers
 up=$(unit_path) || exit 3
 j=$(prop "$up" org.freedesktop.systemd1.Service ExecStart) || exit 3
 depth=0 cur=
-while IFS= read -r tok; do  # ExecStart is a(sasbttttuii): argv lists sit at depth 3
+re='"([^"\\]|\\.)*"|\[|\]'  # the JSON's strings and brackets, as grep -o finds them
+while [[ $j =~ $re ]]; do  # ExecStart is a(sasbttttuii): argv lists sit at depth 3
+  tok=${BASH_REMATCH[0]}
+  j=${j#*"$tok"}
   case $tok in
     '[') depth=$((depth + 1)); [ $depth = 3 ] && cur=();;
     ']')
       if [ $depth = 3 ]; then
-        argv=()
-        for e in "${cur[@]}"; do argv+=("$(printf '%s' "${e#x}" | base64 -d)"); done
+        argv=("${cur[@]}")
         scan_wrappers "${argv[@]}"
         scan_args X "$wd" "${argv[@]}"
       fi
       depth=$((depth - 1));;
-    *) [ $depth = 3 ] && cur+=("x$(jdec "${tok:1:${#tok}-2}" | base64 -w0)");;
+    *) [ $depth = 3 ] && cur+=("$(jdec "${tok:1:${#tok}-2}")");;
   esac
-done < <(printf '%s' "$j" | grep -oE '"([^"\\]|\\.)*"|\[|\]')
+done
 for f in "${FLAG_FILES[@]}"; do emit flag "$f"; done
 """
 
@@ -511,29 +635,57 @@ elif [ "${MAINPID:-0}" -gt 0 ]; then
 fi
 exe_of() {  # /proc/PID/exe needs ptrace access: root, or the process's own user; with
   # ssh.sudo the read helper reads it (readlink /proc/PID/exe, helper version 4).
-  if [ "$(id -u)" = 0 ] || [ -z "$JADA_SUDO" ]; then readlink "/proc/$1/exe" 2>/dev/null
+  if [ "$EUID" = 0 ] || [ -z "$JADA_SUDO" ]; then readlink "/proc/$1/exe" 2>/dev/null
   else R readlink "/proc/$1/exe" 2>/dev/null; fi
   return 0
 }
-printf 'C\t%s\n' "$(printf '%s\n' $pids | grep -c . || true)"
+read_all() {  # $1 a variable, $2 a file: its whole text as $(cat) gives it, no process
+  local -a _l=()
+  mapfile -d '' _l 2>/dev/null < "$2"
+  local _t=${_l[0]-}
+  while [[ $_t == *$'\n' ]]; do _t=${_t%$'\n'}; done
+  printf -v "$1" '%s' "$_t"
+}
+declare -A HOMES  # uid -> the home of its passwd entry
+home_of() {  # sets HOME_OF to the home of uid $1 in the user database ('' if none)
+  local _e
+  HOME_OF=
+  [ -n "$1" ] || return 0
+  if [ -z "${HOMES[$1]+x}" ]; then
+    _e=$(getent passwd "$1")
+    HOMES[$1]=
+    [ -z "$_e" ] || IFS=: read -r _ _ _ _ _ HOMES[$1] _ <<< "$_e"
+  fi
+  HOME_OF=${HOMES[$1]}
+}
+set -f
+pidl=($pids)
+set +f
+printf 'C\t%s\n' "${#pidl[@]}"
 for p in $pids; do
   mapfile -d '' -t a 2>/dev/null < "/proc/$p/cmdline" || continue
   [ ${#a[@]} -gt 0 ] || continue
-  exe=$(exe_of "$p"); comm=$(cat "/proc/$p/comm" 2>/dev/null)
+  exe=$(exe_of "$p"); read_all comm "/proc/$p/comm"
   AGENT_PID=$p CWD= CWD_READ=
   agent_kind "$exe" "$comm" "${a[@]}"
   shown=  # an interpreter's script, named only when it is an existing file
   if [[ $OPERAND == /* ]] && [ -f "$OPERAND" ]; then shown=$OPERAND
   elif [ -z "$KIND" ]; then shown=$(script_of "$exe" "${a[@]}"); fi
-  printf 'Q\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$p" "${KIND:--}" "${VIA:--}" "$(b "$exe")" \
-    "$(b "${a[0]}")" "$(b "$shown")" "$(b "$comm")"
+  b64c e1 "$exe"; b64c e2 "${a[0]}"; b64c e3 "$shown"; b64c e4 "$comm"
+  printf 'Q\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$p" "${KIND:--}" "${VIA:--}" "$e1" "$e2" \
+    "$e3" "$e4"
   [ -n "$KIND" ] || continue
   i=$FROM
   cwd_of; cwd=$CWD
-  euid=$(awk '/^Uid:/ {print $3; exit}' "/proc/$p/status" 2>/dev/null)
-  home=$( [ -n "$euid" ] && getent passwd "$euid" | cut -d: -f6)
+  euid=
+  mapfile -t sl 2>/dev/null < "/proc/$p/status"
+  for l in "${sl[@]}"; do  # Uid: real effective saved fs
+    if [[ $l == Uid:* ]]; then set -f; l=($l); set +f; euid=${l[2]-}; break; fi
+  done
+  home_of "$euid"; home=$HOME_OF
   if procenv "$p" "V$TAB$p"; then st=ok; else st=-; fi
-  printf 'P\t%s\t%s\t%s\t%s\t%s\n' "$p" "$(b "$cwd")" "${euid:--}" "$(b "$home")" "$st"
+  b64c e1 "$cwd"; b64c e2 "$home"
+  printf 'P\t%s\t%s\t%s\t%s\t%s\n' "$p" "$e1" "${euid:--}" "$e2" "$st"
   printf '%s' "$PENV_OUT"
   FLAG_FILES=()
   scan_args "A$TAB$p" "$cwd" "${a[@]:i}"

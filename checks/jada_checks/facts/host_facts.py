@@ -35,20 +35,22 @@ MAIN_STATUS = NEED_PID + "\ngrep -E '^(Name|Uid|Gid):' \"/proc/$MAINPID/status\"
 # cgroup2 when /sys/fs/cgroup is cgroup2fs, else the v1 name=systemd hierarchy); without
 # a cgroup, MainPID and its descendants.
 UNIT_PROCS = NEED_PID + "\n" + r"""
-b() { printf '%s' "$1" | base64 -w0; }
-cg=$(systemctl show -p ControlGroup --value -- "$UNIT" 2>/dev/null)
-if [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; then base=/sys/fs/cgroup
+cg=${JADA_PROP[ControlGroup]}
+if [ -e /sys/fs/cgroup/cgroup.controllers ]; then base=/sys/fs/cgroup
 else base=/sys/fs/cgroup/systemd; fi
 pids=
 walk() {
-  local d=$1 rel=${1#"$base"} p s
-  if p=$(cat "$d/cgroup.procs" 2>/dev/null); then
-    p=$(echo $p); echo "G $(b "$rel") $p"; pids="$pids $p"
+  local d=$1 rel=${1#"$base"} p s r
+  local -a pa=()
+  if mapfile -t pa 2>/dev/null < "$d/cgroup.procs" && [ "${#pa[@]}" -gt 0 ]; then
+    jada_b64 "$rel" r; echo "G $r ${pa[*]}"; pids="$pids ${pa[*]}"
+  elif p=$(cat "$d/cgroup.procs" 2>/dev/null); then  # empty, or a read that failed
+    p=$(echo $p); jada_b64 "$rel" r; echo "G $r $p"; pids="$pids $p"
   elif [ "$(cat "$d/cgroup.type" 2>/dev/null)" != threaded ]; then
-    echo "GX $(b "$rel") cgroup.procs could not be read"
+    jada_b64 "$rel" r; echo "GX $r cgroup.procs could not be read"
   fi
   if [ ! -r "$d" ] || [ ! -x "$d" ]; then
-    echo "GX $(b "$rel") its child cgroups could not be listed"; return
+    jada_b64 "$rel" r; echo "GX $r its child cgroups could not be listed"; return
   fi
   for s in "$d"/*/ "$d"/.[!.]*/ "$d"/..?*/; do [ -d "$s" ] && walk "${s%/}"; done
 }
@@ -60,12 +62,22 @@ else
   pids=$(ps -e -o pid=,ppid= | awk -v r="$MAINPID" '{p[$1]=$2} END{k[r]=1; n=1;
     while(n){n=0; for(i in p) if(!(i in k) && (p[i] in k)){k[i]=1; n=1}} for(i in k) print i}')
 fi
+shopt -s nullglob
 for p in $pids; do
   [ -r "/proc/$p/limits" ] || continue
-  if fds=$(R ls -U "/proc/$p/fd" 2>/dev/null); then n=$(printf '%s\n' "$fds" | grep -c .)
-  else n=-; fi
-  soft=$(awk '/^Max open files/{print $4}' "/proc/$p/limits" 2>/dev/null)
-  comm=$(tr -d '\n' < "/proc/$p/comm" 2>/dev/null | tr -c '[:print:]' '?')
+  n=-
+  if [ -z "$JADA_SUDO" ] || [ "$EUID" = 0 ]; then fds=("/proc/$p/fd/"*); n=${#fds[@]}; fi
+  if [ "$n" = - ] || [ "$n" = 0 ]; then  # as ls sees it (a listing that failed: -)
+    if fds=$(R ls -U "/proc/$p/fd" 2>/dev/null); then n=$(printf '%s\n' "$fds" | grep -c .)
+    else n=-; fi
+  fi
+  soft=; lim=()
+  mapfile -t lim 2>/dev/null < "/proc/$p/limits"
+  for l in "${lim[@]}"; do
+    if [[ $l == 'Max open files'* ]]; then l=($l); soft=${l[3]}; break; fi
+  done
+  comm=; IFS= read -r -d '' comm 2>/dev/null < "/proc/$p/comm"
+  comm=${comm//$'\n'/}; comm=${comm//[![:print:]]/?}
   echo "P $p $n ${soft:--} ${comm:-?}"
 done
 """.strip()
@@ -74,8 +86,8 @@ done
 # /proc/<pid>/status (world-readable), for every process of the unit's cgroup subtree (or
 # MainPID's descendants without one). JADA-UNIT-03 judges these, not User= alone.
 UNIT_UIDS = NEED_PID + "\n" + r"""
-cg=$(systemctl show -p ControlGroup --value -- "$UNIT" 2>/dev/null)
-if [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; then base=/sys/fs/cgroup
+cg=${JADA_PROP[ControlGroup]}
+if [ -e /sys/fs/cgroup/cgroup.controllers ]; then base=/sys/fs/cgroup
 else base=/sys/fs/cgroup/systemd; fi
 if [ -n "$cg" ] && [ -d "$base$cg" ]; then
   pids=$(find "$base$cg" -name cgroup.procs -exec cat {} + 2>/dev/null)
@@ -83,11 +95,20 @@ else
   pids=$(ps -e -o pid=,ppid= | awk -v r="$MAINPID" '{p[$1]=$2} END{k[r]=1; n=1;
     while(n){n=0; for(i in p) if(!(i in k) && (p[i] in k)){k[i]=1; n=1}} for(i in k) print i}')
 fi
+declare -A names=()
 for p in $MAINPID $pids; do
-  u=$(awk '/^Uid:/ {print $2, $3; exit}' "/proc/$p/status" 2>/dev/null) || continue
+  st=(); u=
+  mapfile -t st 2>/dev/null < "/proc/$p/status" || continue
+  for l in "${st[@]}"; do
+    if [[ $l == Uid:* ]]; then l=(${l#Uid:}); u="${l[0]} ${l[1]}"; break; fi
+  done
   [ -n "$u" ] || continue
-  comm=$(tr -d '\n' < "/proc/$p/comm" 2>/dev/null | tr -c '[:print:]' '?')
-  name=$(getent passwd "${u%% *}" | cut -d: -f1)
+  comm=; IFS= read -r -d '' comm 2>/dev/null < "/proc/$p/comm"
+  comm=${comm//$'\n'/}; comm=${comm//[![:print:]]/?}
+  if [ -z "${names[${u%% *}]+set}" ]; then
+    name=$(getent passwd "${u%% *}"); names[${u%% *}]=${name%%:*}
+  fi
+  name=${names[${u%% *}]}
   echo "U $p $u ${name:--} ${comm:-?}"
 done
 """.strip()
@@ -95,7 +116,7 @@ done
 # Runtime sysctls: ours (the SSH session's netns) and, if different, the service's netns.
 SYSCTL_RUNTIME = r"""
 v() {
-  if x=$(cat "/proc/sys/$2" 2>/dev/null); then echo "V $1 $2 $x"
+  if jada_read x "/proc/sys/$2"; then echo "V $1 $2 $x"
   else echo "V $1 $2 !unreadable"; fi
 }
 for k in fs/nr_open fs/file-max fs/file-nr net/core/somaxconn net/ipv4/tcp_max_syn_backlog; do
@@ -115,9 +136,13 @@ if [ -n "$svc" ] && [ "$svc" != "$me" ] && [ "$svc" != '!unreadable' ]; then
 fi
 """.strip()
 
-SYSCTL_FILES = DUMP_FUNCTION + "\n" + r"""
+# parsers/dump.py's dumpf, the same lines: the path is encoded in the shell (jada_b64)
+FAST_DUMP = DUMP_FUNCTION.replace("""p=$(printf '%s' "$f" | base64 -w0)""", 'jada_b64 "$f" p')
+assert FAST_DUMP != DUMP_FUNCTION
+
+SYSCTL_FILES = FAST_DUMP + "\n" + r"""
 for d in /etc/sysctl.d /run/sysctl.d /usr/local/lib/sysctl.d /usr/lib/sysctl.d /lib/sysctl.d; do
-  echo "D $(printf '%s' "$d" | base64 -w0)"
+  jada_b64 "$d" p; echo "D $p"
   for f in "$d"/*.conf; do
     [ -e "$f" ] || [ -L "$f" ] || continue
     dumpf "$f"
@@ -125,7 +150,7 @@ for d in /etc/sysctl.d /run/sysctl.d /usr/local/lib/sysctl.d /usr/lib/sysctl.d /
 done
 """.strip()
 
-LIMITS_FILES = DUMP_FUNCTION + "\n" + r"""
+LIMITS_FILES = FAST_DUMP + "\n" + r"""
 dumpf /etc/security/limits.conf
 for f in /etc/security/limits.d/*.conf; do [ -e "$f" ] || [ -L "$f" ] || continue; dumpf "$f"; done
 """.strip()
@@ -134,26 +159,47 @@ for f in /etc/security/limits.d/*.conf; do [ -e "$f" ] || [ -L "$f" ] || continu
 SESSION = r"""
 u=${SUDO_USER:-$(id -un)}
 echo "user $u"
-echo "uid $(id -u "$u")"
-echo "gid $(id -g "$u")"
-echo "gids $(id -G "$u")"
-echo "groups $(id -Gn "$u")"
+ok=
+if ids=$(id -- "$u" 2>/dev/null) \
+    && [[ $ids =~ ^uid=([0-9]+)\([^\)]*\)\ gid=([0-9]+)\([^\)]*\)\ groups=(.*)$ ]]; then
+  # one id(1): "uid=N(name) gid=N(name) groups=N(name),..."; a group without a name (id
+  # -Gn would warn on stderr) falls back to the four calls
+  uid=${BASH_REMATCH[1]}; gid=${BASH_REMATCH[2]}; gids=; gnames=; ok=1
+  set -f; IFS=,; gl=(${BASH_REMATCH[3]}); IFS=$' \t\n'; set +f
+  for g in "${gl[@]}"; do
+    [[ $g =~ ^([0-9]+)\((.*)\)$ ]] || { ok=; break; }
+    gids="$gids ${BASH_REMATCH[1]}"; gnames="$gnames ${BASH_REMATCH[2]}"
+  done
+fi
+if [ -n "$ok" ]; then
+  echo "uid $uid"; echo "gid $gid"; echo "gids ${gids# }"; echo "groups ${gnames# }"
+else
+  echo "uid $(id -u "$u")"
+  echo "gid $(id -g "$u")"
+  echo "gids $(id -G "$u")"
+  echo "groups $(id -Gn "$u")"
+fi
 echo "sudo ${SUDO_USER:+yes}"
 echo "nofile $(ulimit -Sn) $(ulimit -Hn)"
 echo "nproc $(ulimit -Su) $(ulimit -Hu)"
-grep -E '^(ID|ID_LIKE)=' /etc/os-release 2>/dev/null | sed 's/^/os /'
+if mapfile -t os 2>/dev/null < /etc/os-release; then
+  for l in "${os[@]}"; do [[ $l =~ ^(ID|ID_LIKE)= ]] && echo "os $l"; done
+fi
 true
 """.strip()
 
 # LimitNOFILE= lines of the unit (fragment + drop-ins) and DefaultLimitNOFILE= lines of
 # system.conf(.d): grep only those keys, so Environment= secrets never leave the target.
 NOFILE_LINES = r"""
-frag=$(systemctl show -p FragmentPath --value -- "$UNIT" 2>/dev/null)
-drop=$(systemctl show -p DropInPaths --value -- "$UNIT" 2>/dev/null)
-for f in $frag $drop; do
+lines() {  # lines SCOPE FILE ERE: as grep -n -E ERE FILE | sed "s|^|LINE SCOPE FILE |"
+  local -a a; local i
+  mapfile -t a 2>/dev/null < "$2" || return
+  for i in "${!a[@]}"; do [[ ${a[i]} =~ $3 ]] && echo "LINE $1 $2 $((i + 1)):${a[i]}"; done
+}
+for f in ${JADA_PROP[FragmentPath]} ${JADA_PROP[DropInPaths]}; do
   echo "FILE unit $f"
   [ -r "$f" ] || { echo "UNREADABLE unit $f"; continue; }
-  grep -n -E '^[[:space:]]*LimitNOFILE[[:space:]]*=' "$f" | sed "s|^|LINE unit $f |"
+  lines unit "$f" '^[[:space:]]*LimitNOFILE[[:space:]]*='
 done
 for f in /etc/systemd/system.conf /etc/systemd/system.conf.d/*.conf \
          /run/systemd/system.conf.d/*.conf /usr/local/lib/systemd/system.conf.d/*.conf \
@@ -161,7 +207,7 @@ for f in /etc/systemd/system.conf /etc/systemd/system.conf.d/*.conf \
   [ -e "$f" ] || continue
   echo "FILE manager $f"
   [ -r "$f" ] || { echo "UNREADABLE manager $f"; continue; }
-  grep -n -E '^[[:space:]]*DefaultLimitNOFILE[[:space:]]*=' "$f" | sed "s|^|LINE manager $f |"
+  lines manager "$f" '^[[:space:]]*DefaultLimitNOFILE[[:space:]]*='
 done
 true
 """.strip()
@@ -173,11 +219,14 @@ UPTIME = "cat /proc/uptime"
 # (the command line then is the machine's, and its net.* options never reach this network
 # namespace) and the TCP hash size behind tcp_max_syn_backlog's default. All world-readable.
 BOOT_FACTS = r"""
-echo "release $(cat /proc/sys/kernel/osrelease 2>/dev/null)"
-echo "cmdline $(awk '{for (i = 1; i <= NF && $i != "--"; i++) if ($i ~ /^sysctl[.\/]/) \
-  printf "%s ", $i}' /proc/cmdline 2>/dev/null | head -c 4096)"
+x=; jada_read x /proc/sys/kernel/osrelease; echo "release $x"
+x=; c=
+if jada_read x /proc/cmdline; then  # awk's fields: split on blanks, up to a "--"
+  set -f; for w in $x; do [ "$w" = -- ] && break; [[ $w == sysctl[./]* ]] && c+="$w "; done
+fi
+echo "cmdline ${c:0:4096}"
 echo "container $(systemd-detect-virt --container 2>/dev/null || echo none)"
-echo "ehash $(cat /proc/sys/net/ipv4/tcp_ehash_entries 2>/dev/null)"
+x=; jada_read x /proc/sys/net/ipv4/tcp_ehash_entries; echo "ehash $x"
 """.strip()
 
 # The largest value the kernel holds for the /proc/sys integers the controls read: C int

@@ -33,10 +33,30 @@ def register() -> None:
 # For each pid that owns a listening TCP socket (the same ss as hc_listen, in the same
 # network namespace), its cgroup: which unit serves a port the agent's unit does not (a
 # reverse proxy in front: nginx, Caddy). /proc/PID/cgroup is world-readable.
-LISTEN_UNITS = ("{\n" + LISTEN + "\n} | grep -o 'pid=[0-9]*' | sort -u | "
-                "while IFS== read -r _ pid; do printf '%s %s\\n' \"$pid\" "
-                "\"$(sed -n -e 's/^0:://p' -e 's/^[0-9]*:name=systemd://p' "
-                "\"/proc/$pid/cgroup\" 2>/dev/null | head -n 1)\"; done")
+LISTEN_UNITS = "ss=$(\n" + LISTEN + "\n)\n" + r"""
+# as grep -o 'pid=[0-9]*' | sort -u, then each pid's first 0:: or name=systemd cgroup line
+# (sed -n -e 's/^0:://p' -e 's/^[0-9]*:name=systemd://p' | head -n 1), all in the shell
+declare -A seen=(); pids=()
+while [[ $ss =~ pid=([0-9]*) ]]; do
+  ss=${ss#*"${BASH_REMATCH[0]}"}; p=${BASH_REMATCH[1]}
+  [ -n "${seen[x$p]+set}" ] && continue
+  seen[x$p]=1; i=${#pids[@]}
+  while [ "$i" -gt 0 ] && [[ "pid=$p" < "pid=${pids[i-1]}" ]]; do
+    pids[i]=${pids[i-1]}; i=$((i - 1))
+  done
+  pids[i]=$p
+done
+for pid in "${pids[@]}"; do
+  cg=; c=()
+  mapfile -t c 2>/dev/null < "/proc/$pid/cgroup"
+  for l in "${c[@]}"; do
+    if [[ $l == 0::* ]]; then cg=${l#0::}; break; fi
+    if [[ $l =~ ^[0-9]*:name=systemd:(.*)$ ]]; then cg=${BASH_REMATCH[1]}; break; fi
+  done
+  printf '%s %s\n' "$pid" "$cg"
+done
+true
+""".strip()
 
 
 def register_units() -> None:

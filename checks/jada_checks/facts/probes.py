@@ -65,9 +65,33 @@ def unit_properties(*names: str) -> None:
 PRELUDE = r"""
 export LC_ALL=C
 S() {
+  local _e _rc
   printf '%s%s\n' '@@JADA-BEGIN ' "$1"
-  { ( eval "$2" ) 2>&1 9>&2 1>&3 3>&- | sed -u 's/^/@@JADA-ERR /'; rc=${PIPESTATUS[0]}; } 3>&1
-  printf '%s%s %s\n' '@@JADA-END ' "$1" "$rc"
+  { _e=$(eval "$2" 2>&1 9>&2 1>&3 3>&-); _rc=$?; } 3>&1
+  [[ -z $_e ]] || printf '@@JADA-ERR %s\n' "${_e//$'\n'/$'\n@@JADA-ERR '}"
+  printf '%s%s %s\n' '@@JADA-END ' "$1" "$_rc"
+}
+jada_b64() {  # jada_b64 STRING [VAR]: base64 -w0 of the string's bytes, no process
+  local s=$1 t=ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/ o= i n a b c
+  for ((i = 0; i < ${#s}; i += 3)); do
+    printf -v a '%d' "'${s:i:1}"; b=0; c=0
+    [[ -n ${s:i+1:1} ]] && printf -v b '%d' "'${s:i+1:1}"
+    [[ -n ${s:i+2:1} ]] && printf -v c '%d' "'${s:i+2:1}"
+    n=$(( (a & 255) << 16 | (b & 255) << 8 | (c & 255) ))
+    o+=${t:n>>18&63:1}${t:n>>12&63:1}
+    if [[ -n ${s:i+1:1} ]]; then o+=${t:n>>6&63:1}; else o+==; fi
+    if [[ -n ${s:i+2:1} ]]; then o+=${t:n&63:1}; else o+==; fi
+  done
+  if [ -n "$2" ]; then printf -v "$2" '%s' "$o"; else printf '%s' "$o"; fi
+}
+jada_read() {  # jada_read VAR FILE: the file as $(cat FILE) gives it, without a process.
+  # mapfile, not read -d '': before bash 5.2 read takes one byte per read(2), and a
+  # /proc/sys file answers only a read at offset 0 (kernel/sysctl.c, proc_sys_call_handler)
+  local -a jada_a; local IFS=$'\n' jada_x
+  mapfile -t jada_a 2>/dev/null < "$2" || return 1
+  jada_x="${jada_a[*]}"
+  while [[ $jada_x == *$'\n' ]]; do jada_x=${jada_x%$'\n'}; done
+  printf -v "$1" '%s' "$jada_x"
 }
 JADA_READ=/usr/local/libexec/jada-checks-read
 JADA_READ_VERSION=4
@@ -77,7 +101,7 @@ jada_sudo_reason() {  # sudo's own words, one line: what it printed, minus the m
   printf '%s\n' "$1" | grep -v '^@@JADA-READ ran$' | head -n 3 | tr '\n' ' ' | tr -s ' ' \
     | sed 's/ *$//' | cut -c1-300
 }
-if [ -n "$JADA_SUDO" ] && [ "$(id -u)" != 0 ]; then
+if [ -n "$JADA_SUDO" ] && [ "$EUID" != 0 ]; then
   if ! command -v sudo >/dev/null 2>&1; then
     JADA_SUDO_REFUSED="sudo is not installed (apt-get install sudo)"
   else
@@ -108,7 +132,7 @@ if [ -n "$JADA_SUDO" ] && [ "$(id -u)" != 0 ]; then
   fi
 fi
 R() {
-  if [ -z "$JADA_SUDO" ] || [ "$(id -u)" = 0 ]; then "$@"; return; fi
+  if [ -z "$JADA_SUDO" ] || [ "$EUID" = 0 ]; then "$@"; return; fi
   if [ -n "$JADA_SUDO_REFUSED" ]; then
     printf '%s%s: %s\n' '@@JADA-REFUSED ' "$*" "$JADA_SUDO_REFUSED" >&9; return 126
   fi
@@ -126,27 +150,45 @@ R() {
   printf '%s%s: %s\n' '@@JADA-REFUSED ' "$*" "$(jada_sudo_reason "$err") (exit $rc)" >&9
   return 126
 }
-MAINPID=$(systemctl show -p MainPID --value "$UNIT" 2>/dev/null)
-SVC_USER=$(systemctl show -p User --value "$UNIT" 2>/dev/null)
+JADA_SHOW=$(systemctl show --no-pager -p @PROPS@ -- "$UNIT" 2>&1); JADA_SHOW_RC=$?
+declare -A JADA_PROP=()
+jada_l=$JADA_SHOW$'\n'
+while [[ -n $jada_l ]]; do
+  l=${jada_l%%$'\n'*}; jada_l=${jada_l#*$'\n'}
+  [[ $l =~ ^[A-Za-z]+= ]] && JADA_PROP[${l%%=*}]=${l#*=}
+done
+jada_field() {  # field $2 (1-based) of the colon-separated line $1, as cut -d: -f$2
+  local x=$1 i
+  for ((i = 1; i < $2; i++)); do [[ $x == *:* ]] || { x=; break; }; x=${x#*:}; done
+  printf '%s' "${x%%:*}"
+}
+MAINPID=${JADA_PROP[MainPID]}
+SVC_USER=${JADA_PROP[User]}
 SVC_USER_FROM=User=
 if [ -z "$SVC_USER" ] && [ "${MAINPID:-0}" -gt 0 ] 2>/dev/null \
-    && [ "$(systemctl show -p DynamicUser --value "$UNIT" 2>/dev/null)" != yes ]; then
+    && [ "${JADA_PROP[DynamicUser]}" != yes ]; then
   # No User=: the unit starts as root, but ExecStart= may drop privileges (setpriv, runuser,
-  # su, the program itself). The user is the one its main process really runs as.
-  svc_uid=$(awk '/^Uid:/ {print $2; exit}' "/proc/$MAINPID/status" 2>/dev/null)
+  # su, the program itself). The user is the one its main process really runs as (the
+  # first field of Uid:, the real uid; /proc/PID/status, man 5 proc).
+  svc_uid=
+  if mapfile -t jada_st 2>/dev/null < "/proc/$MAINPID/status"; then
+    for l in "${jada_st[@]}"; do
+      if [[ $l == Uid:* ]]; then l=(${l#Uid:}); svc_uid=${l[0]}; break; fi
+    done
+  fi
   if [ -n "$svc_uid" ] && [ "$svc_uid" != 0 ]; then
-    SVC_USER=$(getent passwd "$svc_uid" | cut -d: -f1)
+    SVC_USER=$(getent passwd "$svc_uid"); SVC_USER=${SVC_USER%%:*}
     SVC_USER_FROM="MainPID $MAINPID uid $svc_uid"
   fi
 fi
-SVC_HOME=$(getent passwd "${SVC_USER:-root}" | cut -d: -f6)
-SVC_WORKDIR=$(systemctl show -p WorkingDirectory --value "$UNIT" 2>/dev/null)
+SVC_HOME=$(jada_field "$(getent passwd "${SVC_USER:-root}")" 6)
+SVC_WORKDIR=${JADA_PROP[WorkingDirectory]}
 """
 
 
 # What the preflight found, for the report: once per target.
 PREFLIGHT = r"""
-if [ -n "$JADA_SUDO" ] && [ "$(id -u)" != 0 ]; then
+if [ -n "$JADA_SUDO" ] && [ "$EUID" != 0 ]; then
   echo "sudo ${JADA_SUDO_VERSION:--}"
   [ -n "$JADA_SUDO_REFUSED" ] && echo "refused $JADA_SUDO_REFUSED"
 fi
@@ -160,14 +202,69 @@ printf 'user %s\nfrom %s\nhome %s\n' "$SVC_USER" "$SVC_USER_FROM" "$SVC_HOME"
 """.strip()
 
 
+# unit_show prints the properties it was asked for from the prelude's one ``systemctl
+# show`` (which also holds those the prelude and the sections use), in systemctl's order;
+# what is not a property line is systemctl's stderr.
+UNIT_SHOW = r"""
+l=$JADA_SHOW$'\n'
+while [[ -n $l ]]; do
+  x=${l%%$'\n'*}; l=${l#*$'\n'}
+  if [[ $x =~ ^[A-Za-z]+= ]]; then [[ " @KEEP@ " == *" ${x%%=*} "* ]] && printf '%s\n' "$x"
+  elif [[ -n $x ]]; then printf '%s\n' "$x" >&2; fi
+done
+exit "$JADA_SHOW_RC"
+""".strip()
+
+# The properties the prelude and the sections read from the shared ``systemctl show``.
+SHARED_PROPERTIES = ("Id", "MainPID", "User", "DynamicUser", "WorkingDirectory",
+                     "ControlGroup", "FragmentPath", "DropInPaths", "WantedBy", "RequiredBy",
+                     "BoundBy", "UpheldBy")
+
+# Sections run in LANES lanes at once: lane 0 in the script's own shell, writing straight
+# to stdout; the others each in a process substitution (bash(1), Process Substitution)
+# whose output waits in its pipe, never in a file (the suite never changes a target),
+# until one ``cat`` copies the lanes out in order after lane 0. Each section's output is
+# whole in its lane, so the parsed answer never depends on timing. Sections are dealt to
+# the lanes by their measured cost (CPU seconds on the compliant host, COST; others 0.005)
+# so the lanes end together; lane 0 gets the big outputs, which a pipe (64 KiB) would hold up.
+LANES = 3
+COST = {"cfg_procs": 0.21, "cfg_files": 0.16, "cfg_exec": 0.06, "cfg_env": 0.05,
+        "hc_boot_route": 0.02, "hc_journal": 0.013, "hc_analyze": 0.012,
+        "http_listen_units": 0.01, "hc_listen": 0.01, "hc_sysctl_files": 0.01}
+LANE0 = ("cfg_files", "hc_boot_route", "hc_sysctl_files", "hc_limits_files")
+
+
+def _lanes(names: list[str]) -> list[list[str]]:
+    """Deal sections to lanes: LANE0's to lane 0, then the costliest first to the lane
+    with the least cost so far; each lane keeps the registration order."""
+    load = [0.0] * LANES
+    lane: dict[str, int] = {}
+    for n in names:
+        if n in LANE0:
+            lane[n] = 0
+            load[0] += COST.get(n, 0.005)
+    for n in sorted((n for n in names if n not in lane), key=lambda n: -COST.get(n, 0.005)):
+        lane[n] = min(range(LANES), key=lambda i: (load[i], i))
+        load[lane[n]] += COST.get(n, 0.005)
+    return [[n for n in names if lane[n] == i] for i in range(LANES)]
+
+
 def build_script(unit: str, *, sudo: bool = False) -> str:
     """The whole fact-gathering script for one target; ``sudo`` routes the ``R`` reads
     through ``sudo -n`` (the rest runs as the SSH user)."""
-    props = ",".join(["Id", "MainPID", "User", "WorkingDirectory", *UNIT_PROPERTIES])
-    show = f'systemctl show --no-pager -p {props} -- "$UNIT"'
-    parts = [f"UNIT={shlex.quote(unit)}", f"JADA_SUDO={'1' if sudo else ''}", PRELUDE.strip(),
-             f"S unit_show {shlex.quote(show)}", f"S sudo_preflight {shlex.quote(PREFLIGHT)}",
-             f"S svc_user {shlex.quote(SVC_USER_FACT)}"]
-    for p in PROBES.values():
-        parts.append(f"S {p.name} {shlex.quote(p.snippet)}")
+    asked = ["Id", "MainPID", "User", "WorkingDirectory", *UNIT_PROPERTIES]
+    props = ",".join(dict.fromkeys([*asked, *SHARED_PROPERTIES]))
+    snippets = {"unit_show": UNIT_SHOW.replace("@KEEP@", " ".join(asked)),
+                "sudo_preflight": PREFLIGHT, "svc_user": SVC_USER_FACT}
+    snippets.update((p.name, p.snippet) for p in PROBES.values())
+    lanes = _lanes(list(snippets))
+    parts = [f"UNIT={shlex.quote(unit)}", f"JADA_SUDO={'1' if sudo else ''}",
+             PRELUDE.strip().replace("@PROPS@", props), "JADA_LANES=()"]
+    for names in lanes[1:]:
+        if names:
+            parts.append("exec {jada_fd}< <(")
+            parts += [f"S {n} {shlex.quote(snippets[n])}" for n in names]
+            parts.append(')\nJADA_LANES+=("/dev/fd/$jada_fd")')
+    parts += [f"S {n} {shlex.quote(snippets[n])}" for n in lanes[0]]
+    parts.append('[ "${#JADA_LANES[@]}" = 0 ] || cat "${JADA_LANES[@]}"')
     return "\n".join(parts) + "\n"

@@ -91,6 +91,7 @@ def prepare(m: Machine, hostdir: HostDir, pubkey: str) -> str:
     for unit in ALWAYS_MASK:
         (units / unit).unlink(missing_ok=True)
         (units / unit).symlink_to("/dev/null")
+    stock_root_dotfiles(root)
     for layer in hostdir.rootfs_layers:
         run(["cp", "-a", "--no-preserve=ownership", f"{layer}/.", str(root)])
     if hostdir.claude_code:  # the real CLI over the stand-in (or a note saying why not)
@@ -118,6 +119,32 @@ def prepare(m: Machine, hostdir: HostDir, pubkey: str) -> str:
     for script in hostdir.prepare_scripts:
         run(["bash", str(script)], cwd=root)
     return (ssh / "ssh_host_ed25519_key.pub").read_text().split()[1]
+
+
+# What Debian puts in root's home: base-files' postinst copies these two (cp -p) when they
+# are missing ("install_from_default dot.profile /root/.profile", "... dot.bashrc
+# /root/.bashrc"), from the release's own /usr/share/base-files.
+STOCK_ROOT_DOTFILES = {".profile": "dot.profile", ".bashrc": "dot.bashrc"}
+# bash reads these before or besides ~/.profile (bash(1), INVOCATION); Debian installs none
+# for root, so a host has none either, whatever this machine's /root holds.
+NOT_STOCK_ROOT_DOTFILES = (".bash_profile", ".bash_login", ".bash_logout")
+
+
+def stock_root_dotfiles(root: Path) -> None:
+    """Give the host's root a stock Debian shell start-up, not this machine's: a host over
+    this machine's ``/`` would run its /root/.bashrc (a developer's pyenv and cargo set-up,
+    about 0.1 s of CPU) at every root login, which no real Debian host does. Written in
+    the host's upper layer only; a host directory's rootfs may still bring its own."""
+    home = root / "root"
+    home.mkdir(mode=0o700, exist_ok=True)
+    for name, stock in STOCK_ROOT_DOTFILES.items():
+        src = root / "usr/share/base-files" / stock
+        if src.is_file():
+            (home / name).unlink(missing_ok=True)
+            shutil.copy2(src, home / name)
+            os.chown(home / name, 0, 0)
+    for name in NOT_STOCK_ROOT_DOTFILES:
+        (home / name).unlink(missing_ok=True)  # a whiteout in the upper layer
 
 
 def authorize(root: Path, user: str, pubkey: str) -> None:

@@ -1,0 +1,98 @@
+"""The light fact script's framework (issue 25), run by this machine's bash: S() frames a
+section's stdout, stderr and status without a sed per section, the prelude's shell
+helpers give what the processes they replace gave, and the lanes keep every section whole
+and in a fixed order whatever the timing."""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+
+import pytest
+
+from jada_checks.facts import probes
+from jada_checks.facts.host import split_sections
+
+
+def run(body: str, unit: str = "no-such-unit-jada.service") -> str:
+    script = f"UNIT={unit}\nJADA_SUDO=\n" + probes.PRELUDE.strip().replace(
+        "@PROPS@", "Id,MainPID") + "\n" + body
+    res = subprocess.run(["bash", "--norc", "-c", script], capture_output=True, text=True,
+                         stdin=subprocess.DEVNULL, timeout=60, check=False)
+    return res.stdout
+
+
+def section(body: str) -> probes.Probe:
+    return probes.Probe("t", body)
+
+
+@pytest.mark.parametrize(("snippet", "out", "err", "rc"), [
+    ("true", "", "", 0),                         # no output: never the status as stdout
+    ("exit 7", "", "", 7),                       # a failing section keeps its status
+    ("echo a; echo b", "a\nb\n", "", 0),
+    ("echo out; echo e1 >&2; echo >&2; echo e3 >&2; exit 3", "out\n", "e1\n\ne3", 3),
+    ("printf 'no newline' >&2; false", "", "no newline", 1),
+    ("echo refused >&9 2>/dev/null; exec 2>/dev/null; echo x >&9", "", "refused\nx", 0),
+])
+def test_a_section_keeps_stdout_stderr_and_status(snippet: str, out: str, err: str,
+                                                  rc: int) -> None:
+    import shlex
+    text = run(f"S t {shlex.quote(snippet)}\nS next 'echo after'\n")
+    secs = split_sections(text)
+    assert (secs["t"].out, secs["t"].err, secs["t"].rc) == (out, err, rc), text
+    assert secs["next"].out == "after\n" and secs["next"].rc == 0, text
+
+
+@pytest.mark.parametrize("value", ["", "a", "ab", "abc", "/system.slice/jada-agent.service",
+                                   "caf\u00e9 \x01\x7f*?[x] $(x) 'q\"", "x\ny"])
+def test_jada_b64_is_base64_of_the_bytes(value: str) -> None:
+    import shlex
+    q = shlex.quote(value)
+    text = run(f"jada_b64 {q}; echo; jada_b64 {q} v; echo \"$v\"\n")
+    want = base64.b64encode(value.encode()).decode()
+    assert text.splitlines() == [want, want]
+
+
+@pytest.mark.parametrize("path", ["/proc/sys/fs/nr_open", "/proc/sys/kernel/osrelease",
+                                  "/proc/self/limits", "/etc/os-release"])
+def test_jada_read_reads_the_whole_file_as_cat_does(path: str) -> None:
+    """A /proc/sys file answers only a read at offset 0: a byte-wise read got one digit."""
+    text = run(f"x=; jada_read x {path}; printf '%s\\n' \"$x\"; jada_read y /nonexistent "
+               "|| echo failed\n")
+    cat = subprocess.run(["cat", path], capture_output=True, text=True, check=True).stdout
+    assert text == cat.rstrip("\n") + "\nfailed\n"
+
+
+def test_the_lanes_hold_every_section_once_in_a_fixed_order(monkeypatch) -> None:
+    """Sections in the process-substitution lanes print whole and in the same order on
+    every run, however long each takes (the slow one is first in its lane)."""
+    monkeypatch.setattr(probes, "PROBES", {})
+    for i in range(9):
+        probes.probe(f"s{i}", f"sleep 0.0{9 - i}; echo {i}; echo e{i} >&2; exit {i}")
+    monkeypatch.setitem(probes.COST, "s0", 0.5)
+    script = probes.build_script("no-such-unit-jada.service")
+    assert script.count("exec {jada_fd}< <(") == probes.LANES - 1
+    texts = set()
+    for _ in range(3):
+        res = subprocess.run(["bash", "--norc", "-c", script], capture_output=True,
+                             text=True, stdin=subprocess.DEVNULL, timeout=60, check=False)
+        texts.add(res.stdout)
+        secs = split_sections(res.stdout)
+        for i in range(9):
+            assert (secs[f"s{i}"].out, secs[f"s{i}"].err, secs[f"s{i}"].rc) == \
+                (f"{i}\n", f"e{i}", i)
+        assert {"unit_show", "sudo_preflight", "svc_user"} <= set(secs)
+        assert res.stdout.count("@@JADA-BEGIN ") == 12
+    assert len(texts) == 1
+
+
+def test_unit_show_prints_only_the_asked_properties_in_systemctl_order() -> None:
+    if not os.path.exists("/run/systemd/system"):
+        pytest.skip("no systemd on this machine")
+    script = probes.build_script("init.scope")
+    asked = {"Id", "MainPID", "User", "WorkingDirectory", *probes.UNIT_PROPERTIES}
+    res = subprocess.run(["bash", "--norc", "-c", script], capture_output=True, text=True,
+                         stdin=subprocess.DEVNULL, timeout=60, check=False)
+    got = [ln.split("=", 1)[0] for ln in split_sections(res.stdout)["unit_show"].out.splitlines()]
+    assert got and set(got) <= asked and "ControlGroup" not in got
