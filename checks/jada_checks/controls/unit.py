@@ -26,8 +26,8 @@ set -f; parl=($pars); set +f
 # default.target's Id and every parent's fragment and drop-ins from one systemctl show: a
 # block per unit in the order of the arguments, a blank line between (man 1 systemctl)
 def=; declare -a files=()
-i=0; l=$(systemctl show -p Id,FragmentPath,DropInPaths -- default.target "${parl[@]}" \
-  2>/dev/null)$'\n'
+i=0; { l=$(systemctl show -p Id,FragmentPath,DropInPaths -- default.target "${parl[@]}"); } \
+  2>/dev/null; l+=$'\n'
 while [[ -n $l ]]; do
   x=${l%%$'\n'*}; l=${l#*$'\n'}
   case $x in
@@ -38,8 +38,8 @@ while [[ -n $l ]]; do
 done
 echo "default $def"
 echo "P $pars"
-mapfile -t -n 3000 deps < <(systemctl list-dependencies --reverse --all --no-pager -- "$UNIT" \
-  2>/dev/null)
+mapfile -t -n 3000 deps < <(exec systemctl list-dependencies --reverse --all --no-pager \
+  -- "$UNIT" 2>/dev/null)
 [ "${#deps[@]}" = 0 ] || printf 'T %s\n' "${deps[@]}"
 dirs=
 for d in /etc/systemd/system.control /run/systemd/system.control /run/systemd/transient \
@@ -73,8 +73,8 @@ done
 declare -A alias=()
 pat=$UNIT; pat=${pat//\\/\\\\}; pat=${pat//\*/\\*}; pat=${pat//\?/\\?}; pat=${pat//\[/\\[}
 if [ -n "$dirs" ]; then
-  l=$(find $dirs -mindepth 1 -maxdepth 1 -type l \( -lname "$pat" -o -lname "*/$pat" \) \
-    -printf '%p\n' 2>/dev/null)$'\n'
+  { l=$(find $dirs -mindepth 1 -maxdepth 1 -type l \( -lname "$pat" -o -lname "*/$pat" \) \
+    -printf '%p\n'); } 2>/dev/null; l+=$'\n'
   while [[ -n $l ]]; do x=${l%%$'\n'*}; l=${l#*$'\n'}; [ -n "$x" ] && alias[$x]=1; done
 fi
 for d in $dirs; do

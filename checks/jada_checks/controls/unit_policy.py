@@ -29,7 +29,7 @@ from jada_checks.remediation import dropin
 # prints lower case; the host name and identifier are stripped first).
 JOURNAL = r"""
 EMFILE_ERE=@EMFILE_ERE@
-echo "now $(date +%s)"
+printf -v now '%(%s)T' -1; echo "now $now"  # date +%s, without a process
 if [ "$EUID" = 0 ]; then echo "access full"
 else  # as id -nG | grep -qwE 'adm|systemd-journal': a whole word of the group names
   g=" $(id -nG) "

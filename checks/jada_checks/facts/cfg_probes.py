@@ -13,7 +13,7 @@ JSON (``busctl --json``) so quoting in values cannot confuse the filter.
 
 from __future__ import annotations
 
-from jada_checks.facts.probes import probe
+from jada_checks.facts.probes import probe, shared
 from jada_checks.parsers.cfg_facts import ENV_NAMES
 from jada_checks.parsers.settings import MAX_BYTES
 
@@ -25,6 +25,39 @@ FRONT_MATTER_CAP = 65536  # bytes of a subagent file read for its front matter
 NAMES_RE = "|".join(ENV_NAMES)  # only [A-Z_]: safe in a regex and in a case pattern
 # The exact argument shape of the environment read, matched by ci/libexec/jada-checks-read.
 ENV_GREP = "grep -az " + " ".join(f"-e ^{n}=" for n in ENV_NAMES)
+
+# The unit's Service properties the cfg sections read, in one busctl before the sections
+# start (issue 25: each section asked LoadUnit for the unit's object path, then for its own
+# property). The path is the one LoadUnit answers: the unit name escaped as an sd-bus
+# label (systemd src/basic/bus-label.c: a byte that is not a letter, or not a digit after
+# the first byte, becomes _ and two lower-case hex digits); the object of an alias name is
+# its unit. If the read fails or gives other than one line per property, CFG_BUS stays
+# empty and each section asks as before, so its answer and its errors are the same.
+BUS = r"""
+CFG_BUS=
+jada_p=/org/freedesktop/systemd1/unit/
+[ -n "$UNIT" ] || jada_p+=_
+for ((jada_i = 0; jada_i < ${#UNIT}; jada_i++)); do
+  jada_c=${UNIT:jada_i:1}
+  if [[ $jada_c == [A-Za-z] ]] || { [ "$jada_i" -gt 0 ] && [[ $jada_c == [0-9] ]]; }; then
+    jada_p+=$jada_c
+  else
+    printf -v jada_c '%d' "'$jada_c"; printf -v jada_c '_%02x' $((jada_c & 255))
+    jada_p+=$jada_c
+  fi
+done
+if { jada_j=$(busctl --json=short get-property org.freedesktop.systemd1 "$jada_p" \
+      org.freedesktop.systemd1.Service DynamicUser Environment EnvironmentFiles ExecStart)
+    } 2>/dev/null; then
+  jada_n=${jada_j//[!$'\n']/}
+  if [ "${#jada_n}" = 3 ]; then
+    CFG_DU=${jada_j%%$'\n'*}; jada_j=${jada_j#*$'\n'}
+    CFG_ENV=${jada_j%%$'\n'*}; jada_j=${jada_j#*$'\n'}
+    CFG_ENVF=${jada_j%%$'\n'*}; CFG_EXEC=${jada_j#*$'\n'}
+    CFG_BUS=1
+  fi
+fi
+"""
 
 _COMMON = rf"""
 set -o pipefail
@@ -104,23 +137,30 @@ unit_path() {{  # the unit's D-Bus object path (LoadUnit's answer: o "/org/...")
   printf '%s\n' "$_u"
 }}
 prop() {{ busctl --json=short get-property org.freedesktop.systemd1 "$1" "$2" "$3"; }}
-jdec() {{  # the text of a JSON string body (without its quotes)
-  local s=$1 out=
-  while [[ $s == *\\* ]]; do
-    out+=${{s%%\\*}}; s=${{s#*\\}}
-    case ${{s:0:1}} in
-      n) out+=$'\n';; t) out+=$'\t';; r) out+=$'\r';; b) out+=$'\b';; f) out+=$'\f';;
-      u) out+=$(printf "\\u${{s:1:4}}"); s=${{s:4}};;
-      *) out+=${{s:0:1}};;
-    esac
-    s=${{s:1}}
-  done
-  printf '%s' "$out$s"
+chomp() {{  # $1 a variable: without its trailing newlines, as $(...) would give it
+  while [[ ${{!1}} == *$'\n' ]]; do printf -v "$1" '%s' "${{!1%$'\n'}}"; done
 }}
-unq() {{  # a shell word or EnvironmentFile value without its outer quotes (approximate)
-  local v=$1
-  case $v in \'*\') v=${{v:1:${{#v}}-2}};; \"*\") v=${{v:1:${{#v}}-2}}; v=${{v//\\\"/\"}};; esac
-  printf '%s' "$v"
+# jdec and unq set a variable rather than print: $(...) would cost a process per string
+jdec() {{  # $1 a variable, $2 a JSON string body (without its quotes): $1 gets its text
+  local _s=$2 _o= _u
+  while [[ $_s == *\\* ]]; do
+    _o+=${{_s%%\\*}}; _s=${{_s#*\\}}
+    case ${{_s:0:1}} in
+      n) _o+=$'\n';; t) _o+=$'\t';; r) _o+=$'\r';; b) _o+=$'\b';; f) _o+=$'\f';;
+      u) printf -v _u "\\u${{_s:1:4}}"; chomp _u; _o+=$_u; _s=${{_s:4}};;
+      *) _o+=${{_s:0:1}};;
+    esac
+    _s=${{_s:1}}
+  done
+  printf -v "$1" '%s' "$_o$_s"; chomp "$1"
+}}
+unq() {{  # $1 a variable, $2 a shell word or EnvironmentFile value: $1 gets it without its
+  # outer quotes (approximate)
+  local _v=$2
+  case $_v in
+    \'*\') _v=${{_v:1:${{#_v}}-2}};; \"*\") _v=${{_v:1:${{#_v}}-2}}; _v=${{_v//\\\"/\"}};;
+  esac
+  printf -v "$1" '%s' "$_v"; chomp "$1"
 }}
 # a whole setpriv argv (R runs it as is for root); the helper only checks --regid: it takes
 # uid and gid from the passwd entry and refuses any other gid, root or 0 (issue 26)
@@ -359,8 +399,8 @@ if [ -n "$SVC_HOME" ] && [ -e "$SVC_HOME" ]; then real_of rh "$SVC_HOME"
 else rh=$(readlink -f -- "$SVC_HOME" 2>/dev/null); fi
 b64v e1 "$SVC_HOME"; b64v e2 "$rh"; b64v e3 "${{wd:-/}}"
 printf 'H\t%s\t%s\t%s\n' "$e1" "$e2" "$e3"
-up=$(unit_path) || exit 3
-du=$(prop "$up" org.freedesktop.systemd1.Service DynamicUser) || exit 3
+if [ -n "$CFG_BUS" ]; then du=$CFG_DU; else up=$(unit_path) || exit 3
+  du=$(prop "$up" org.freedesktop.systemd1.Service DynamicUser) || exit 3; fi
 case $du in *true*) printf 'D\t1\n';; *) printf 'D\t0\n';; esac
 emit user "${{SVC_HOME:+${{SVC_HOME%/}}/.claude/settings.json}}"
 [ -n "$SVC_HOME" ] && agents_dir agents.user "${{SVC_HOME%/}}/.claude/agents"
@@ -388,11 +428,12 @@ pick() {{  # $1 JSON: each "NAME=..." string of a gathered NAME, as grep -o find
 found() {{  # E/EV records -> user settings files a HOME or CLAUDE_CONFIG_DIR points at
   user_file "$1" "$2" "$wd"
 }}
-up=$(unit_path) || exit 3
+[ -n "$CFG_BUS" ] || {{ up=$(unit_path) || exit 3; }}
 jm=$(prop /org/freedesktop/systemd1 org.freedesktop.systemd1.Manager Environment) || exit 3
 # one busctl for both unit properties: it prints one JSON line per property, in order
-ju=$(busctl --json=short get-property org.freedesktop.systemd1 "$up" \
-  org.freedesktop.systemd1.Service Environment EnvironmentFiles) || exit 3
+if [ -n "$CFG_BUS" ]; then ju=$CFG_ENV$'\n'$CFG_ENVF; else ju=$(busctl --json=short \
+  get-property org.freedesktop.systemd1 "$up" org.freedesktop.systemd1.Service Environment \
+  EnvironmentFiles) || exit 3; fi
 jf=${{ju#*$'\n'}}; ju=${{ju%%$'\n'*}}
 for scope in default unit; do
   if [ $scope = default ]; then j=$jm; else j=$ju; fi
@@ -400,7 +441,7 @@ for scope in default unit; do
   for a in "${{PICKED[@]}}"; do
     [ -n "$a" ] || continue
     printf 'E\t%s\t%s\n' "$scope" "$a"
-    a=$(jdec "${{a:1:${{#a}}-2}}")
+    jdec a "${{a:1:${{#a}}-2}}"
     found "${{a%%=*}}" "${{a#*=}}"
   done
 done
@@ -419,7 +460,7 @@ while [[ $jf =~ $re ]]; do  # EnvironmentFiles a(sb): ["path",ignore] (the JSON 
     printf 'EV\t%s\t%s\n' "$ef" "$el"
     l=${{l#"${{l%%[![:space:]]*}}"}}; n=${{l%%=*}}; n=${{n%"${{n##*[![:space:]]}}"}}
     v=${{l#*=}}; v=${{v#"${{v%%[![:space:]]*}}"}}; v=${{v%"${{v##*[![:space:]]}}"}}
-    found "$n" "$(unq "$v")"
+    unq v "$v"; found "$n" "$v"
   done < <(grep -aE '^[[:space:]]*({NAMES_RE})[[:space:]]*=' -- "$f")
 done
 if [ "${{MAINPID:-0}}" -gt 0 ] && procenv "$MAINPID" M; then
@@ -437,8 +478,9 @@ W() {  # program action name value: a wrapper's effect on the environment
   printf 'W\t%s\t%s\t%s\t%s\n' "$e1" "$2" "$3" "$e4"
 }
 named() {  # program action name value: only for the gathered variables
+  local v
   case $3 in """ + "|".join(ENV_NAMES) + r""") W "$@";; *) return 0;; esac
-  case $2 in set) user_file "$3" "$4" "$wd";; sh) user_file "$3" "$(unq "$4")" "$wd";; esac
+  case $2 in set) user_file "$3" "$4" "$wd";; sh) unq v "$4"; user_file "$3" "$v" "$wd";; esac
 }
 WORD="('[^']*'|\"([^\"\\\\]|\\\\.)*\"|\\\\.|[^][:space:];&|()<>'\"\\\\])*"
 SET_RE="(^|[[:space:];&|(])(export[[:space:]]+)?(""" + "|".join(ENV_NAMES) + r""")=($WORD)"
@@ -489,8 +531,8 @@ scan_wrappers() {  # argv of one ExecStart= command: env(1) and sh -c wrappers
     esac
   done
 }
-up=$(unit_path) || exit 3
-j=$(prop "$up" org.freedesktop.systemd1.Service ExecStart) || exit 3
+if [ -n "$CFG_BUS" ]; then j=$CFG_EXEC; else up=$(unit_path) || exit 3
+  j=$(prop "$up" org.freedesktop.systemd1.Service ExecStart) || exit 3; fi
 depth=0 cur=
 re='"([^"\\]|\\.)*"|\[|\]'  # the JSON's strings and brackets, as grep -o finds them
 while [[ $j =~ $re ]]; do  # ExecStart is a(sasbttttuii): argv lists sit at depth 3
@@ -505,7 +547,7 @@ while [[ $j =~ $re ]]; do  # ExecStart is a(sasbttttuii): argv lists sit at dept
         scan_args X "$wd" "${argv[@]}"
       fi
       depth=$((depth - 1));;
-    *) [ $depth = 3 ] && cur+=("$(jdec "${tok:1:${#tok}-2}")");;
+    *) [ $depth = 3 ] && { jdec v "${tok:1:${#tok}-2}"; cur+=("$v"); };;
   esac
 done
 for f in "${FLAG_FILES[@]}"; do emit flag "$f"; done
@@ -557,7 +599,7 @@ NATIVE=' name package-bin platform-bin native-version '
 SCRIPT=' name cli.js cli-wrapper '
 NODE_VALUE=' """ + NODE_VALUE_OPTIONS + r""" '
 cwd_of() {  # the working directory of $AGENT_PID, read once (root)
-  [ -n "$CWD_READ" ] || { CWD=$(R readlink "/proc/$AGENT_PID/cwd" 2>/dev/null); CWD_READ=1; }
+  [ -n "$CWD_READ" ] || { { CWD=$(R readlink "/proc/$AGENT_PID/cwd"); } 2>/dev/null; CWD_READ=1; }
 }
 resolved() {  # $1 a path as a process gave it: what it names after every symbolic link
   local r=$1
@@ -602,8 +644,10 @@ agent_kind() {  # $1 exe ('' unknown), $2 comm, then argv: sets KIND VIA FROM OP
   if [ -n "$K" ] && [[ $SCRIPT == *" $K "* ]]; then KIND=$K VIA=script FROM=$((i + 1)); fi
   return 0
 }
-script_of() {  # $1 exe, then argv: an interpreter's script, for a person to read (or '')
+script_of() {  # $1 exe, then argv: SHOWN gets an interpreter's script, for a person to
+  # read (or '')
   local exe=$1 i
+  SHOWN=
   shift
   local -a a=("$@")
   case ${exe##*/}/${a[0]##*/} in
@@ -616,7 +660,8 @@ script_of() {  # $1 exe, then argv: an interpreter's script, for a person to rea
       -W|-X|-r|--require|--import) i=$((i + 1));;
       -m|-c|-e|--eval|-p|--print|--) return 0;;
       -*) ;;
-      *) [[ ${a[i]} == /* ]] && [ -f "${a[i]}" ] && printf '%s' "${a[i]}"; return 0;;
+      *) [[ ${a[i]} == /* ]] && [ -f "${a[i]}" ] && { SHOWN=${a[i]}; chomp SHOWN; }
+         return 0;;
     esac
   done
 }
@@ -625,7 +670,7 @@ script_of() {  # $1 exe, then argv: an interpreter's script, for a person to rea
 PROCS = _COMMON + AGENT + r"""
 TAB=$'\t'
 pids=
-cg=$(systemctl show -p ControlGroup --value -- "$UNIT" 2>/dev/null)
+cg=${JADA_PROP[ControlGroup]}  # the prelude's systemctl show
 if [ -n "$cg" ] && [ -d "/sys/fs/cgroup$cg" ]; then
   pids=$(find "/sys/fs/cgroup$cg" -name cgroup.procs -exec cat {} + 2>/dev/null)
 elif [ "${MAINPID:-0}" -gt 0 ]; then
@@ -633,10 +678,10 @@ elif [ "${MAINPID:-0}" -gt 0 ]; then
     do { n=0; for (x in p) if (!(x in k) && (p[x] in k)) { k[x]=1; n++ } } while (n);
     for (x in k) print x }')
 fi
-exe_of() {  # /proc/PID/exe needs ptrace access: root, or the process's own user; with
-  # ssh.sudo the read helper reads it (readlink /proc/PID/exe, helper version 4).
-  if [ "$EUID" = 0 ] || [ -z "$JADA_SUDO" ]; then readlink "/proc/$1/exe" 2>/dev/null
-  else R readlink "/proc/$1/exe" 2>/dev/null; fi
+exe_of() {  # EXE gets /proc/$1/exe's target ('' unreadable). It needs ptrace access: root,
+  # or the process's own user; with ssh.sudo the read helper reads it (readlink
+  # /proc/PID/exe, helper version 4).
+  { EXE=$(R readlink "/proc/$1/exe"); } 2>/dev/null
   return 0
 }
 read_all() {  # $1 a variable, $2 a file: its whole text as $(cat) gives it, no process
@@ -665,12 +710,12 @@ printf 'C\t%s\n' "${#pidl[@]}"
 for p in $pids; do
   mapfile -d '' -t a 2>/dev/null < "/proc/$p/cmdline" || continue
   [ ${#a[@]} -gt 0 ] || continue
-  exe=$(exe_of "$p"); read_all comm "/proc/$p/comm"
+  exe_of "$p"; exe=$EXE; read_all comm "/proc/$p/comm"
   AGENT_PID=$p CWD= CWD_READ=
   agent_kind "$exe" "$comm" "${a[@]}"
   shown=  # an interpreter's script, named only when it is an existing file
   if [[ $OPERAND == /* ]] && [ -f "$OPERAND" ]; then shown=$OPERAND
-  elif [ -z "$KIND" ]; then shown=$(script_of "$exe" "${a[@]}"); fi
+  elif [ -z "$KIND" ]; then script_of "$exe" "${a[@]}"; shown=$SHOWN; fi
   b64c e1 "$exe"; b64c e2 "${a[0]}"; b64c e3 "$shown"; b64c e4 "$comm"
   printf 'Q\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$p" "${KIND:--}" "${VIA:--}" "$e1" "$e2" \
     "$e3" "$e4"
@@ -704,6 +749,7 @@ done
 
 
 def register() -> None:
+    shared("cfg_bus", BUS)
     probe("cfg_files", FILES)
     probe("cfg_env", ENV)
     probe("cfg_exec", EXEC)

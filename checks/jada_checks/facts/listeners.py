@@ -16,9 +16,9 @@ from jada_checks.parsers.ss import Listener, parse_listeners
 
 # ss in the service's network namespace (nsenter when it has its own), with owning pids.
 LISTEN = r"""
-me=$(readlink /proc/self/ns/net)
+me=$JADA_NETNS
 svc=""
-[ "${MAINPID:-0}" -gt 0 ] 2>/dev/null && svc=$(R readlink "/proc/$MAINPID/ns/net" 2>/dev/null)
+[ "${MAINPID:-0}" -gt 0 ] 2>/dev/null && { jada_svc_netns; svc=$JADA_SVC; }
 if [ -n "$svc" ] && [ "$svc" != "$me" ]; then R nsenter -t "$MAINPID" -n ss -H -l -n -t -p
 else R ss -H -l -n -t -p; fi
 """.strip()

@@ -27,6 +27,7 @@ class Probe:
 
 PROBES: dict[str, Probe] = {}
 UNIT_PROPERTIES: list[str] = []
+SHARED: dict[str, str] = {}
 
 
 def probe(name: str, snippet: str) -> None:
@@ -36,6 +37,17 @@ def probe(name: str, snippet: str) -> None:
     if old and old.snippet != snippet:
         raise ValueError(f"probe {name!r} registered twice with different snippets")
     PROBES[name] = Probe(name, snippet)
+
+
+def shared(name: str, snippet: str) -> None:
+    """Register a snippet that runs once, after the prelude, to read what several sections
+    need (each would otherwise ask for it again: issue 25). It only sets variables; it
+    runs outside every section, so it must keep its own stderr and never exit."""
+    snippet = snippet.strip()
+    old = SHARED.get(name)
+    if old and old != snippet:
+        raise ValueError(f"shared snippet {name!r} registered twice with different text")
+    SHARED[name] = snippet
 
 
 def unit_properties(*names: str) -> None:
@@ -93,6 +105,14 @@ jada_read() {  # jada_read VAR FILE: the file as $(cat FILE) gives it, without a
   while [[ $jada_x == *$'\n' ]]; do jada_x=${jada_x%$'\n'}; done
   printf -v "$1" '%s' "$jada_x"
 }
+jada_cat() {  # cat FILE: without a process when bash can print it byte for byte (it has
+  # no NUL byte); else, and when it cannot be read, cat itself, for its own words
+  local -a jada_a=()
+  if mapfile -d '' jada_a 2>/dev/null < "$1" && [ "${#jada_a[@]}" -le 1 ]; then
+    printf '%s' "${jada_a[0]-}"; return 0
+  fi
+  cat "$1"
+}
 JADA_READ=/usr/local/libexec/jada-checks-read
 JADA_READ_VERSION=4
 JADA_SUDO_REFUSED=
@@ -131,8 +151,13 @@ if [ -n "$JADA_SUDO" ] && [ "$EUID" != 0 ]; then
     fi
   fi
 fi
+if [ -z "$JADA_SUDO" ] || [ "$EUID" = 0 ]; then
+  # the reads run as this user: R is the command itself. As a function of that one
+  # command, $(R cmd) costs one process, not two (bash 5.2 runs the last command of a
+  # command substitution without forking again; issue 25)
+  R() { "$@"; }
+else
 R() {
-  if [ -z "$JADA_SUDO" ] || [ "$EUID" = 0 ]; then "$@"; return; fi
   if [ -n "$JADA_SUDO_REFUSED" ]; then
     printf '%s%s: %s\n' '@@JADA-REFUSED ' "$*" "$JADA_SUDO_REFUSED" >&9; return 126
   fi
@@ -150,6 +175,7 @@ R() {
   printf '%s%s: %s\n' '@@JADA-REFUSED ' "$*" "$(jada_sudo_reason "$err") (exit $rc)" >&9
   return 126
 }
+fi
 JADA_SHOW=$(systemctl show --no-pager -p @PROPS@ -- "$UNIT" 2>&1); JADA_SHOW_RC=$?
 declare -A JADA_PROP=()
 jada_l=$JADA_SHOW$'\n'
@@ -157,10 +183,10 @@ while [[ -n $jada_l ]]; do
   l=${jada_l%%$'\n'*}; jada_l=${jada_l#*$'\n'}
   [[ $l =~ ^[A-Za-z]+= ]] && JADA_PROP[${l%%=*}]=${l#*=}
 done
-jada_field() {  # field $2 (1-based) of the colon-separated line $1, as cut -d: -f$2
+jada_field() {  # $3 gets field $2 (1-based) of the colon-separated line $1, as cut -d: -f$2
   local x=$1 i
   for ((i = 1; i < $2; i++)); do [[ $x == *:* ]] || { x=; break; }; x=${x#*:}; done
-  printf '%s' "${x%%:*}"
+  printf -v "$3" '%s' "${x%%:*}"
 }
 MAINPID=${JADA_PROP[MainPID]}
 SVC_USER=${JADA_PROP[User]}
@@ -181,8 +207,24 @@ if [ -z "$SVC_USER" ] && [ "${MAINPID:-0}" -gt 0 ] 2>/dev/null \
     SVC_USER_FROM="MainPID $MAINPID uid $svc_uid"
   fi
 fi
-SVC_HOME=$(jada_field "$(getent passwd "${SVC_USER:-root}")" 6)
+jada_field "$(getent passwd "${SVC_USER:-root}")" 6 SVC_HOME
 SVC_WORKDIR=${JADA_PROP[WorkingDirectory]}
+# The network namespaces, read once for the three sections that compare them (issue 25):
+# JADA_NETNS is this shell's; JADA_NETNS_SVC the main process's, kept only when one
+# readlink read both and R is the command itself (so no refusal was due on fd 9). Without
+# it, jada_svc_netns reads it through R in the section, as the sections always did.
+unset JADA_NETNS_SVC
+if [ "${MAINPID:-0}" -gt 0 ] 2>/dev/null && { [ -z "$JADA_SUDO" ] || [ "$EUID" = 0 ]; } \
+    && { jada_l=$(readlink /proc/self/ns/net "/proc/$MAINPID/ns/net"); } 2>/dev/null \
+    && [[ $jada_l == *$'\n'* ]]; then
+  JADA_NETNS=${jada_l%%$'\n'*}; JADA_NETNS_SVC=${jada_l#*$'\n'}
+else
+  JADA_NETNS=$(readlink /proc/self/ns/net)
+fi
+jada_svc_netns() {  # JADA_SVC and the status of $(R readlink /proc/MAINPID/ns/net 2>/dev/null)
+  if [ -n "${JADA_NETNS_SVC+set}" ]; then JADA_SVC=$JADA_NETNS_SVC; return 0; fi
+  { JADA_SVC=$(R readlink "/proc/$MAINPID/ns/net"); } 2>/dev/null
+}
 """
 
 
@@ -259,7 +301,7 @@ def build_script(unit: str, *, sudo: bool = False) -> str:
     snippets.update((p.name, p.snippet) for p in PROBES.values())
     lanes = _lanes(list(snippets))
     parts = [f"UNIT={shlex.quote(unit)}", f"JADA_SUDO={'1' if sudo else ''}",
-             PRELUDE.strip().replace("@PROPS@", props), "JADA_LANES=()"]
+             PRELUDE.strip().replace("@PROPS@", props), *SHARED.values(), "JADA_LANES=()"]
     for names in lanes[1:]:
         if names:
             parts.append("exec {jada_fd}< <(")
