@@ -57,6 +57,14 @@ if { jada_j=$(busctl --json=short get-property org.freedesktop.systemd1 "$jada_p
     CFG_BUS=1
   fi
 fi
+# The service user's uid and gid for canread, looked up once for all four sections: "uid
+# gid", or - (not root and no sudo to ask with, or no such user now: a DynamicUser=)
+CFG_CR_USER=-
+if [ -n "$SVC_USER" ] && { [ "$EUID" = 0 ] || [ -n "$JADA_SUDO" ]; } \
+    && { jada_o=$(id -- "$SVC_USER"); } 2>/dev/null \
+    && [[ $jada_o =~ ^uid=([0-9]+)[^\ ]*\ gid=([0-9]+) ]]; then
+  CFG_CR_USER="${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"
+fi
 """
 
 _COMMON = rf"""
@@ -65,27 +73,9 @@ shopt -s lastpipe  # a pipeline's last command runs in this shell: mapfile keeps
 CAP={MAX_BYTES}
 # Few processes (issue 25): base64 of short text, dirname and the id/stat lookups are done
 # by bash itself or once per section; only file contents and long text go to base64(1).
-B64A=({{A..Z}} {{a..z}} {{0..9}} + /)
 b64v() {{  # $1 a variable, $2 text: the variable gets the text in base64 (as base64 -w0)
-  local _s=$2 _n=${{#2}} _i _o= _x _y _z IFS=' '
-  local -a _c=()
-  if [ "$_n" -gt 256 ]; then printf -v "$1" '%s' "$(printf '%s' "$_s" | base64 -w0)"; return
-  fi
-  # bash's printf gives a character's code for a leading quote; in the C locale that is
-  # the byte's value, 1..255 (bash(1), printf; a shell string holds no NUL byte)
-  for ((_i = 0; _i < _n; _i++)); do _c[_i]="'${{_s:_i:1}}"; done
-  [ "$_n" = 0 ] || printf -v _s '%d ' "${{_c[@]}}"
-  _c=($_s)
-  for ((_i = 0; _i + 2 < _n; _i += 3)); do
-    _x=${{_c[_i]}} _y=${{_c[_i+1]}} _z=${{_c[_i+2]}}
-    _o+=${{B64A[_x>>2]}}${{B64A[(_x&3)<<4|_y>>4]}}${{B64A[(_y&15)<<2|_z>>6]}}${{B64A[_z&63]}}
-  done
-  case $((_n - _i)) in
-    1) _x=${{_c[_i]}}; _o+=${{B64A[_x>>2]}}${{B64A[(_x&3)<<4]}}==;;
-    2) _x=${{_c[_i]}} _y=${{_c[_i+1]}}
-       _o+=${{B64A[_x>>2]}}${{B64A[(_x&3)<<4|_y>>4]}}${{B64A[(_y&15)<<2]}}=;;
-  esac
-  printf -v "$1" '%s' "$_o"
+  if [ "${{#2}}" -gt 256 ]; then printf -v "$1" '%s' "$(printf '%s' "$2" | base64 -w0)"
+  else jada_b64v "$1" "$2"; fi  # the prelude's
 }}
 b() {{ local _b; b64v _b "$1"; printf '%s' "$_b"; }}
 dn() {{  # $1 a variable, $2 a path: what dirname(1) prints for it (GNU coreutils, Linux)
@@ -115,6 +105,13 @@ chain_of() {{  # $1 a path: appends it and every directory above it to CHAIN
     case $_d in /|.|'') break;; esac
     dn _d "$_d"
   done
+}}
+prestat() {{  # one stat(1) ahead for files emit will be asked about, and the directories
+  # above them (issue 25: not one per file); emit's own stat_all then finds them known
+  local _q _d
+  local -a CHAIN=()
+  for _q; do [ -z "$_q" ] || {{ CHAIN+=("$_q"); dn _d "$_q"; chain_of "$_d"; }}; done
+  stat_all "${{CHAIN[@]}}"
 }}
 real_of() {{  # $1 a variable, $2 an existing path: what readlink -f prints for it; no
   # process when the path is absolute and plain (no //, . or ..) and no part is a link:
@@ -164,17 +161,9 @@ unq() {{  # $1 a variable, $2 a shell word or EnvironmentFile value: $1 gets it 
 }}
 # a whole setpriv argv (R runs it as is for root); the helper only checks --regid: it takes
 # uid and gid from the passwd entry and refuses any other gid, root or 0 (issue 26)
-CR_USER=  # the service user's uid and gid, looked up once: "uid gid", or - (cannot ask)
+CR_USER=  # the service user's uid and gid: "uid gid", or - (cannot ask)
 canread() {{  # sets RD: 1/0, can the service user read it; '-': could not ask (no root)
-  local _o
-  if [ -z "$CR_USER" ]; then
-    CR_USER=-
-    if [ -n "$SVC_USER" ] && {{ [ "$EUID" = 0 ] || [ -n "$JADA_SUDO" ]; }} \
-        && _o=$(id -- "$SVC_USER" 2>/dev/null) \
-        && [[ $_o =~ ^uid=([0-9]+)[^\ ]*\ gid=([0-9]+) ]]; then  # no such user now: a DynamicUser=
-      CR_USER="${{BASH_REMATCH[1]}} ${{BASH_REMATCH[2]}}"
-    fi
-  fi
+  [ -n "$CR_USER" ] || CR_USER=${{CFG_CR_USER:--}}  # looked up once, before the sections
   RD=-
   [ "$CR_USER" != - ] || return 0
   # uid 0 reads every file it sees; the helper never runs anything as uid 0 (issue 26)
@@ -399,6 +388,9 @@ if [ -n "$SVC_HOME" ] && [ -e "$SVC_HOME" ]; then real_of rh "$SVC_HOME"
 else rh=$(readlink -f -- "$SVC_HOME" 2>/dev/null); fi
 b64v e1 "$SVC_HOME"; b64v e2 "$rh"; b64v e3 "${{wd:-/}}"
 printf 'H\t%s\t%s\t%s\n' "$e1" "$e2" "$e3"
+prestat "${{SVC_HOME:+${{SVC_HOME%/}}/.claude/settings.json}}" \
+  "${{wd:-}}/.claude/settings.local.json" "${{wd:-}}/.claude/settings.json" \
+  {MANAGED_DIR}/managed-settings.json
 if [ -n "$CFG_BUS" ]; then du=$CFG_DU; else up=$(unit_path) || exit 3
   du=$(prop "$up" org.freedesktop.systemd1.Service DynamicUser) || exit 3; fi
 case $du in *true*) printf 'D\t1\n';; *) printf 'D\t0\n';; esac
@@ -599,7 +591,10 @@ NATIVE=' name package-bin platform-bin native-version '
 SCRIPT=' name cli.js cli-wrapper '
 NODE_VALUE=' """ + NODE_VALUE_OPTIONS + r""" '
 cwd_of() {  # the working directory of $AGENT_PID, read once (root)
-  [ -n "$CWD_READ" ] || { { CWD=$(R readlink "/proc/$AGENT_PID/cwd"); } 2>/dev/null; CWD_READ=1; }
+  [ -n "$CWD_READ" ] && return
+  if [ -n "${LINKS[/proc/$AGENT_PID/cwd]+set}" ]; then CWD=${LINKS[/proc/$AGENT_PID/cwd]}
+  else { CWD=$(R readlink "/proc/$AGENT_PID/cwd"); } 2>/dev/null; fi
+  CWD_READ=1
 }
 resolved() {  # $1 a path as a process gave it: what it names after every symbolic link
   local r=$1
@@ -672,15 +667,27 @@ TAB=$'\t'
 pids=
 cg=${JADA_PROP[ControlGroup]}  # the prelude's systemctl show
 if [ -n "$cg" ] && [ -d "/sys/fs/cgroup$cg" ]; then
-  pids=$(find "/sys/fs/cgroup$cg" -name cgroup.procs -exec cat {} + 2>/dev/null)
+  { pids=$(find "/sys/fs/cgroup$cg" -name cgroup.procs -exec cat {} +); } 2>/dev/null
 elif [ "${MAINPID:-0}" -gt 0 ]; then
   pids=$(ps -e -o pid=,ppid= | awk -v root="$MAINPID" '{p[$1]=$2} END {k[root]=1;
     do { n=0; for (x in p) if (!(x in k) && (p[x] in k)) { k[x]=1; n++ } } while (n);
     for (x in k) print x }')
 fi
+# Every process's exe and cwd links in one readlink -z (issue 25), when R is the command
+# itself and it read them all; else exe_of and cwd_of read each one through R, as before.
+declare -A LINKS=()
+if [ -z "$JADA_SUDO" ] || [ "$EUID" = 0 ]; then
+  lk=(); la=()
+  for p in $pids; do la+=("/proc/$p/exe" "/proc/$p/cwd"); done
+  [ ${#la[@]} = 0 ] || readlink -z -- "${la[@]}" 2>/dev/null | mapfile -d '' -t lk
+  if [ "${PIPESTATUS[0]}" = 0 ] && [ ${#lk[@]} = ${#la[@]} ]; then
+    for i in "${!la[@]}"; do LINKS[${la[i]}]=${lk[i]}; chomp "LINKS[${la[i]}]"; done
+  fi
+fi
 exe_of() {  # EXE gets /proc/$1/exe's target ('' unreadable). It needs ptrace access: root,
   # or the process's own user; with ssh.sudo the read helper reads it (readlink
   # /proc/PID/exe, helper version 4).
+  if [ -n "${LINKS[/proc/$1/exe]+set}" ]; then EXE=${LINKS[/proc/$1/exe]}; return 0; fi
   { EXE=$(R readlink "/proc/$1/exe"); } 2>/dev/null
   return 0
 }
@@ -728,6 +735,8 @@ for p in $pids; do
     if [[ $l == Uid:* ]]; then set -f; l=($l); set +f; euid=${l[2]-}; break; fi
   done
   home_of "$euid"; home=$HOME_OF
+  prestat "${home:+${home%/}/.claude/settings.json}" "${cwd%/}/.claude/settings.local.json" \
+    "${cwd%/}/.claude/settings.json"
   if procenv "$p" "V$TAB$p"; then st=ok; else st=-; fi
   b64c e1 "$cwd"; b64c e2 "$home"
   printf 'P\t%s\t%s\t%s\t%s\t%s\n' "$p" "$e1" "${euid:--}" "$e2" "$st"

@@ -59,6 +59,47 @@ def unit_properties(*names: str) -> None:
             UNIT_PROPERTIES.append(name)
 
 
+# base64 -w0 of a string's bytes without a process: the script encodes about a hundred
+# paths (issue 25). The byte values come from one printf of "'c" words (bash(1), printf:
+# a leading quote gives the character's code, in the C locale its byte). Bash 5.2 writes
+# those words in one substitution (patsub_replacement: & is the matched text), split on
+# \3; older bash, and text holding \3, one character at a time. Then 4 letters per 3 bytes.
+B64 = r"""
+JADA_B64=({A..Z} {a..z} {0..9} + /)
+jada_b64v() {  # $1 a variable, $2 text: the variable gets the text in base64 (as base64 -w0)
+  local _s=$2 _o= _i _n=${#2} _x _y _z _f= _d=$'\3' _q="'" IFS=' '
+  local -a _c=()
+  if [ "$_n" -gt 0 ]; then
+    if shopt -q patsub_replacement 2>/dev/null && [[ $_s != *$'\3'* ]]; then
+      [[ $- == *f* ]] || { _f=1; set -f; }
+      _s=${_s//?/$_d$_q&}; IFS=$'\3'; _c=($_s); IFS=' '; _c=("${_c[@]:1}")
+      [ -z "$_f" ] || set +f
+    else
+      for ((_i = 0; _i < _n; _i++)); do _c[_i]="'${_s:_i:1}"; done
+    fi
+    printf -v _s '%d ' "${_c[@]}"
+    _c=($_s)
+  fi
+  for ((_i = 0; _i + 2 < _n; _i += 3)); do
+    _x=${_c[_i]} _y=${_c[_i+1]} _z=${_c[_i+2]}
+    _o+=${JADA_B64[_x>>2]}${JADA_B64[(_x&3)<<4|_y>>4]}${JADA_B64[(_y&15)<<2|_z>>6]}
+    _o+=${JADA_B64[_z&63]}
+  done
+  case $((_n - _i)) in
+    1) _x=${_c[_i]}; _o+=${JADA_B64[_x>>2]}${JADA_B64[(_x&3)<<4]}==;;
+    2) _x=${_c[_i]} _y=${_c[_i+1]}
+       _o+=${JADA_B64[_x>>2]}${JADA_B64[(_x&3)<<4|_y>>4]}${JADA_B64[(_y&15)<<2]}=;;
+  esac
+  printf -v "$1" '%s' "$_o"
+}
+jada_b64() {  # jada_b64 STRING [VAR]: base64 -w0 of the string's bytes, no process
+  local _r
+  jada_b64v _r "$1"
+  if [ -n "$2" ]; then printf -v "$2" '%s' "$_r"; else printf '%s' "$_r"; fi
+}
+""".strip()
+
+
 # The prelude sets variables that later snippets use: the unit, its main process, its
 # user and that user's home from the passwd database (not the SSH user's home). The user
 # is User= of the unit; without User= (and without DynamicUser=) it is the user the main
@@ -76,25 +117,13 @@ def unit_properties(*names: str) -> None:
 # version this suite speaks; after a failed preflight no R asks sudo again.
 PRELUDE = r"""
 export LC_ALL=C
+@B64@
 S() {
   local _e _rc
   printf '%s%s\n' '@@JADA-BEGIN ' "$1"
   { _e=$(eval "$2" 2>&1 9>&2 1>&3 3>&-); _rc=$?; } 3>&1
   [[ -z $_e ]] || printf '@@JADA-ERR %s\n' "${_e//$'\n'/$'\n@@JADA-ERR '}"
   printf '%s%s %s\n' '@@JADA-END ' "$1" "$_rc"
-}
-jada_b64() {  # jada_b64 STRING [VAR]: base64 -w0 of the string's bytes, no process
-  local s=$1 t=ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/ o= i n a b c
-  for ((i = 0; i < ${#s}; i += 3)); do
-    printf -v a '%d' "'${s:i:1}"; b=0; c=0
-    [[ -n ${s:i+1:1} ]] && printf -v b '%d' "'${s:i+1:1}"
-    [[ -n ${s:i+2:1} ]] && printf -v c '%d' "'${s:i+2:1}"
-    n=$(( (a & 255) << 16 | (b & 255) << 8 | (c & 255) ))
-    o+=${t:n>>18&63:1}${t:n>>12&63:1}
-    if [[ -n ${s:i+1:1} ]]; then o+=${t:n>>6&63:1}; else o+==; fi
-    if [[ -n ${s:i+2:1} ]]; then o+=${t:n&63:1}; else o+==; fi
-  done
-  if [ -n "$2" ]; then printf -v "$2" '%s' "$o"; else printf '%s' "$o"; fi
 }
 jada_read() {  # jada_read VAR FILE: the file as $(cat FILE) gives it, without a process.
   # mapfile, not read -d '': before bash 5.2 read takes one byte per read(2), and a
@@ -300,8 +329,9 @@ def build_script(unit: str, *, sudo: bool = False) -> str:
                 "sudo_preflight": PREFLIGHT, "svc_user": SVC_USER_FACT}
     snippets.update((p.name, p.snippet) for p in PROBES.values())
     lanes = _lanes(list(snippets))
-    parts = [f"UNIT={shlex.quote(unit)}", f"JADA_SUDO={'1' if sudo else ''}",
-             PRELUDE.strip().replace("@PROPS@", props), *SHARED.values(), "JADA_LANES=()"]
+    prelude = PRELUDE.strip().replace("@PROPS@", props).replace("@B64@", B64)
+    parts = [f"UNIT={shlex.quote(unit)}", f"JADA_SUDO={'1' if sudo else ''}", prelude,
+             *SHARED.values(), "JADA_LANES=()"]
     for names in lanes[1:]:
         if names:
             parts.append("exec {jada_fd}< <(")
