@@ -16,7 +16,8 @@ from jada_checks.facts import cfg_probes, probes
 
 
 def run(body: str, *args: str | bytes) -> str:
-    script = "export LC_ALL=C\n" + probes.B64 + "\n" + cfg_probes._COMMON + "\n" + body
+    script = ("export LC_ALL=C\n" + probes.B64 + "\n" + cfg_probes._OPTIONS
+              + cfg_probes._COMMON + "\n" + body)
     res = subprocess.run(["bash", "-c", script, "helpers", *args], capture_output=True,
                          timeout=60, check=True)
     assert res.stderr == b"", res.stderr

@@ -67,9 +67,16 @@ if [ -n "$SVC_USER" ] && { [ "$EUID" = 0 ] || [ -n "$JADA_SUDO" ]; } \
 fi
 """
 
-_COMMON = rf"""
+# Each cfg section's shell options (pipefail: a pipeline fails when any command of it does).
+_OPTIONS = r"""
 set -o pipefail
 shopt -s lastpipe  # a pipeline's last command runs in this shell: mapfile keeps its array
+"""
+
+# The cfg sections' functions and their state, defined once before the sections (issue 25:
+# each of the four sections parsed them again). The state is the main shell's, and every
+# section runs in a shell of its own forked from it, so each starts from these values.
+_COMMON = rf"""
 CAP={MAX_BYTES}
 # Few processes (issue 25): base64 of short text, dirname and the id/stat lookups are done
 # by bash itself or once per section; only file contents and long text go to base64(1).
@@ -380,7 +387,7 @@ scan_args() {{  # $1 record prefix, $2 working directory, then argv: the model a
 }}
 """
 
-FILES = _COMMON + rf"""
+FILES = _OPTIONS + rf"""
 wd=${{SVC_WORKDIR#-}}; wd=${{wd#!}}
 case $wd in '~') wd=$SVC_HOME;; '') wd=/;; esac
 wd=${{wd%/}}
@@ -406,7 +413,7 @@ for f in {MANAGED_DIR}/managed-settings.d/*.json; do
 done
 """
 
-ENV = _COMMON + rf"""
+ENV = _OPTIONS + rf"""
 wd=${{SVC_WORKDIR#-}}; wd=${{wd#!}}
 case $wd in '~') wd=$SVC_HOME;; '') wd=/;; esac
 pick() {{  # $1 JSON: each "NAME=..." string of a gathered NAME, as grep -o finds them
@@ -460,7 +467,7 @@ if [ "${{MAINPID:-0}}" -gt 0 ] && procenv "$MAINPID" M; then
 fi
 """
 
-EXEC = _COMMON + r"""
+EXEC = _OPTIONS + r"""
 wd=${SVC_WORKDIR#-}; wd=${wd#!}
 case $wd in '~') wd=$SVC_HOME;; '') wd=/;; esac
 FLAG_FILES=()
@@ -662,7 +669,7 @@ script_of() {  # $1 exe, then argv: SHOWN gets an interpreter's script, for a pe
 }
 """
 
-PROCS = _COMMON + AGENT + r"""
+PROCS = _OPTIONS + r"""
 TAB=$'\t'
 pids=
 cg=${JADA_PROP[ControlGroup]}  # the prelude's systemctl show
@@ -759,6 +766,7 @@ done
 
 def register() -> None:
     shared("cfg_bus", BUS)
+    shared("cfg_functions", _COMMON + AGENT)
     probe("cfg_files", FILES)
     probe("cfg_env", ENV)
     probe("cfg_exec", EXEC)

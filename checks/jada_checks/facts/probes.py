@@ -254,7 +254,7 @@ jada_svc_netns() {  # JADA_SVC and the status of $(R readlink /proc/MAINPID/ns/n
   if [ -n "${JADA_NETNS_SVC+set}" ]; then JADA_SVC=$JADA_NETNS_SVC; return 0; fi
   { JADA_SVC=$(R readlink "/proc/$MAINPID/ns/net"); } 2>/dev/null
 }
-"""
+""".replace("@B64@", B64)
 
 
 # What the preflight found, for the report: once per target.
@@ -296,12 +296,16 @@ SHARED_PROPERTIES = ("Id", "MainPID", "User", "DynamicUser", "WorkingDirectory",
 # whose output waits in its pipe, never in a file (the suite never changes a target),
 # until one ``cat`` copies the lanes out in order after lane 0. Each section's output is
 # whole in its lane, so the parsed answer never depends on timing. Sections are dealt to
-# the lanes by their measured cost (CPU seconds on the compliant host, COST; others 0.005)
-# so the lanes end together; lane 0 gets the big outputs, which a pipe (64 KiB) would hold up.
+# the lanes by their measured cost (CPU seconds on the compliant host, COST; others
+# DEFAULT_COST) so the lanes end together; lane 0 gets the big outputs, which a pipe
+# (64 KiB) would hold up. COST is each section's median CPU alone, less the prelude's,
+# measured after issue 25's cuts (the cfg sections then read the shared D-Bus answer).
 LANES = 3
-COST = {"cfg_procs": 0.21, "cfg_files": 0.16, "cfg_exec": 0.06, "cfg_env": 0.05,
-        "hc_boot_route": 0.02, "hc_journal": 0.013, "hc_analyze": 0.012,
-        "http_listen_units": 0.01, "hc_listen": 0.01, "hc_sysctl_files": 0.01}
+DEFAULT_COST = 0.004
+COST = {"cfg_procs": 0.045, "cfg_files": 0.032, "hc_sysctl_files": 0.017, "cfg_env": 0.016,
+        "hc_boot_route": 0.015, "hc_analyze": 0.014, "hc_journal": 0.012,
+        "http_listen_units": 0.01, "hc_listen": 0.008, "cfg_exec": 0.008,
+        "hc_unit_uids": 0.007, "hc_boot_facts": 0.006, "hc_limits_files": 0.006}
 LANE0 = ("cfg_files", "hc_boot_route", "hc_sysctl_files", "hc_limits_files")
 
 
@@ -313,10 +317,10 @@ def _lanes(names: list[str]) -> list[list[str]]:
     for n in names:
         if n in LANE0:
             lane[n] = 0
-            load[0] += COST.get(n, 0.005)
-    for n in sorted((n for n in names if n not in lane), key=lambda n: -COST.get(n, 0.005)):
+            load[0] += COST.get(n, DEFAULT_COST)
+    for n in sorted((n for n in names if n not in lane), key=lambda n: -COST.get(n, DEFAULT_COST)):
         lane[n] = min(range(LANES), key=lambda i: (load[i], i))
-        load[lane[n]] += COST.get(n, 0.005)
+        load[lane[n]] += COST.get(n, DEFAULT_COST)
     return [[n for n in names if lane[n] == i] for i in range(LANES)]
 
 
@@ -329,9 +333,8 @@ def build_script(unit: str, *, sudo: bool = False) -> str:
                 "sudo_preflight": PREFLIGHT, "svc_user": SVC_USER_FACT}
     snippets.update((p.name, p.snippet) for p in PROBES.values())
     lanes = _lanes(list(snippets))
-    prelude = PRELUDE.strip().replace("@PROPS@", props).replace("@B64@", B64)
-    parts = [f"UNIT={shlex.quote(unit)}", f"JADA_SUDO={'1' if sudo else ''}", prelude,
-             *SHARED.values(), "JADA_LANES=()"]
+    parts = [f"UNIT={shlex.quote(unit)}", f"JADA_SUDO={'1' if sudo else ''}",
+             PRELUDE.strip().replace("@PROPS@", props), *SHARED.values(), "JADA_LANES=()"]
     for names in lanes[1:]:
         if names:
             parts.append("exec {jada_fd}< <(")
