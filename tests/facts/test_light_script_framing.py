@@ -96,3 +96,26 @@ def test_unit_show_prints_only_the_asked_properties_in_systemctl_order() -> None
                          stdin=subprocess.DEVNULL, timeout=60, check=False)
     got = [ln.split("=", 1)[0] for ln in split_sections(res.stdout)["unit_show"].out.splitlines()]
     assert got and set(got) <= asked and "ControlGroup" not in got
+
+
+@pytest.mark.parametrize("ss", [
+    "printf 'LISTEN 0 4096 *:7070 *:* users:((\"py\",pid=35,fd=3),(\"py\",pid=4,fd=3))\\n'",
+    "printf 'a pid=9\\n\\n\\n'; echo 'ss: one' >&2; echo 'ss: two' >&2; return 3",
+    "printf 'no newline pid=12'; printf 'err\\n\\n' >&2",
+    "return 1",
+])
+def test_the_sockets_read_once_answer_as_each_section_reading_them(ss: str) -> None:
+    """hc_listen and http_listen_units from the one read before the sections (R is the
+    command itself) are what each gives reading ss itself: stdout, stderr and status.
+    ``ss`` is a shell function here, which R runs as it would the program."""
+    import shlex
+
+    from jada_checks.facts import listeners
+
+    sections = (f"S hc_listen {shlex.quote(listeners.LISTEN)}\n"
+                f"S http_listen_units {shlex.quote(listeners.LISTEN_UNITS)}\n")
+    fake = f"ss() {{ {ss}; }}\n"
+    once = split_sections(run(fake + listeners.SHARED + "\n" + sections))
+    each = split_sections(run(fake + "unset JADA_LISTEN_RC\n" + sections))
+    assert once == each and set(once) == {"hc_listen", "http_listen_units"}
+    assert run(fake + listeners.SHARED + '\necho "${JADA_LISTEN_RC-unset}"\n').strip() != "unset"
