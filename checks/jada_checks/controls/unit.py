@@ -70,14 +70,17 @@ done
 # the aliases: symlinks in the unit dirs whose target's name is the unit. One find names
 # them (-lname matches readlink's answer: the unit, or */unit, with fnmatch's specials of
 # the name escaped); they print in the order of the dirs and of their globs
-declare -A alias=()
+declare -A alias=() adir=()
 pat=$UNIT; pat=${pat//\\/\\\\}; pat=${pat//\*/\\*}; pat=${pat//\?/\\?}; pat=${pat//\[/\\[}
 if [ -n "$dirs" ]; then
   { l=$(find $dirs -mindepth 1 -maxdepth 1 -type l \( -lname "$pat" -o -lname "*/$pat" \) \
     -printf '%p\n'); } 2>/dev/null; l+=$'\n'
-  while [[ -n $l ]]; do x=${l%%$'\n'*}; l=${l#*$'\n'}; [ -n "$x" ] && alias[$x]=1; done
+  while [[ -n $l ]]; do
+    x=${l%%$'\n'*}; l=${l#*$'\n'}; [ -n "$x" ] && { alias[$x]=1; adir[${x%/*}]=1; }
+  done
 fi
 for d in $dirs; do
+  [ -n "${adir[$d]+set}" ] || continue  # no alias there: no need to list the whole dir
   for a in "$d"/*; do
     if [ -n "${alias[$a]+set}" ] && [ "${a##*/}" != "$UNIT" ]; then
       jada_b64 "$a" bl; echo "A $bl"

@@ -148,10 +148,24 @@ fi
 
 # parsers/dump.py's dumpf, the same lines, with fewer processes (issue 25): the path is
 # encoded in the shell (jada_b64), and the content's base64 replaces the shell of its
-# $(...) (exec: a redirection that fails still says so in the same words, and fails it)
+# $(...) (exec: a redirection that fails still says so in the same words, and fails it);
+# a file dumped before under another name (-ef: /lib/sysctl.d is /usr/lib/sysctl.d on a
+# merged /usr) is not encoded again. Every line stays where it was: bash names the line of
+# a redirection that failed.
 FAST_DUMP = DUMP_FUNCTION.replace("""p=$(printf '%s' "$f" | base64 -w0)""", 'jada_b64 "$f" p'
-                                  ).replace("c=$(base64 -w0 <", "c=$(exec base64 -w0 <")
+                                  ).replace(
+    'elif c=$(base64 -w0 < "$f" 2>/dev/null); then echo "F $p ok $c"',
+    'elif jada_seen "$f" || c=$(exec base64 -w0 < "$f" 2>/dev/null); then echo "F $p ok $c"'
+    '; JADA_DF+=("$f"); JADA_DC+=("$c")') + "\n" + r"""
+JADA_DF=() JADA_DC=()  # the files dumped, and their base64
+jada_seen() {  # c gets the base64 of file $1 when it was dumped before under another name
+  local i
+  for i in "${!JADA_DF[@]}"; do [ "$1" -ef "${JADA_DF[i]}" ] && { c=${JADA_DC[i]}; return; }; done
+  return 1
+}""".strip()
 assert FAST_DUMP.count("jada_b64") == FAST_DUMP.count("exec base64") == 1
+assert FAST_DUMP.count("jada_seen") == 2
+assert len(FAST_DUMP.splitlines()) == len(DUMP_FUNCTION.splitlines()) + 6
 
 SYSCTL_FILES = FAST_DUMP + "\n" + r"""
 for d in /etc/sysctl.d /run/sysctl.d /usr/local/lib/sysctl.d /usr/lib/sysctl.d /lib/sysctl.d; do
