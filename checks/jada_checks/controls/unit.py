@@ -17,9 +17,7 @@ unit_properties("LoadState", "ActiveState", "SubState", "UnitFileState", "Fragme
 BOOT_ROUTE = r"""
 # the parents as systemctl show -p ... --value printed them (its order, one value a line)
 pars=
-l=$JADA_SHOW$'\n'
-while [[ -n $l ]]; do
-  x=${l%%$'\n'*}; l=${l#*$'\n'}
+for x in "${JADA_SHOW_LINES[@]}"; do
   case $x in WantedBy=*|RequiredBy=*|BoundBy=*|UpheldBy=*) pars="$pars${x#*=} " ;; esac
 done
 set -f; parl=($pars); set +f

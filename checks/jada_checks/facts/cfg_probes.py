@@ -34,19 +34,23 @@ ENV_GREP = "grep -az " + " ".join(f"-e ^{n}=" for n in ENV_NAMES)
 # its unit. If the read fails or gives other than one line per property, CFG_BUS stays
 # empty and each section asks as before, so its answer and its errors are the same.
 BUS = r"""
+jada_bus_path() {  # $1 a unit name: JADA_BUS_PATH gets its object path
+  local i c
+  JADA_BUS_PATH=/org/freedesktop/systemd1/unit/
+  [ -n "$1" ] || JADA_BUS_PATH+=_
+  for ((i = 0; i < ${#1}; i++)); do
+    c=${1:i:1}
+    if [[ $c == [A-Za-z] ]] || { [ "$i" -gt 0 ] && [[ $c == [0-9] ]]; }; then
+      JADA_BUS_PATH+=$c
+    else
+      printf -v c '%d' "'$c"; printf -v c '_%02x' $((c & 255))
+      JADA_BUS_PATH+=$c
+    fi
+  done
+}
 CFG_BUS=
-jada_p=/org/freedesktop/systemd1/unit/
-[ -n "$UNIT" ] || jada_p+=_
-for ((jada_i = 0; jada_i < ${#UNIT}; jada_i++)); do
-  jada_c=${UNIT:jada_i:1}
-  if [[ $jada_c == [A-Za-z] ]] || { [ "$jada_i" -gt 0 ] && [[ $jada_c == [0-9] ]]; }; then
-    jada_p+=$jada_c
-  else
-    printf -v jada_c '%d' "'$jada_c"; printf -v jada_c '_%02x' $((jada_c & 255))
-    jada_p+=$jada_c
-  fi
-done
-if { jada_j=$(busctl --json=short get-property org.freedesktop.systemd1 "$jada_p" \
+jada_bus_path "$UNIT"
+if { jada_j=$(busctl --json=short get-property org.freedesktop.systemd1 "$JADA_BUS_PATH" \
       org.freedesktop.systemd1.Service DynamicUser Environment EnvironmentFiles ExecStart)
     } 2>/dev/null; then
   jada_n=${jada_j//[!$'\n']/}

@@ -206,10 +206,11 @@ R() {
 }
 fi
 JADA_SHOW=$(systemctl show --no-pager -p @PROPS@ -- "$UNIT" 2>&1); JADA_SHOW_RC=$?
+# its lines, split once (taking them one by one off the front copies the rest each time);
+# the empty ones are dropped, and none of its readers needs them
+set -f; IFS=$'\n'; JADA_SHOW_LINES=($JADA_SHOW); IFS=$' \t\n'; set +f
 declare -A JADA_PROP=()
-jada_l=$JADA_SHOW$'\n'
-while [[ -n $jada_l ]]; do
-  l=${jada_l%%$'\n'*}; jada_l=${jada_l#*$'\n'}
+for l in "${JADA_SHOW_LINES[@]}"; do
   [[ $l =~ ^[A-Za-z]+= ]] && JADA_PROP[${l%%=*}]=${l#*=}
 done
 jada_field() {  # $3 gets field $2 (1-based) of the colon-separated line $1, as cut -d: -f$2
@@ -277,9 +278,7 @@ printf 'user %s\nfrom %s\nhome %s\n' "$SVC_USER" "$SVC_USER_FROM" "$SVC_HOME"
 # show`` (which also holds those the prelude and the sections use), in systemctl's order;
 # what is not a property line is systemctl's stderr.
 UNIT_SHOW = r"""
-l=$JADA_SHOW$'\n'
-while [[ -n $l ]]; do
-  x=${l%%$'\n'*}; l=${l#*$'\n'}
+for x in "${JADA_SHOW_LINES[@]}"; do
   if [[ $x =~ ^[A-Za-z]+= ]]; then [[ " @KEEP@ " == *" ${x%%=*} "* ]] && printf '%s\n' "$x"
   elif [[ -n $x ]]; then printf '%s\n' "$x" >&2; fi
 done
