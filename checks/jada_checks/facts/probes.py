@@ -297,14 +297,13 @@ SHARED_PROPERTIES = ("Id", "MainPID", "User", "DynamicUser", "WorkingDirectory",
 # whole in its lane, so the parsed answer never depends on timing. Sections are dealt to
 # the lanes by their measured cost (CPU seconds on the compliant host, COST; others
 # DEFAULT_COST) so the lanes end together; lane 0 gets the big outputs, which a pipe
-# (64 KiB) would hold up. COST is each section's median CPU alone, less the prelude's,
-# measured after issue 25's cuts (the cfg sections then read the shared D-Bus answer).
+# (64 KiB) would hold up. COST is what each section's own shell and its children used in
+# whole runs (bash's times, mean of 15), after issue 25's cuts.
 LANES = 3
-DEFAULT_COST = 0.004
-COST = {"cfg_procs": 0.045, "cfg_files": 0.032, "hc_sysctl_files": 0.017, "cfg_env": 0.016,
-        "hc_boot_route": 0.015, "hc_analyze": 0.014, "hc_journal": 0.012,
-        "http_listen_units": 0.01, "hc_listen": 0.008, "cfg_exec": 0.008,
-        "hc_unit_uids": 0.007, "hc_boot_facts": 0.006, "hc_limits_files": 0.006}
+DEFAULT_COST = 0.002
+COST = {"cfg_procs": 0.032, "cfg_files": 0.017, "hc_boot_route": 0.014, "hc_journal": 0.012,
+        "hc_sysctl_files": 0.01, "cfg_env": 0.009, "hc_analyze": 0.007, "hc_boot_facts": 0.006,
+        "hc_unit_uids": 0.006, "hc_session": 0.005, "hc_limits_files": 0.004}
 LANE0 = ("cfg_files", "hc_boot_route", "hc_sysctl_files", "hc_limits_files")
 
 
