@@ -216,3 +216,49 @@ done
     res = subprocess.run(["bash", "--norc", "-c", script, "t", *bodies, *words],
                          capture_output=True, text=True, timeout=60)
     assert res.stdout == "" and res.returncode == 0, res.stdout + res.stderr
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_the_unit_cgroups_read_empty_are_judged_as_each_cat_judged_them(tmp_path,
+                                                                        broken: bool) -> None:
+    """hc_unit_procs asks one cat for every cgroup whose cgroup.procs read empty; when that
+    cat does not say "all empty" (a read failed), each is judged as before: cat's answer,
+    else GX unless the cgroup is threaded. A cgroup.procs that is a directory fails its read."""
+    import base64 as b64
+
+    from jada_checks.facts import host_facts
+
+    root = tmp_path / "system.slice" / "x.service"
+    for name in ("a", "c", "d"):
+        (root / name).mkdir(parents=True)
+    (root / "cgroup.procs").write_text(f"{os.getpid()}\n")
+    for name in ("a", "d"):
+        (root / name / "cgroup.procs").write_text("")
+    (root / "c" / "cgroup.procs").write_text("")
+    if broken:  # a cgroup.procs that cannot be read: a link to nothing
+        (root / "b").mkdir()
+        (root / "b" / "cgroup.procs").symlink_to(tmp_path / "nothing")
+        (root / "b" / "cgroup.type").write_text("domain\n")
+        (root / "c" / "cgroup.procs").unlink()
+        (root / "c" / "cgroup.procs").symlink_to(tmp_path / "nothing")
+        (root / "c" / "cgroup.type").write_text("threaded\n")
+    snippet = host_facts.UNIT_PROCS.replace(
+        "if [ -e /sys/fs/cgroup/cgroup.controllers ]; then base=/sys/fs/cgroup\n"
+        "else base=/sys/fs/cgroup/systemd; fi", f"base={tmp_path}")
+    assert snippet != host_facts.UNIT_PROCS
+    text = run(f"MAINPID={os.getpid()}; JADA_PROP[ControlGroup]=/system.slice/x.service\n"
+               "S hc_unit_procs " + __import__("shlex").quote(snippet) + "\n")
+    sec = split_sections(text)["hc_unit_procs"]
+
+    def g(rel: str) -> str:
+        return b64.b64encode(f"/system.slice/x.service{rel}".encode()).decode()
+    want = ["source cgroup /system.slice/x.service", f"hierarchy {tmp_path}",
+            f"G {g('')} {os.getpid()}", f"G {g('/a')} "]
+    if broken:
+        want += [f"GX {g('/b')} cgroup.procs could not be read"]  # c: threaded, no line
+    else:
+        want += [f"G {g('/c')} "]
+    want += [f"G {g('/d')} "]
+    lines = sec.out.splitlines()
+    assert lines[:len(want)] == want and sec.err == "" and sec.rc == 0, sec
+    assert [ln.split()[1] for ln in lines[len(want):]] == [str(os.getpid())]

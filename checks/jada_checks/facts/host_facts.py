@@ -48,24 +48,40 @@ cg=${JADA_PROP[ControlGroup]}
 if [ -e /sys/fs/cgroup/cgroup.controllers ]; then base=/sys/fs/cgroup
 else base=/sys/fs/cgroup/systemd; fi
 pids=
+# walk keeps the G/GX lines in order; a cgroup whose cgroup.procs read empty (no process,
+# or a read that failed) waits in empty/at, for one cat of them all (issue 25: a cat each)
+out=() empty=() at=()
 walk() {
-  local d=$1 rel=${1#"$base"} p s r
+  local d=$1 rel=${1#"$base"} s r
   local -a pa=()
+  jada_b64 "$rel" r
   if mapfile -t pa 2>/dev/null < "$d/cgroup.procs" && [ "${#pa[@]}" -gt 0 ]; then
-    jada_b64 "$rel" r; echo "G $r ${pa[*]}"; pids="$pids ${pa[*]}"
-  elif { p=$(cat "$d/cgroup.procs"); } 2>/dev/null; then  # empty, or a read that failed
-    pa=($p); p=${pa[*]}; jada_b64 "$rel" r; echo "G $r $p"; pids="$pids $p"  # as $(echo $p)
-  elif s=; jada_read s "$d/cgroup.type"; [ "$s" != threaded ]; then
-    jada_b64 "$rel" r; echo "GX $r cgroup.procs could not be read"
+    out+=("G $r ${pa[*]}")
+  else
+    empty+=("$d/cgroup.procs"); at+=("${#out[@]}"); out+=("$r")
   fi
   if [ ! -r "$d" ] || [ ! -x "$d" ]; then
-    jada_b64 "$rel" r; echo "GX $r its child cgroups could not be listed"; return
+    out+=("GX $r its child cgroups could not be listed"); return
   fi
   for s in "$d"/*/ "$d"/.[!.]*/ "$d"/..?*/; do [ -d "$s" ] && walk "${s%/}"; done
 }
 if [ -n "$cg" ] && [ -d "$base$cg" ]; then
   echo "source cgroup $cg"; echo "hierarchy $base"
   walk "$base$cg"
+  if [ "${#empty[@]}" -gt 0 ] && { p=$(cat "${empty[@]}"); } 2>/dev/null && [ -z "$p" ]; then
+    for i in "${at[@]}"; do out[i]="G ${out[i]} "; done  # all read, all empty
+  else  # each as before: cat's answer, else GX unless the cgroup is threaded (no processes)
+    for j in "${!at[@]}"; do
+      i=${at[j]}; r=${out[i]}
+      if { p=$(cat "${empty[j]}"); } 2>/dev/null; then
+        pa=($p); out[i]="G $r ${pa[*]}"  # as $(echo $p)
+      elif s=; jada_read s "${empty[j]%/cgroup.procs}/cgroup.type"; [ "$s" != threaded ]; then
+        out[i]="GX $r cgroup.procs could not be read"
+      else unset 'out[i]'; fi
+    done
+  fi
+  [ "${#out[@]}" = 0 ] || printf '%s\n' "${out[@]}"
+  for l in "${out[@]}"; do [[ $l == 'G '* ]] && { l=${l#G }; pids="$pids ${l#* }"; }; done
 else
   echo "source descendants of $MAINPID"
   pids=$(ps -e -o pid=,ppid= | awk -v r="$MAINPID" '{p[$1]=$2} END{k[r]=1; n=1;

@@ -67,7 +67,7 @@ def unit_properties(*names: str) -> None:
 B64 = r"""
 JADA_B64=({A..Z} {a..z} {0..9} + /)
 jada_b64v() {  # $1 a variable, $2 text: the variable gets the text in base64 (as base64 -w0)
-  local _s=$2 _o= _i _n=${#2} _x _y _z _f= _d=$'\3' _q="'" IFS=' '
+  local _s=$2 _o= _i _n=${#2} _v _f= _d=$'\3' _q="'" IFS=' '
   local -a _c=()
   if [ "$_n" -gt 0 ]; then
     if shopt -q patsub_replacement 2>/dev/null && [[ $_s != *$'\3'* ]]; then
@@ -80,15 +80,15 @@ jada_b64v() {  # $1 a variable, $2 text: the variable gets the text in base64 (a
     printf -v _s '%d ' "${_c[@]}"
     _c=($_s)
   fi
-  for ((_i = 0; _i + 2 < _n; _i += 3)); do
-    _x=${_c[_i]} _y=${_c[_i+1]} _z=${_c[_i+2]}
-    _o+=${JADA_B64[_x>>2]}${JADA_B64[(_x&3)<<4|_y>>4]}${JADA_B64[(_y&15)<<2|_z>>6]}
-    _o+=${JADA_B64[_z&63]}
+  _i=0  # 3 bytes as one 24-bit number, then 4 letters of 6 bits each
+  while ((_i + 2 < _n)); do
+    ((_v = _c[_i] << 16 | _c[_i+1] << 8 | _c[_i+2], _i += 3))
+    _o+=${JADA_B64[_v>>18]}${JADA_B64[_v>>12&63]}${JADA_B64[_v>>6&63]}${JADA_B64[_v&63]}
   done
   case $((_n - _i)) in
-    1) _x=${_c[_i]}; _o+=${JADA_B64[_x>>2]}${JADA_B64[(_x&3)<<4]}==;;
-    2) _x=${_c[_i]} _y=${_c[_i+1]}
-       _o+=${JADA_B64[_x>>2]}${JADA_B64[(_x&3)<<4|_y>>4]}${JADA_B64[(_y&15)<<2]}=;;
+    1) ((_v = _c[_i] << 16)); _o+=${JADA_B64[_v>>18]}${JADA_B64[_v>>12&63]}==;;
+    2) ((_v = _c[_i] << 16 | _c[_i+1] << 8))
+       _o+=${JADA_B64[_v>>18]}${JADA_B64[_v>>12&63]}${JADA_B64[_v>>6&63]}=;;
   esac
   printf -v "$1" '%s' "$_o"
 }
