@@ -29,8 +29,8 @@ ENV_GREP = "grep -az " + " ".join(f"-e ^{n}=" for n in ENV_NAMES)
 # The unit's Service properties the cfg sections read, in one busctl before the sections
 # start (issue 25: each section asked LoadUnit for the unit's object path, then for its own
 # property). The path is the one LoadUnit answers: the unit name escaped as an sd-bus
-# label (systemd src/basic/bus-label.c: a byte that is not a letter, or not a digit after
-# the first byte, becomes _ and two lower-case hex digits); the object of an alias name is
+# label (systemd src/basic/bus-label.c: every byte but a letter, or a digit after the
+# first byte, becomes _ and two lower-case hex digits); the object of an alias name is
 # its unit. If the read fails or gives other than one line per property, CFG_BUS stays
 # empty and each section asks as before, so its answer and its errors are the same.
 BUS = r"""
@@ -82,8 +82,9 @@ shopt -s lastpipe  # a pipeline's last command runs in this shell: mapfile keeps
 # section runs in a shell of its own forked from it, so each starts from these values.
 _COMMON = rf"""
 CAP={MAX_BYTES}
-# Few processes (issue 25): base64 of short text, dirname and the id/stat lookups are done
-# by bash itself or once per section; only file contents and long text go to base64(1).
+# Few processes (issue 25): base64 of short text and dirname are done by bash itself, stat
+# once per section (prestat) and id once per script (BUS); only file contents and long
+# text go to base64(1).
 b64v() {{  # $1 a variable, $2 text: the variable gets the text in base64 (as base64 -w0)
   if [ "${{#2}}" -gt 256 ]; then printf -v "$1" '%s' "$(printf '%s' "$2" | base64 -w0)"
   else jada_b64v "$1" "$2"; fi  # the prelude's
@@ -685,7 +686,8 @@ elif [ "${MAINPID:-0}" -gt 0 ]; then
     for (x in k) print x }')
 fi
 # Every process's exe and cwd links in one readlink -z (issue 25), when R is the command
-# itself and it read them all; else exe_of and cwd_of read each one through R, as before.
+# itself and it read them all (each without its final newlines, as $(readlink) gave it);
+# else exe_of and cwd_of read each one through R, as before.
 declare -A LINKS=()
 if [ -z "$JADA_SUDO" ] || [ "$EUID" = 0 ]; then
   lk=(); la=()

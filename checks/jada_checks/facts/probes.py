@@ -59,8 +59,8 @@ def unit_properties(*names: str) -> None:
             UNIT_PROPERTIES.append(name)
 
 
-# base64 -w0 of a string's bytes without a process: the script encodes about a hundred
-# paths (issue 25). The byte values come from one printf of "'c" words (bash(1), printf:
+# base64 -w0 of a string's bytes without a process: the script encodes dozens of paths
+# and names (issue 25). The byte values come from one printf of "'c" words (bash(1), printf:
 # a leading quote gives the character's code, in the C locale its byte). Bash 5.2 writes
 # those words in one substitution (patsub_replacement: & is the matched text), split on
 # \3; older bash, and text holding \3, one character at a time. Then 4 letters per 3 bytes.
