@@ -157,7 +157,7 @@ def test_parse_procs_rejects_malformed_scans(bad: str):
 
 
 def shown_script(exe: str, *argv: str) -> str:
-    script = AGENT + '\nscript_of "$@"\n'
+    script = AGENT + '\nscript_of "$@"; printf %s "$SHOWN"\n'  # it sets SHOWN (issue 25)
     return subprocess.run(["bash", "-c", script, "show", exe, *argv], capture_output=True,
                           text=True, timeout=20, check=True).stdout
 

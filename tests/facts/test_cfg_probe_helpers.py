@@ -10,24 +10,33 @@ import base64
 import subprocess
 from pathlib import Path
 
-from jada_checks.facts import cfg_probes
+import pytest
+
+from jada_checks.facts import cfg_probes, probes
 
 
 def run(body: str, *args: str | bytes) -> str:
-    script = "export LC_ALL=C\n" + cfg_probes._COMMON + "\n" + body
+    script = ("export LC_ALL=C\n" + probes.B64 + "\n" + cfg_probes._OPTIONS
+              + cfg_probes._COMMON + "\n" + body)
     res = subprocess.run(["bash", "-c", script, "helpers", *args], capture_output=True,
                          timeout=60, check=True)
     assert res.stderr == b"", res.stderr
     return res.stdout.decode("latin-1")
 
 
-def test_b64v_is_base64_of_every_byte_and_length() -> None:
+@pytest.mark.parametrize("patsub", ["on", "off"])
+def test_b64v_is_base64_of_every_byte_and_length(patsub: str) -> None:
+    """Both ways to the byte values: bash 5.2's one substitution, and one character at a
+    time (older bash, and text holding the \\3 the substitution splits on)."""
     texts = ["", "a", "ab", "abc", "abcd", "/home/jada/.claude/settings.json", "x\ny\tz",
-             "é ü ☃", "'\"\\$`*?[", "-n", "a" * 256, "b" * 257, "c" * 5000]
+             "é ü ☃", "'\"\\$`*?[", "-n", "a" * 256, "b" * 257, "c" * 5000, "a\3b", "&*&",
+             " a  b ", "a\\&b", "a/*/b"]
     texts += [chr(i) * k + "xy"[:j] for i in range(1, 256) for k in (1, 2) for j in (0, 1, 2)]
     raw = [t.encode("latin-1") if all(ord(c) < 256 for c in t) else t.encode() for t in texts]
-    out = run('for t in "$@"; do b64v r "$t"; printf "%s\\n" "$r"; done', *raw)
-    assert out.split("\n")[:-1] == [base64.b64encode(r).decode() for r in raw]
+    out = run(f"shopt -{'s' if patsub == 'on' else 'u'} patsub_replacement\n"
+              'for t in "$@"; do b64v r "$t"; printf "%s\\n" "$r"; done; echo "$-"', *raw)
+    assert out.split("\n")[:-2] == [base64.b64encode(r).decode() for r in raw]
+    assert "f" not in out.split("\n")[-2]  # globbing is back on
 
 
 def test_dn_answers_what_dirname_answers() -> None:

@@ -11,6 +11,7 @@ The pure tests below prove the comparator can fail.
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,22 @@ def test_a_failed_login_is_tried_once_more_then_raised() -> None:
     with pytest.raises(Unreachable, match="connection refused"):
         asked(down, None, "s")
     assert calls == ["s", "s"]
+
+
+@pytest.mark.sandbox_hosts("compliant")
+def test_the_unit_object_path_is_the_one_load_unit_answers(sandbox: SandboxHarness) -> None:
+    """The cfg sections' one busctl asks the object path the script computes from the unit
+    name; systemd's LoadUnit answers the same path for every valid name (a unit it loads,
+    or one not found), so the properties are the unit's as the sections read them before."""
+    from jada_checks.facts import cfg_probes
+
+    names = ["jada-agent.service", "a@b.service", "x1-2_3.service", "2go.service",
+             "a.b:c.service", "foo\\x2dbar.service", "Z9.socket", "user-0.slice"]
+    script = cfg_probes.BUS.split("\nCFG_BUS=")[0] + "\n" + "".join(
+        f"jada_bus_path {shlex.quote(n)}; echo \"$JADA_BUS_PATH\"\n"
+        f"busctl call org.freedesktop.systemd1 /org/freedesktop/systemd1 "
+        f"org.freedesktop.systemd1.Manager LoadUnit s {shlex.quote(n)}\n" for n in names)
+    lines = sandbox.ssh("compliant", f"bash -c {shlex.quote(script)}").splitlines()
+    assert len(lines) == 2 * len(names), lines
+    for name, ours, theirs in zip(names, lines[::2], lines[1::2], strict=True):
+        assert theirs == f'o "{ours}"', name

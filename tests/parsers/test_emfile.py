@@ -62,13 +62,16 @@ def test_only_the_message_counts_not_the_host_or_identifier() -> None:
 
 def run_journal_probe(tmp_path: Path, lines: list[str]) -> str:
     """The probe's real shell and awk over these journal lines (journalctl, date and id are
-    shell functions here; the sandbox self-test reads a real journal)."""
+    shell functions here, and the probe's clock, bash's printf %(%s)T, reads the date stub;
+    the sandbox self-test reads a real journal)."""
     data = tmp_path / "journal.txt"
     data.write_text("".join(f"{line}\n" for line in lines))
     stubs = (f'journalctl() {{ case "$*" in *"-n 1"*) head -n1 {data};; *) cat {data};; esac; }}\n'
              "date() { echo 1700000100; }\nid() { echo 0; }\nUNIT=jada-agent.service\n")
-    res = subprocess.run(["bash", "-c", stubs + JOURNAL], capture_output=True, text=True,
-                         env={**os.environ, "LC_ALL": "C"})
+    clock = "printf -v now '%(%s)T' -1"
+    assert JOURNAL.count(clock) == 1
+    res = subprocess.run(["bash", "-c", stubs + JOURNAL.replace(clock, "now=$(date)")],
+                         capture_output=True, text=True, env={**os.environ, "LC_ALL": "C"})
     assert res.returncode == 0, res.stderr
     return res.stdout
 

@@ -17,17 +17,15 @@ unit_properties("LoadState", "ActiveState", "SubState", "UnitFileState", "Fragme
 BOOT_ROUTE = r"""
 # the parents as systemctl show -p ... --value printed them (its order, one value a line)
 pars=
-l=$JADA_SHOW$'\n'
-while [[ -n $l ]]; do
-  x=${l%%$'\n'*}; l=${l#*$'\n'}
+for x in "${JADA_SHOW_LINES[@]}"; do
   case $x in WantedBy=*|RequiredBy=*|BoundBy=*|UpheldBy=*) pars="$pars${x#*=} " ;; esac
 done
 set -f; parl=($pars); set +f
 # default.target's Id and every parent's fragment and drop-ins from one systemctl show: a
 # block per unit in the order of the arguments, a blank line between (man 1 systemctl)
 def=; declare -a files=()
-i=0; l=$(systemctl show -p Id,FragmentPath,DropInPaths -- default.target "${parl[@]}" \
-  2>/dev/null)$'\n'
+i=0; { l=$(systemctl show -p Id,FragmentPath,DropInPaths -- default.target "${parl[@]}"); } \
+  2>/dev/null; l+=$'\n'
 while [[ -n $l ]]; do
   x=${l%%$'\n'*}; l=${l#*$'\n'}
   case $x in
@@ -38,8 +36,8 @@ while [[ -n $l ]]; do
 done
 echo "default $def"
 echo "P $pars"
-mapfile -t -n 3000 deps < <(systemctl list-dependencies --reverse --all --no-pager -- "$UNIT" \
-  2>/dev/null)
+mapfile -t -n 3000 deps < <(exec systemctl list-dependencies --reverse --all --no-pager \
+  -- "$UNIT" 2>/dev/null)
 [ "${#deps[@]}" = 0 ] || printf 'T %s\n' "${deps[@]}"
 dirs=
 for d in /etc/systemd/system.control /run/systemd/system.control /run/systemd/transient \
@@ -70,14 +68,17 @@ done
 # the aliases: symlinks in the unit dirs whose target's name is the unit. One find names
 # them (-lname matches readlink's answer: the unit, or */unit, with fnmatch's specials of
 # the name escaped); they print in the order of the dirs and of their globs
-declare -A alias=()
+declare -A alias=() adir=()
 pat=$UNIT; pat=${pat//\\/\\\\}; pat=${pat//\*/\\*}; pat=${pat//\?/\\?}; pat=${pat//\[/\\[}
 if [ -n "$dirs" ]; then
-  l=$(find $dirs -mindepth 1 -maxdepth 1 -type l \( -lname "$pat" -o -lname "*/$pat" \) \
-    -printf '%p\n' 2>/dev/null)$'\n'
-  while [[ -n $l ]]; do x=${l%%$'\n'*}; l=${l#*$'\n'}; [ -n "$x" ] && alias[$x]=1; done
+  { l=$(find $dirs -mindepth 1 -maxdepth 1 -type l \( -lname "$pat" -o -lname "*/$pat" \) \
+    -printf '%p\n'); } 2>/dev/null; l+=$'\n'
+  while [[ -n $l ]]; do
+    x=${l%%$'\n'*}; l=${l#*$'\n'}; [ -n "$x" ] && { alias[$x]=1; adir[${x%/*}]=1; }
+  done
 fi
 for d in $dirs; do
+  [ -n "${adir[$d]+set}" ] || continue  # no alias there: no need to list the whole dir
   for a in "$d"/*; do
     if [ -n "${alias[$a]+set}" ] && [ "${a##*/}" != "$UNIT" ]; then
       jada_b64 "$a" bl; echo "A $bl"

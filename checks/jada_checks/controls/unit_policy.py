@@ -29,7 +29,7 @@ from jada_checks.remediation import dropin
 # prints lower case; the host name and identifier are stripped first).
 JOURNAL = r"""
 EMFILE_ERE=@EMFILE_ERE@
-echo "now $(date +%s)"
+printf -v now '%(%s)T' -1; echo "now $now"  # date +%s, without a process
 if [ "$EUID" = 0 ]; then echo "access full"
 else  # as id -nG | grep -qwE 'adm|systemd-journal': a whole word of the group names
   g=" $(id -nG) "
@@ -49,9 +49,9 @@ true
 ANALYZE = r"""
 out=$(systemd-analyze security --no-pager -- "$UNIT"); rc=$?
 if [ "$rc" != 0 ]; then echo "systemd-analyze security exited $rc" >&2; exit "$rc"; fi
-found=  # as grep -F 'Overall exposure level'
-while [[ -n $out ]]; do
-  l=${out%%$'\n'*}; [[ $out == *$'\n'* ]] && out=${out#*$'\n'} || out=
+found=  # as grep -F 'Overall exposure level'; the lines split in one go, not one by one off
+set -f; IFS=$'\n'; lines=($out); IFS=$' \t\n'; set +f  # the front (a copy of the rest each)
+for l in "${lines[@]}"; do  # (only empty lines are dropped: they never hold the phrase)
   [[ $l == *'Overall exposure level'* ]] && { printf '%s\n' "$l"; found=1; }
 done
 [ -n "$found" ] \

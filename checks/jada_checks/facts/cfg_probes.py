@@ -13,7 +13,7 @@ JSON (``busctl --json``) so quoting in values cannot confuse the filter.
 
 from __future__ import annotations
 
-from jada_checks.facts.probes import probe
+from jada_checks.facts.probes import probe, shared
 from jada_checks.parsers.cfg_facts import ENV_NAMES
 from jada_checks.parsers.settings import MAX_BYTES
 
@@ -26,33 +26,68 @@ NAMES_RE = "|".join(ENV_NAMES)  # only [A-Z_]: safe in a regex and in a case pat
 # The exact argument shape of the environment read, matched by ci/libexec/jada-checks-read.
 ENV_GREP = "grep -az " + " ".join(f"-e ^{n}=" for n in ENV_NAMES)
 
-_COMMON = rf"""
+# The unit's Service properties the cfg sections read, in one busctl before the sections
+# start (issue 25: each section asked LoadUnit for the unit's object path, then for its own
+# property). The path is the one LoadUnit answers: the unit name escaped as an sd-bus
+# label (systemd src/basic/bus-label.c: every byte but a letter, or a digit after the
+# first byte, becomes _ and two lower-case hex digits); the object of an alias name is
+# its unit. If the read fails or gives other than one line per property, CFG_BUS stays
+# empty and each section asks as before, so its answer and its errors are the same.
+BUS = r"""
+jada_bus_path() {  # $1 a unit name: JADA_BUS_PATH gets its object path
+  local i c
+  JADA_BUS_PATH=/org/freedesktop/systemd1/unit/
+  [ -n "$1" ] || JADA_BUS_PATH+=_
+  for ((i = 0; i < ${#1}; i++)); do
+    c=${1:i:1}
+    if [[ $c == [A-Za-z] ]] || { [ "$i" -gt 0 ] && [[ $c == [0-9] ]]; }; then
+      JADA_BUS_PATH+=$c
+    else
+      printf -v c '%d' "'$c"; printf -v c '_%02x' $((c & 255))
+      JADA_BUS_PATH+=$c
+    fi
+  done
+}
+CFG_BUS=
+jada_bus_path "$UNIT"
+if { jada_j=$(busctl --json=short get-property org.freedesktop.systemd1 "$JADA_BUS_PATH" \
+      org.freedesktop.systemd1.Service DynamicUser Environment EnvironmentFiles ExecStart)
+    } 2>/dev/null; then
+  jada_n=${jada_j//[!$'\n']/}
+  if [ "${#jada_n}" = 3 ]; then
+    CFG_DU=${jada_j%%$'\n'*}; jada_j=${jada_j#*$'\n'}
+    CFG_ENV=${jada_j%%$'\n'*}; jada_j=${jada_j#*$'\n'}
+    CFG_ENVF=${jada_j%%$'\n'*}; CFG_EXEC=${jada_j#*$'\n'}
+    CFG_BUS=1
+  fi
+fi
+# The service user's uid and gid for canread, looked up once for all four sections: "uid
+# gid", or - (not root and no sudo to ask with, or no such user now: a DynamicUser=)
+CFG_CR_USER=-
+if [ -n "$SVC_USER" ] && { [ "$EUID" = 0 ] || [ -n "$JADA_SUDO" ]; } \
+    && { jada_o=$(id -- "$SVC_USER"); } 2>/dev/null \
+    && [[ $jada_o =~ ^uid=([0-9]+)[^\ ]*\ gid=([0-9]+) ]]; then
+  CFG_CR_USER="${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"
+fi
+"""
+
+# Each cfg section's shell options (pipefail: a pipeline fails when any command of it does).
+_OPTIONS = r"""
 set -o pipefail
 shopt -s lastpipe  # a pipeline's last command runs in this shell: mapfile keeps its array
+"""
+
+# The cfg sections' functions and their state, defined once before the sections (issue 25:
+# each of the four sections parsed them again). The state is the main shell's, and every
+# section runs in a shell of its own forked from it, so each starts from these values.
+_COMMON = rf"""
 CAP={MAX_BYTES}
-# Few processes (issue 25): base64 of short text, dirname and the id/stat lookups are done
-# by bash itself or once per section; only file contents and long text go to base64(1).
-B64A=({{A..Z}} {{a..z}} {{0..9}} + /)
+# Few processes (issue 25): base64 of short text and dirname are done by bash itself, stat
+# once per section (prestat) and id once per script (BUS); only file contents and long
+# text go to base64(1).
 b64v() {{  # $1 a variable, $2 text: the variable gets the text in base64 (as base64 -w0)
-  local _s=$2 _n=${{#2}} _i _o= _x _y _z IFS=' '
-  local -a _c=()
-  if [ "$_n" -gt 256 ]; then printf -v "$1" '%s' "$(printf '%s' "$_s" | base64 -w0)"; return
-  fi
-  # bash's printf gives a character's code for a leading quote; in the C locale that is
-  # the byte's value, 1..255 (bash(1), printf; a shell string holds no NUL byte)
-  for ((_i = 0; _i < _n; _i++)); do _c[_i]="'${{_s:_i:1}}"; done
-  [ "$_n" = 0 ] || printf -v _s '%d ' "${{_c[@]}}"
-  _c=($_s)
-  for ((_i = 0; _i + 2 < _n; _i += 3)); do
-    _x=${{_c[_i]}} _y=${{_c[_i+1]}} _z=${{_c[_i+2]}}
-    _o+=${{B64A[_x>>2]}}${{B64A[(_x&3)<<4|_y>>4]}}${{B64A[(_y&15)<<2|_z>>6]}}${{B64A[_z&63]}}
-  done
-  case $((_n - _i)) in
-    1) _x=${{_c[_i]}}; _o+=${{B64A[_x>>2]}}${{B64A[(_x&3)<<4]}}==;;
-    2) _x=${{_c[_i]}} _y=${{_c[_i+1]}}
-       _o+=${{B64A[_x>>2]}}${{B64A[(_x&3)<<4|_y>>4]}}${{B64A[(_y&15)<<2]}}=;;
-  esac
-  printf -v "$1" '%s' "$_o"
+  if [ "${{#2}}" -gt 256 ]; then printf -v "$1" '%s' "$(printf '%s' "$2" | base64 -w0)"
+  else jada_b64v "$1" "$2"; fi  # the prelude's
 }}
 b() {{ local _b; b64v _b "$1"; printf '%s' "$_b"; }}
 dn() {{  # $1 a variable, $2 a path: what dirname(1) prints for it (GNU coreutils, Linux)
@@ -83,6 +118,13 @@ chain_of() {{  # $1 a path: appends it and every directory above it to CHAIN
     dn _d "$_d"
   done
 }}
+prestat() {{  # one stat(1) ahead for files emit will be asked about, and the directories
+  # above them (issue 25: not one per file); emit's own stat_all then finds them known
+  local _q _d
+  local -a CHAIN=()
+  for _q; do [ -z "$_q" ] || {{ CHAIN+=("$_q"); dn _d "$_q"; chain_of "$_d"; }}; done
+  stat_all "${{CHAIN[@]}}"
+}}
 real_of() {{  # $1 a variable, $2 an existing path: what readlink -f prints for it; no
   # process when the path is absolute and plain (no //, . or ..) and no part is a link:
   # then it is its own canonical name
@@ -104,37 +146,36 @@ unit_path() {{  # the unit's D-Bus object path (LoadUnit's answer: o "/org/...")
   printf '%s\n' "$_u"
 }}
 prop() {{ busctl --json=short get-property org.freedesktop.systemd1 "$1" "$2" "$3"; }}
-jdec() {{  # the text of a JSON string body (without its quotes)
-  local s=$1 out=
-  while [[ $s == *\\* ]]; do
-    out+=${{s%%\\*}}; s=${{s#*\\}}
-    case ${{s:0:1}} in
-      n) out+=$'\n';; t) out+=$'\t';; r) out+=$'\r';; b) out+=$'\b';; f) out+=$'\f';;
-      u) out+=$(printf "\\u${{s:1:4}}"); s=${{s:4}};;
-      *) out+=${{s:0:1}};;
-    esac
-    s=${{s:1}}
-  done
-  printf '%s' "$out$s"
+chomp() {{  # $1 a variable: without its trailing newlines, as $(...) would give it
+  while [[ ${{!1}} == *$'\n' ]]; do printf -v "$1" '%s' "${{!1%$'\n'}}"; done
 }}
-unq() {{  # a shell word or EnvironmentFile value without its outer quotes (approximate)
-  local v=$1
-  case $v in \'*\') v=${{v:1:${{#v}}-2}};; \"*\") v=${{v:1:${{#v}}-2}}; v=${{v//\\\"/\"}};; esac
-  printf '%s' "$v"
+# jdec and unq set a variable rather than print: $(...) would cost a process per string
+jdec() {{  # $1 a variable, $2 a JSON string body (without its quotes): $1 gets its text
+  local _s=$2 _o= _u
+  while [[ $_s == *\\* ]]; do
+    _o+=${{_s%%\\*}}; _s=${{_s#*\\}}
+    case ${{_s:0:1}} in
+      n) _o+=$'\n';; t) _o+=$'\t';; r) _o+=$'\r';; b) _o+=$'\b';; f) _o+=$'\f';;
+      u) printf -v _u "\\u${{_s:1:4}}"; chomp _u; _o+=$_u; _s=${{_s:4}};;
+      *) _o+=${{_s:0:1}};;
+    esac
+    _s=${{_s:1}}
+  done
+  printf -v "$1" '%s' "$_o$_s"; chomp "$1"
+}}
+unq() {{  # $1 a variable, $2 a shell word or EnvironmentFile value: $1 gets it without its
+  # outer quotes (approximate)
+  local _v=$2
+  case $_v in
+    \'*\') _v=${{_v:1:${{#_v}}-2}};; \"*\") _v=${{_v:1:${{#_v}}-2}}; _v=${{_v//\\\"/\"}};;
+  esac
+  printf -v "$1" '%s' "$_v"; chomp "$1"
 }}
 # a whole setpriv argv (R runs it as is for root); the helper only checks --regid: it takes
 # uid and gid from the passwd entry and refuses any other gid, root or 0 (issue 26)
-CR_USER=  # the service user's uid and gid, looked up once: "uid gid", or - (cannot ask)
+CR_USER=  # the service user's uid and gid: "uid gid", or - (cannot ask)
 canread() {{  # sets RD: 1/0, can the service user read it; '-': could not ask (no root)
-  local _o
-  if [ -z "$CR_USER" ]; then
-    CR_USER=-
-    if [ -n "$SVC_USER" ] && {{ [ "$EUID" = 0 ] || [ -n "$JADA_SUDO" ]; }} \
-        && _o=$(id -- "$SVC_USER" 2>/dev/null) \
-        && [[ $_o =~ ^uid=([0-9]+)[^\ ]*\ gid=([0-9]+) ]]; then  # no such user now: a DynamicUser=
-      CR_USER="${{BASH_REMATCH[1]}} ${{BASH_REMATCH[2]}}"
-    fi
-  fi
+  [ -n "$CR_USER" ] || CR_USER=${{CFG_CR_USER:--}}  # looked up once, before the sections
   RD=-
   [ "$CR_USER" != - ] || return 0
   # uid 0 reads every file it sees; the helper never runs anything as uid 0 (issue 26)
@@ -351,7 +392,7 @@ scan_args() {{  # $1 record prefix, $2 working directory, then argv: the model a
 }}
 """
 
-FILES = _COMMON + rf"""
+FILES = _OPTIONS + rf"""
 wd=${{SVC_WORKDIR#-}}; wd=${{wd#!}}
 case $wd in '~') wd=$SVC_HOME;; '') wd=/;; esac
 wd=${{wd%/}}
@@ -359,8 +400,11 @@ if [ -n "$SVC_HOME" ] && [ -e "$SVC_HOME" ]; then real_of rh "$SVC_HOME"
 else rh=$(readlink -f -- "$SVC_HOME" 2>/dev/null); fi
 b64v e1 "$SVC_HOME"; b64v e2 "$rh"; b64v e3 "${{wd:-/}}"
 printf 'H\t%s\t%s\t%s\n' "$e1" "$e2" "$e3"
-up=$(unit_path) || exit 3
-du=$(prop "$up" org.freedesktop.systemd1.Service DynamicUser) || exit 3
+prestat "${{SVC_HOME:+${{SVC_HOME%/}}/.claude/settings.json}}" \
+  "${{wd:-}}/.claude/settings.local.json" "${{wd:-}}/.claude/settings.json" \
+  {MANAGED_DIR}/managed-settings.json
+if [ -n "$CFG_BUS" ]; then du=$CFG_DU; else up=$(unit_path) || exit 3
+  du=$(prop "$up" org.freedesktop.systemd1.Service DynamicUser) || exit 3; fi
 case $du in *true*) printf 'D\t1\n';; *) printf 'D\t0\n';; esac
 emit user "${{SVC_HOME:+${{SVC_HOME%/}}/.claude/settings.json}}"
 [ -n "$SVC_HOME" ] && agents_dir agents.user "${{SVC_HOME%/}}/.claude/agents"
@@ -374,7 +418,7 @@ for f in {MANAGED_DIR}/managed-settings.d/*.json; do
 done
 """
 
-ENV = _COMMON + rf"""
+ENV = _OPTIONS + rf"""
 wd=${{SVC_WORKDIR#-}}; wd=${{wd#!}}
 case $wd in '~') wd=$SVC_HOME;; '') wd=/;; esac
 pick() {{  # $1 JSON: each "NAME=..." string of a gathered NAME, as grep -o finds them
@@ -388,11 +432,12 @@ pick() {{  # $1 JSON: each "NAME=..." string of a gathered NAME, as grep -o find
 found() {{  # E/EV records -> user settings files a HOME or CLAUDE_CONFIG_DIR points at
   user_file "$1" "$2" "$wd"
 }}
-up=$(unit_path) || exit 3
+[ -n "$CFG_BUS" ] || {{ up=$(unit_path) || exit 3; }}
 jm=$(prop /org/freedesktop/systemd1 org.freedesktop.systemd1.Manager Environment) || exit 3
 # one busctl for both unit properties: it prints one JSON line per property, in order
-ju=$(busctl --json=short get-property org.freedesktop.systemd1 "$up" \
-  org.freedesktop.systemd1.Service Environment EnvironmentFiles) || exit 3
+if [ -n "$CFG_BUS" ]; then ju=$CFG_ENV$'\n'$CFG_ENVF; else ju=$(busctl --json=short \
+  get-property org.freedesktop.systemd1 "$up" org.freedesktop.systemd1.Service Environment \
+  EnvironmentFiles) || exit 3; fi
 jf=${{ju#*$'\n'}}; ju=${{ju%%$'\n'*}}
 for scope in default unit; do
   if [ $scope = default ]; then j=$jm; else j=$ju; fi
@@ -400,7 +445,7 @@ for scope in default unit; do
   for a in "${{PICKED[@]}}"; do
     [ -n "$a" ] || continue
     printf 'E\t%s\t%s\n' "$scope" "$a"
-    a=$(jdec "${{a:1:${{#a}}-2}}")
+    jdec a "${{a:1:${{#a}}-2}}"
     found "${{a%%=*}}" "${{a#*=}}"
   done
 done
@@ -419,7 +464,7 @@ while [[ $jf =~ $re ]]; do  # EnvironmentFiles a(sb): ["path",ignore] (the JSON 
     printf 'EV\t%s\t%s\n' "$ef" "$el"
     l=${{l#"${{l%%[![:space:]]*}}"}}; n=${{l%%=*}}; n=${{n%"${{n##*[![:space:]]}}"}}
     v=${{l#*=}}; v=${{v#"${{v%%[![:space:]]*}}"}}; v=${{v%"${{v##*[![:space:]]}}"}}
-    found "$n" "$(unq "$v")"
+    unq v "$v"; found "$n" "$v"
   done < <(grep -aE '^[[:space:]]*({NAMES_RE})[[:space:]]*=' -- "$f")
 done
 if [ "${{MAINPID:-0}}" -gt 0 ] && procenv "$MAINPID" M; then
@@ -427,7 +472,7 @@ if [ "${{MAINPID:-0}}" -gt 0 ] && procenv "$MAINPID" M; then
 fi
 """
 
-EXEC = _COMMON + r"""
+EXEC = _OPTIONS + r"""
 wd=${SVC_WORKDIR#-}; wd=${wd#!}
 case $wd in '~') wd=$SVC_HOME;; '') wd=/;; esac
 FLAG_FILES=()
@@ -437,8 +482,9 @@ W() {  # program action name value: a wrapper's effect on the environment
   printf 'W\t%s\t%s\t%s\t%s\n' "$e1" "$2" "$3" "$e4"
 }
 named() {  # program action name value: only for the gathered variables
+  local v
   case $3 in """ + "|".join(ENV_NAMES) + r""") W "$@";; *) return 0;; esac
-  case $2 in set) user_file "$3" "$4" "$wd";; sh) user_file "$3" "$(unq "$4")" "$wd";; esac
+  case $2 in set) user_file "$3" "$4" "$wd";; sh) unq v "$4"; user_file "$3" "$v" "$wd";; esac
 }
 WORD="('[^']*'|\"([^\"\\\\]|\\\\.)*\"|\\\\.|[^][:space:];&|()<>'\"\\\\])*"
 SET_RE="(^|[[:space:];&|(])(export[[:space:]]+)?(""" + "|".join(ENV_NAMES) + r""")=($WORD)"
@@ -489,8 +535,8 @@ scan_wrappers() {  # argv of one ExecStart= command: env(1) and sh -c wrappers
     esac
   done
 }
-up=$(unit_path) || exit 3
-j=$(prop "$up" org.freedesktop.systemd1.Service ExecStart) || exit 3
+if [ -n "$CFG_BUS" ]; then j=$CFG_EXEC; else up=$(unit_path) || exit 3
+  j=$(prop "$up" org.freedesktop.systemd1.Service ExecStart) || exit 3; fi
 depth=0 cur=
 re='"([^"\\]|\\.)*"|\[|\]'  # the JSON's strings and brackets, as grep -o finds them
 while [[ $j =~ $re ]]; do  # ExecStart is a(sasbttttuii): argv lists sit at depth 3
@@ -505,7 +551,7 @@ while [[ $j =~ $re ]]; do  # ExecStart is a(sasbttttuii): argv lists sit at dept
         scan_args X "$wd" "${argv[@]}"
       fi
       depth=$((depth - 1));;
-    *) [ $depth = 3 ] && cur+=("$(jdec "${tok:1:${#tok}-2}")");;
+    *) [ $depth = 3 ] && { jdec v "${tok:1:${#tok}-2}"; cur+=("$v"); };;
   esac
 done
 for f in "${FLAG_FILES[@]}"; do emit flag "$f"; done
@@ -557,7 +603,10 @@ NATIVE=' name package-bin platform-bin native-version '
 SCRIPT=' name cli.js cli-wrapper '
 NODE_VALUE=' """ + NODE_VALUE_OPTIONS + r""" '
 cwd_of() {  # the working directory of $AGENT_PID, read once (root)
-  [ -n "$CWD_READ" ] || { CWD=$(R readlink "/proc/$AGENT_PID/cwd" 2>/dev/null); CWD_READ=1; }
+  [ -n "$CWD_READ" ] && return
+  if [ -n "${LINKS[/proc/$AGENT_PID/cwd]+set}" ]; then CWD=${LINKS[/proc/$AGENT_PID/cwd]}
+  else { CWD=$(R readlink "/proc/$AGENT_PID/cwd"); } 2>/dev/null; fi
+  CWD_READ=1
 }
 resolved() {  # $1 a path as a process gave it: what it names after every symbolic link
   local r=$1
@@ -602,8 +651,10 @@ agent_kind() {  # $1 exe ('' unknown), $2 comm, then argv: sets KIND VIA FROM OP
   if [ -n "$K" ] && [[ $SCRIPT == *" $K "* ]]; then KIND=$K VIA=script FROM=$((i + 1)); fi
   return 0
 }
-script_of() {  # $1 exe, then argv: an interpreter's script, for a person to read (or '')
+script_of() {  # $1 exe, then argv: SHOWN gets an interpreter's script, for a person to
+  # read (or '')
   local exe=$1 i
+  SHOWN=
   shift
   local -a a=("$@")
   case ${exe##*/}/${a[0]##*/} in
@@ -616,27 +667,41 @@ script_of() {  # $1 exe, then argv: an interpreter's script, for a person to rea
       -W|-X|-r|--require|--import) i=$((i + 1));;
       -m|-c|-e|--eval|-p|--print|--) return 0;;
       -*) ;;
-      *) [[ ${a[i]} == /* ]] && [ -f "${a[i]}" ] && printf '%s' "${a[i]}"; return 0;;
+      *) [[ ${a[i]} == /* ]] && [ -f "${a[i]}" ] && { SHOWN=${a[i]}; chomp SHOWN; }
+         return 0;;
     esac
   done
 }
 """
 
-PROCS = _COMMON + AGENT + r"""
+PROCS = _OPTIONS + r"""
 TAB=$'\t'
 pids=
-cg=$(systemctl show -p ControlGroup --value -- "$UNIT" 2>/dev/null)
+cg=${JADA_PROP[ControlGroup]}  # the prelude's systemctl show
 if [ -n "$cg" ] && [ -d "/sys/fs/cgroup$cg" ]; then
-  pids=$(find "/sys/fs/cgroup$cg" -name cgroup.procs -exec cat {} + 2>/dev/null)
+  { pids=$(find "/sys/fs/cgroup$cg" -name cgroup.procs -exec cat {} +); } 2>/dev/null
 elif [ "${MAINPID:-0}" -gt 0 ]; then
   pids=$(ps -e -o pid=,ppid= | awk -v root="$MAINPID" '{p[$1]=$2} END {k[root]=1;
     do { n=0; for (x in p) if (!(x in k) && (p[x] in k)) { k[x]=1; n++ } } while (n);
     for (x in k) print x }')
 fi
-exe_of() {  # /proc/PID/exe needs ptrace access: root, or the process's own user; with
-  # ssh.sudo the read helper reads it (readlink /proc/PID/exe, helper version 4).
-  if [ "$EUID" = 0 ] || [ -z "$JADA_SUDO" ]; then readlink "/proc/$1/exe" 2>/dev/null
-  else R readlink "/proc/$1/exe" 2>/dev/null; fi
+# Every process's exe and cwd links in one readlink -z (issue 25), when R is the command
+# itself and it read them all (each without its final newlines, as $(readlink) gave it);
+# else exe_of and cwd_of read each one through R, as before.
+declare -A LINKS=()
+if [ -z "$JADA_SUDO" ] || [ "$EUID" = 0 ]; then
+  lk=(); la=()
+  for p in $pids; do la+=("/proc/$p/exe" "/proc/$p/cwd"); done
+  [ ${#la[@]} = 0 ] || readlink -z -- "${la[@]}" 2>/dev/null | mapfile -d '' -t lk
+  if [ "${PIPESTATUS[0]}" = 0 ] && [ ${#lk[@]} = ${#la[@]} ]; then
+    for i in "${!la[@]}"; do LINKS[${la[i]}]=${lk[i]}; chomp "LINKS[${la[i]}]"; done
+  fi
+fi
+exe_of() {  # EXE gets /proc/$1/exe's target ('' unreadable). It needs ptrace access: root,
+  # or the process's own user; with ssh.sudo the read helper reads it (readlink
+  # /proc/PID/exe, helper version 4).
+  if [ -n "${LINKS[/proc/$1/exe]+set}" ]; then EXE=${LINKS[/proc/$1/exe]}; return 0; fi
+  { EXE=$(R readlink "/proc/$1/exe"); } 2>/dev/null
   return 0
 }
 read_all() {  # $1 a variable, $2 a file: its whole text as $(cat) gives it, no process
@@ -665,12 +730,12 @@ printf 'C\t%s\n' "${#pidl[@]}"
 for p in $pids; do
   mapfile -d '' -t a 2>/dev/null < "/proc/$p/cmdline" || continue
   [ ${#a[@]} -gt 0 ] || continue
-  exe=$(exe_of "$p"); read_all comm "/proc/$p/comm"
+  exe_of "$p"; exe=$EXE; read_all comm "/proc/$p/comm"
   AGENT_PID=$p CWD= CWD_READ=
   agent_kind "$exe" "$comm" "${a[@]}"
   shown=  # an interpreter's script, named only when it is an existing file
   if [[ $OPERAND == /* ]] && [ -f "$OPERAND" ]; then shown=$OPERAND
-  elif [ -z "$KIND" ]; then shown=$(script_of "$exe" "${a[@]}"); fi
+  elif [ -z "$KIND" ]; then script_of "$exe" "${a[@]}"; shown=$SHOWN; fi
   b64c e1 "$exe"; b64c e2 "${a[0]}"; b64c e3 "$shown"; b64c e4 "$comm"
   printf 'Q\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$p" "${KIND:--}" "${VIA:--}" "$e1" "$e2" \
     "$e3" "$e4"
@@ -683,6 +748,8 @@ for p in $pids; do
     if [[ $l == Uid:* ]]; then set -f; l=($l); set +f; euid=${l[2]-}; break; fi
   done
   home_of "$euid"; home=$HOME_OF
+  prestat "${home:+${home%/}/.claude/settings.json}" "${cwd%/}/.claude/settings.local.json" \
+    "${cwd%/}/.claude/settings.json"
   if procenv "$p" "V$TAB$p"; then st=ok; else st=-; fi
   b64c e1 "$cwd"; b64c e2 "$home"
   printf 'P\t%s\t%s\t%s\t%s\t%s\n' "$p" "$e1" "${euid:--}" "$e2" "$st"
@@ -704,6 +771,8 @@ done
 
 
 def register() -> None:
+    shared("cfg_bus", BUS)
+    shared("cfg_functions", _COMMON + AGENT)
     probe("cfg_files", FILES)
     probe("cfg_env", ENV)
     probe("cfg_exec", EXEC)

@@ -27,8 +27,17 @@ from jada_checks.parsers.systemd import parse_show
 NEED_PID = ('[ "${MAINPID:-0}" -gt 0 ] 2>/dev/null || '
             '{ echo "the unit has no main process (MainPID=${MAINPID:-})" >&2; exit 3; }')
 
-MAIN_LIMITS = NEED_PID + '\ncat "/proc/$MAINPID/limits"'
-MAIN_STATUS = NEED_PID + "\ngrep -E '^(Name|Uid|Gid):' \"/proc/$MAINPID/status\""
+MAIN_LIMITS = NEED_PID + '\njada_cat "/proc/$MAINPID/limits"'
+# as grep -E '^(Name|Uid|Gid):' prints them and exits, without a process; grep itself when
+# the file cannot be read, for its own words
+MAIN_STATUS = NEED_PID + "\n" + r"""
+if mapfile -t st 2>/dev/null < "/proc/$MAINPID/status"; then
+  r=1
+  for l in "${st[@]}"; do [[ $l =~ ^(Name|Uid|Gid): ]] && { printf '%s\n' "$l"; r=0; }; done
+  exit "$r"
+fi
+grep -E '^(Name|Uid|Gid):' "/proc/$MAINPID/status"
+""".strip()
 
 # The unit's processes: every cgroup of its subtree (child cgroups made under Delegate=
 # included), read in the hierarchy systemd tracks services by (src/basic/cgroup-util.c:
@@ -39,24 +48,40 @@ cg=${JADA_PROP[ControlGroup]}
 if [ -e /sys/fs/cgroup/cgroup.controllers ]; then base=/sys/fs/cgroup
 else base=/sys/fs/cgroup/systemd; fi
 pids=
+# walk keeps the G/GX lines in order; a cgroup whose cgroup.procs read empty (no process,
+# or a read that failed) waits in empty/at, for one cat of them all (issue 25: a cat each)
+out=() empty=() at=()
 walk() {
-  local d=$1 rel=${1#"$base"} p s r
+  local d=$1 rel=${1#"$base"} s r
   local -a pa=()
+  jada_b64 "$rel" r
   if mapfile -t pa 2>/dev/null < "$d/cgroup.procs" && [ "${#pa[@]}" -gt 0 ]; then
-    jada_b64 "$rel" r; echo "G $r ${pa[*]}"; pids="$pids ${pa[*]}"
-  elif p=$(cat "$d/cgroup.procs" 2>/dev/null); then  # empty, or a read that failed
-    p=$(echo $p); jada_b64 "$rel" r; echo "G $r $p"; pids="$pids $p"
-  elif [ "$(cat "$d/cgroup.type" 2>/dev/null)" != threaded ]; then
-    jada_b64 "$rel" r; echo "GX $r cgroup.procs could not be read"
+    out+=("G $r ${pa[*]}")
+  else
+    empty+=("$d/cgroup.procs"); at+=("${#out[@]}"); out+=("$r")
   fi
   if [ ! -r "$d" ] || [ ! -x "$d" ]; then
-    jada_b64 "$rel" r; echo "GX $r its child cgroups could not be listed"; return
+    out+=("GX $r its child cgroups could not be listed"); return
   fi
   for s in "$d"/*/ "$d"/.[!.]*/ "$d"/..?*/; do [ -d "$s" ] && walk "${s%/}"; done
 }
 if [ -n "$cg" ] && [ -d "$base$cg" ]; then
   echo "source cgroup $cg"; echo "hierarchy $base"
   walk "$base$cg"
+  if [ "${#empty[@]}" -gt 0 ] && { p=$(cat "${empty[@]}"); } 2>/dev/null && [ -z "$p" ]; then
+    for i in "${at[@]}"; do out[i]="G ${out[i]} "; done  # all read, all empty
+  else  # each as before: cat's answer, else GX unless the cgroup is threaded (no processes)
+    for j in "${!at[@]}"; do
+      i=${at[j]}; r=${out[i]}
+      if { p=$(cat "${empty[j]}"); } 2>/dev/null; then
+        pa=($p); out[i]="G $r ${pa[*]}"  # as $(echo $p)
+      elif s=; jada_read s "${empty[j]%/cgroup.procs}/cgroup.type"; [ "$s" != threaded ]; then
+        out[i]="GX $r cgroup.procs could not be read"
+      else unset 'out[i]'; fi
+    done
+  fi
+  [ "${#out[@]}" = 0 ] || printf '%s\n' "${out[@]}"
+  for l in "${out[@]}"; do [[ $l == 'G '* ]] && { l=${l#G }; pids="$pids ${l#* }"; }; done
 else
   echo "source descendants of $MAINPID"
   pids=$(ps -e -o pid=,ppid= | awk -v r="$MAINPID" '{p[$1]=$2} END{k[r]=1; n=1;
@@ -68,7 +93,7 @@ for p in $pids; do
   n=-
   if [ -z "$JADA_SUDO" ] || [ "$EUID" = 0 ]; then fds=("/proc/$p/fd/"*); n=${#fds[@]}; fi
   if [ "$n" = - ] || [ "$n" = 0 ]; then  # as ls sees it (a listing that failed: -)
-    if fds=$(R ls -U "/proc/$p/fd" 2>/dev/null); then n=$(printf '%s\n' "$fds" | grep -c .)
+    if { fds=$(R ls -U "/proc/$p/fd"); } 2>/dev/null; then n=$(printf '%s\n' "$fds" | grep -c .)
     else n=-; fi
   fi
   soft=; lim=()
@@ -90,7 +115,7 @@ cg=${JADA_PROP[ControlGroup]}
 if [ -e /sys/fs/cgroup/cgroup.controllers ]; then base=/sys/fs/cgroup
 else base=/sys/fs/cgroup/systemd; fi
 if [ -n "$cg" ] && [ -d "$base$cg" ]; then
-  pids=$(find "$base$cg" -name cgroup.procs -exec cat {} + 2>/dev/null)
+  { pids=$(find "$base$cg" -name cgroup.procs -exec cat {} +); } 2>/dev/null
 else
   pids=$(ps -e -o pid=,ppid= | awk -v r="$MAINPID" '{p[$1]=$2} END{k[r]=1; n=1;
     while(n){n=0; for(i in p) if(!(i in k) && (p[i] in k)){k[i]=1; n=1}} for(i in k) print i}')
@@ -122,23 +147,41 @@ v() {
 for k in fs/nr_open fs/file-max fs/file-nr net/core/somaxconn net/ipv4/tcp_max_syn_backlog; do
   v host "$k"
 done
-me=$(readlink /proc/self/ns/net)
+me=$JADA_NETNS
 svc=""
 if [ "${MAINPID:-0}" -gt 0 ] 2>/dev/null; then
-  svc=$(R readlink "/proc/$MAINPID/ns/net" 2>/dev/null) || svc='!unreadable'
+  jada_svc_netns && svc=$JADA_SVC || svc='!unreadable'
 fi
 echo "NS host $me"; echo "NS service ${svc:-?}"
 if [ -n "$svc" ] && [ "$svc" != "$me" ] && [ "$svc" != '!unreadable' ]; then
   for k in net/core/somaxconn net/ipv4/tcp_max_syn_backlog; do
-    if x=$(R nsenter -t "$MAINPID" -n cat "/proc/sys/$k" 2>/dev/null); then echo "V service $k $x"
+    if { x=$(R nsenter -t "$MAINPID" -n cat "/proc/sys/$k"); } 2>/dev/null
+    then echo "V service $k $x"
     else echo "V service $k !unreadable"; fi
   done
 fi
 """.strip()
 
-# parsers/dump.py's dumpf, the same lines: the path is encoded in the shell (jada_b64)
-FAST_DUMP = DUMP_FUNCTION.replace("""p=$(printf '%s' "$f" | base64 -w0)""", 'jada_b64 "$f" p')
-assert FAST_DUMP != DUMP_FUNCTION
+# parsers/dump.py's dumpf, the same lines, with fewer processes (issue 25): the path is
+# encoded in the shell (jada_b64), and the content's base64 replaces the shell of its
+# $(...) (exec: a redirection that fails still says so in the same words, and fails it);
+# a file dumped before under another name (-ef: /lib/sysctl.d is /usr/lib/sysctl.d on a
+# merged /usr) is not encoded again. Every line stays where it was: bash names the line of
+# a redirection that failed.
+FAST_DUMP = DUMP_FUNCTION.replace("""p=$(printf '%s' "$f" | base64 -w0)""", 'jada_b64 "$f" p'
+                                  ).replace(
+    'elif c=$(base64 -w0 < "$f" 2>/dev/null); then echo "F $p ok $c"',
+    'elif jada_seen "$f" || c=$(exec base64 -w0 < "$f" 2>/dev/null); then echo "F $p ok $c"'
+    '; JADA_DF+=("$f"); JADA_DC+=("$c")') + "\n" + r"""
+JADA_DF=() JADA_DC=()  # the files dumped, and their base64
+jada_seen() {  # c gets the base64 of file $1 when it was dumped before under another name
+  local i
+  for i in "${!JADA_DF[@]}"; do [ "$1" -ef "${JADA_DF[i]}" ] && { c=${JADA_DC[i]}; return; }; done
+  return 1
+}""".strip()
+assert FAST_DUMP.count("jada_b64") == FAST_DUMP.count("exec base64") == 1
+assert FAST_DUMP.count("jada_seen") == 2
+assert len(FAST_DUMP.splitlines()) == len(DUMP_FUNCTION.splitlines()) + 6
 
 SYSCTL_FILES = FAST_DUMP + "\n" + r"""
 for d in /etc/sysctl.d /run/sysctl.d /usr/local/lib/sysctl.d /usr/lib/sysctl.d /lib/sysctl.d; do
@@ -160,7 +203,7 @@ SESSION = r"""
 u=${SUDO_USER:-$(id -un)}
 echo "user $u"
 ok=
-if ids=$(id -- "$u" 2>/dev/null) \
+if { ids=$(id -- "$u"); } 2>/dev/null \
     && [[ $ids =~ ^uid=([0-9]+)\([^\)]*\)\ gid=([0-9]+)\([^\)]*\)\ groups=(.*)$ ]]; then
   # one id(1): "uid=N(name) gid=N(name) groups=N(name),..."; a group without a name (id
   # -Gn would warn on stderr) falls back to the four calls
@@ -180,8 +223,18 @@ else
   echo "groups $(id -Gn "$u")"
 fi
 echo "sudo ${SUDO_USER:+yes}"
-echo "nofile $(ulimit -Sn) $(ulimit -Hn)"
-echo "nproc $(ulimit -Su) $(ulimit -Hu)"
+nof= npr=  # ulimit's soft and hard values, as this shell's /proc/self/limits shows them
+if mapfile -t lim 2>/dev/null < /proc/self/limits; then  # (no subshell per value)
+  for l in "${lim[@]}"; do
+    set -f; w=($l); set +f
+    case $l in
+      'Max open files '*) nof="${w[3]} ${w[4]}" ;;
+      'Max processes '*) npr="${w[2]} ${w[3]}" ;;
+    esac
+  done
+fi
+echo "nofile ${nof:-$(ulimit -Sn) $(ulimit -Hn)}"
+echo "nproc ${npr:-$(ulimit -Su) $(ulimit -Hu)}"
 if mapfile -t os 2>/dev/null < /etc/os-release; then
   for l in "${os[@]}"; do [[ $l =~ ^(ID|ID_LIKE)= ]] && echo "os $l"; done
 fi
@@ -212,7 +265,7 @@ done
 true
 """.strip()
 
-UPTIME = "cat /proc/uptime"
+UPTIME = "jada_cat /proc/uptime"
 
 # What a boot starts from (parsers/boot_sysctl.py): the kernel release, the sysctl.* words
 # of its command line (nothing else of it leaves the target), whether this is a container
@@ -225,7 +278,9 @@ if jada_read x /proc/cmdline; then  # awk's fields: split on blanks, up to a "--
   set -f; for w in $x; do [ "$w" = -- ] && break; [[ $w == sysctl[./]* ]] && c+="$w "; done
 fi
 echo "cmdline ${c:0:4096}"
-echo "container $(systemd-detect-virt --container 2>/dev/null || echo none)"
+# as $(systemd-detect-virt --container 2>/dev/null || echo none), with one process less
+{ x=$(systemd-detect-virt --container); } 2>/dev/null || x=${x:+$x$'\n'}none
+echo "container $x"
 x=; jada_read x /proc/sys/net/ipv4/tcp_ehash_entries; echo "ehash $x"
 """.strip()
 

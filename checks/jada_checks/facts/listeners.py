@@ -9,23 +9,48 @@ from typing import Any
 
 from jada_checks.context import CheckContext
 from jada_checks.facts import host_facts as hf
-from jada_checks.facts.probes import probe
+from jada_checks.facts.probes import probe, shared
 from jada_checks.model import CheckError
 from jada_checks.parsers.listen_units import parse_listen_units
 from jada_checks.parsers.ss import Listener, parse_listeners
 
 # ss in the service's network namespace (nsenter when it has its own), with owning pids.
-LISTEN = r"""
-me=$(readlink /proc/self/ns/net)
+READ = r"""
+me=$JADA_NETNS
 svc=""
-[ "${MAINPID:-0}" -gt 0 ] 2>/dev/null && svc=$(R readlink "/proc/$MAINPID/ns/net" 2>/dev/null)
+[ "${MAINPID:-0}" -gt 0 ] 2>/dev/null && { jada_svc_netns; svc=$JADA_SVC; }
 if [ -n "$svc" ] && [ "$svc" != "$me" ]; then R nsenter -t "$MAINPID" -n ss -H -l -n -t -p
 else R ss -H -l -n -t -p; fi
 """.strip()
 
+# Both sections below read the sockets, and ss -p reads every process's open files to name
+# their owners: when R is the command itself (no refusal can be due on fd 9), they are read
+# once, before the sections (issue 25). JADA_LISTEN_OUT, _ERR and _RC keep ss's stdout,
+# stderr and status apart: stderr, then a random token, the status, the token, stdout.
+# Otherwise JADA_LISTEN_RC is unset and each section reads them itself, as before.
+SHARED = r"""
+unset JADA_LISTEN_RC
+if [ -z "$JADA_SUDO" ] || [ "$EUID" = 0 ]; then
+  jada_t=$'\2'$RANDOM$RANDOM$RANDOM$'\2'
+  jada_x=$( { jada_o=$( { @READ@
+      } 2>&3 3>&-; jada_r=$?; printf x; exit "$jada_r"); jada_r=$?; } 3>&1
+    printf '%s%s%s%s' "$jada_t" "$jada_r" "$jada_t" "$jada_o")
+  JADA_LISTEN_ERR=${jada_x%%"$jada_t"*}; jada_x=${jada_x#*"$jada_t"}
+  JADA_LISTEN_RC=${jada_x%%"$jada_t"*}; JADA_LISTEN_OUT=${jada_x#*"$jada_t"}
+  JADA_LISTEN_OUT=${JADA_LISTEN_OUT%x}
+fi
+""".strip().replace("@READ@", READ)
+
+LISTEN = r"""
+if [ -n "${JADA_LISTEN_RC+set}" ]; then  # read before the sections
+  printf '%s' "$JADA_LISTEN_OUT"; printf '%s' "$JADA_LISTEN_ERR" >&2; exit "$JADA_LISTEN_RC"
+fi
+""".strip() + "\n" + READ
+
 
 def register() -> None:
     """Add the unit's processes and its listening sockets to the fact script."""
+    shared("listen", SHARED)
     probe("hc_unit_procs", hf.UNIT_PROCS)
     probe("hc_listen", LISTEN)
 
@@ -33,7 +58,11 @@ def register() -> None:
 # For each pid that owns a listening TCP socket (the same ss as hc_listen, in the same
 # network namespace), its cgroup: which unit serves a port the agent's unit does not (a
 # reverse proxy in front: nginx, Caddy). /proc/PID/cgroup is world-readable.
-LISTEN_UNITS = "ss=$(\n" + LISTEN + "\n)\n" + r"""
+LISTEN_UNITS = r"""
+if [ -n "${JADA_LISTEN_RC+set}" ]; then  # as $(...) gives it: without the final newlines
+  ss=${JADA_LISTEN_OUT%"${JADA_LISTEN_OUT##*[!$'\n']}"}; printf '%s' "$JADA_LISTEN_ERR" >&2
+else ss=$(
+""" + READ + "\n); fi\n" + r"""
 # as grep -o 'pid=[0-9]*' | sort -u, then each pid's first 0:: or name=systemd cgroup line
 # (sed -n -e 's/^0:://p' -e 's/^[0-9]*:name=systemd://p' | head -n 1), all in the shell
 declare -A seen=(); pids=()
@@ -61,6 +90,7 @@ true
 
 def register_units() -> None:
     """Add every listener's unit (its pids' cgroups) to the fact script (JADA-HTTP-03)."""
+    shared("listen", SHARED)
     probe("http_listen_units", LISTEN_UNITS)
 
 

@@ -27,6 +27,7 @@ class Probe:
 
 PROBES: dict[str, Probe] = {}
 UNIT_PROPERTIES: list[str] = []
+SHARED: dict[str, str] = {}
 
 
 def probe(name: str, snippet: str) -> None:
@@ -38,6 +39,17 @@ def probe(name: str, snippet: str) -> None:
     PROBES[name] = Probe(name, snippet)
 
 
+def shared(name: str, snippet: str) -> None:
+    """Register a snippet that runs once, after the prelude, to read what several sections
+    need (each would otherwise ask for it again: issue 25). It only sets variables; it
+    runs outside every section, so it must keep its own stderr and never exit."""
+    snippet = snippet.strip()
+    old = SHARED.get(name)
+    if old and old != snippet:
+        raise ValueError(f"shared snippet {name!r} registered twice with different text")
+    SHARED[name] = snippet
+
+
 def unit_properties(*names: str) -> None:
     """Ask for unit properties in the shared ``systemctl show`` probe (never Environment)."""
     for name in names:
@@ -45,6 +57,47 @@ def unit_properties(*names: str) -> None:
             raise ValueError("Environment holds secrets: register a filtering probe instead")
         if name not in UNIT_PROPERTIES:
             UNIT_PROPERTIES.append(name)
+
+
+# base64 -w0 of a string's bytes without a process: the script encodes dozens of paths
+# and names (issue 25). The byte values come from one printf of "'c" words (bash(1), printf:
+# a leading quote gives the character's code, in the C locale its byte). Bash 5.2 writes
+# those words in one substitution (patsub_replacement: & is the matched text), split on
+# \3; older bash, and text holding \3, one character at a time. Then 4 letters per 3 bytes.
+B64 = r"""
+JADA_B64=({A..Z} {a..z} {0..9} + /)
+jada_b64v() {  # $1 a variable, $2 text: the variable gets the text in base64 (as base64 -w0)
+  local _s=$2 _o= _i _n=${#2} _v _f= _d=$'\3' _q="'" IFS=' '
+  local -a _c=()
+  if [ "$_n" -gt 0 ]; then
+    if shopt -q patsub_replacement 2>/dev/null && [[ $_s != *$'\3'* ]]; then
+      [[ $- == *f* ]] || { _f=1; set -f; }
+      _s=${_s//?/$_d$_q&}; IFS=$'\3'; _c=($_s); IFS=' '; _c=("${_c[@]:1}")
+      [ -z "$_f" ] || set +f
+    else
+      for ((_i = 0; _i < _n; _i++)); do _c[_i]="'${_s:_i:1}"; done
+    fi
+    printf -v _s '%d ' "${_c[@]}"
+    _c=($_s)
+  fi
+  _i=0  # 3 bytes as one 24-bit number, then 4 letters of 6 bits each
+  while ((_i + 2 < _n)); do
+    ((_v = _c[_i] << 16 | _c[_i+1] << 8 | _c[_i+2], _i += 3))
+    _o+=${JADA_B64[_v>>18]}${JADA_B64[_v>>12&63]}${JADA_B64[_v>>6&63]}${JADA_B64[_v&63]}
+  done
+  case $((_n - _i)) in
+    1) ((_v = _c[_i] << 16)); _o+=${JADA_B64[_v>>18]}${JADA_B64[_v>>12&63]}==;;
+    2) ((_v = _c[_i] << 16 | _c[_i+1] << 8))
+       _o+=${JADA_B64[_v>>18]}${JADA_B64[_v>>12&63]}${JADA_B64[_v>>6&63]}=;;
+  esac
+  printf -v "$1" '%s' "$_o"
+}
+jada_b64() {  # jada_b64 STRING [VAR]: base64 -w0 of the string's bytes, no process
+  local _r
+  jada_b64v _r "$1"
+  if [ -n "$2" ]; then printf -v "$2" '%s' "$_r"; else printf '%s' "$_r"; fi
+}
+""".strip()
 
 
 # The prelude sets variables that later snippets use: the unit, its main process, its
@@ -64,25 +117,13 @@ def unit_properties(*names: str) -> None:
 # version this suite speaks; after a failed preflight no R asks sudo again.
 PRELUDE = r"""
 export LC_ALL=C
+@B64@
 S() {
   local _e _rc
   printf '%s%s\n' '@@JADA-BEGIN ' "$1"
   { _e=$(eval "$2" 2>&1 9>&2 1>&3 3>&-); _rc=$?; } 3>&1
   [[ -z $_e ]] || printf '@@JADA-ERR %s\n' "${_e//$'\n'/$'\n@@JADA-ERR '}"
   printf '%s%s %s\n' '@@JADA-END ' "$1" "$_rc"
-}
-jada_b64() {  # jada_b64 STRING [VAR]: base64 -w0 of the string's bytes, no process
-  local s=$1 t=ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/ o= i n a b c
-  for ((i = 0; i < ${#s}; i += 3)); do
-    printf -v a '%d' "'${s:i:1}"; b=0; c=0
-    [[ -n ${s:i+1:1} ]] && printf -v b '%d' "'${s:i+1:1}"
-    [[ -n ${s:i+2:1} ]] && printf -v c '%d' "'${s:i+2:1}"
-    n=$(( (a & 255) << 16 | (b & 255) << 8 | (c & 255) ))
-    o+=${t:n>>18&63:1}${t:n>>12&63:1}
-    if [[ -n ${s:i+1:1} ]]; then o+=${t:n>>6&63:1}; else o+==; fi
-    if [[ -n ${s:i+2:1} ]]; then o+=${t:n&63:1}; else o+==; fi
-  done
-  if [ -n "$2" ]; then printf -v "$2" '%s' "$o"; else printf '%s' "$o"; fi
 }
 jada_read() {  # jada_read VAR FILE: the file as $(cat FILE) gives it, without a process.
   # mapfile, not read -d '': before bash 5.2 read takes one byte per read(2), and a
@@ -92,6 +133,14 @@ jada_read() {  # jada_read VAR FILE: the file as $(cat FILE) gives it, without a
   jada_x="${jada_a[*]}"
   while [[ $jada_x == *$'\n' ]]; do jada_x=${jada_x%$'\n'}; done
   printf -v "$1" '%s' "$jada_x"
+}
+jada_cat() {  # cat FILE: without a process when bash can print it byte for byte (it has
+  # no NUL byte); else, and when it cannot be read, cat itself, for its own words
+  local -a jada_a=()
+  if mapfile -d '' jada_a 2>/dev/null < "$1" && [ "${#jada_a[@]}" -le 1 ]; then
+    printf '%s' "${jada_a[0]-}"; return 0
+  fi
+  cat "$1"
 }
 JADA_READ=/usr/local/libexec/jada-checks-read
 JADA_READ_VERSION=4
@@ -131,8 +180,13 @@ if [ -n "$JADA_SUDO" ] && [ "$EUID" != 0 ]; then
     fi
   fi
 fi
+if [ -z "$JADA_SUDO" ] || [ "$EUID" = 0 ]; then
+  # the reads run as this user: R is the command itself. As a function of that one
+  # command, $(R cmd) costs one process, not two (bash 5.2 runs the last command of a
+  # command substitution without forking again; issue 25)
+  R() { "$@"; }
+else
 R() {
-  if [ -z "$JADA_SUDO" ] || [ "$EUID" = 0 ]; then "$@"; return; fi
   if [ -n "$JADA_SUDO_REFUSED" ]; then
     printf '%s%s: %s\n' '@@JADA-REFUSED ' "$*" "$JADA_SUDO_REFUSED" >&9; return 126
   fi
@@ -150,17 +204,19 @@ R() {
   printf '%s%s: %s\n' '@@JADA-REFUSED ' "$*" "$(jada_sudo_reason "$err") (exit $rc)" >&9
   return 126
 }
+fi
 JADA_SHOW=$(systemctl show --no-pager -p @PROPS@ -- "$UNIT" 2>&1); JADA_SHOW_RC=$?
+# its lines, split once (taking them one by one off the front copies the rest each time);
+# the empty ones are dropped, and none of its readers needs them
+set -f; IFS=$'\n'; JADA_SHOW_LINES=($JADA_SHOW); IFS=$' \t\n'; set +f
 declare -A JADA_PROP=()
-jada_l=$JADA_SHOW$'\n'
-while [[ -n $jada_l ]]; do
-  l=${jada_l%%$'\n'*}; jada_l=${jada_l#*$'\n'}
+for l in "${JADA_SHOW_LINES[@]}"; do
   [[ $l =~ ^[A-Za-z]+= ]] && JADA_PROP[${l%%=*}]=${l#*=}
 done
-jada_field() {  # field $2 (1-based) of the colon-separated line $1, as cut -d: -f$2
+jada_field() {  # $3 gets field $2 (1-based) of the colon-separated line $1, as cut -d: -f$2
   local x=$1 i
   for ((i = 1; i < $2; i++)); do [[ $x == *:* ]] || { x=; break; }; x=${x#*:}; done
-  printf '%s' "${x%%:*}"
+  printf -v "$3" '%s' "${x%%:*}"
 }
 MAINPID=${JADA_PROP[MainPID]}
 SVC_USER=${JADA_PROP[User]}
@@ -181,9 +237,25 @@ if [ -z "$SVC_USER" ] && [ "${MAINPID:-0}" -gt 0 ] 2>/dev/null \
     SVC_USER_FROM="MainPID $MAINPID uid $svc_uid"
   fi
 fi
-SVC_HOME=$(jada_field "$(getent passwd "${SVC_USER:-root}")" 6)
+jada_field "$(getent passwd "${SVC_USER:-root}")" 6 SVC_HOME
 SVC_WORKDIR=${JADA_PROP[WorkingDirectory]}
-"""
+# The network namespaces, read once for the three sections that compare them (issue 25):
+# JADA_NETNS is this shell's; JADA_NETNS_SVC the main process's, kept only when one
+# readlink read both and R is the command itself (so no refusal was due on fd 9). Without
+# it, jada_svc_netns reads it through R in the section, as the sections always did.
+unset JADA_NETNS_SVC
+if [ "${MAINPID:-0}" -gt 0 ] 2>/dev/null && { [ -z "$JADA_SUDO" ] || [ "$EUID" = 0 ]; } \
+    && { jada_l=$(readlink /proc/self/ns/net "/proc/$MAINPID/ns/net"); } 2>/dev/null \
+    && [[ $jada_l == *$'\n'* ]]; then
+  JADA_NETNS=${jada_l%%$'\n'*}; JADA_NETNS_SVC=${jada_l#*$'\n'}
+else
+  JADA_NETNS=$(readlink /proc/self/ns/net)
+fi
+jada_svc_netns() {  # JADA_SVC and the status of $(R readlink /proc/MAINPID/ns/net 2>/dev/null)
+  if [ -n "${JADA_NETNS_SVC+set}" ]; then JADA_SVC=$JADA_NETNS_SVC; return 0; fi
+  { JADA_SVC=$(R readlink "/proc/$MAINPID/ns/net"); } 2>/dev/null
+}
+""".replace("@B64@", B64)
 
 
 # What the preflight found, for the report: once per target.
@@ -206,9 +278,7 @@ printf 'user %s\nfrom %s\nhome %s\n' "$SVC_USER" "$SVC_USER_FROM" "$SVC_HOME"
 # show`` (which also holds those the prelude and the sections use), in systemctl's order;
 # what is not a property line is systemctl's stderr.
 UNIT_SHOW = r"""
-l=$JADA_SHOW$'\n'
-while [[ -n $l ]]; do
-  x=${l%%$'\n'*}; l=${l#*$'\n'}
+for x in "${JADA_SHOW_LINES[@]}"; do
   if [[ $x =~ ^[A-Za-z]+= ]]; then [[ " @KEEP@ " == *" ${x%%=*} "* ]] && printf '%s\n' "$x"
   elif [[ -n $x ]]; then printf '%s\n' "$x" >&2; fi
 done
@@ -225,12 +295,15 @@ SHARED_PROPERTIES = ("Id", "MainPID", "User", "DynamicUser", "WorkingDirectory",
 # whose output waits in its pipe, never in a file (the suite never changes a target),
 # until one ``cat`` copies the lanes out in order after lane 0. Each section's output is
 # whole in its lane, so the parsed answer never depends on timing. Sections are dealt to
-# the lanes by their measured cost (CPU seconds on the compliant host, COST; others 0.005)
-# so the lanes end together; lane 0 gets the big outputs, which a pipe (64 KiB) would hold up.
+# the lanes by their measured cost (CPU seconds on the compliant host, COST; others
+# DEFAULT_COST) so the lanes end together; lane 0 gets the big outputs, which a pipe
+# (64 KiB) would hold up. COST is what each section's own shell and its children used in
+# whole runs (bash's times, mean of 15), after issue 25's cuts.
 LANES = 3
-COST = {"cfg_procs": 0.21, "cfg_files": 0.16, "cfg_exec": 0.06, "cfg_env": 0.05,
-        "hc_boot_route": 0.02, "hc_journal": 0.013, "hc_analyze": 0.012,
-        "http_listen_units": 0.01, "hc_listen": 0.01, "hc_sysctl_files": 0.01}
+DEFAULT_COST = 0.002
+COST = {"cfg_procs": 0.032, "cfg_files": 0.017, "hc_boot_route": 0.014, "hc_journal": 0.012,
+        "hc_sysctl_files": 0.01, "cfg_env": 0.009, "hc_analyze": 0.007, "hc_boot_facts": 0.006,
+        "hc_unit_uids": 0.006, "hc_session": 0.005, "hc_limits_files": 0.004}
 LANE0 = ("cfg_files", "hc_boot_route", "hc_sysctl_files", "hc_limits_files")
 
 
@@ -242,10 +315,10 @@ def _lanes(names: list[str]) -> list[list[str]]:
     for n in names:
         if n in LANE0:
             lane[n] = 0
-            load[0] += COST.get(n, 0.005)
-    for n in sorted((n for n in names if n not in lane), key=lambda n: -COST.get(n, 0.005)):
+            load[0] += COST.get(n, DEFAULT_COST)
+    for n in sorted((n for n in names if n not in lane), key=lambda n: -COST.get(n, DEFAULT_COST)):
         lane[n] = min(range(LANES), key=lambda i: (load[i], i))
-        load[lane[n]] += COST.get(n, 0.005)
+        load[lane[n]] += COST.get(n, DEFAULT_COST)
     return [[n for n in names if lane[n] == i] for i in range(LANES)]
 
 
@@ -259,7 +332,7 @@ def build_script(unit: str, *, sudo: bool = False) -> str:
     snippets.update((p.name, p.snippet) for p in PROBES.values())
     lanes = _lanes(list(snippets))
     parts = [f"UNIT={shlex.quote(unit)}", f"JADA_SUDO={'1' if sudo else ''}",
-             PRELUDE.strip().replace("@PROPS@", props), "JADA_LANES=()"]
+             PRELUDE.strip().replace("@PROPS@", props), *SHARED.values(), "JADA_LANES=()"]
     for names in lanes[1:]:
         if names:
             parts.append("exec {jada_fd}< <(")
