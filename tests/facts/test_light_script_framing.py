@@ -67,9 +67,9 @@ def test_jada_b64_is_base64_of_the_bytes(value: str) -> None:
 def test_jada_read_reads_the_whole_file_as_cat_does(path: str) -> None:
     """A /proc/sys file answers only a read at offset 0: a byte-wise read got one digit."""
     text = run(f"x=; jada_read x {path}; printf '%s\\n' \"$x\"; jada_read y /nonexistent "
-               "|| echo failed\n")
+               "|| echo failed; jada_read z /proc/self || echo 'failed (a directory)'\n")
     cat = subprocess.run(["cat", path], capture_output=True, text=True, check=True).stdout
-    assert text == cat.rstrip("\n") + "\nfailed\n"
+    assert text == cat.rstrip("\n") + "\nfailed\nfailed (a directory)\n"
 
 
 def test_the_lanes_hold_every_section_once_in_a_fixed_order(monkeypatch) -> None:
@@ -136,7 +136,8 @@ def test_jada_cat_prints_what_cat_prints(tmp_path) -> None:
     (tmp_path / "no-newline").write_bytes(b"x\ny")
     (tmp_path / "nul").write_bytes(b"a\0b\n")
     (tmp_path / "empty").write_bytes(b"")
-    for name in ("plain", "no-newline", "nul", "empty", "missing"):
+    (tmp_path / "dir").mkdir()  # opens, then read(2) fails (EISDIR): mapfile says 0
+    for name in ("plain", "no-newline", "nul", "empty", "missing", "dir"):
         path = shlex.quote(str(tmp_path / name))
         ours = run_all(f"jada_cat {path}")
         cat = subprocess.run(["cat", str(tmp_path / name)], capture_output=True, timeout=60)
@@ -162,6 +163,21 @@ def test_main_status_prints_what_grep_prints(pid: str) -> None:
     else:
         assert (ours.stdout, ours.stderr, ours.returncode) == \
             (grep.stdout, grep.stderr, grep.returncode)
+
+
+def test_main_status_leaves_a_read_error_to_grep(tmp_path) -> None:
+    """A file that opens but cannot be read (a directory: EISDIR) gives mapfile nothing
+    and status 0; hc_main_status must then answer as grep does (its words, status 2)."""
+    from jada_checks.facts import host_facts
+
+    body = host_facts.MAIN_STATUS.replace("/proc/$MAINPID/status", str(tmp_path))
+    ours = subprocess.run(["bash", "--norc", "-c", f"export LC_ALL=C; MAINPID=1\n{body}"],
+                          capture_output=True, timeout=60)
+    grep = subprocess.run(["grep", "-E", "^(Name|Uid|Gid):", str(tmp_path)],
+                          capture_output=True, timeout=60, env={"LC_ALL": "C"})
+    assert grep.returncode == 2 and b"Is a directory" in grep.stderr
+    assert (ours.stdout, ours.stderr, ours.returncode) == \
+        (grep.stdout, grep.stderr, grep.returncode)
 
 
 def test_the_session_limits_are_what_ulimit_prints() -> None:

@@ -31,7 +31,8 @@ MAIN_LIMITS = NEED_PID + '\njada_cat "/proc/$MAINPID/limits"'
 # as grep -E '^(Name|Uid|Gid):' prints them and exits, without a process; grep itself when
 # the file cannot be read, for its own words
 MAIN_STATUS = NEED_PID + "\n" + r"""
-if mapfile -t st 2>/dev/null < "/proc/$MAINPID/status"; then
+# (an empty read is grep's to judge: mapfile says 0 on a read error after open)
+if mapfile -t st 2>/dev/null < "/proc/$MAINPID/status" && [ "${#st[@]}" -gt 0 ]; then
   r=1
   for l in "${st[@]}"; do [[ $l =~ ^(Name|Uid|Gid): ]] && { printf '%s\n' "$l"; r=0; }; done
   exit "$r"
@@ -247,6 +248,8 @@ NOFILE_LINES = r"""
 lines() {  # lines SCOPE FILE ERE: as grep -n -E ERE FILE | sed "s|^|LINE SCOPE FILE |"
   local -a a; local i
   mapfile -t a 2>/dev/null < "$2" || return
+  # nothing read: empty, or a read error mapfile does not report (grep does, on stderr)
+  [ "${#a[@]}" -gt 0 ] || { grep -q -E -- "$3" "$2"; return 0; }
   for i in "${!a[@]}"; do [[ ${a[i]} =~ $3 ]] && echo "LINE $1 $2 $((i + 1)):${a[i]}"; done
 }
 for f in ${JADA_PROP[FragmentPath]} ${JADA_PROP[DropInPaths]}; do

@@ -128,17 +128,21 @@ S() {
 jada_read() {  # jada_read VAR FILE: the file as $(cat FILE) gives it, without a process.
   # mapfile, not read -d '': before bash 5.2 read takes one byte per read(2), and a
   # /proc/sys file answers only a read at offset 0 (kernel/sysctl.c, proc_sys_call_handler)
+  # mapfile fails only when the file cannot be opened: an error reading it (EIO, EISDIR)
+  # leaves the array empty with status 0, so an empty answer asks cat for its status
   local -a jada_a; local IFS=$'\n' jada_x
   mapfile -t jada_a 2>/dev/null < "$2" || return 1
-  jada_x="${jada_a[*]}"
+  if [ "${#jada_a[@]}" = 0 ]; then jada_x=$(cat -- "$2" 2>/dev/null) || return 1; fi
+  [ "${#jada_a[@]}" = 0 ] || jada_x="${jada_a[*]}"
   while [[ $jada_x == *$'\n' ]]; do jada_x=${jada_x%$'\n'}; done
   printf -v "$1" '%s' "$jada_x"
 }
 jada_cat() {  # cat FILE: without a process when bash can print it byte for byte (it has
-  # no NUL byte); else, and when it cannot be read, cat itself, for its own words
+  # no NUL byte); else, and when it cannot be read or reads as empty (mapfile says 0 on
+  # an error after open), cat itself, for its own words
   local -a jada_a=()
-  if mapfile -d '' jada_a 2>/dev/null < "$1" && [ "${#jada_a[@]}" -le 1 ]; then
-    printf '%s' "${jada_a[0]-}"; return 0
+  if mapfile -d '' jada_a 2>/dev/null < "$1" && [ "${#jada_a[@]}" = 1 ]; then
+    printf '%s' "${jada_a[0]}"; return 0
   fi
   cat "$1"
 }
