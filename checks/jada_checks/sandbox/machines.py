@@ -14,7 +14,7 @@ import shutil
 import signal
 import subprocess
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ class Machine:
     nspawn_pid: int = 0
     init_pid: int = 0
     lower: str = "/"  # the base tree (bases.py): this machine's root, or another release
+    cgroups: list[str] = field(default_factory=list)  # its own (own_cgroup_dirs), once booted
 
     @property
     def address(self) -> str:
@@ -175,16 +176,15 @@ def authorize(root: Path, user: str, pubkey: str) -> None:
 def launch(m: Machine) -> None:
     """Start systemd-nspawn in the background, in the host's own cgroups, and find the
     host's PID 1."""
-    cgroups = [str(d) for d in own_cgroup_dirs(m)]
-    for d in cgroups:
-        Path(d).mkdir(parents=True, exist_ok=True)
+    m.cgroups = make_own_cgroups(m)
     # sh joins them and execs nspawn (the same pid): a preexec_fn is unsafe here, the
     # hosts are started from threads (subprocess docs).
-    join = 'while [ "$1" != -- ]; do echo $$ > "$1/cgroup.procs" || exit 125; shift; done; ' \
-           'shift; exec "$@"'
+    join = ('while [ "$1" != -- ]; do echo $$ 2>/dev/null > "$1/cgroup.procs" || '
+            '{ echo "cannot join the cgroup $1" >&2; exit 125; }; shift; done; '
+            'shift; exec "$@"')
     with open(Path(m.dir) / "console.log", "wb") as log:  # the child keeps its own fd
         proc = subprocess.Popen(
-            ["sh", "-c", join, "jada-join-cgroups", *cgroups, "--",
+            ["sh", "-c", join, "jada-join-cgroups", *m.cgroups, "--",
              "systemd-nspawn", "-D", str(m.root), "-b", "--register=no", "--keep-unit",
              "--link-journal=no", "--private-network", "-M", m.name, "--console=read-only"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
@@ -198,51 +198,86 @@ def launch(m: Machine) -> None:
                 m.init_pid = kid
                 return
         if proc.poll() is not None:
-            raise SandboxError(f"{m.name}: systemd-nspawn exited ({proc.returncode}); "
-                               f"see {m.dir}/console.log")
+            what = ("joining its own cgroups failed" if proc.returncode == 125 else
+                    f"systemd-nspawn exited ({proc.returncode})")
+            raise SandboxError(f"{m.name}: {what}; see {m.dir}/console.log")
         time.sleep(0.05)
     raise SandboxError(f"{m.name}: systemd-nspawn started no init within 15 s")
 
 
-# The hierarchies systemd tracks units by: cgroup v1's named one, and the v2 one beside it
-# on a hybrid machine (this one mounts both; either may be absent elsewhere).
-TRACKING_HIERARCHIES = ("/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified")
+# The hierarchies systemd tracks units by (src/basic/cgroup-util.c): cgroup2 at
+# /sys/fs/cgroup (unified), else cgroup v1's named one and, on a hybrid machine such as
+# this one, the cgroup2 one beside it at .../unified.
+UNIFIED = "/sys/fs/cgroup"
+HYBRID = ("/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified")
 
 
-def own_cgroup_dirs(m: Machine) -> list[Path]:
-    """The host's own cgroup in each tracking hierarchy, jada-sandbox/<sandbox>/<host>.
+def own_cgroup_dirs(m: Machine, proc_cgroup: str | None = None) -> list[Path]:
+    """The host's own cgroup in each tracking hierarchy: jada-sandbox/<sandbox>/<host>
+    below the cgroup the starting process is in (``proc_cgroup``: its /proc/self/cgroup),
+    so stopping the runner's own unit (a CI job's scope) still stops its hosts.
     Why: nspawn --keep-unit runs a host in its starter's cgroup, so hosts started from one
     cgroup built their units in the same directories (each host's jada-agent.service
     cgroup held the others' child cgroups, and a unit's stop waited on the other hosts'
     processes, which it cannot kill: "Failed to kill control group ...: Input/output
     error"; a root user@0.service stop hung for its 120 s timeout, with every root login
-    of that host). A host of its own tree sees only its own, as a real machine does."""
+    of that host). A host with a tree of its own sees only its own, as a real machine
+    does."""
+    if proc_cgroup is None:
+        proc_cgroup = Path("/proc/self/cgroup").read_text()
+    own = {}
+    for line in proc_cgroup.splitlines():
+        _, controllers, path = line.split(":", 2)
+        own[controllers] = path
+    if Path(UNIFIED, "cgroup.controllers").is_file():
+        mounts = [(UNIFIED, own.get("", "/"))]
+    else:
+        mounts = [(HYBRID[0], own.get("name=systemd", "/")), (HYBRID[1], own.get("", "/"))]
     sandbox = Path(m.dir).parent.parent.name
-    dirs = []
-    for mount in TRACKING_HIERARCHIES:
-        if Path(mount, "cgroup.procs").is_file():
-            dirs.append(Path(mount) / "jada-sandbox" / sandbox / m.name)
-    return dirs
+    return [Path(mount + path.rstrip("/")) / "jada-sandbox" / sandbox / m.name
+            for mount, path in mounts if Path(mount, "cgroup.procs").is_file()]
 
 
-def remove_own_cgroups(m: Machine, wait: float = 5.0) -> None:
-    """Remove the host's cgroup trees, deepest first, once its processes are gone (a
-    killed PID namespace empties within moments); then its sandbox's, if that is empty.
-    Best effort: an empty cgroup left behind holds nothing."""
+def make_own_cgroups(m: Machine) -> list[str]:
+    """Create the host's cgroups; a leftover of an earlier run that still holds processes
+    (its starter crashed) is refused, never shared."""
+    dirs = own_cgroup_dirs(m)
+    if not dirs:
+        raise SandboxError(f"{m.name}: no cgroup hierarchy that systemd tracks units by "
+                           f"under /sys/fs/cgroup (neither {UNIFIED} as cgroup2 nor "
+                           f"{HYBRID[0]}): the host would share its starter's cgroups")
+    for d in dirs:
+        for procs in d.rglob("cgroup.procs"):
+            if procs.read_text().strip():
+                raise SandboxError(f"{m.name}: its cgroup {procs.parent} still holds "
+                                   "processes of an earlier sandbox (its runner did not "
+                                   "take it down): run 'jada-sandbox down' for it, or "
+                                   "kill them, then boot again")
+        d.mkdir(parents=True, exist_ok=True)
+    return [str(d) for d in dirs]
+
+
+def remove_own_cgroups(machines: list[Machine], wait: float = 5.0) -> None:
+    """Remove the hosts' cgroup trees, deepest first, once their processes are gone (a
+    killed PID namespace empties within moments), then each sandbox's, if empty. Best
+    effort, one deadline for all: an empty cgroup left behind holds nothing."""
     deadline = time.monotonic() + wait
-    for top in own_cgroup_dirs(m):
-        while top.is_dir():
-            for d in sorted((p for p in top.rglob("*") if p.is_dir()),
-                            key=lambda p: len(p.parts), reverse=True) + [top]:
-                try:
-                    d.rmdir()
-                except OSError:
-                    pass
-            if not top.is_dir() or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
+    tops = [Path(d) for m in machines for d in m.cgroups]
+    while True:
+        for top in tops:
+            if top.is_dir():
+                for d in sorted((p for p in top.rglob("*") if p.is_dir()),
+                                key=lambda p: len(p.parts), reverse=True) + [top]:
+                    try:
+                        d.rmdir()
+                    except OSError:
+                        pass
+        if not any(t.is_dir() for t in tops) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    for parent in {t.parent for t in tops}:
         try:
-            top.parent.rmdir()
+            parent.rmdir()
         except OSError:
             pass  # another host of the sandbox still runs, or a process lingers
 
@@ -302,7 +337,7 @@ def stop_all(machines: list[Machine], grace: float = 3.0) -> None:
     for m in machines:
         unmount_and_remove(Path(m.dir))
         subprocess.run(["ip", "link", "del", m.link], capture_output=True)
-        remove_own_cgroups(m)
+    remove_own_cgroups(machines)
 
 
 def unmount_and_remove(base: Path) -> None:
