@@ -212,27 +212,35 @@ def test_a_command_running_when_the_master_dies_errors_and_is_not_run_again(
     s, target = store(profile(sandbox, tmp_path, "compliant"))
     host = s.testinfra_host(target)
     conn = s.connections["compliant"]
-    marker = f"/tmp/jada-midrun-{os.getpid()}"
+    marker = f"/tmp/jada-midrun-{os.getpid()}-{next(_N)}"
     errors: list[BaseException] = []
+    results: list[object] = []
 
     def slow() -> None:
+        # long enough that a slow poll below still kills the master mid-command (a CI
+        # run saw it end normally after a 10 s sleep); sshd ends it when the link drops
         try:
-            host.run(f"echo x >> {marker}; sleep 10")
+            results.append(host.run(f"echo x >> {marker}; sleep 120"))
         except BaseException as exc:  # noqa: BLE001 - checked below
             errors.append(exc)
 
     worker = threading.Thread(target=slow)
+    start = time.monotonic()
     worker.start()
     # the master dies while the command runs: once the host shows its marker (a fixed
     # 1.5 s wait lost the race on a loaded run: the command started after the kill, over
     # the counted re-login, and no error was right)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while sandbox.sandbox.exec("compliant", f"test -e {marker} && echo y || true").strip() != "y":
         assert time.monotonic() < deadline, "the command never started"
         time.sleep(0.1)
+    seen = time.monotonic()
     kill_master(conn)
-    worker.join(30)
-    assert len(errors) == 1 and isinstance(errors[0], Unreachable), errors
+    worker.join(150)
+    assert not worker.is_alive(), "the command still waits, 150 s after its master died"
+    assert len(errors) == 1 and isinstance(errors[0], Unreachable), \
+        (errors, results, f"marker seen after {seen - start:.1f} s, the command ended "
+                          f"{time.monotonic() - seen:.1f} s later")
     assert str(errors[0]).startswith("the shared SSH connection failed during the command: "
                                      "connection lost"), errors[0]
     # once, not twice; the next command has its one new login

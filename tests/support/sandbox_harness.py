@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jada_checks import processes
 from jada_checks.sandbox.sandbox import SANDBOX_AWS_ENV, Sandbox
 from tests.support.paths import HOSTS_DIR, REPO
 
@@ -86,7 +86,7 @@ class SandboxHarness:
                str(profile), "--jada-report-json", str(report), "-q", *args]
         full_env = {**os.environ, **SANDBOX_ENV, **(env or {})}
         full_env.pop("JADA_PROFILE", None)
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+        res = processes.run(cmd, capture_output=True, text=True, timeout=timeout,
                              cwd=REPO, env=full_env)
         data = json.loads(report.read_text()) if report.exists() else {}
         return Run(res.returncode, res.stdout + res.stderr, data)

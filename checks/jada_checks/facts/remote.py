@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from jada_checks import processes
 from jada_checks.facts import pacing
 from jada_checks.profile import Target
 
@@ -288,7 +289,7 @@ class Connection:
             self.log.write_text("")  # this login's messages only (-E appends)
             if self.ssh.get("proxy_jump"):
                 self.jump_log.write_text("")  # this login's bastion errors only
-            proc = subprocess.Popen(argv,
+            proc = processes.popen(argv,
                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, start_new_session=True)
         except OSError as exc:  # no ssh on PATH, or it cannot be executed

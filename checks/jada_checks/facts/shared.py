@@ -38,6 +38,7 @@ import threading
 import time
 from pathlib import Path
 
+from jada_checks import processes
 from jada_checks.facts.remote import CommandTimeout, Connection, Result, Unreachable, local_problem
 
 # The fact script as Connection.run sends it: read whole from stdin, then run with stdin
@@ -120,7 +121,7 @@ class SharedLogin:
             conn.jump_log.write_text("")
         with open(self._log, "wb") as log:
             try:
-                self._proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                self._proc = processes.popen(argv, stdin=subprocess.DEVNULL,
                                               stdout=subprocess.DEVNULL, stderr=log,
                                               start_new_session=True)
             except OSError as exc:
@@ -237,7 +238,7 @@ class SharedLogin:
         with self._lock:
             if self._closed:
                 raise Unreachable("the run ended before this target was asked")
-            proc = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin is not None
+            proc = processes.popen(argv, stdin=subprocess.PIPE if stdin is not None
                                     else subprocess.DEVNULL, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, start_new_session=True)
             self._clients.add(proc)

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from jada_checks import processes
 from jada_checks.sandbox.cache import CACHE
 from jada_checks.sandbox.machines import SandboxError
 
@@ -67,7 +68,7 @@ def _build(base: str, suite: str, packages: tuple[str, ...], tree: Path) -> None
     log = CACHE / f"{base}.debootstrap.log"
     try:
         with open(log, "wb") as out:
-            res = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT,
+            res = processes.run(cmd, stdout=out, stderr=subprocess.STDOUT,
                                  timeout=BUILD_TIMEOUT)
     except subprocess.TimeoutExpired:
         raise SandboxError(f"base {base}: debootstrap did not finish within "

@@ -28,6 +28,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from jada_checks import processes
 from jada_checks.sandbox.cache import CACHE
 
 PACKAGE = "@anthropic-ai/claude-code"
@@ -66,7 +67,7 @@ def tree(version: str) -> Path:
 
 def _pack(spec: str, dest: Path) -> Path:
     try:
-        res = subprocess.run(["npm", "pack", "--silent", "--pack-destination", str(dest), spec],
+        res = processes.run(["npm", "pack", "--silent", "--pack-destination", str(dest), spec],
                              capture_output=True, text=True, timeout=PACK_TIMEOUT)
     except subprocess.TimeoutExpired:
         raise Unavailable(f"npm pack {spec} did not finish within {PACK_TIMEOUT:.0f} s") \

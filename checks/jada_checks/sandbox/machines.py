@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jada_checks import processes
 from jada_checks.sandbox import claude_code
 from jada_checks.sandbox.hostdir import HostDir
 
@@ -71,7 +72,7 @@ class Machine:
 
 
 def run(cmd: list[str], **kw: Any) -> subprocess.CompletedProcess[str]:
-    res = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    res = processes.run(cmd, capture_output=True, text=True, **kw)
     if res.returncode != 0:
         raise SandboxError(f"{' '.join(cmd[:4])}...: {res.stderr.strip()[-300:]}")
     return res
@@ -183,7 +184,7 @@ def launch(m: Machine) -> None:
             '{ echo "cannot join the cgroup $1" >&2; exit 125; }; shift; done; '
             'shift; exec "$@"')
     with open(Path(m.dir) / "console.log", "wb") as log:  # the child keeps its own fd
-        proc = subprocess.Popen(
+        proc = processes.popen(
             ["sh", "-c", join, "jada-join-cgroups", *m.cgroups, "--",
              "systemd-nspawn", "-D", str(m.root), "-b", "--register=no", "--keep-unit",
              "--link-journal=no", "--private-network", "-M", m.name, "--console=read-only"],
@@ -336,15 +337,15 @@ def stop_all(machines: list[Machine], grace: float = 3.0) -> None:
         time.sleep(0.05)
     for m in machines:
         unmount_and_remove(Path(m.dir))
-        subprocess.run(["ip", "link", "del", m.link], capture_output=True)
+        processes.run(["ip", "link", "del", m.link], capture_output=True)
     remove_own_cgroups(machines)
 
 
 def unmount_and_remove(base: Path) -> None:
     merged = base / "merged"
     if os.path.ismount(merged):
-        if subprocess.run(["umount", str(merged)], capture_output=True).returncode != 0:
-            subprocess.run(["umount", "-l", str(merged)], capture_output=True)
+        if processes.run(["umount", str(merged)], capture_output=True).returncode != 0:
+            processes.run(["umount", "-l", str(merged)], capture_output=True)
     shutil.rmtree(base, ignore_errors=True)
 
 

@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import yaml
 
+from jada_checks import processes
 from jada_checks.sandbox import bases, leases, lightsail_records, tls
 from jada_checks.sandbox.bastion import fence
 from jada_checks.sandbox.hostdir import HostDir, load_hostdir
@@ -291,7 +292,7 @@ class Sandbox:
         port_file = self.base / "lightsail.port"
         port_file.unlink(missing_ok=True)
         with open(self.base / "lightsail.log", "wb") as log:  # the child keeps its own fd
-            proc = subprocess.Popen(endpoint_command(records_file, port_file),
+            proc = processes.popen(endpoint_command(records_file, port_file),
                                     stdin=subprocess.DEVNULL, stdout=log,
                                     stderr=subprocess.STDOUT, start_new_session=True,
                                     cwd=self.base)
@@ -390,7 +391,7 @@ class Sandbox:
                 "-o", "GlobalKnownHostsFile=/dev/null",
                 "-o", "ConnectTimeout=2", "-o", "LogLevel=ERROR", f"{user}@{address}", command]
         try:
-            return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+            return processes.run(argv, capture_output=True, text=True, timeout=timeout,
                                   input=stdin)
         except subprocess.TimeoutExpired:
             return subprocess.CompletedProcess(argv, 124, "", "timed out")
@@ -399,7 +400,7 @@ class Sandbox:
         """Run a command inside a host without SSH (all its namespaces), e.g. to restart
         sshd after a test stopped it; stdout."""
         m = self.machines()[name]
-        res = subprocess.run(["nsenter", "-t", str(m.init_pid), "-a", "sh", "-c", command],
+        res = processes.run(["nsenter", "-t", str(m.init_pid), "-a", "sh", "-c", command],
                              capture_output=True, text=True, timeout=timeout)
         if res.returncode != 0:
             raise SandboxError(f"{name}: {command!r} exited {res.returncode}: "
@@ -442,11 +443,11 @@ def sweep_stale() -> list[str]:
     live = leases.leases()
     found += sweep_paths(None, keep={le.state_dir for le in live})
     leased = {s for le in live for s in le.slots}
-    links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True)
+    links = processes.run(["ip", "-o", "link", "show"], capture_output=True, text=True)
     for link, slot in re.findall(r"^\d+: (jsb(\d+))[@:]", links.stdout, re.M):
         if int(slot) not in leased:
             found.append(f"link {link}")
-            subprocess.run(["ip", "link", "del", link], capture_output=True)
+            processes.run(["ip", "link", "del", link], capture_output=True)
     return found
 
 
@@ -506,7 +507,7 @@ def sweep_paths(only: set[str] | None, keep: frozenset[str] | set[str] = frozens
     mounts = {ln.split()[1] for ln in Path("/proc/mounts").read_text().splitlines()}
     for mnt in sorted((m for m in mounts if ours(_state_dir_of(m))), reverse=True):
         found.append(f"mount {mnt}")
-        subprocess.run(["umount", "-l", mnt], capture_output=True)
+        processes.run(["umount", "-l", mnt], capture_output=True)
     for state in (only or ()):
         hosts = Path(state) / "hosts"
         if hosts.is_dir():

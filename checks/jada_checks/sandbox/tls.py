@@ -19,11 +19,11 @@ which an expired certificate needs), so the sandbox needs no Python crypto packa
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from jada_checks import processes
 from jada_checks.sandbox.machines import SandboxError
 
 KINDS = ("valid", "expired", "wrong-name")
@@ -32,7 +32,7 @@ CA_DAYS = 3650
 
 
 def _openssl(*args: str, cwd: Path | None = None) -> None:
-    res = subprocess.run(["openssl", *args], capture_output=True, text=True, cwd=cwd)
+    res = processes.run(["openssl", *args], capture_output=True, text=True, cwd=cwd)
     if res.returncode != 0:
         raise SandboxError(f"openssl {args[0]}: {res.stderr.strip()[-300:]}")
 

@@ -1,0 +1,44 @@
+"""Local processes started from threads, each with an environment of its own.
+
+``subprocess.Popen(env=None)`` lets the child exec with the C library's ``environ``.
+CPython starts children with vfork or posix_spawn on Linux (3.10 and later) and lets
+other threads run while it waits for the exec (3.11.4 and later, gh-104372). A thread
+that changes ``os.environ`` at that moment makes glibc's setenv reallocate and free the
+array the kernel is copying: execve then fails with EFAULT ("Bad address"). pytest sets
+and deletes ``PYTEST_CURRENT_TEST`` around every test phase, in the thread that runs the
+tests, while the fact threads start ssh and the sandbox thread boots hosts. Seen in 1 of
+7 fleet runs as "cannot run the OpenSSH client 'ssh' on this machine: Bad address";
+`tests/test_processes.py` provokes it. With ``env=`` a dict, Popen builds the child's
+environment in the parent, from Python's own copy, before the child starts.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+from typing import Any
+
+
+def environment() -> dict[str, str]:
+    """This process's environment now, as a new dict. Another thread may delete a
+    variable while it is copied (KeyError, or a dict changed size): then copy again."""
+    while True:
+        try:
+            return dict(os.environ)
+        except (KeyError, RuntimeError):
+            continue
+
+
+def popen(argv: Sequence[str], **kwargs: Any) -> subprocess.Popen[Any]:
+    """subprocess.Popen with ``env`` defaulting to a copy of this process's environment."""
+    if kwargs.get("env") is None:
+        kwargs["env"] = environment()
+    return subprocess.Popen(argv, **kwargs)
+
+
+def run(argv: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess[Any]:
+    """subprocess.run with ``env`` defaulting to a copy of this process's environment."""
+    if kwargs.get("env") is None:
+        kwargs["env"] = environment()
+    return subprocess.run(argv, **kwargs)  # noqa: PLW1510 - the caller's check= stands

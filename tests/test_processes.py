@@ -1,0 +1,122 @@
+"""A process started from a thread while another thread changes the environment.
+
+pytest changes ``PYTEST_CURRENT_TEST`` around every test phase while the fact threads
+start ssh; ``jada_checks.processes`` gives every child an environment built before it
+starts (see its docstring). These tests provoke the race with the real C library.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from jada_checks import processes
+
+PACKAGE = Path(processes.__file__).parent
+VAR = "JADA_TEST_ENV_CHURN"
+
+
+@contextmanager
+def churning_environment() -> Iterator[None]:
+    """Set and delete a variable as fast as one thread can, as pytest does per phase."""
+    stop = threading.Event()
+
+    def churn() -> None:
+        i = 0
+        while not stop.is_set():
+            os.environ[VAR] = f"test {i} (call)"
+            del os.environ[VAR]
+            i += 1
+
+    thread = threading.Thread(target=churn, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def spawn_errors(start: Callable[[], subprocess.Popen[bytes]], threads: int, each: int,
+                 stop_at_first: bool = False) -> list[int]:
+    """The errno of every start that failed, from ``threads`` threads at once."""
+    errors: list[int] = []
+
+    def spawn() -> None:
+        for _ in range(each):
+            if stop_at_first and errors:
+                return
+            try:
+                start().communicate()
+            except OSError as exc:
+                errors.append(exc.errno or 0)
+
+    workers = [threading.Thread(target=spawn) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return errors
+
+
+def true_process(popen: Callable[..., subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:
+    return popen(["/bin/true"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                 stderr=subprocess.PIPE, start_new_session=True)
+
+
+def test_the_race_is_real_here() -> None:
+    """The premise: with env=None a start fails with EFAULT on this C library and kernel.
+    If this ever stops failing, the reason for jada_checks.processes has moved."""
+    with churning_environment():
+        errors = spawn_errors(lambda: true_process(subprocess.Popen), 4, 500,
+                              stop_at_first=True)
+    assert errors and set(errors) == {14}, errors  # EFAULT, "Bad address"
+
+
+def test_popen_never_races_the_environment() -> None:
+    with churning_environment():
+        errors = spawn_errors(lambda: true_process(processes.popen), 4, 40)
+    assert errors == []
+
+
+def test_run_passes_the_environment_of_now() -> None:
+    os.environ[VAR] = "seen"
+    try:
+        res = processes.run(["sh", "-c", f'echo "${VAR}"'], capture_output=True, text=True)
+    finally:
+        del os.environ[VAR]
+    assert res.stdout == "seen\n"
+    res = processes.run(["sh", "-c", f'echo "${VAR}"'], capture_output=True, text=True,
+                        env={"PATH": os.environ["PATH"], VAR: "given"})
+    assert res.stdout == "given\n"  # an explicit env stands
+
+
+def test_environment_copies_while_another_thread_deletes() -> None:
+    with churning_environment():
+        copies = [processes.environment() for _ in range(5000)]
+    assert all("PATH" in c for c in copies)
+
+
+def direct_starts(path: Path) -> list[str]:
+    """``subprocess.Popen(...)``/``subprocess.run(...)`` calls in one module."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                isinstance(node.func.value, ast.Name) and node.func.value.id == "subprocess" \
+                and node.func.attr in ("Popen", "run", "call", "check_call", "check_output"):
+            found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    return found
+
+
+def test_threaded_code_starts_processes_only_through_processes() -> None:
+    """The fact threads (facts/) and the sandbox's boot thread (sandbox/) start their
+    children through jada_checks.processes."""
+    modules = sorted((PACKAGE / "facts").rglob("*.py")) + \
+        sorted((PACKAGE / "sandbox").rglob("*.py"))
+    assert len(modules) > 10
+    assert [s for m in modules for s in direct_starts(m)] == []
