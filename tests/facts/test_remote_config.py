@@ -237,3 +237,55 @@ def test_a_dead_link_is_named_from_the_target_ssh_own_log(tmp_path: Path) -> Non
                                                b"host.\r\n")) == "connection closed by the target"
     finally:
         conn.close()
+
+
+_SHORT_OF_DESCRIPTORS = """
+import resource, sys
+from jada_checks.facts.remote import Connection, Unreachable
+from jada_checks.profile import load_profile
+conn = Connection(load_profile(sys.argv[1]).targets[0])
+conn._config()  # its files first: then only the pipes of the ssh process are short
+held = []
+try:
+    while True:
+        held.append(open("/dev/null"))
+except OSError:
+    pass
+for f in held[-2:]:
+    f.close()  # room for one pipe (two descriptors), not for the three Popen needs
+try:
+    conn.run("true")
+except Unreachable as exc:
+    print(exc)
+"""
+
+
+def test_a_runner_short_of_descriptors_is_named_not_a_missing_ssh(tmp_path: Path) -> None:
+    """Popen's own pipes fail with EMFILE (``ulimit -n`` of the runner, real): the
+    message names that, not 'install openssh-client', and says the target was not asked."""
+    import subprocess
+    import sys
+
+    (tmp_path / "p.yaml").write_text("version: 1\ntargets:\n  - name: web\n"
+                                     "    ssh: {host: 127.0.0.1, port: 1}\n")
+    res = subprocess.run([sys.executable, "-c", _SHORT_OF_DESCRIPTORS, str(tmp_path / "p.yaml")],
+                         capture_output=True, text=True, timeout=60)
+    assert res.stdout.strip() == (
+        "could not start the OpenSSH client 'ssh' on this machine: Too many open files "
+        "(EMFILE: this process has no descriptor left (ulimit -n)); the target was not "
+        "asked"), (res.stdout, res.stderr[-2000:])
+
+
+@pytest.mark.parametrize(("code", "words"), [
+    (14, "Bad address (EFAULT); the target was not asked"),
+    (11, "Resource temporarily unavailable (EAGAIN: no process can be started (ulimit -u, "
+         "or pids.max)); the target was not asked"),
+])
+def test_a_failed_start_names_its_errno(code: int, words: str) -> None:
+    """The pure wording for the errors a real run cannot provoke on demand."""
+    import os
+
+    from jada_checks.facts.remote import spawn_failure
+
+    assert spawn_failure(OSError(code, os.strerror(code))) == \
+        f"could not start the OpenSSH client 'ssh' on this machine: {words}"

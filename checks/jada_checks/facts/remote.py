@@ -22,6 +22,7 @@ strictly as the target's, and a user's ssh_config is read after the policy given
 from __future__ import annotations
 
 import atexit
+import errno
 import os
 import random
 import re
@@ -124,6 +125,26 @@ def classify_ssh_error(stderr: str) -> str:
     last = [ln for ln in stderr.strip().splitlines() if ln.strip()]
     return f"ssh failed: {last[-1][:200]}" if last else \
         "connection lost (the SSH session ended without a message)"
+
+
+# Why ssh itself is missing or not a program: the one case where installing it helps.
+_NOT_INSTALLED = (errno.ENOENT, errno.ENOTDIR, errno.EACCES, errno.ENOEXEC, errno.EPERM)
+_RUNNER_SHORT = {errno.EMFILE: "this process has no descriptor left (ulimit -n)",
+                 errno.ENFILE: "the machine has no descriptor left (fs.file-max)",
+                 errno.EAGAIN: "no process can be started (ulimit -u, or pids.max)",
+                 errno.ENOMEM: "out of memory"}
+
+
+def spawn_failure(exc: OSError) -> str:
+    """Why the OpenSSH client could not be started, and what helps: installing it only
+    when it is missing or not executable; else the runner's own shortage, by name."""
+    if exc.errno in _NOT_INSTALLED:
+        return (f"cannot run the OpenSSH client 'ssh' on this machine: {exc.strerror} "
+                "(install openssh-client)")
+    name = errno.errorcode.get(exc.errno or 0, str(exc.errno))
+    short = _RUNNER_SHORT.get(exc.errno or 0)
+    return (f"could not start the OpenSSH client 'ssh' on this machine: {exc.strerror} "
+            f"({name}{': ' + short if short else ''}); the target was not asked")
 
 
 def local_problem(ssh: dict[str, Any]) -> str | None:
@@ -295,8 +316,7 @@ class Connection:
         except OSError as exc:  # no ssh on PATH, or it cannot be executed
             self._pacer.authenticated(key)
             self._pacer.finished()
-            raise Unreachable(f"cannot run the OpenSSH client 'ssh' on this machine: "
-                              f"{exc.strerror} (install openssh-client)") from None
+            raise Unreachable(spawn_failure(exc)) from None
         self.counters.connections += 1
         self._slots.add(proc.pid)
         watcher = threading.Thread(target=self._await_login, args=(proc, key), daemon=True,

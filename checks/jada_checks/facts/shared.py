@@ -39,7 +39,14 @@ import time
 from pathlib import Path
 
 from jada_checks import processes
-from jada_checks.facts.remote import CommandTimeout, Connection, Result, Unreachable, local_problem
+from jada_checks.facts.remote import (
+    CommandTimeout,
+    Connection,
+    Result,
+    Unreachable,
+    local_problem,
+    spawn_failure,
+)
 
 # The fact script as Connection.run sends it: read whole from stdin, then run with stdin
 # from /dev/null under the target's timeout (POSIX sh).
@@ -125,8 +132,7 @@ class SharedLogin:
                                               stdout=subprocess.DEVNULL, stderr=log,
                                               start_new_session=True)
             except OSError as exc:
-                raise Unreachable(f"cannot run the OpenSSH client 'ssh' on this machine: "
-                                  f"{exc.strerror} (install openssh-client)") from None
+                raise Unreachable(spawn_failure(exc)) from None
         self._started, self._up = time.monotonic(), False
         self._logins += 1
         conn.counters.connections += 1
@@ -238,9 +244,12 @@ class SharedLogin:
         with self._lock:
             if self._closed:
                 raise Unreachable("the run ended before this target was asked")
-            proc = processes.popen(argv, stdin=subprocess.PIPE if stdin is not None
-                                    else subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, start_new_session=True)
+            try:
+                proc = processes.popen(argv, stdin=subprocess.PIPE if stdin is not None
+                                       else subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, start_new_session=True)
+            except OSError as exc:
+                raise Unreachable(spawn_failure(exc)) from None
             self._clients.add(proc)
         try:
             out, err = proc.communicate(stdin, timeout=timeout)
