@@ -248,6 +248,45 @@ def test_a_command_running_when_the_master_dies_errors_and_is_not_run_again(
     assert conn.counters.connections == 2
 
 
+def test_a_command_whose_master_dies_while_another_thread_waits_on_it_errors(
+        sandbox: SandboxHarness, tmp_path: Path, store: Make) -> None:
+    """The race a CI run hit: Popen.poll answers None while another thread waits on the
+    same process (CPython holds the process's wait lock), so the master still "ran" when
+    its client's 255 came, and that 255 was returned as the command's own answer. Here
+    that other thread holds the lock for the whole fault: still an error."""
+    s, target = store(profile(sandbox, tmp_path, "compliant"))
+    host = s.testinfra_host(target)
+    conn = s.connections["compliant"]
+    assert conn.mux is not None and conn.mux._proc is not None
+    master = conn.mux._proc
+    marker = f"/tmp/jada-midrun-{os.getpid()}-{next(_N)}"
+    errors: list[BaseException] = []
+    results: list[object] = []
+
+    def slow() -> None:
+        try:
+            results.append(host.run(f"echo x >> {marker}; sleep 120"))
+        except BaseException as exc:  # noqa: BLE001 - checked below
+            errors.append(exc)
+
+    worker = threading.Thread(target=slow)
+    with master._waitpid_lock:  # another thread waiting on the master (subprocess.py)
+        worker.start()
+        deadline = time.monotonic() + 60
+        while sandbox.sandbox.exec("compliant",
+                                   f"test -e {marker} && echo y || true").strip() != "y":
+            assert time.monotonic() < deadline, "the command never started"
+            time.sleep(0.1)
+        os.kill(master.pid, 9)
+        worker.join(60)
+    assert not worker.is_alive(), "the command still waits after its master died"
+    assert len(errors) == 1 and isinstance(errors[0], Unreachable), (errors, results)
+    assert str(errors[0]).startswith("the shared SSH connection failed during the command: "
+                                     "connection lost"), errors[0]
+    assert host.check_output(f"cat {marker}; rm -f {marker}") == "x"
+    assert conn.counters.connections == 2
+
+
 def test_close_leaves_no_ssh_process_and_no_socket(
         sandbox: SandboxHarness, tmp_path: Path, store: Make) -> None:
     s, target = store(profile(sandbox, tmp_path, "compliant"))

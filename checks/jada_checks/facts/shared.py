@@ -33,6 +33,7 @@ from __future__ import annotations
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -126,13 +127,13 @@ class SharedLogin:
         argv = self.master_argv()
         if conn.ssh.get("proxy_jump"):
             conn.jump_log.write_text("")
-        with open(self._log, "wb") as log:
-            try:
+        try:
+            with open(self._log, "wb") as log:
                 self._proc = processes.popen(argv, stdin=subprocess.DEVNULL,
-                                              stdout=subprocess.DEVNULL, stderr=log,
-                                              start_new_session=True)
-            except OSError as exc:
-                raise Unreachable(spawn_failure(exc)) from None
+                                             stdout=subprocess.DEVNULL, stderr=log,
+                                             start_new_session=True)
+        except OSError as exc:
+            raise Unreachable(spawn_failure(exc, argv[0])) from None
         self._started, self._up = time.monotonic(), False
         self._logins += 1
         conn.counters.connections += 1
@@ -216,6 +217,7 @@ class SharedLogin:
         target (no master) is sent again once, after the one new login."""
         for attempt in (1, 2):
             self.ready()
+            master = self._proc
             res = self._client(self.client_argv(remote), stdin, timeout)
             err = res.stderr.decode("utf-8", "replace")
             if res.rc == 255 and _NO_MASTER in err:
@@ -225,20 +227,45 @@ class SharedLogin:
                 raise Unreachable("the shared SSH connection does not answer (its socket "
                                   "refused the command); no new login was made")
             self.conn.counters.commands += 1
-            if res.rc == 255 and (self.master_pid is None or
-                                  any(m in err for m in _MUX_ERRORS)):
-                why = self._ended_reason() or self.conn._reason(res)
+            if res.rc == 255 and (any(m in err for m in _MUX_ERRORS) or
+                                  self._ended(master)):
+                why = self._ended_reason(master) or self.conn._reason(res)
                 raise Unreachable(f"the shared SSH connection failed during the command: "
                                   f"{why}")
             return res
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _ended_reason(self) -> str | None:
+    def _ended(self, master: subprocess.Popen[bytes] | None) -> bool:
+        """Whether the master a client used has ended: its 255 is then the lost link's,
+        not the command's (a mux client says nothing when its master dies, mux.c).
+
+        The client sees the master's socket close before the master can be reaped (the
+        kernel closes a dying process's files first), and ``Popen.poll`` answers None
+        while another thread is waiting on the same process: so a master that still
+        "runs" but no longer accepts on its socket has ended too."""
+        if master is None or master is not self._proc or master.poll() is not None:
+            return True
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.settimeout(5)
+            probe.connect(str(self.socket))
+        except OSError:
+            return True
+        finally:
+            probe.close()
+        return False
+
+    def _ended_reason(self, master: subprocess.Popen[bytes] | None) -> str | None:
+        """Why that master ended, once it has been reaped (at most 2 s after its socket
+        closed); None when it cannot be told."""
+        if master is None:
+            return None
+        try:
+            master.wait(timeout=2)  # waits its turn when another thread polls it
+        except subprocess.TimeoutExpired:
+            return None
         with self._lock:
-            proc = self._proc
-            if proc is None or proc.poll() is None:
-                return None
-            return self._why_ended(proc)
+            return self._why_ended(master)
 
     def _client(self, argv: list[str], stdin: bytes | None, timeout: float) -> Result:
         with self._lock:
@@ -249,7 +276,7 @@ class SharedLogin:
                                        else subprocess.DEVNULL, stdout=subprocess.PIPE,
                                        stderr=subprocess.PIPE, start_new_session=True)
             except OSError as exc:
-                raise Unreachable(spawn_failure(exc)) from None
+                raise Unreachable(spawn_failure(exc, argv[0])) from None
             self._clients.add(proc)
         try:
             out, err = proc.communicate(stdin, timeout=timeout)
