@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
+from jada_checks import processes
 from jada_checks.aws.credentials import SANDBOX_CREDENTIALS, sandbox_credentials_problem
 from jada_checks.model import CheckError
 from jada_checks.parsers.numbers import NumberError, finite
@@ -108,8 +109,23 @@ def _make_client(settings: AwsSettings, region: str) -> Any:
                                 aws_secret_access_key=SANDBOX_CREDENTIALS[1])
     else:
         session = boto3.Session(profile_name=settings.profile)
+        _credential_process_via_processes(session)
     # endpoint_url=None leaves botocore's own resolution (AWS_ENDPOINT_URL_LIGHTSAIL, config).
     return session.client("lightsail", endpoint_url=settings.endpoint_url, config=config)
+
+
+def _credential_process_via_processes(session: Any) -> None:
+    """A profile's ``credential_process`` starts through :func:`jada_checks.processes.popen`.
+
+    botocore starts it with ``Popen(env=None)`` from the fact thread that makes the first
+    call, and again when the credentials expire: the environment race that module names.
+    Its ProcessProvider takes the function it starts the process with (botocore
+    credentials.py, ``ProcessProvider(popen=...)``); ``tests/aws/test_credential_process.py``
+    tells when that moves."""
+    resolver = session._session.get_component("credential_provider")
+    provider = resolver.get_provider("custom-process")
+    if provider is not None:
+        provider._popen = processes.popen
 
 
 class LightsailApi:
