@@ -240,19 +240,15 @@ def test_a_dead_link_is_named_from_the_target_ssh_own_log(tmp_path: Path) -> Non
 
 
 _SHORT_OF_DESCRIPTORS = """
-import resource, sys
+import os, resource, sys
 from jada_checks.facts.remote import Connection, Unreachable
 from jada_checks.profile import load_profile
 conn = Connection(load_profile(sys.argv[1]).targets[0])
 conn._config()  # its files first: then only the pipes of the ssh process are short
-held = []
-try:
-    while True:
-        held.append(open("/dev/null"))
-except OSError:
-    pass
-for f in held[-2:]:
-    f.close()  # room for one pipe (two descriptors), not for the three Popen needs
+# room for one pipe (two descriptors), not for the six of Popen's three pipes
+in_use = len(os.listdir("/proc/self/fd"))
+resource.setrlimit(resource.RLIMIT_NOFILE,
+                   (in_use + 2, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
 try:
     conn.run("true")
 except Unreachable as exc:
@@ -276,16 +272,27 @@ def test_a_runner_short_of_descriptors_is_named_not_a_missing_ssh(tmp_path: Path
         "asked"), (res.stdout, res.stderr[-2000:])
 
 
-@pytest.mark.parametrize(("code", "words"), [
-    (14, "Bad address (EFAULT); the target was not asked"),
-    (11, "Resource temporarily unavailable (EAGAIN: no process can be started (ulimit -u, "
-         "or pids.max)); the target was not asked"),
+@pytest.mark.parametrize(("code", "filename", "words"), [
+    (14, "/usr/bin/ssh", "could not start the OpenSSH client 'ssh' on this machine: Bad "
+     "address (EFAULT); the target was not asked"),
+    (11, None, "could not start the OpenSSH client 'ssh' on this machine: Resource "
+     "temporarily unavailable (EAGAIN: no process can be started (ulimit -u, or "
+     "pids.max)); the target was not asked"),
+    (2, "/usr/bin/ssh", "cannot run the OpenSSH client 'ssh' on this machine: No such "
+     "file or directory (install openssh-client)"),
+    (13, "/usr/bin/ssh", "cannot run the OpenSSH client /usr/bin/ssh on this machine: "
+     "Permission denied (EACCES: found but not executable here: its mode, a noexec "
+     "mount, another architecture or a security policy)"),
+    (28, "/run/jada/web/ssh.log", "could not prepare the ssh login on this machine: "
+     "/run/jada/web/ssh.log: No space left on device (ENOSPC); the target was not asked"),
 ])
-def test_a_failed_start_names_its_errno(code: int, words: str) -> None:
-    """The pure wording for the errors a real run cannot provoke on demand."""
+def test_a_failed_start_names_its_cause(code: int, filename: str | None, words: str) -> None:
+    """The pure wording for the errors a real run cannot provoke on demand: Popen names
+    the program in ``filename`` when its exec failed, another file or none before."""
     import os
 
     from jada_checks.facts.remote import spawn_failure
 
-    assert spawn_failure(OSError(code, os.strerror(code))) == \
-        f"could not start the OpenSSH client 'ssh' on this machine: {words}"
+    exc = OSError(code, os.strerror(code)) if filename is None else \
+        OSError(code, os.strerror(code), filename)
+    assert spawn_failure(exc, "/usr/bin/ssh") == words

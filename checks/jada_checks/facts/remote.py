@@ -127,21 +127,31 @@ def classify_ssh_error(stderr: str) -> str:
         "connection lost (the SSH session ended without a message)"
 
 
-# Why ssh itself is missing or not a program: the one case where installing it helps.
-_NOT_INSTALLED = (errno.ENOENT, errno.ENOTDIR, errno.EACCES, errno.ENOEXEC, errno.EPERM)
+# Why the runner could not start a process, where it is the runner's own shortage.
 _RUNNER_SHORT = {errno.EMFILE: "this process has no descriptor left (ulimit -n)",
                  errno.ENFILE: "the machine has no descriptor left (fs.file-max)",
                  errno.EAGAIN: "no process can be started (ulimit -u, or pids.max)",
                  errno.ENOMEM: "out of memory"}
 
 
-def spawn_failure(exc: OSError) -> str:
-    """Why the OpenSSH client could not be started, and what helps: installing it only
-    when it is missing or not executable; else the runner's own shortage, by name."""
-    if exc.errno in _NOT_INSTALLED:
-        return (f"cannot run the OpenSSH client 'ssh' on this machine: {exc.strerror} "
-                "(install openssh-client)")
+def spawn_failure(exc: OSError, program: str) -> str:
+    """Why ``program`` (the OpenSSH client) could not be started, and what helps.
+
+    Popen names the program in ``exc.filename`` when its exec failed (CPython's
+    subprocess: the child reports exec's errno); a failure before that (the parent's
+    pipes: EMFILE; a log file this side writes) names another file or none."""
     name = errno.errorcode.get(exc.errno or 0, str(exc.errno))
+    if exc.filename == program:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return (f"cannot run the OpenSSH client 'ssh' on this machine: {exc.strerror} "
+                    "(install openssh-client)")
+        if exc.errno in (errno.EACCES, errno.ENOEXEC, errno.EPERM):
+            return (f"cannot run the OpenSSH client {program} on this machine: "
+                    f"{exc.strerror} ({name}: found but not executable here: its mode, a "
+                    "noexec mount, another architecture or a security policy)")
+    elif exc.filename:
+        return (f"could not prepare the ssh login on this machine: {exc.filename}: "
+                f"{exc.strerror} ({name}); the target was not asked")
     short = _RUNNER_SHORT.get(exc.errno or 0)
     return (f"could not start the OpenSSH client 'ssh' on this machine: {exc.strerror} "
             f"({name}{': ' + short if short else ''}); the target was not asked")
@@ -305,6 +315,7 @@ class Connection:
         if not self._pacer.acquire(key, block=block):
             return None
         remote = _REMOTE.format(limit=int(self.ssh["command_timeout"]))
+        argv: list[str] = []
         try:
             argv = self.argv(remote)
             self.log.write_text("")  # this login's messages only (-E appends)
@@ -316,7 +327,7 @@ class Connection:
         except OSError as exc:  # no ssh on PATH, or it cannot be executed
             self._pacer.authenticated(key)
             self._pacer.finished()
-            raise Unreachable(spawn_failure(exc)) from None
+            raise Unreachable(spawn_failure(exc, argv[0] if argv else "ssh")) from None
         self.counters.connections += 1
         self._slots.add(proc.pid)
         watcher = threading.Thread(target=self._await_login, args=(proc, key), daemon=True,
