@@ -225,7 +225,8 @@ class SharedLogin:
                 if attempt == 1:
                     continue
                 raise Unreachable("the shared SSH connection does not answer (its socket "
-                                  "refused the command); no new login was made")
+                                  "refused the command, also on the second try, after the "
+                                  "master was started again); the command was not run")
             self.conn.counters.commands += 1
             if res.rc == 255 and (any(m in err for m in _MUX_ERRORS) or
                                   self._ended(master)):
