@@ -13,6 +13,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -207,45 +208,65 @@ def test_a_client_never_logs_in_by_itself(sandbox: SandboxHarness, tmp_path: Pat
     assert logins_since(sandbox, "compliant", before) == 0
 
 
+@dataclass
+class LongCommand:
+    """A Testinfra command that runs for 120 s, in a thread, seen started on the host."""
+
+    marker: str
+    worker: threading.Thread
+    errors: list[BaseException] = field(default_factory=list)
+    results: list[object] = field(default_factory=list)
+    seen_after: float = 0.0
+
+    def outcome(self) -> tuple[object, ...]:
+        return self.errors, self.results, f"marker seen after {self.seen_after:.1f} s"
+
+
+def start_long_command(sandbox: SandboxHarness, host: Any) -> LongCommand:
+    """Start it and return once the host shows its marker (a fixed 1.5 s wait lost the
+    race on a loaded run: the command started after the fault). 120 s: a slow poll here
+    still faults it mid-command (a CI run saw it end normally after a 10 s sleep); sshd
+    ends it when the link drops."""
+    marker = f"/tmp/jada-midrun-{os.getpid()}-{next(_N)}"
+    cmd = LongCommand(marker, threading.Thread(target=lambda: None))
+
+    def slow() -> None:
+        try:
+            cmd.results.append(host.run(f"echo x >> {marker}; sleep 120"))
+        except BaseException as exc:  # noqa: BLE001 - checked by the test
+            cmd.errors.append(exc)
+
+    cmd.worker = threading.Thread(target=slow)
+    start = time.monotonic()
+    cmd.worker.start()
+    while sandbox.sandbox.exec("compliant", f"test -e {marker} && echo y || true").strip() != "y":
+        assert time.monotonic() < start + 60, "the command never started"
+        time.sleep(0.1)
+    cmd.seen_after = time.monotonic() - start
+    return cmd
+
+
+def assert_it_errored_once(cmd: LongCommand, host: Any, conn: Connection) -> None:
+    """The command errors "connection lost", ran once, and the next command has its one
+    new login."""
+    assert not cmd.worker.is_alive(), ("the command still waits after its master died",
+                                       cmd.outcome())
+    assert len(cmd.errors) == 1 and isinstance(cmd.errors[0], Unreachable), cmd.outcome()
+    assert str(cmd.errors[0]).startswith("the shared SSH connection failed during the "
+                                         "command: connection lost"), cmd.errors[0]
+    assert host.check_output(f"cat {cmd.marker}; rm -f {cmd.marker}") == "x"
+    assert conn.counters.connections == 2
+
+
 def test_a_command_running_when_the_master_dies_errors_and_is_not_run_again(
         sandbox: SandboxHarness, tmp_path: Path, store: Make) -> None:
     s, target = store(profile(sandbox, tmp_path, "compliant"))
     host = s.testinfra_host(target)
     conn = s.connections["compliant"]
-    marker = f"/tmp/jada-midrun-{os.getpid()}-{next(_N)}"
-    errors: list[BaseException] = []
-    results: list[object] = []
-
-    def slow() -> None:
-        # long enough that a slow poll below still kills the master mid-command (a CI
-        # run saw it end normally after a 10 s sleep); sshd ends it when the link drops
-        try:
-            results.append(host.run(f"echo x >> {marker}; sleep 120"))
-        except BaseException as exc:  # noqa: BLE001 - checked below
-            errors.append(exc)
-
-    worker = threading.Thread(target=slow)
-    start = time.monotonic()
-    worker.start()
-    # the master dies while the command runs: once the host shows its marker (a fixed
-    # 1.5 s wait lost the race on a loaded run: the command started after the kill, over
-    # the counted re-login, and no error was right)
-    deadline = time.monotonic() + 60
-    while sandbox.sandbox.exec("compliant", f"test -e {marker} && echo y || true").strip() != "y":
-        assert time.monotonic() < deadline, "the command never started"
-        time.sleep(0.1)
-    seen = time.monotonic()
+    cmd = start_long_command(sandbox, host)
     kill_master(conn)
-    worker.join(150)
-    assert not worker.is_alive(), "the command still waits, 150 s after its master died"
-    assert len(errors) == 1 and isinstance(errors[0], Unreachable), \
-        (errors, results, f"marker seen after {seen - start:.1f} s, the command ended "
-                          f"{time.monotonic() - seen:.1f} s later")
-    assert str(errors[0]).startswith("the shared SSH connection failed during the command: "
-                                     "connection lost"), errors[0]
-    # once, not twice; the next command has its one new login
-    assert host.check_output(f"cat {marker}; rm -f {marker}") == "x"
-    assert conn.counters.connections == 2
+    cmd.worker.join(150)
+    assert_it_errored_once(cmd, host, conn)
 
 
 def test_a_command_whose_master_dies_while_another_thread_waits_on_it_errors(
@@ -259,32 +280,11 @@ def test_a_command_whose_master_dies_while_another_thread_waits_on_it_errors(
     conn = s.connections["compliant"]
     assert conn.mux is not None and conn.mux._proc is not None
     master = conn.mux._proc
-    marker = f"/tmp/jada-midrun-{os.getpid()}-{next(_N)}"
-    errors: list[BaseException] = []
-    results: list[object] = []
-
-    def slow() -> None:
-        try:
-            results.append(host.run(f"echo x >> {marker}; sleep 120"))
-        except BaseException as exc:  # noqa: BLE001 - checked below
-            errors.append(exc)
-
-    worker = threading.Thread(target=slow)
     with master._waitpid_lock:  # another thread waiting on the master (subprocess.py)
-        worker.start()
-        deadline = time.monotonic() + 60
-        while sandbox.sandbox.exec("compliant",
-                                   f"test -e {marker} && echo y || true").strip() != "y":
-            assert time.monotonic() < deadline, "the command never started"
-            time.sleep(0.1)
+        cmd = start_long_command(sandbox, host)
         os.kill(master.pid, 9)
-        worker.join(60)
-    assert not worker.is_alive(), "the command still waits after its master died"
-    assert len(errors) == 1 and isinstance(errors[0], Unreachable), (errors, results)
-    assert str(errors[0]).startswith("the shared SSH connection failed during the command: "
-                                     "connection lost"), errors[0]
-    assert host.check_output(f"cat {marker}; rm -f {marker}") == "x"
-    assert conn.counters.connections == 2
+        cmd.worker.join(60)
+    assert_it_errored_once(cmd, host, conn)
 
 
 def test_close_leaves_no_ssh_process_and_no_socket(
