@@ -287,6 +287,22 @@ def test_a_command_whose_master_dies_while_another_thread_waits_on_it_errors(
     assert_it_errored_once(cmd, host, conn)
 
 
+def test_a_command_that_exits_255_itself_is_its_own_answer(
+        sandbox: SandboxHarness, tmp_path: Path, store: Make) -> None:
+    """The other side of the lost-link check: with the master alive (its socket accepts
+    the probe), a 255 is the command's own, returned as such; no new login, and the
+    master's log has nothing from the probe."""
+    s, target = store(profile(sandbox, tmp_path, "compliant"))
+    host = s.testinfra_host(target)
+    conn = s.connections["compliant"]
+    res = host.run("echo out; echo err >&2; exit 255")
+    assert (res.rc, res.stdout, res.stderr) == (255, "out\n", "err\n")
+    assert host.run("true").rc == 0
+    assert conn.counters.connections == 1
+    assert conn.mux is not None
+    assert (conn._workdir() / "master.log").read_text().strip() == ""
+
+
 def test_close_leaves_no_ssh_process_and_no_socket(
         sandbox: SandboxHarness, tmp_path: Path, store: Make) -> None:
     s, target = store(profile(sandbox, tmp_path, "compliant"))
