@@ -2,20 +2,22 @@
 
 botocore starts it from the fact thread that makes the first Lightsail call, while
 pytest changes its own environment variable around every test phase (the race that
-``jada_checks.processes`` names). The process here is real: a script that prints the
-credential_process JSON (botocore's documented format, Version 1).
+``jada_checks.processes`` names, and ``tests/test_processes.py`` provokes). The process
+here is real: a script that prints the credential_process JSON (botocore's documented
+format, Version 1).
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from jada_checks import processes
 from jada_checks.aws.lightsail import AwsSettings, _make_client
-from tests.test_processes import churning_environment
 
 KEY = "AKIDJADAPROCESS"
 
@@ -42,34 +44,20 @@ def settings() -> AwsSettings:
     return AwsSettings(profile="jada-proc", endpoint_url="http://127.0.0.1:9")
 
 
-def test_botocore_starts_it_through_processes(process_profile: Path) -> None:
-    """Pins botocore's hook (ProcessProvider's popen): if botocore moves it, this fails."""
+def test_botocore_starts_it_through_processes(process_profile: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process botocore starts for the profile is started by processes.popen (a
+    counting stand-in for it here): if botocore moves its hook, this fails."""
+    started: list[list[str]] = []
+
+    def counting_popen(argv: list[str], **kwargs: Any) -> subprocess.Popen[Any]:
+        started.append(list(argv))
+        return popen(argv, **kwargs)
+
+    popen = processes.popen
+    monkeypatch.setattr(processes, "popen", counting_popen)
     client = _make_client(settings(), "us-east-1")
     assert client._request_signer._credentials.access_key == KEY  # noqa: SLF001
-    assert process_profile.read_text() == "run\n"
-    from botocore.credentials import ProcessProvider
-
-    assert ProcessProvider.METHOD == "custom-process"
     assert client._request_signer._credentials.method == "custom-process"  # noqa: SLF001
-
-
-def test_it_starts_while_another_thread_changes_the_environment(
-        process_profile: Path) -> None:
-    clients = []
-    with churning_environment():
-        for _ in range(10):
-            clients.append(_make_client(settings(), "us-east-1"))
-    assert [c._request_signer._credentials.access_key for c in clients] == [KEY] * 10  # noqa: SLF001
-    assert process_profile.read_text() == "run\n" * 10
-
-
-def test_the_session_hands_botocore_the_popen_of_processes(process_profile: Path) -> None:
-    import boto3
-
-    from jada_checks.aws.lightsail import _credential_process_via_processes
-
-    session = boto3.Session(profile_name="jada-proc")
-    _credential_process_via_processes(session)
-    provider = session._session.get_component("credential_provider").get_provider(  # noqa: SLF001
-        "custom-process")
-    assert provider._popen is processes.popen  # noqa: SLF001
+    assert process_profile.read_text() == "run\n"
+    assert len(started) == 1 and started[0][0] == "/bin/sh", started

@@ -122,10 +122,16 @@ def _credential_process_via_processes(session: Any) -> None:
     Its ProcessProvider takes the function it starts the process with (botocore
     credentials.py, ``ProcessProvider(popen=...)``); ``tests/aws/test_credential_process.py``
     tells when that moves."""
+    from botocore.credentials import ProcessProvider
+    from botocore.exceptions import UnknownCredentialError
+
     resolver = session._session.get_component("credential_provider")
-    provider = resolver.get_provider("custom-process")
-    if provider is not None:
-        provider._popen = processes.popen
+    try:
+        provider = resolver.get_provider("custom-process")
+    except UnknownCredentialError:
+        return  # no such provider in this botocore: nothing starts a process there
+    if isinstance(provider, ProcessProvider):
+        provider._popen = processes.popen  # type: ignore[attr-defined]  # its __init__ arg
 
 
 class LightsailApi:

@@ -248,13 +248,17 @@ class SharedLogin:
             return True
         probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            probe.settimeout(5)
+            probe.setblocking(False)
             probe.connect(str(self.socket))
+        except BlockingIOError:
+            return False  # its backlog is full (EAGAIN): it still listens
         except OSError:
-            return True
+            return True  # refused, or the socket is gone
         finally:
             probe.close()
-        return False
+        # it answered; but every master listens on the same path: a new one (another
+        # thread's login since the check above) does not make the old one alive
+        return master is not self._proc
 
     def _ended_reason(self, master: subprocess.Popen[bytes] | None) -> str | None:
         """Why that master ended, once it has been reaped (at most 2 s after its socket
