@@ -23,11 +23,12 @@ from typing import Any
 
 def environment() -> dict[str, str]:
     """This process's environment now, as a new dict. Another thread may delete a
-    variable while it is copied (KeyError, or a dict changed size): then copy again."""
+    variable between the copy's snapshot of the names and its read of the value
+    (os._Environ lists its keys first): KeyError, then copy again."""
     while True:
         try:
             return dict(os.environ)
-        except (KeyError, RuntimeError):
+        except KeyError:
             continue
 
 

@@ -3,11 +3,14 @@ for the early login's idempotence, against a closed loopback port)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from jada_checks.facts.remote import Connection, Unreachable
+from jada_checks.facts.remote import Connection, Unreachable, spawn_failure
 from jada_checks.profile import load_profile
 
 
@@ -72,8 +75,6 @@ def test_no_ssh_client_is_a_clear_reason_not_a_traceback(
 
 def resolved(argv: list[str]) -> dict[str, str]:
     """What OpenSSH itself makes of a command line (ssh -G: no connection)."""
-    import subprocess
-
     out = subprocess.run([argv[0], "-G", *argv[1:-1]], capture_output=True, text=True,
                          check=True).stdout
     return dict(ln.split(" ", 1) for ln in out.splitlines() if " " in ln)
@@ -259,9 +260,6 @@ except Unreachable as exc:
 def test_a_runner_short_of_descriptors_is_named_not_a_missing_ssh(tmp_path: Path) -> None:
     """Popen's own pipes fail with EMFILE (``ulimit -n`` of the runner, real): the
     message names that, not 'install openssh-client', and says the target was not asked."""
-    import subprocess
-    import sys
-
     (tmp_path / "p.yaml").write_text("version: 1\ntargets:\n  - name: web\n"
                                      "    ssh: {host: 127.0.0.1, port: 1}\n")
     res = subprocess.run([sys.executable, "-c", _SHORT_OF_DESCRIPTORS, str(tmp_path / "p.yaml")],
@@ -289,10 +287,6 @@ def test_a_runner_short_of_descriptors_is_named_not_a_missing_ssh(tmp_path: Path
 def test_a_failed_start_names_its_cause(code: int, filename: str | None, words: str) -> None:
     """The pure wording for the errors a real run cannot provoke on demand: Popen names
     the program in ``filename`` when its exec failed, another file or none before."""
-    import os
-
-    from jada_checks.facts.remote import spawn_failure
-
     exc = OSError(code, os.strerror(code)) if filename is None else \
         OSError(code, os.strerror(code), filename)
     assert spawn_failure(exc, "/usr/bin/ssh") == words

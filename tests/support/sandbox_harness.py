@@ -87,6 +87,6 @@ class SandboxHarness:
         full_env = {**os.environ, **SANDBOX_ENV, **(env or {})}
         full_env.pop("JADA_PROFILE", None)
         res = processes.run(cmd, capture_output=True, text=True, timeout=timeout,
-                             cwd=REPO, env=full_env)
+                            cwd=REPO, env=full_env)
         data = json.loads(report.read_text()) if report.exists() else {}
         return Run(res.returncode, res.stdout + res.stderr, data)

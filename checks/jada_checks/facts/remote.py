@@ -322,8 +322,8 @@ class Connection:
             if self.ssh.get("proxy_jump"):
                 self.jump_log.write_text("")  # this login's bastion errors only
             proc = processes.popen(argv,
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, start_new_session=True)
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, start_new_session=True)
         except OSError as exc:  # no ssh on PATH, or it cannot be executed
             self._pacer.authenticated(key)
             self._pacer.finished()

@@ -69,7 +69,7 @@ def _build(base: str, suite: str, packages: tuple[str, ...], tree: Path) -> None
     try:
         with open(log, "wb") as out:
             res = processes.run(cmd, stdout=out, stderr=subprocess.STDOUT,
-                                 timeout=BUILD_TIMEOUT)
+                                timeout=BUILD_TIMEOUT)
     except subprocess.TimeoutExpired:
         raise SandboxError(f"base {base}: debootstrap did not finish within "
                            f"{BUILD_TIMEOUT:.0f} s; see {log}") from None

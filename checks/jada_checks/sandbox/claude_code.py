@@ -68,7 +68,7 @@ def tree(version: str) -> Path:
 def _pack(spec: str, dest: Path) -> Path:
     try:
         res = processes.run(["npm", "pack", "--silent", "--pack-destination", str(dest), spec],
-                             capture_output=True, text=True, timeout=PACK_TIMEOUT)
+                            capture_output=True, text=True, timeout=PACK_TIMEOUT)
     except subprocess.TimeoutExpired:
         raise Unavailable(f"npm pack {spec} did not finish within {PACK_TIMEOUT:.0f} s") \
             from None

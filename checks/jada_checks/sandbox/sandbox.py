@@ -293,9 +293,9 @@ class Sandbox:
         port_file.unlink(missing_ok=True)
         with open(self.base / "lightsail.log", "wb") as log:  # the child keeps its own fd
             proc = processes.popen(endpoint_command(records_file, port_file),
-                                    stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True,
-                                    cwd=self.base)
+                                   stdin=subprocess.DEVNULL, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True,
+                                   cwd=self.base)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if port_file.exists() and port_file.read_text().strip():
@@ -392,7 +392,7 @@ class Sandbox:
                 "-o", "ConnectTimeout=2", "-o", "LogLevel=ERROR", f"{user}@{address}", command]
         try:
             return processes.run(argv, capture_output=True, text=True, timeout=timeout,
-                                  input=stdin)
+                                 input=stdin)
         except subprocess.TimeoutExpired:
             return subprocess.CompletedProcess(argv, 124, "", "timed out")
 
@@ -401,7 +401,7 @@ class Sandbox:
         sshd after a test stopped it; stdout."""
         m = self.machines()[name]
         res = processes.run(["nsenter", "-t", str(m.init_pid), "-a", "sh", "-c", command],
-                             capture_output=True, text=True, timeout=timeout)
+                            capture_output=True, text=True, timeout=timeout)
         if res.returncode != 0:
             raise SandboxError(f"{name}: {command!r} exited {res.returncode}: "
                                f"{res.stderr.strip()[-300:]}")
